@@ -1,0 +1,35 @@
+# Two commands: `make run` (set up, load the demo corpus, open the app) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+DEMO   := corpora/socialraadgivere
+PORT   ?= 8501
+
+.PHONY: setup demo run test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/focusqa import $(DEMO) --with-reference
+	$(BIN)/focusqa autocode
+
+run: demo
+	$(BIN)/focusqa serve --port $(PORT)
+
+test: setup
+	$(PY) -m pytest -n 2 --dist loadfile -q -ra
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,63 @@
+"""The ``focusqa`` command line. Each feature area registers its own sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from ..errors import FocusqaError
+
+# Modules with a ``register(subparsers)`` function, in the order --help lists them.
+COMMAND_MODULES = [
+    "focusqa.cli.ingest_cmds",
+    "focusqa.cli.codebook_cmds",
+    "focusqa.cli.tagging_cmds",
+    "focusqa.cli.analysis_cmds",
+    "focusqa.cli.export_cmds",
+    "focusqa.cli.admin_cmds",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="focusqa",
+        description="Qualitative analysis of focus-group transcripts: import, code, explore, export. "
+                    "Everything runs on this machine; nothing is sent anywhere.")
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"focusqa {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="URL",
+                        help="database URL or SQLite file (default: $FOCUSQA_DATABASE_URL, "
+                             "else focusqa.db in your user data folder)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except FocusqaError as exc:
+        print(f"focusqa: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("focusqa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

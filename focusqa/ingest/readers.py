@@ -1,0 +1,300 @@
+"""Readers turn a file into normalised plain text and its paragraphs.
+
+Each reader returns a :class:`RawText`: the document's plain text and the
+paragraphs in it (with offsets), plus any speaker label the file's structure
+gives explicitly (a bold run in Word, the first cell of a "Taler | Tekst" table).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import TranscriptError
+
+MAX_FILE_BYTES = 25 * 1024 * 1024
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+DOCX_SUFFIXES = {".docx"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCX_SUFFIXES
+MAX_TABLE_DEPTH = 8
+SPEAKER_HEADERS = {"taler", "speaker", "navn", "name", "person", "deltager", "hvem", "respondent"}
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of the plain text; ``explicit_label`` comes from the file's structure."""
+
+    start: int
+    text: str
+    explicit_label: str | None = None
+    body_offset: int = 0
+
+
+@dataclass
+class RawText:
+    plain_text: str
+    paragraphs: list[Paragraph]
+    source_format: str
+    front_matter: dict = field(default_factory=dict)
+
+
+def check_file(path: Path) -> bytes:
+    """Read the file's bytes or raise a :class:`TranscriptError` saying why not."""
+    if not path.exists():
+        raise TranscriptError("file not found", path=path)
+    if path.is_dir():
+        raise TranscriptError("is a folder, not a file", path=path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise TranscriptError(
+            f"is {size / 1_048_576:.0f} MB; transcripts larger than "
+            f"{MAX_FILE_BYTES // 1_048_576} MB are refused (a focus group is normally under 1 MB)",
+            path=path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"cannot be read ({exc.strerror})", path=path) from None
+    if not data.strip():
+        raise TranscriptError("is empty", path=path)
+    return data
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM), UTF-16/32 with BOM, else Windows-1252."""
+    boms = [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+            (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")]
+    for bom, encoding in boms:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError:
+                raise TranscriptError(f"starts with a {encoding.upper()} mark but is not valid "
+                                      f"{encoding.upper()} text", path=path) from None
+    if b"\x00" in data:
+        raise TranscriptError("is a binary file, not text (it contains NUL bytes)", path=path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise TranscriptError(
+                f"is neither UTF-8 nor Windows-1252 text (undecodable byte 0x{data[exc.start]:02x} "
+                f"at position {exc.start})", path=path) from None
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if controls > max(3, len(text) // 100):
+        raise TranscriptError("looks like binary data, not text", path=path)
+    return text
+
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
+    """YAML front matter (``---`` … ``---``) at the top of a text file, and the rest."""
+    import yaml
+
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        from ..errors import ManifestError
+        raise ManifestError(f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})",
+                            path=path, line=mark.line + 2 if mark else None) from None
+    if not isinstance(meta, dict):
+        from ..errors import ManifestError
+        raise ManifestError("front matter must be 'key: value' lines", path=path, line=2)
+    return meta, text[match.end():]
+
+
+def text_paragraphs(plain: str, starts_turn) -> list[Paragraph]:
+    """Paragraphs of plain text: blank lines separate them, and a line that starts with
+    a speaker label always starts a new one (hard-wrapped lines stay together)."""
+    paragraphs: list[Paragraph] = []
+    current_start: int | None = None
+    current_end = 0
+    pos = 0
+    for line in plain.split("\n"):
+        line_start, line_end = pos, pos + len(line)
+        pos = line_end + 1
+        if not line.strip():
+            if current_start is not None:
+                paragraphs.append(Paragraph(current_start, plain[current_start:current_end]))
+                current_start = None
+            continue
+        if current_start is not None and starts_turn(line):
+            paragraphs.append(Paragraph(current_start, plain[current_start:current_end]))
+            current_start = None
+        if current_start is None:
+            current_start = line_start
+        current_end = line_end
+    if current_start is not None:
+        paragraphs.append(Paragraph(current_start, plain[current_start:current_end]))
+    return paragraphs
+
+
+def read_text_file(path: Path, starts_turn) -> RawText:
+    text = decode_text(check_file(path), path)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    front_matter, body = split_front_matter(text, path)
+    if not body.strip():
+        raise TranscriptError("has no text after its front matter", path=path)
+    fmt = "md" if path.suffix.lower() in {".md", ".markdown"} else "txt"
+    return RawText(body, text_paragraphs(body, starts_turn), fmt, front_matter)
+
+
+class _DocxBuilder:
+    """Collects Word paragraphs into plain text with offsets, in body order."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.paragraphs: list[Paragraph] = []
+
+    def add(self, text: str, label: str | None = None, body_offset: int = 0) -> None:
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
+        if not text.strip():
+            return
+        if self.parts:
+            self.parts.append("\n\n")
+            self.length += 2
+        self.paragraphs.append(Paragraph(self.length, text, label, body_offset))
+        self.parts.append(text)
+        self.length += len(text)
+
+    @property
+    def plain_text(self) -> str:
+        return "".join(self.parts)
+
+
+def _bold_label(paragraph) -> tuple[str, int] | None:
+    """A speaker label written as leading bold runs ("**Rådgiver 1:** tekst")."""
+    bold_text = ""
+    for run in paragraph.runs:
+        if not run.text:
+            continue
+        if run.bold or (run.style is not None and run.style.font.bold):
+            bold_text += run.text
+        else:
+            break
+    label = bold_text.strip()
+    full = paragraph.text
+    if not label or len(label) > 50 or len(label.rstrip(":").split()) > 5:
+        return None
+    rest = full[len(bold_text):]
+    if not label.endswith(":") and not rest.lstrip().startswith(":"):
+        return None
+    offset = len(bold_text)
+    if rest.lstrip().startswith(":"):
+        offset += len(rest) - len(rest.lstrip()) + 1
+    return label.rstrip(":").strip(), offset
+
+
+def _cell_text(cell) -> str:
+    return "\n".join(p.text for p in cell.paragraphs if p.text.strip()).strip()
+
+
+def _is_turn_table(rows: list[list[str]]) -> tuple[bool, bool]:
+    """(is it a speaker/text table, does it have a header row)."""
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2 or any(len(r) < 2 for r in rows):
+        return False, False
+    header = rows[0][0].strip().casefold().rstrip(":") in SPEAKER_HEADERS
+    body = rows[1:] if header else rows
+    short_first = sum(1 for r in body if 0 < len(r[0]) <= 40 and len(r[0].split()) <= 5)
+    return header or short_first >= 0.8 * len(body), header
+
+
+def _walk_docx(container, builder: _DocxBuilder, depth: int, path: Path) -> None:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph as DocxParagraph
+
+    if depth > MAX_TABLE_DEPTH:
+        raise TranscriptError(f"has tables nested more than {MAX_TABLE_DEPTH} levels deep", path=path)
+    for block in container.iter_inner_content():
+        if isinstance(block, DocxParagraph):
+            label = _bold_label(block)
+            if label:
+                builder.add(block.text, label[0], label[1])
+            else:
+                builder.add(block.text)
+        elif isinstance(block, Table):
+            _read_table(block, builder, depth, path)
+
+
+def _read_table(table, builder: _DocxBuilder, depth: int, path: Path) -> None:
+    rows = []
+    for row in table.rows:
+        cells = []
+        for cell in row.cells:
+            if cell.tables:
+                cells = None
+                break
+            cells.append(_cell_text(cell))
+        if cells is None:
+            rows = None
+            break
+        # merged cells repeat in python-docx; keep distinct neighbours only
+        deduped = [c for i, c in enumerate(cells) if i == 0 or c != cells[i - 1]]
+        rows.append(deduped)
+    if rows is not None:
+        is_turns, header = _is_turn_table(rows)
+        if is_turns:
+            for row in rows[1:] if header else rows:
+                if not any(c.strip() for c in row):
+                    continue
+                speaker, text = row[0].strip().rstrip(":"), " ".join(c for c in row[1:] if c).strip()
+                if not speaker:
+                    builder.add(text)
+                    continue
+                line = f"{speaker}: {text}"
+                builder.add(line, speaker, len(speaker) + 2)
+            return
+    for row in table.rows:
+        for cell in row.cells:
+            _walk_docx(cell, builder, depth + 1, path)
+
+
+def read_docx_file(path: Path) -> RawText:
+    data = check_file(path)
+    if data[:4] == b"\xd0\xcf\x11\xe0":
+        raise TranscriptError("is password-protected or an old Word 97-2003 file; open it in Word "
+                              "and save it as .docx without a password", path=path)
+    if data[:2] != b"PK":
+        raise TranscriptError("is not a Word .docx file (not a zip package)", path=path)
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+        raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__})", path=path) from None
+    except Exception as exc:  # lxml and zipfile raise many kinds on damaged files
+        raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__}: {exc})", path=path) from None
+    builder = _DocxBuilder()
+    try:
+        _walk_docx(document, builder, 0, path)
+    except TranscriptError:
+        raise
+    except RecursionError:
+        raise TranscriptError("has tables nested too deeply to read", path=path) from None
+    if not builder.paragraphs:
+        raise TranscriptError("has no text (an empty Word document)", path=path)
+    return RawText(builder.plain_text, builder.paragraphs, "docx")
+
+
+def read_raw(path: Path, starts_turn) -> RawText:
+    suffix = path.suffix.lower()
+    if suffix in DOCX_SUFFIXES:
+        return read_docx_file(path)
+    if suffix in TEXT_SUFFIXES:
+        return read_text_file(path, starts_turn)
+    if suffix == ".doc":
+        raise TranscriptError("is an old Word 97-2003 .doc file; save it as .docx", path=path)
+    raise TranscriptError(f"has an unsupported file type '{suffix or '(none)'}'; use .docx, .txt or .md",
+                          path=path)

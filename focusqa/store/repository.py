@@ -1,0 +1,704 @@
+"""The one module that reads and writes the database.
+
+Every change goes through :class:`Store`, runs in one transaction, and writes an
+audit entry in the same transaction, so the log and the data cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..codebook import Code, Codebook, parse_codebook
+from ..config import MACHINE_CODER, database_url
+from ..errors import ConflictError, FocusqaError
+from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument
+from .db import make_engine, migrate, session_factory, transaction
+from .models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, Memo, SegmentRow,
+                     utcnow)
+
+STATUSES = ("suggested", "accepted", "rejected")
+CODE_FIELDS = ("number", "label_da", "label_en", "question", "definition", "include", "exclude",
+               "terms", "color", "parent")
+
+
+@dataclass
+class DocumentInfo:
+    id: int
+    name: str
+    round: str | None
+    district: str | None
+    group: str | None
+    date: str | None
+    source_format: str
+    segments: int
+    words: int
+    attributes: dict = field(default_factory=dict)
+    moderators: list = field(default_factory=list)
+    imported_at: datetime | None = None
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["imported_at"] = self.imported_at.isoformat() if self.imported_at else None
+        return d
+
+
+@dataclass
+class SegmentInfo:
+    id: int
+    document_id: int
+    document: str
+    index: int
+    turn: int
+    speaker: str | None
+    role: str
+    text: str
+    start: int
+    end: int
+    timestamp: str | None
+    round: str | None
+    district: str | None
+    group: str | None
+
+
+@dataclass
+class CodingInfo:
+    id: int
+    segment_id: int
+    code_id: str
+    coder: str
+    origin: str
+    status: str
+    score: float | None
+    evidence: dict
+    start: int | None
+    end: int | None
+    version: int
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Excerpt:
+    """A coded segment with everything an export or a table needs about it."""
+
+    segment: SegmentInfo
+    coding: CodingInfo
+    memos: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The coded text: the coded part when only part of the turn was coded."""
+        c, s = self.coding, self.segment
+        if c.start is not None and c.end is not None and s.start <= c.start < c.end <= s.end:
+            return s.text[c.start - s.start:c.end - s.start]
+        return s.text
+
+
+@dataclass
+class MemoInfo:
+    id: int
+    document_id: int | None
+    segment_id: int | None
+    code_id: str | None
+    author: str
+    text: str
+    version: int
+    updated_at: datetime | None
+
+
+@dataclass
+class AuditInfo:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    before: dict | None
+    after: dict | None
+
+
+def _doc_info(doc: Document, segments: int, words: int) -> DocumentInfo:
+    return DocumentInfo(doc.id, doc.name, doc.round, doc.district, doc.respondent_group, doc.date,
+                        doc.source_format, segments, words, dict(doc.attributes or {}),
+                        list(doc.moderators or []), doc.imported_at)
+
+
+def _segment_info(seg: SegmentRow, doc: Document) -> SegmentInfo:
+    return SegmentInfo(seg.id, doc.id, doc.name, seg.index, seg.turn, seg.speaker, seg.role, seg.text,
+                       seg.start, seg.end, seg.timestamp, doc.round, doc.district, doc.respondent_group)
+
+
+def _coding_info(c: Coding) -> CodingInfo:
+    return CodingInfo(c.id, c.segment_id, c.code_id, c.coder, c.origin, c.status, c.score,
+                      dict(c.evidence or {}), c.start, c.end, c.version, c.created_at, c.updated_at)
+
+
+def _coding_state(c: Coding | None) -> dict | None:
+    """What the audit log keeps of a coding, enough to restore it."""
+    if c is None:
+        return None
+    return {"segment_id": c.segment_id, "code_id": c.code_id, "coder": c.coder, "origin": c.origin,
+            "status": c.status, "score": c.score, "evidence": c.evidence, "start": c.start, "end": c.end}
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+class Store:
+    """A focusqa project database. ``Store()`` opens the default SQLite file."""
+
+    def __init__(self, url: str | None = None, *, upgrade: bool = True):
+        self.url = database_url(url)
+        self.engine = make_engine(self.url)
+        if upgrade:
+            migrate(self.engine)
+        self._factory = session_factory(self.engine)
+        if upgrade:
+            self._seed_codebook()
+
+    def _seed_codebook(self) -> None:
+        """A new database starts with the bundled interview-guide codebook."""
+        with self.session() as s:
+            if s.scalar(select(func.count()).select_from(CodeRow)):
+                return
+        from ..codebook import load_codebook
+
+        self.sync_codebook(load_codebook(), actor="system")
+
+    def session(self):
+        return transaction(self._factory)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ---------------------------------------------------------------- audit
+    @staticmethod
+    def _audit(s: Session, actor: str, action: str, entity: str, entity_id, before=None, after=None) -> None:
+        s.add(AuditEntry(actor=actor, action=action, entity=entity,
+                         entity_id=str(entity_id) if entity_id is not None else None,
+                         before=before, after=after))
+
+    def audit_log(self, *, actor: str | None = None, entity: str | None = None,
+                  limit: int = 200) -> list[AuditInfo]:
+        with self.session() as s:
+            q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+            if actor:
+                q = q.where(AuditEntry.actor == actor)
+            if entity:
+                q = q.where(AuditEntry.entity == entity)
+            return [AuditInfo(a.id, a.at, a.actor, a.action, a.entity, a.entity_id, a.before, a.after)
+                    for a in s.scalars(q)]
+
+    # ------------------------------------------------------------ documents
+    def find_document(self, content_hash: str) -> int | None:
+        with self.session() as s:
+            return s.scalar(select(Document.id).where(Document.content_hash == content_hash))
+
+    def import_document(self, parsed: ParsedDocument, actor: str = "import") -> tuple[str, int]:
+        """Store a parsed transcript in one transaction.
+
+        Returns ``("imported", id)``, or ``("present", id)`` when the same content is
+        already in the database (nothing is changed then).
+        """
+        existing = self.find_document(parsed.content_hash)
+        if existing is not None:
+            return "present", existing
+        meta = parsed.metadata
+        try:
+            with self.session() as s:
+                doc = Document(name=parsed.name, content_hash=parsed.content_hash,
+                               source_format=parsed.source_format, round=meta.round,
+                               district=meta.district, respondent_group=meta.group, date=meta.date,
+                               moderators=list(meta.moderators), attributes=dict(meta.attributes),
+                               plain_text=parsed.plain_text, preamble=parsed.preamble, imported_by=actor)
+                s.add(doc)
+                s.flush()
+                s.add_all(SegmentRow(document_id=doc.id, index=seg.index, turn=seg.turn, speaker=seg.speaker,
+                                     role=seg.role, text=seg.text, start=seg.start, end=seg.end,
+                                     timestamp=seg.timestamp) for seg in parsed.segments)
+                self._audit(s, actor, "import", "document", doc.id, None,
+                            {"name": parsed.name, "segments": len(parsed.segments),
+                             "round": meta.round, "district": meta.district, "group": meta.group})
+                s.flush()
+                return "imported", doc.id
+        except IntegrityError:
+            existing = self.find_document(parsed.content_hash)
+            if existing is not None:  # a concurrent import of the same file won
+                return "present", existing
+            raise
+
+    def documents(self) -> list[DocumentInfo]:
+        with self.session() as s:
+            counts: dict[int, list[int]] = {}
+            for doc_id, text in s.execute(select(SegmentRow.document_id, SegmentRow.text)):
+                entry = counts.setdefault(doc_id, [0, 0])
+                entry[0] += 1
+                entry[1] += _word_count(text)
+            docs = s.scalars(select(Document).order_by(Document.round, Document.district,
+                                                       Document.respondent_group, Document.name))
+            return [_doc_info(d, *counts.get(d.id, (0, 0))) for d in docs]
+
+    def document(self, document_id: int) -> DocumentInfo:
+        for d in self.documents():
+            if d.id == document_id:
+                return d
+        raise FocusqaError(f"no document with id {document_id}")
+
+    def document_text(self, document_id: int) -> str:
+        with self.session() as s:
+            doc = s.get(Document, document_id)
+            if doc is None:
+                raise FocusqaError(f"no document with id {document_id}")
+            return doc.plain_text
+
+    def update_document_metadata(self, document_id: int, metadata: DocumentMetadata, actor: str) -> None:
+        with self.session() as s:
+            doc = s.get(Document, document_id)
+            before = {"round": doc.round, "district": doc.district, "group": doc.respondent_group,
+                      "date": doc.date, "attributes": doc.attributes}
+            doc.round, doc.district = metadata.round, metadata.district
+            doc.respondent_group, doc.date = metadata.group, metadata.date
+            doc.attributes = dict(metadata.attributes)
+            self._audit(s, actor, "edit-metadata", "document", document_id, before,
+                        {"round": doc.round, "district": doc.district, "group": doc.respondent_group,
+                         "date": doc.date, "attributes": doc.attributes})
+
+    def delete_document(self, document_id: int, actor: str) -> None:
+        with self.session() as s:
+            doc = s.get(Document, document_id)
+            if doc is None:
+                return
+            self._audit(s, actor, "delete", "document", document_id, {"name": doc.name}, None)
+            s.delete(doc)
+
+    def segments(self, document_id: int | None = None, *, role: str | None = None,
+                 ids: Iterable[int] | None = None) -> list[SegmentInfo]:
+        with self.session() as s:
+            q = select(SegmentRow, Document).join(Document).order_by(Document.id, SegmentRow.index)
+            if document_id is not None:
+                q = q.where(SegmentRow.document_id == document_id)
+            if role:
+                q = q.where(SegmentRow.role == role)
+            if ids is not None:
+                q = q.where(SegmentRow.id.in_(list(ids)))
+            return [_segment_info(seg, doc) for seg, doc in s.execute(q)]
+
+    # ------------------------------------------------------------- codebook
+    def sync_codebook(self, codebook: Codebook, actor: str = "system") -> int:
+        """Make the stored codes equal ``codebook``; a new version is written only on change.
+
+        Codes that disappear from the file are kept while codings use them.
+        """
+        with self.session() as s:
+            rows = {r.id: r for r in s.scalars(select(CodeRow))}
+            changed = False
+            for position, code in enumerate(codebook.codes):
+                row = rows.get(code.id)
+                values = {f: getattr(code, f) for f in CODE_FIELDS}
+                if row is None:
+                    s.add(CodeRow(id=code.id, position=position, **values))
+                    changed = True
+                elif any(getattr(row, f) != v for f, v in values.items()) or row.position != position:
+                    for f, v in values.items():
+                        setattr(row, f, v)
+                    row.position = position
+                    changed = True
+            latest = s.scalar(select(func.max(CodebookVersion.version))) or 0
+            if changed or latest == 0:
+                s.flush()
+                version = latest + 1
+                s.add(CodebookVersion(version=version, name=codebook.name, content=self._codebook_yaml(s, codebook.name),
+                                      created_by=actor))
+                self._audit(s, actor, "codebook-version", "codebook", version, None, {"version": version})
+                return version
+            return latest
+
+    @staticmethod
+    def _codebook_yaml(s: Session, name: str) -> str:
+        rows = s.scalars(select(CodeRow).order_by(CodeRow.position, CodeRow.id)).all()
+        cb = Codebook(name=name, codes=[Code(id=r.id, **{f: getattr(r, f) for f in CODE_FIELDS}) for r in rows])
+        return cb.to_yaml()
+
+    def codebook(self) -> Codebook:
+        """The current codebook, as stored (see :meth:`sync_codebook`)."""
+        with self.session() as s:
+            rows = s.scalars(select(CodeRow).order_by(CodeRow.position, CodeRow.id)).all()
+            latest = s.scalars(select(CodebookVersion).order_by(CodebookVersion.version.desc()).limit(1)).first()
+        name = latest.name if latest else "codebook"
+        return Codebook(name=name, version=latest.version if latest else 1,
+                        codes=[Code(id=r.id, **{f: getattr(r, f) for f in CODE_FIELDS}) for r in rows])
+
+    def save_code(self, code: Code, actor: str) -> int:
+        """Add or edit one code (validated like a codebook file); returns the new version."""
+        current = self.codebook()
+        codes = [code if c.id == code.id else c for c in current.codes]
+        if code.id not in current.ids:
+            codes.append(code)
+        candidate = Codebook(name=current.name, codes=codes, version=current.version)
+        parse_codebook(candidate.to_yaml(), source="kodebog")  # raises CodebookError
+        return self.sync_codebook(candidate, actor)
+
+    def codebook_versions(self) -> list[tuple[int, datetime, str | None]]:
+        with self.session() as s:
+            return [(v.version, v.created_at, v.created_by)
+                    for v in s.scalars(select(CodebookVersion).order_by(CodebookVersion.version))]
+
+    # -------------------------------------------------------------- codings
+    def codings(self, *, document_id: int | None = None, segment_ids: Iterable[int] | None = None,
+                coder: str | None = None, origin: str | None = None, status: str | None = None,
+                code_id: str | None = None) -> list[CodingInfo]:
+        with self.session() as s:
+            q = select(Coding).order_by(Coding.segment_id, Coding.id)
+            if document_id is not None:
+                q = q.join(SegmentRow).where(SegmentRow.document_id == document_id)
+            if segment_ids is not None:
+                q = q.where(Coding.segment_id.in_(list(segment_ids)))
+            for column, value in ((Coding.coder, coder), (Coding.origin, origin),
+                                  (Coding.status, status), (Coding.code_id, code_id)):
+                if value is not None:
+                    q = q.where(column == value)
+            return [_coding_info(c) for c in s.scalars(q)]
+
+    def coders(self) -> list[str]:
+        with self.session() as s:
+            return sorted(s.scalars(select(Coding.coder).where(Coding.origin == "human").distinct()))
+
+    def _check_code(self, s: Session, code_id: str) -> None:
+        if s.get(CodeRow, code_id) is None:
+            raise FocusqaError(f"'{code_id}' is not a code in the codebook")
+
+    @staticmethod
+    def _expect(row: Coding | None, expected_version: int | None, what: str) -> None:
+        if expected_version is None:
+            return
+        current = row.version if row is not None else 0
+        if current != expected_version:
+            who = f" by {row.coder}" if row is not None else ""
+            raise ConflictError(f"{what} was changed{who} since you loaded it; the page now shows "
+                                f"the current state")
+
+    def set_coding(self, segment_id: int, code_id: str, coder: str, status: str = "accepted", *,
+                   origin: str = "human", score: float | None = None, evidence: dict | None = None,
+                   start: int | None = None, end: int | None = None,
+                   expected_version: int | None = None) -> CodingInfo:
+        """Add or change ``coder``'s coding of a segment (audited; version-checked if asked)."""
+        if status not in STATUSES:
+            raise FocusqaError(f"status must be one of {', '.join(STATUSES)}")
+        if not coder or not coder.strip():
+            raise FocusqaError("a coder name is required before coding")
+        try:
+            with self.session() as s:
+                self._check_code(s, code_id)
+                seg = s.get(SegmentRow, segment_id)
+                if seg is None:
+                    raise FocusqaError(f"no segment with id {segment_id}")
+                if start is not None and end is not None and not (seg.start <= start < end <= seg.end):
+                    raise FocusqaError("the coded part must lie inside the segment")
+                row = s.scalar(select(Coding).where(Coding.segment_id == segment_id,
+                                                    Coding.code_id == code_id, Coding.coder == coder))
+                self._expect(row, expected_version, "This coding")
+                before = _coding_state(row)
+                if row is None:
+                    row = Coding(segment_id=segment_id, code_id=code_id, coder=coder, origin=origin)
+                    s.add(row)
+                row.status, row.origin, row.updated_at = status, origin, utcnow()
+                if score is not None:
+                    row.score = score
+                if evidence is not None:
+                    row.evidence = evidence
+                row.start, row.end = start, end
+                s.flush()
+                self._audit(s, coder, "code" if before is None else "recode", "coding", row.id,
+                            before, _coding_state(row))
+                return _coding_info(row)
+        except StaleDataError:
+            raise ConflictError("This coding was changed by someone else at the same moment; "
+                                "the page now shows the current state") from None
+        except IntegrityError:
+            raise ConflictError("This code was added by another session at the same moment; "
+                                "the page now shows the current state") from None
+
+    def remove_coding(self, coding_id: int, actor: str, *, expected_version: int | None = None) -> None:
+        try:
+            with self.session() as s:
+                row = s.get(Coding, coding_id)
+                if row is None:
+                    if expected_version is not None:
+                        raise ConflictError("This coding was already removed by someone else")
+                    return
+                self._expect(row, expected_version, "This coding")
+                self._audit(s, actor, "uncode", "coding", coding_id, _coding_state(row), None)
+                s.delete(row)
+        except StaleDataError:
+            raise ConflictError("This coding was changed by someone else at the same moment") from None
+
+    def review(self, segment_id: int, code_id: str, coder: str, decision: str, *,
+               expected_version: int | None = None) -> CodingInfo:
+        """Accept or reject the machine's suggestion of ``code_id`` for a segment.
+
+        The decision becomes the coder's own (human) coding, carrying the suggestion's
+        score and evidence; the machine's row keeps its score and records the outcome.
+        ``expected_version`` is the version of the machine's row the coder saw.
+        """
+        if decision not in ("accepted", "rejected"):
+            raise FocusqaError("decision must be 'accepted' or 'rejected'")
+        try:
+            with self.session() as s:
+                auto = s.scalar(select(Coding).where(Coding.segment_id == segment_id,
+                                                     Coding.code_id == code_id,
+                                                     Coding.coder == MACHINE_CODER))
+                if auto is not None:
+                    self._expect(auto, expected_version, "This suggestion")
+                    before = _coding_state(auto)
+                    auto.status, auto.updated_at = decision, utcnow()
+                    s.flush()
+                    self._audit(s, coder, "review", "coding", auto.id, before, _coding_state(auto))
+        except StaleDataError:
+            raise ConflictError("This suggestion was reviewed by someone else at the same moment") from None
+        return self.set_coding(segment_id, code_id, coder, decision,
+                               score=auto.score if auto is not None else None,
+                               evidence=dict(auto.evidence or {}) if auto is not None else None)
+
+    def replace_suggestions(self, suggestions: dict[int, list[CodeSuggestion]],
+                            actor: str = MACHINE_CODER) -> int:
+        """Write the machine's suggestions for these segments.
+
+        Suggestions still waiting for review are replaced; reviewed ones and every
+        human coding are left alone. Returns the number of suggestions written.
+        """
+        written = 0
+        with self.session() as s:
+            segment_ids = list(suggestions)
+            reviewed: set[tuple[int, str]] = set()
+            for chunk_start in range(0, len(segment_ids), 500):
+                chunk = segment_ids[chunk_start:chunk_start + 500]
+                s.execute(delete(Coding).where(Coding.segment_id.in_(chunk), Coding.coder == MACHINE_CODER,
+                                               Coding.status == "suggested"))
+                reviewed.update(s.execute(select(Coding.segment_id, Coding.code_id).where(
+                    Coding.segment_id.in_(chunk), Coding.coder == MACHINE_CODER)).tuples())
+            known = set(s.scalars(select(CodeRow.id)))
+            for segment_id, items in suggestions.items():
+                for item in items:
+                    if (segment_id, item.code_id) in reviewed or item.code_id not in known:
+                        continue
+                    s.add(Coding(segment_id=segment_id, code_id=item.code_id, coder=MACHINE_CODER,
+                                 origin="auto", status="suggested", score=round(float(item.score), 4),
+                                 evidence=item.evidence))
+                    written += 1
+            self._audit(s, actor, "autocode", "coding", None, None,
+                        {"segments": len(suggestions), "suggestions": written})
+        return written
+
+    def undo_last(self, actor: str) -> AuditInfo | None:
+        """Undo ``actor``'s most recent coding change that is not undone yet.
+
+        Accepting or rejecting a suggestion is one change to the user, though it
+        writes two entries (the suggestion's outcome and the coder's coding): both go.
+        """
+        with self.session() as s:
+            undone = {int(e) for e in s.scalars(select(AuditEntry.entity_id).where(
+                AuditEntry.action == "undo", AuditEntry.actor == actor)) if e}
+            entries = [e for e in s.scalars(select(AuditEntry).where(
+                AuditEntry.actor == actor, AuditEntry.entity == "coding",
+                AuditEntry.action.in_(("code", "recode", "uncode", "review")))
+                .order_by(AuditEntry.id.desc()).limit(200)) if e.id not in undone]
+            if not entries:
+                return None
+            target = entries[0]
+            self._restore(s, target, actor)
+            key = target.before or target.after
+            if len(entries) > 1 and entries[1].action == "review":
+                previous = entries[1].before or entries[1].after
+                if (previous["segment_id"], previous["code_id"]) == (key["segment_id"], key["code_id"]):
+                    self._restore(s, entries[1], actor)
+            return AuditInfo(target.id, target.at, target.actor, target.action, target.entity,
+                             target.entity_id, target.before, target.after)
+
+    def _restore(self, s: Session, entry: AuditEntry, actor: str) -> None:
+        state = entry.before
+        key = state or entry.after
+        row = s.scalar(select(Coding).where(Coding.segment_id == key["segment_id"],
+                                            Coding.code_id == key["code_id"], Coding.coder == key["coder"]))
+        if state is None:
+            if row is not None:
+                s.delete(row)
+        else:
+            if row is None:
+                row = Coding(segment_id=state["segment_id"], code_id=state["code_id"], coder=state["coder"],
+                             origin=state["origin"])
+                s.add(row)
+            for f in ("origin", "status", "score", "evidence", "start", "end"):
+                setattr(row, f, state[f])
+            row.updated_at = utcnow()
+        s.flush()
+        self._audit(s, actor, "undo", "audit", entry.id, entry.after, entry.before)
+
+    # ---------------------------------------------------------------- memos
+    def add_memo(self, author: str, text: str, *, segment_id: int | None = None,
+                 document_id: int | None = None, code_id: str | None = None) -> MemoInfo:
+        if not author or not author.strip():
+            raise FocusqaError("a coder name is required before writing memos")
+        with self.session() as s:
+            memo = Memo(author=author, text=text, segment_id=segment_id, document_id=document_id,
+                        code_id=code_id)
+            s.add(memo)
+            s.flush()
+            self._audit(s, author, "memo", "memo", memo.id, None, {"text": text})
+            return self._memo_info(memo)
+
+    def update_memo(self, memo_id: int, text: str, actor: str, *, expected_version: int | None = None) -> MemoInfo:
+        try:
+            with self.session() as s:
+                memo = s.get(Memo, memo_id)
+                if memo is None:
+                    raise ConflictError("This memo was deleted by someone else")
+                if expected_version is not None and memo.version != expected_version:
+                    raise ConflictError(f"This memo was changed by {memo.author} since you opened it; "
+                                        "the page now shows the current text")
+                before = {"text": memo.text}
+                memo.text, memo.updated_at = text, utcnow()
+                s.flush()
+                self._audit(s, actor, "edit-memo", "memo", memo_id, before, {"text": text})
+                return self._memo_info(memo)
+        except StaleDataError:
+            raise ConflictError("This memo was changed by someone else at the same moment") from None
+
+    def delete_memo(self, memo_id: int, actor: str) -> None:
+        with self.session() as s:
+            memo = s.get(Memo, memo_id)
+            if memo is not None:
+                self._audit(s, actor, "delete-memo", "memo", memo_id, {"text": memo.text}, None)
+                s.delete(memo)
+
+    def memos(self, *, segment_ids: Iterable[int] | None = None, document_id: int | None = None) -> list[MemoInfo]:
+        with self.session() as s:
+            q = select(Memo).order_by(Memo.id)
+            if segment_ids is not None:
+                q = q.where(Memo.segment_id.in_(list(segment_ids)))
+            if document_id is not None:
+                q = q.outerjoin(SegmentRow, Memo.segment_id == SegmentRow.id).where(
+                    (Memo.document_id == document_id) | (SegmentRow.document_id == document_id))
+            return [self._memo_info(m) for m in s.scalars(q)]
+
+    @staticmethod
+    def _memo_info(m: Memo) -> MemoInfo:
+        return MemoInfo(m.id, m.document_id, m.segment_id, m.code_id, m.author, m.text, m.version, m.updated_at)
+
+    # ------------------------------------------------------------- excerpts
+    def excerpts(self, *, rounds: Iterable[str] | None = None, districts: Iterable[str] | None = None,
+                 groups: Iterable[str] | None = None, codes: Iterable[str] | None = None,
+                 coders: Iterable[str] | None = None, statuses: Iterable[str] = ("accepted",),
+                 origins: Iterable[str] | None = None, min_score: float | None = None,
+                 document_ids: Iterable[int] | None = None) -> list[Excerpt]:
+        """Coded segments with their document's metadata, in document order.
+
+        Rejected codings are never excerpts. ``statuses=("accepted", "suggested")``
+        includes the machine's open suggestions.
+        """
+        with self.session() as s:
+            q = (select(Coding, SegmentRow, Document).join(SegmentRow, Coding.segment_id == SegmentRow.id)
+                 .join(Document, SegmentRow.document_id == Document.id)
+                 .where(Coding.status.in_([st for st in statuses if st != "rejected"]))
+                 .order_by(Document.round, Document.district, Document.id, SegmentRow.index, Coding.code_id))
+            filters = ((Document.round, rounds), (Document.district, districts),
+                       (Document.respondent_group, groups), (Coding.code_id, codes), (Coding.coder, coders),
+                       (Coding.origin, origins), (Document.id, document_ids))
+            for column, values in filters:
+                if values is not None:
+                    q = q.where(column.in_(list(values)))
+            if min_score is not None:
+                q = q.where((Coding.score >= min_score) | (Coding.origin == "human") & Coding.score.is_(None))
+            rows = s.execute(q).all()
+            memo_rows = s.execute(select(Memo.segment_id, Memo.text).where(Memo.segment_id.is_not(None))).all()
+        memos: dict[int, list[str]] = {}
+        for segment_id, text in memo_rows:
+            memos.setdefault(segment_id, []).append(text)
+        return [Excerpt(_segment_info(seg, doc), _coding_info(c), memos.get(seg.id, [])) for c, seg, doc in rows]
+
+    # ------------------------------------------------------ reference codes
+    def import_reference(self, path: Path, actor: str = "import") -> tuple[int, int]:
+        """Load a reference coding (JSONL) as accepted human codings.
+
+        Lines name the document by file name and the segment by index; offsets must
+        match the stored segment. Returns (codings written, lines skipped because the
+        document is not imported). All-or-nothing for the file.
+        """
+        from ..errors import ManifestError
+
+        docs = {d.name: d.id for d in self.documents()}
+        segment_ids: dict[tuple[int, int], tuple[int, int, int]] = {}
+        with self.session() as s:
+            for seg_id, doc_id, index, start, end in s.execute(
+                    select(SegmentRow.id, SegmentRow.document_id, SegmentRow.index, SegmentRow.start, SegmentRow.end)):
+                segment_ids[(doc_id, index)] = (seg_id, start, end)
+        planned: list[tuple[int, str, str]] = []
+        skipped = 0
+        known = set(self.codebook().ids)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                doc_id = docs.get(row["document"])
+                if doc_id is None:
+                    skipped += 1
+                    continue
+                seg_id, start, end = segment_ids[(doc_id, int(row["segment"]))]
+                if (row.get("start"), row.get("end")) != (start, end):
+                    raise ManifestError(f"offsets {row.get('start')}-{row.get('end')} do not match segment "
+                                        f"{row['segment']} of {row['document']} ({start}-{end})", path=path, line=number)
+                for code in row.get("codes", []):
+                    if code not in known:
+                        raise ManifestError(f"unknown code '{code}'", path=path, line=number)
+                    planned.append((seg_id, code, row["coder"]))
+            except (KeyError, ValueError, TypeError) as exc:
+                if isinstance(exc, ManifestError):
+                    raise
+                raise ManifestError(f"malformed reference line ({exc})", path=path, line=number) from None
+        with self.session() as s:
+            existing = set(s.execute(select(Coding.segment_id, Coding.code_id, Coding.coder)).tuples())
+            added = 0
+            for seg_id, code, coder in planned:
+                if (seg_id, code, coder) in existing:
+                    continue
+                existing.add((seg_id, code, coder))
+                s.add(Coding(segment_id=seg_id, code_id=code, coder=coder, origin="human", status="accepted"))
+                added += 1
+            self._audit(s, actor, "import-reference", "coding", None, None,
+                        {"file": path.name, "codings": added})
+        return added, skipped
+
+    # ------------------------------------------------------------ summaries
+    def progress(self) -> dict[int, dict[str, int]]:
+        """Per document: segments suggested / accepted / rejected / uncoded (participant turns)."""
+        with self.session() as s:
+            seg_rows = s.execute(select(SegmentRow.id, SegmentRow.document_id)).all()
+            status_rows = s.execute(select(Coding.segment_id, Coding.status, Coding.origin)).all()
+        by_segment: dict[int, set[str]] = {}
+        for seg_id, status, origin in status_rows:
+            by_segment.setdefault(seg_id, set()).add(status)
+        out: dict[int, dict[str, int]] = {}
+        for seg_id, doc_id in seg_rows:
+            counts = out.setdefault(doc_id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": 0})
+            statuses = by_segment.get(seg_id, set())
+            if "accepted" in statuses:
+                counts["accepted"] += 1
+            elif "suggested" in statuses:
+                counts["suggested"] += 1
+            elif "rejected" in statuses:
+                counts["rejected"] += 1
+            else:
+                counts["uncoded"] += 1
+        return out
+

@@ -1,0 +1,61 @@
+"""Shared fixtures. Tests never touch the user's own database (FOCUSQA_HOME is a temp dir)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "corpora" / "socialraadgivere"
+BACKGROUND = ROOT.parent / "shared" / "background"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("FOCUSQA_HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv("FOCUSQA_DATABASE_URL", raising=False)
+
+
+def _backends() -> list:
+    params = [pytest.param("sqlite", id="sqlite")]
+    if os.environ.get("FOCUSQA_TEST_POSTGRES_URL"):
+        params.append(pytest.param("postgres", id="postgres", marks=pytest.mark.postgres))
+    return params
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """A fresh, empty SQLite database file."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=_backends())
+def any_db_url(request, tmp_path) -> str:
+    """A fresh empty database on each backend CI provides (SQLite, and PostgreSQL in CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    base = os.environ["FOCUSQA_TEST_POSTGRES_URL"]
+    name = f"fqa_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(any_db_url):
+    from focusqa.store import Store
+
+    s = Store(any_db_url)
+    yield s
+    s.dispose()
