@@ -1,0 +1,336 @@
+"""Shared helpers for the app pages: cached store and tagger, cached tables, i18n, coder.
+
+Pages stay thin: they read widgets, call these helpers and ``focusqa`` functions, and
+render. Caching lives here and only here: the database engine and the tagger are
+cached resources (shared, read-only after construction), tables are cached data keyed
+by the database URL and cleared after every write (:func:`after_write`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import streamlit as st
+
+from focusqa.codebook import Code, Codebook
+from focusqa.config import MACHINE_CODER, database_url
+from focusqa.errors import FocusqaError
+from focusqa.store import Store
+
+LANGUAGE_KEY = "focusqa_language"
+CODER_KEY = "focusqa_coder"
+BLIND_KEY = "focusqa_blind"
+LANGUAGES = {"da": "Dansk", "en": "English"}
+
+Strings = Mapping[str, Mapping[str, str]]
+
+_COMMON: dict[str, dict[str, str]] = {
+    "da": {
+        "need_coder": "Skriv dit navn under **Koder** i sidepanelet, før du koder. "
+                      "Navnet står ved hver kodning og i loggen.",
+        "error": "Det lykkedes ikke: {message}",
+        "conflict": "En anden har ændret det samme, siden du åbnede siden, så din ændring blev "
+                    "ikke gemt. Siden viser nu den aktuelle tilstand.",
+        "no_documents": "Der er ingen interviews i databasen endnu. Gå til **Import** for at "
+                        "indlæse transskriptioner.",
+    },
+    "en": {
+        "need_coder": "Enter your name under **Coder** in the sidebar before coding. "
+                      "The name is stored with every coding and in the log.",
+        "error": "That did not work: {message}",
+        "conflict": "{message}",
+        "no_documents": "There are no interviews in the database yet. Go to **Import** to "
+                        "load transcripts.",
+    },
+}
+
+
+# ------------------------------------------------------------------ language
+def language() -> str:
+    """The UI language chosen in the sidebar: ``"da"`` (default) or ``"en"``."""
+    value = st.session_state.get(LANGUAGE_KEY, "da")
+    return value if value in LANGUAGES else "da"
+
+
+def tr(strings: Strings, key: str, **values: Any) -> str:
+    """The page's text for ``key`` in the current language (Danish as fallback).
+
+    Each page keeps its own ``{"da": {...}, "en": {...}}`` dict; ``values`` fill
+    ``{placeholders}`` with ``str.format``.
+    """
+    lang = language()
+    text = strings.get(lang, {}).get(key)
+    if text is None:
+        text = strings.get("da", {}).get(key, key)
+    return text.format(**values) if values else text
+
+
+def fmt_number(value: float | int | None, decimals: int = 0) -> str:
+    """A number the way the UI language writes it ("0,82" and "12.345" in Danish)."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if language() == "da":
+        text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
+    return text
+
+
+def fmt_percent(share: float | None, decimals: int = 0) -> str:
+    """A share (0..1) as a percentage in the UI language ("12 %" in Danish)."""
+    if share is None:
+        return "–"
+    number = fmt_number(share * 100, decimals)
+    return f"{number} %" if language() == "da" else f"{number}%"
+
+
+# ------------------------------------------------------------------ resources
+def current_database_url() -> str:
+    """The database this app session uses (``FOCUSQA_DATABASE_URL`` or the default file)."""
+    return database_url()
+
+
+@st.cache_resource(show_spinner=False)
+def _store_for(url: str) -> Store:
+    return Store(url)
+
+
+def get_store() -> Store:
+    """The project database, opened (and migrated) once per URL and shared by sessions."""
+    return _store_for(current_database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _tagger_for(url: str, codebook_version: int, refit: int) -> Any:
+    from focusqa.tagging import build_tagger
+
+    store = _store_for(url)
+    return build_tagger(store.codebook(), store=store)
+
+
+def get_tagger() -> Any:
+    """The auto-coder for the current codebook version, built once and shared.
+
+    A new codebook version builds a new tagger; :func:`refit_tagger` rebuilds it from
+    the coders' latest confirmations.
+    """
+    store = get_store()
+    version = load_codebook(store).version
+    return _tagger_for(store.url, version, st.session_state.get("_focusqa_refit", 0))
+
+
+def refit_tagger() -> int:
+    """Rebuild the tagger from the current confirmations and re-suggest open segments.
+
+    Returns the number of suggestions written. Reviewed suggestions and human codings
+    are left alone (the Store guarantees that).
+    """
+    from focusqa.tagging import autocode
+
+    store = get_store()
+    _tagger_for.clear()
+    st.session_state["_focusqa_refit"] = st.session_state.get("_focusqa_refit", 0) + 1
+    written = autocode(store, get_tagger())
+    after_write()
+    return written
+
+
+# ------------------------------------------------------------------ cached data
+@st.cache_data(show_spinner=False)
+def _documents(_store: Store, url: str) -> list:
+    return _store.documents()
+
+
+def load_documents(store: Store) -> list:
+    """All documents (``DocumentInfo``), ordered by round, district, group, name."""
+    return _documents(store, store.url)
+
+
+@st.cache_data(show_spinner=False)
+def _codebook(_store: Store, url: str) -> Codebook:
+    return _store.codebook()
+
+
+def load_codebook(store: Store) -> Codebook:
+    """The current stored codebook."""
+    return _codebook(store, store.url)
+
+
+@st.cache_data(show_spinner=False)
+def _segments(_store: Store, url: str, document_id: int | None, role: str | None) -> list:
+    return _store.segments(document_id, role=role)
+
+
+def load_segments(store: Store, document_id: int | None = None, *, role: str | None = None) -> list:
+    """Segments (``SegmentInfo``) of one document, or of all documents."""
+    return _segments(store, store.url, document_id, role)
+
+
+@st.cache_data(show_spinner=False)
+def _codings(_store: Store, url: str, document_id: int | None) -> list:
+    return _store.codings(document_id=document_id)
+
+
+def load_codings(store: Store, document_id: int | None = None) -> list:
+    """Every coding (``CodingInfo``, all coders and statuses) of a document or of all."""
+    return _codings(store, store.url, document_id)
+
+
+@st.cache_data(show_spinner=False)
+def _memos(_store: Store, url: str, document_id: int | None) -> list:
+    return _store.memos(document_id=document_id)
+
+
+def load_memos(store: Store, document_id: int | None = None) -> list:
+    """Memos (``MemoInfo``) on a document and its segments, or all memos."""
+    return _memos(store, store.url, document_id)
+
+
+@st.cache_data(show_spinner=False)
+def _progress(_store: Store, url: str) -> dict:
+    return _store.progress()
+
+
+def load_progress(store: Store) -> dict[int, dict[str, int]]:
+    """Per document id: segments suggested / accepted / rejected / uncoded."""
+    return _progress(store, store.url)
+
+
+@st.cache_data(show_spinner=False)
+def _excerpts(_store: Store, url: str, filters: tuple) -> list:
+    return _store.excerpts(**dict(filters))
+
+
+def load_excerpts(store: Store, **filters: Any) -> list:
+    """``Store.excerpts`` with the same keyword filters, cached until the next write.
+
+    List filters are turned into tuples so they can be part of the cache key.
+    """
+    key = tuple(sorted((name, tuple(value) if isinstance(value, (list, set, tuple)) else value)
+                       for name, value in filters.items()))
+    return _excerpts(store, store.url, key)
+
+
+@st.cache_data(show_spinner=False)
+def _coders(_store: Store, url: str) -> list[str]:
+    return _store.coders()
+
+
+def load_coders(store: Store) -> list[str]:
+    """Names of the human coders who have coded anything."""
+    return _coders(store, store.url)
+
+
+def cached(func: Callable) -> Callable:
+    """``st.cache_data`` for a page's own loader ``func(_store, url, ...)``.
+
+    Use it for analysis results computed from the store, so :func:`after_write`
+    clears them with everything else.
+    """
+    return st.cache_data(show_spinner=False)(func)
+
+
+def after_write() -> None:
+    """Forget every cached table: call after any change to the database."""
+    st.cache_data.clear()
+
+
+# ------------------------------------------------------------------ coder
+def coder_name() -> str:
+    """The name typed in the sidebar (stripped), or ``""``."""
+    return str(st.session_state.get(CODER_KEY) or "").strip()
+
+
+def require_coder() -> str:
+    """The coder's name; without one, explain where to type it and stop the page."""
+    name = coder_name()
+    if not name:
+        st.info(tr(_COMMON, "need_coder"))
+        st.stop()
+    return name
+
+
+def blind_mode() -> bool:
+    """True when the coder chose not to see other coders' codes (issue 7)."""
+    return bool(st.session_state.get(BLIND_KEY, False))
+
+
+def visible_codings(codings: list, coder: str) -> list:
+    """The codings a coder may see: in blind mode only their own and the machine's."""
+    if not blind_mode():
+        return codings
+    return [c for c in codings if c.coder in (coder, MACHINE_CODER)]
+
+
+# ------------------------------------------------------------------ codes
+def code_label(code: Code | None, *, with_number: bool = True) -> str:
+    """'4. Samarbejde med familiegruppe' in the UI language."""
+    if code is None:
+        return "?"
+    label = code.label(language())
+    return f"{code.number}. {label}" if with_number and code.number else label
+
+
+def code_tag(code: Code, *, suffix: str = "", faded: bool = False) -> str:
+    """A coloured tag (inline HTML) for a code, in the codebook's colour."""
+    import html
+
+    colour = code.color or "#888888"
+    style = (f"background:{colour}22;border:1px solid {colour};color:#222;" if faded
+             else f"background:{colour};color:{_text_colour(colour)};")
+    text = html.escape(code_label(code) + (f" {suffix}" if suffix else ""))
+    return (f'<span style="{style}border-radius:0.6em;padding:0.05em 0.55em;margin:0 0.25em 0.2em 0;'
+            f'display:inline-block;font-size:0.85em;white-space:nowrap">{text}</span>')
+
+
+def _text_colour(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour``."""
+    value = colour.lstrip("#")
+    if len(value) == 3:
+        value = "".join(ch * 2 for ch in value)
+    try:
+        r, g, b = (int(value[i:i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        return "#000"
+    return "#000" if (0.299 * r + 0.587 * g + 0.114 * b) > 150 else "#fff"
+
+
+# ------------------------------------------------------------------ errors
+def show_error(error: FocusqaError) -> None:
+    """Show a user-facing error as a message (never a traceback)."""
+    st.error(tr(_COMMON, "error", message=str(error)))
+
+
+def show_conflict(error: FocusqaError) -> None:
+    """Tell the coder that someone else changed the record; the next run shows it."""
+    st.warning(tr(_COMMON, "conflict", message=str(error)))
+
+
+_FLASH_KEY = "_focusqa_flash"
+
+
+def flash(kind: str, message: str) -> None:
+    """Keep a message ("success", "info", "warning", "error") for the next run.
+
+    Use it before ``st.rerun()`` so the user still sees what happened.
+    """
+    st.session_state.setdefault(_FLASH_KEY, []).append((kind, message))
+
+
+def flash_conflict(error: FocusqaError) -> None:
+    """:func:`show_conflict` on the next run (call ``st.rerun()`` after it)."""
+    flash("warning", tr(_COMMON, "conflict", message=str(error)))
+
+
+def show_flashes() -> None:
+    """Render and forget the messages kept by :func:`flash`."""
+    for kind, message in st.session_state.pop(_FLASH_KEY, []):
+        getattr(st, kind)(message)
+
+
+def require_documents(store: Store) -> list:
+    """The documents; with none, point to the Import page and stop."""
+    docs = load_documents(store)
+    if not docs:
+        st.info(tr(_COMMON, "no_documents"))
+        st.stop()
+    return docs
