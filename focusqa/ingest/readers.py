@@ -112,14 +112,23 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
     return meta, text[match.end():]
 
 
+HARD_WRAP_MAX = 100
+
+
 def text_paragraphs(plain: str, starts_turn) -> list[Paragraph]:
     """Paragraphs of plain text: blank lines separate them, and a line that starts with
-    a speaker label always starts a new one (hard-wrapped lines stay together)."""
+    a speaker label always starts a new one.
+
+    Hard-wrapped lines (all short, no tabs) stay together; in a file whose lines are
+    long or tab-separated (one paragraph or table row per line) each line is a paragraph.
+    """
+    lines = plain.split("\n")
+    one_per_line = any(len(line) > HARD_WRAP_MAX or "\t" in line.strip() for line in lines)
     paragraphs: list[Paragraph] = []
     current_start: int | None = None
     current_end = 0
     pos = 0
-    for line in plain.split("\n"):
+    for line in lines:
         line_start, line_end = pos, pos + len(line)
         pos = line_end + 1
         if not line.strip():
@@ -127,7 +136,7 @@ def text_paragraphs(plain: str, starts_turn) -> list[Paragraph]:
                 paragraphs.append(Paragraph(current_start, plain[current_start:current_end]))
                 current_start = None
             continue
-        if current_start is not None and starts_turn(line):
+        if current_start is not None and (one_per_line or starts_turn(line)):
             paragraphs.append(Paragraph(current_start, plain[current_start:current_end]))
             current_start = None
         if current_start is None:

@@ -30,8 +30,11 @@ def _labels(paragraphs: list[Paragraph]) -> list[LabelMatch | None]:
     counts = Counter(m.label.casefold() for m in matches if m)
     accepted = [m if m and (m.strong or counts[m.label.casefold()] >= 2) else None for m in matches]
     labelled = sum(1 for m in accepted if m)
+    candidates = sum(1 for m in matches if m)
     explicit = any(p.explicit_label for p in paragraphs)
-    if not explicit and (labelled < 2 or labelled < MIN_LABELLED_SHARE * len(paragraphs)):
+    transcript = (explicit or (labelled >= 2 and labelled >= MIN_LABELLED_SHARE * len(paragraphs))
+                  or (labelled >= 1 and candidates >= 0.5 * len(paragraphs)))
+    if not transcript:
         return [None] * len(paragraphs)
     return [a if a else (m if m and _plausible_single_use(m.label) else None)
             for a, m in zip(accepted, matches)]

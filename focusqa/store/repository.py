@@ -485,8 +485,8 @@ class Store:
                 chunk = segment_ids[chunk_start:chunk_start + 500]
                 s.execute(delete(Coding).where(Coding.segment_id.in_(chunk), Coding.coder == MACHINE_CODER,
                                                Coding.status == "suggested"))
-                reviewed.update(s.execute(select(Coding.segment_id, Coding.code_id).where(
-                    Coding.segment_id.in_(chunk), Coding.coder == MACHINE_CODER)).tuples())
+                reviewed.update(tuple(r) for r in s.execute(select(Coding.segment_id, Coding.code_id).where(
+                    Coding.segment_id.in_(chunk), Coding.coder == MACHINE_CODER)).all())
             known = set(s.scalars(select(CodeRow.id)))
             for segment_id, items in suggestions.items():
                 for item in items:
@@ -667,7 +667,7 @@ class Store:
                     raise
                 raise ManifestError(f"malformed reference line ({exc})", path=path, line=number) from None
         with self.session() as s:
-            existing = set(s.execute(select(Coding.segment_id, Coding.code_id, Coding.coder)).tuples())
+            existing = {tuple(r) for r in s.execute(select(Coding.segment_id, Coding.code_id, Coding.coder))}
             added = 0
             for seg_id, code, coder in planned:
                 if (seg_id, code, coder) in existing:

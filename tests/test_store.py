@@ -1,0 +1,136 @@
+"""The store: idempotent import, codings with audit, undo, version checks, migrations."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from focusqa.errors import ConflictError, FocusqaError
+from focusqa.ingest import parse_text
+from focusqa.store import Store
+from focusqa.store.db import current_revision, make_engine, migrate
+from focusqa.types import CodeSuggestion, DocumentMetadata
+
+TRANSCRIPT = ("Moderator: Hvad med underretningerne?\n\n"
+              "Rådgiver 1: De er blevet bedre, men ventetiden i familiegruppen er lang.\n\n"
+              "Rådgiver 2: Vi holder netværksmøder med bedsteforældrene.\n\n"
+              "Moderator: Og ledelsen?\n\n"
+              "Rådgiver 1: Hun refererer til PPR-lederen.")
+
+
+def _doc(name="fg.txt", round_="2017", district="Øst"):
+    return parse_text(TRANSCRIPT, name, DocumentMetadata(round=round_, district=district, group="familiegruppe"))
+
+
+def test_import_is_idempotent_and_keeps_metadata(store: Store) -> None:
+    status, doc_id = store.import_document(_doc(), actor="anna")
+    assert status == "imported"
+    assert store.import_document(_doc(name="copy.txt")) == ("present", doc_id)
+    docs = store.documents()
+    assert len(docs) == 1
+    d = docs[0]
+    assert (d.name, d.round, d.district, d.group, d.segments) == ("fg.txt", "2017", "Øst", "familiegruppe", 5)
+    segs = store.segments(doc_id)
+    plain = store.document_text(doc_id)
+    assert all(plain[s.start:s.end] == s.text for s in segs)
+    assert store.audit_log(entity="document")[0].actor == "anna"
+
+
+def test_codings_are_audited_and_undoable(store: Store) -> None:
+    _, doc_id = store.import_document(_doc())
+    seg = store.segments(doc_id)[1]
+    store.set_coding(seg.id, "samarbejde-familiegruppe", "anna")
+    store.set_coding(seg.id, "tidlig-indsats", "anna")
+    assert {c.code_id for c in store.codings(coder="anna")} == {"samarbejde-familiegruppe", "tidlig-indsats"}
+    log = store.audit_log(actor="anna", entity="coding")
+    assert [e.action for e in log] == ["code", "code"]
+    assert log[0].after["code_id"] == "tidlig-indsats"
+    store.undo_last("anna")
+    assert {c.code_id for c in store.codings(coder="anna")} == {"samarbejde-familiegruppe"}
+
+
+def test_review_of_a_suggestion_and_its_undo(store: Store) -> None:
+    _, doc_id = store.import_document(_doc())
+    seg = store.segments(doc_id)[2]
+    evidence = {"terms": ["netværksmøder"], "question": None, "model": 0.7}
+    assert store.replace_suggestions({seg.id: [CodeSuggestion("ressourcepersoner-netvaerk", 5, "x", 0.81, evidence)]}) == 1
+    machine = store.codings(coder="focusqa")[0]
+    assert (machine.status, machine.origin, machine.score) == ("suggested", "auto", 0.81)
+    mine = store.review(seg.id, "ressourcepersoner-netvaerk", "anna", "accepted", expected_version=machine.version)
+    assert (mine.status, mine.origin, mine.score, mine.evidence) == ("accepted", "human", 0.81, evidence)
+    assert store.codings(coder="focusqa")[0].status == "accepted"
+    # a new autocode run keeps the reviewed suggestion and the human coding
+    store.replace_suggestions({seg.id: [CodeSuggestion("ressourcepersoner-netvaerk", 5, "x", 0.5, {})]})
+    assert store.codings(coder="focusqa")[0].status == "accepted"
+    store.undo_last("anna")
+    assert store.codings(coder="anna") == []
+    assert store.codings(coder="focusqa")[0].status == "suggested"
+
+
+def test_version_check_prevents_lost_updates(store: Store) -> None:
+    _, doc_id = store.import_document(_doc())
+    seg = store.segments(doc_id)[1]
+    store.replace_suggestions({seg.id: [CodeSuggestion("samarbejde-familiegruppe", 4, "x", 0.9, {})]})
+    seen = store.codings(coder="focusqa")[0].version
+    store.review(seg.id, "samarbejde-familiegruppe", "anna", "accepted", expected_version=seen)
+    with pytest.raises(ConflictError, match="changed"):
+        store.review(seg.id, "samarbejde-familiegruppe", "bo", "rejected", expected_version=seen)
+    assert store.codings(coder="focusqa")[0].status == "accepted"
+    assert store.codings(coder="bo") == []
+
+
+def test_partial_coding_and_memo_in_excerpts(store: Store) -> None:
+    _, doc_id = store.import_document(_doc())
+    seg = store.segments(doc_id)[1]
+    cut = seg.text.index(", men")
+    store.set_coding(seg.id, "samarbejde-familiegruppe", "anna", start=seg.start, end=seg.start + cut)
+    store.add_memo("anna", "Kvaliteten er steget.", segment_id=seg.id)
+    with pytest.raises(FocusqaError, match="inside the segment"):
+        store.set_coding(seg.id, "tidlig-indsats", "anna", start=seg.start, end=seg.end + 5)
+    [excerpt] = store.excerpts(districts=["Øst"])
+    assert excerpt.text == "De er blevet bedre"
+    assert excerpt.memos == ["Kvaliteten er steget."]
+    assert excerpt.segment.round == "2017"
+
+
+def test_coding_needs_a_coder_and_a_known_code(store: Store) -> None:
+    _, doc_id = store.import_document(_doc())
+    seg = store.segments(doc_id)[1]
+    with pytest.raises(FocusqaError, match="coder name"):
+        store.set_coding(seg.id, "tidlig-indsats", " ")
+    with pytest.raises(FocusqaError, match="not a code"):
+        store.set_coding(seg.id, "no-such-code", "anna")
+
+
+def test_codebook_edits_are_versioned(store: Store) -> None:
+    cb = store.codebook()
+    assert len(cb.codes) == 7
+    first = store.codebook_versions()[-1][0]
+    code = cb.get("organisering")
+    code.terms = code.terms + ["ledelsesstruktur"]
+    assert store.save_code(code, "anna") == first + 1
+    assert "ledelsesstruktur" in store.codebook().get(6).terms
+    assert store.sync_codebook(store.codebook()) == first + 1  # unchanged: no new version
+
+
+def test_migrations_create_every_table_from_empty(any_db_url: str) -> None:
+    engine = make_engine(any_db_url)
+    migrate(engine)
+    migrate(engine)  # idempotent
+    assert current_revision(engine) == "0001"
+    tables = set(inspect(engine).get_table_names())
+    assert {"documents", "segments", "codes", "codebook_versions", "codings", "memos", "audit_log",
+            "alembic_version"} <= tables
+    if any_db_url.startswith("sqlite"):
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
+
+
+def test_deleting_a_document_removes_its_codings(store: Store) -> None:
+    _, doc_id = store.import_document(_doc())
+    seg = store.segments(doc_id)[1]
+    store.set_coding(seg.id, "tidlig-indsats", "anna")
+    store.delete_document(doc_id, "anna")
+    assert store.documents() == [] and store.codings() == []
