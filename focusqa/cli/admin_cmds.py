@@ -1,4 +1,4 @@
-"""``focusqa serve``: the browser app, bound to this machine only by default."""
+"""``focusqa serve`` (the browser app, bound to this machine only by default), ``backup`` and ``restore``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,24 @@ def register(sub) -> None:
     add_db_option(p)
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("backup", help="copy the database to a file, safely while others work",
+                       description="SQLite: a consistent copy made with SQLite's online-backup API while the "
+                                   "app may keep running. PostgreSQL: a pg_dump custom-format file (or the "
+                                   "pg_dump command to run, when the client tools are not installed).")
+    p.add_argument("out", metavar="OUT", help="backup file to write, e.g. focusqa-2026-11-25.db")
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    add_db_option(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the database by a backup made with 'focusqa backup'",
+                       description="Stop the app first. An existing database is only replaced with --force, "
+                                   "and a copy of it is kept next to it (SQLite) or in the data folder "
+                                   "(PostgreSQL). The schema is brought up to date afterwards.")
+    p.add_argument("backup_file", metavar="IN", help="a file written by 'focusqa backup'")
+    p.add_argument("--force", action="store_true", help="replace a database that already holds data")
+    add_db_option(p)
+    p.set_defaults(func=cmd_restore)
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.address not in LOOPBACK and not args.allow_remote:
@@ -37,3 +55,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
            "--server.address", args.address, "--server.port", str(args.port),
            "--browser.gatherUsageStats", "false"]
     return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..store.backup import backup
+
+    if Path(args.out).exists() and not args.force:
+        raise FocusqaError("exists already; choose a new name or add --force", path=args.out)
+    report = backup(args.out, args.db)
+    print(f"backup written: {report.summary()}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ..store.backup import restore
+
+    report = restore(args.backup_file, args.db, force=args.force)
+    if report.previous is not None:
+        print(f"the database it replaced is kept as {report.previous}")
+    print(f"restored from {args.backup_file}: {report.summary()}")
+    return 0
