@@ -1,0 +1,69 @@
+"""The app stays on this machine unless someone explicitly opens it up, and ships private settings."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from focusqa.cli import admin_cmds, main
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / ".streamlit" / "config.toml"
+
+
+@pytest.fixture
+def launched(monkeypatch) -> list[list[str]]:
+    """Record the Streamlit command instead of starting a server."""
+    calls: list[list[str]] = []
+    monkeypatch.setattr(admin_cmds.subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+    return calls
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "::", "192.168.1.20", "focusqa.kommune.local"])
+def test_serve_refuses_a_network_address_without_allow_remote(address, launched, capsys) -> None:
+    assert main(["serve", "--address", address]) == 2
+    err = capsys.readouterr().err
+    assert f"refusing to listen on {address}" in err and "--allow-remote" in err and "login" in err
+    assert launched == [], "no server may be started"
+
+
+def test_serve_binds_to_loopback_by_default_and_remote_only_when_asked(launched) -> None:
+    assert main(["serve"]) == 0
+    cmd = launched[-1]
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
+    assert main(["serve", "--address", "0.0.0.0", "--allow-remote"]) == 0
+    cmd = launched[-1]
+    assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
+
+
+def test_shipped_streamlit_config_is_private() -> None:
+    settings = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
+    assert settings["browser"]["gatherUsageStats"] is False
+    server = settings["server"]
+    assert server["address"] == "127.0.0.1"
+    assert server["enableXsrfProtection"] is True
+    assert 1 <= server["maxUploadSize"] <= 100, "MB; transcripts are small, Streamlit's default is 200"
+
+
+def test_streamlit_applies_the_shipped_config(monkeypatch) -> None:
+    """What Streamlit itself reads when started from the project folder (as `focusqa serve` does)."""
+    from streamlit import config
+
+    for key in list(os.environ):
+        if key.startswith("STREAMLIT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(ROOT / ".no-such-home"))  # ignore a developer's ~/.streamlit
+    monkeypatch.chdir(ROOT)
+    config.get_config_options(force_reparse=True)
+    try:
+        assert config.get_option("browser.gatherUsageStats") is False
+        assert config.get_option("server.address") == "127.0.0.1"
+        assert config.get_option("server.enableXsrfProtection") is True
+        assert config.get_option("server.maxUploadSize") <= 100
+    finally:
+        monkeypatch.undo()
+        config.get_config_options(force_reparse=True)
