@@ -1,0 +1,186 @@
+"""focusqa in the browser: the frame (login, sidebar, navigation) around the pages.
+
+Run it with ``focusqa serve`` (or ``streamlit run app.py``). Every page is listed
+explicitly below; ``st.navigation`` turns off the automatic ``pages/`` discovery.
+"""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from pages.common import BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr
+
+HERE = Path(__file__).resolve().parent
+AUTH_KEY = "_focusqa_authenticated"
+
+STRINGS = {
+    "da": {
+        "work": "Arbejde",
+        "analysis": "Analyse",
+        "project": "Projekt",
+        "overview": "Oversigt",
+        "import": "Import",
+        "coding": "Kodning",
+        "themes": "Temaer pr. distrikt",
+        "rounds": "Sammenlign runder",
+        "agreement": "Enighed",
+        "codebook": "Kodebog",
+        "export": "Eksport",
+        "language": "Sprog",
+        "coder": "Koder",
+        "coder_help": "Dit navn eller dine initialer. Det gemmes ved hver kodning og i loggen, "
+                      "så det altid kan ses, hvem der har kodet hvad.",
+        "coder_placeholder": "fx Anne eller AKJ",
+        "coder_missing": "Skriv dit navn for at kunne kode.",
+        "blind": "Blind kodning",
+        "blind_help": "Skjul de andre koderes koder, mens du koder, så du ikke påvirkes af dem "
+                      "(maskinens forslag vises stadig).",
+        "database": "Database",
+        "login_title": "focusqa – log ind",
+        "password": "Adgangskode",
+        "login": "Log ind",
+        "wrong_password": "Forkert adgangskode.",
+        "oidc_intro": "Log ind med din organisations konto for at se projektets data.",
+        "logout": "Log ud",
+    },
+    "en": {
+        "work": "Work",
+        "analysis": "Analysis",
+        "project": "Project",
+        "overview": "Overview",
+        "import": "Import",
+        "coding": "Coding",
+        "themes": "Themes by district",
+        "rounds": "Compare rounds",
+        "agreement": "Agreement",
+        "codebook": "Codebook",
+        "export": "Export",
+        "language": "Language",
+        "coder": "Coder",
+        "coder_help": "Your name or initials. It is stored with every coding and in the log, "
+                      "so it is always clear who coded what.",
+        "coder_placeholder": "e.g. Anne or AKJ",
+        "coder_missing": "Enter your name to be able to code.",
+        "blind": "Blind coding",
+        "blind_help": "Hide the other coders' codes while you code, so they do not influence "
+                      "you (the machine's suggestions are still shown).",
+        "database": "Database",
+        "login_title": "focusqa – log in",
+        "password": "Password",
+        "login": "Log in",
+        "wrong_password": "Wrong password.",
+        "oidc_intro": "Log in with your organisation's account to see the project's data.",
+        "logout": "Log out",
+    },
+}
+
+# (section, file, title key, icon, url path); files that do not exist yet are left out.
+PAGES = [
+    ("work", "pages/overview.py", "overview", ":material/dashboard:", "oversigt"),
+    ("work", "pages/import_page.py", "import", ":material/upload_file:", "import"),
+    ("work", "pages/coding.py", "coding", ":material/edit_note:", "kodning"),
+    ("analysis", "pages/themes.py", "themes", ":material/grid_on:", "temaer"),
+    ("analysis", "pages/rounds.py", "rounds", ":material/compare_arrows:", "runder"),
+    ("analysis", "pages/agreement_page.py", "agreement", ":material/handshake:", "enighed"),
+    ("project", "pages/codebook_page.py", "codebook", ":material/menu_book:", "kodebog"),
+    ("project", "pages/export_page.py", "export", ":material/download:", "eksport"),
+]
+
+
+def _auth_settings() -> dict[str, Any]:
+    """The ``[auth]`` section of the Streamlit secrets, or ``{}`` when there is none."""
+    try:
+        if not st.secrets.load_if_toml_exists():
+            return {}
+        section = st.secrets.get("auth")
+    except (FileNotFoundError, KeyError):
+        return {}
+    return dict(section) if section else {}
+
+
+def login_gate() -> None:
+    """Require a login when the secrets ask for one; stop the run until it succeeds.
+
+    ``[auth] password = "..."`` asks for a shared password; an OIDC ``[auth]`` section
+    (``client_id``, ``server_metadata_url``, ...) uses Streamlit's ``st.login``.
+    """
+    settings = _auth_settings()
+    if not settings:
+        return
+    if "password" in settings:
+        if st.session_state.get(AUTH_KEY):
+            return
+        st.title(tr(STRINGS, "login_title"))
+        with st.form("login"):
+            password = st.text_input(tr(STRINGS, "password"), type="password", key="_focusqa_password")
+            submitted = st.form_submit_button(tr(STRINGS, "login"), type="primary")
+        if submitted:
+            if hmac.compare_digest(password.encode("utf-8"), str(settings["password"]).encode("utf-8")):
+                st.session_state[AUTH_KEY] = True
+                st.session_state.pop("_focusqa_password", None)
+                st.rerun()
+            st.error(tr(STRINGS, "wrong_password"))
+        st.stop()
+    if not st.user.is_logged_in:
+        st.title(tr(STRINGS, "login_title"))
+        st.write(tr(STRINGS, "oidc_intro"))
+        providers = [k for k, v in settings.items() if isinstance(v, dict) or hasattr(v, "keys")]
+        if providers and "client_id" not in settings:
+            for provider in providers:
+                st.button(f"{tr(STRINGS, 'login')} ({provider})", on_click=st.login, args=(provider,))
+        else:
+            st.button(tr(STRINGS, "login"), on_click=st.login, type="primary")
+        st.stop()
+
+
+def sidebar() -> None:
+    """Cross-page settings: language, coder, blind mode, and which database is open."""
+    with st.sidebar:
+        st.segmented_control(tr(STRINGS, "language"), list(LANGUAGES), format_func=LANGUAGES.get,
+                             key=LANGUAGE_KEY, required=True)
+        st.text_input(tr(STRINGS, "coder"), key=CODER_KEY, help=tr(STRINGS, "coder_help"),
+                      placeholder=tr(STRINGS, "coder_placeholder"), max_chars=60)
+        if not str(st.session_state.get(CODER_KEY) or "").strip():
+            st.caption(tr(STRINGS, "coder_missing"))
+        st.toggle(tr(STRINGS, "blind"), key=BLIND_KEY, help=tr(STRINGS, "blind_help"))
+        st.caption(f"{tr(STRINGS, 'database')}: `{_display_url(current_database_url())}`")
+        if _auth_settings() and "password" not in _auth_settings() and st.user.is_logged_in:
+            st.button(tr(STRINGS, "logout"), on_click=st.logout)
+
+
+def _display_url(url: str) -> str:
+    """The database URL without a password, shortened to the file name for SQLite."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).name
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def navigation() -> Any:
+    """The page list in sections; pages whose file is not there are left out."""
+    sections: dict[str, list] = {}
+    for index, (section, path, title, icon, url_path) in enumerate(PAGES):
+        if not (HERE / path).exists():
+            continue
+        page = st.Page(path, title=tr(STRINGS, title), icon=icon, url_path=url_path, default=index == 0)
+        sections.setdefault(tr(STRINGS, section), []).append(page)
+    return st.navigation(sections)
+
+
+def main() -> None:
+    st.set_page_config(page_title="focusqa", page_icon=":material/forum:", layout="wide")
+    st.session_state.setdefault(LANGUAGE_KEY, "da")
+    if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
+        st.session_state[LANGUAGE_KEY] = "da"
+    login_gate()
+    page = navigation()
+    sidebar()
+    page.run()
+
+
+main()

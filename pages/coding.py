@@ -1,0 +1,737 @@
+"""Kodning: read a transcript turn by turn, review the machine's suggestions, code, write memos.
+
+Two views of the same segments: "Læs og kod" (turns with coloured tags, suggestions
+with their evidence, accept/reject, an editor for one turn at a time) and "Hurtig tabel"
+(an editable table with one checkbox column per code). Every action is written at once
+through the Store (audited, version-checked); a conflict shows a warning and the current
+state. Pages of 25 turns keep very long documents fast.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from focusqa.codebook import Codebook
+from focusqa.config import MACHINE_CODER
+from focusqa.errors import ConflictError, FocusqaError
+from focusqa.types import CodeSuggestion
+from pages.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
+                          fmt_number, get_store, language, load_codebook, load_codings,
+                          load_documents, load_memos, load_segments, refit_tagger, require_coder,
+                          require_documents,
+                          show_flashes, tr)
+
+PAGE_SIZE = 25
+REFIT_EVERY = 10
+DOC_KEY = "coding_document"
+ACTIVE_KEY = "coding_active_segment"
+ACCEPTS_KEY = "coding_accepts_since_refit"
+EDITOR_GEN_KEY = "coding_editor_generation"
+PAGE_KEY = "coding_page"
+SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"»”)]*|$)")
+
+STRINGS = {
+    "da": {
+        "title": "Kodning",
+        "document": "Interview",
+        "view": "Visning",
+        "read": "Læs og kod",
+        "table": "Hurtig tabel",
+        "filter_code": "Kode",
+        "filter_code_ph": "Alle koder",
+        "filter_status": "Status",
+        "filter_role": "Taler",
+        "all": "Alle",
+        "participant": "Deltagere",
+        "moderator": "Moderator",
+        "st_open": "Forslag der venter",
+        "st_mine": "Kodet af dig",
+        "st_rejected": "Afvist af dig",
+        "st_uncoded": "Ukodet",
+        "undo": "Fortryd seneste",
+        "undo_help": "Fortryder din seneste ændring af en kodning (også en accept eller afvisning).",
+        "undone": "Din seneste ændring er fortrudt.",
+        "nothing_to_undo": "Der er ingen ændring at fortryde.",
+        "refit": "Opdater forslag",
+        "refit_help": "Lær af de koder, der er bekræftet indtil nu, og lav nye forslag til de "
+                      "taleture, ingen har taget stilling til. Sker også af sig selv efter hver "
+                      "{n}. accept.",
+        "refitted": "Forslagene er opdateret ud fra de bekræftede koder ({n} forslag).",
+        "refitting": "Opdaterer forslagene …",
+        "shown": "{n} af {total} taleture · side {page} af {pages}",
+        "none": "Ingen taleture passer til filtrene.",
+        "turn": "Tur {n}",
+        "role_moderator": "moderator",
+        "role_participant": "deltager",
+        "accept": "Accepter",
+        "reject": "Afvis",
+        "accept_help": "Accepter forslaget {code}",
+        "reject_help": "Afvis forslaget {code}",
+        "edit": "Rediger",
+        "edit_help": "Tilføj eller fjern koder, kod udvalgte sætninger, skriv et memo.",
+        "close": "Luk",
+        "by": "af {coder}",
+        "part": "del",
+        "my_codes": "Dine koder på hele taleturen",
+        "my_codes_help": "Vælg de koder, taleturen skal have. Fjernes en kode her, slettes din "
+                         "kodning (det kan fortrydes).",
+        "save_codes": "Gem koder",
+        "partial": "Kod kun udvalgte sætninger",
+        "partial_code": "Kode",
+        "sentences": "Sætninger",
+        "sentences_help": "Kodningen dækker fra den første til den sidste valgte sætning.",
+        "save_partial": "Kod de valgte sætninger",
+        "choose_sentences": "Vælg mindst én sætning.",
+        "partial_saved": "Sætningerne er kodet med {code}.",
+        "memo": "Memo",
+        "memo_help": "Dine tanker om taleturen: fortolkning, tvivl, citatværdi. Memoet følger "
+                     "med i eksporten.",
+        "save_memo": "Gem memo",
+        "memo_saved": "Memoet er gemt.",
+        "memo_empty": "Memoet er tomt.",
+        "memos_others": "Memoer fra andre",
+        "memo_count": "{n} memo(er)",
+        "saved": "Gemt.",
+        "accepted": "{code} er accepteret.",
+        "rejected": "{code} er afvist.",
+        "col_turn": "Tur",
+        "col_speaker": "Taler",
+        "col_text": "Tekst",
+        "col_waiting": "Forslag",
+        "col_waiting_help": "Forslag der venter på dig (kode og sikkerhed). De er sat til i "
+                            "tabellen; fjern fluebenet for at afvise.",
+        "table_help": "Sæt og fjern flueben, og gem. Kun de felter, du ændrer, bliver gemt: et "
+                      "forslag, du ikke rører, venter stadig – medmindre du vælger "
+                      "\"Gem og accepter resten\".",
+        "save_table": "Gem ændringer",
+        "save_accept_rest": "Gem og accepter resten af forslagene",
+        "table_saved": "{n} ændring(er) gemt.",
+        "table_nothing": "Der var ingen ændringer at gemme.",
+        "blind_on": "Blind kodning er slået til: du ser kun dine egne koder og maskinens forslag.",
+        "score": "forslag: {label} {score}",
+        "page": "Side",
+    },
+    "en": {
+        "title": "Coding",
+        "document": "Interview",
+        "view": "View",
+        "read": "Read and code",
+        "table": "Quick table",
+        "filter_code": "Code",
+        "filter_code_ph": "All codes",
+        "filter_status": "Status",
+        "filter_role": "Speaker",
+        "all": "All",
+        "participant": "Participants",
+        "moderator": "Moderator",
+        "st_open": "Suggestions waiting",
+        "st_mine": "Coded by you",
+        "st_rejected": "Rejected by you",
+        "st_uncoded": "Uncoded",
+        "undo": "Undo last",
+        "undo_help": "Undo your latest change to a coding (also an accept or a reject).",
+        "undone": "Your latest change was undone.",
+        "nothing_to_undo": "There is no change to undo.",
+        "refit": "Update suggestions",
+        "refit_help": "Learn from the codes confirmed so far and make new suggestions for the "
+                      "turns nobody has decided on. Also happens by itself after every "
+                      "{n}th accept.",
+        "refitted": "The suggestions were updated from the confirmed codes ({n} suggestions).",
+        "refitting": "Updating the suggestions …",
+        "shown": "{n} of {total} turns · page {page} of {pages}",
+        "none": "No turns match the filters.",
+        "turn": "Turn {n}",
+        "role_moderator": "moderator",
+        "role_participant": "participant",
+        "accept": "Accept",
+        "reject": "Reject",
+        "accept_help": "Accept the suggestion {code}",
+        "reject_help": "Reject the suggestion {code}",
+        "edit": "Edit",
+        "edit_help": "Add or remove codes, code some sentences, write a memo.",
+        "close": "Close",
+        "by": "by {coder}",
+        "part": "part",
+        "my_codes": "Your codes on the whole turn",
+        "my_codes_help": "Choose the codes the turn should have. Removing a code here deletes "
+                         "your coding (it can be undone).",
+        "save_codes": "Save codes",
+        "partial": "Code only some sentences",
+        "partial_code": "Code",
+        "sentences": "Sentences",
+        "sentences_help": "The coding covers the first to the last chosen sentence.",
+        "save_partial": "Code the chosen sentences",
+        "choose_sentences": "Choose at least one sentence.",
+        "partial_saved": "The sentences were coded with {code}.",
+        "memo": "Memo",
+        "memo_help": "Your thoughts on the turn: interpretation, doubts, quotability. The memo "
+                     "is included in exports.",
+        "save_memo": "Save memo",
+        "memo_saved": "The memo was saved.",
+        "memo_empty": "The memo is empty.",
+        "memos_others": "Memos by others",
+        "memo_count": "{n} memo(s)",
+        "saved": "Saved.",
+        "accepted": "{code} was accepted.",
+        "rejected": "{code} was rejected.",
+        "col_turn": "Turn",
+        "col_speaker": "Speaker",
+        "col_text": "Text",
+        "col_waiting": "Suggestions",
+        "col_waiting_help": "Suggestions waiting for you (code and confidence). They are ticked "
+                            "in the table; untick to reject.",
+        "table_help": "Tick and untick, then save. Only the cells you change are saved: a "
+                      "suggestion you leave alone keeps waiting – unless you choose "
+                      "\"Save and accept the rest\".",
+        "save_table": "Save changes",
+        "save_accept_rest": "Save and accept the remaining suggestions",
+        "table_saved": "{n} change(s) saved.",
+        "table_nothing": "There were no changes to save.",
+        "blind_on": "Blind coding is on: you only see your own codes and the machine's suggestions.",
+        "score": "suggestion: {label} {score}",
+        "page": "Page",
+    },
+}
+
+STATUS_KEYS = ("open", "mine", "rejected", "uncoded")
+
+
+@dataclass
+class SegmentView:
+    """One segment as this coder sees it."""
+
+    segment: Any
+    mine: dict[str, Any] = field(default_factory=dict)
+    suggestions: list[Any] = field(default_factory=list)
+    others: list[Any] = field(default_factory=list)
+    memos: list[Any] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[Any]:
+        return [c for c in self.mine.values() if c.status == "accepted"]
+
+    @property
+    def statuses(self) -> set[str]:
+        out = set()
+        if self.suggestions:
+            out.add("open")
+        if self.accepted:
+            out.add("mine")
+        if any(c.status == "rejected" for c in self.mine.values()):
+            out.add("rejected")
+        if not self.suggestions and not self.accepted and not self.others:
+            out.add("uncoded")
+        return out
+
+    @property
+    def codes(self) -> set[str]:
+        return ({c.code_id for c in self.accepted} | {c.code_id for c in self.suggestions}
+                | {c.code_id for c in self.others})
+
+
+def build_views(segments: list, codings: list, memos: list, me: str, blind: bool) -> list[SegmentView]:
+    """Group codings and memos by segment, from the point of view of coder ``me``.
+
+    A machine suggestion is open for ``me`` until ``me`` has a coding of that code on
+    the segment; other coders' codes and memos are hidden in blind mode.
+    """
+    views = {s.id: SegmentView(s) for s in segments}
+    machine: list = []
+    for c in codings:
+        view = views.get(c.segment_id)
+        if view is None:
+            continue
+        if c.coder == me:
+            view.mine[c.code_id] = c
+        elif c.coder == MACHINE_CODER:
+            machine.append(c)
+        elif not blind and c.status == "accepted":
+            view.others.append(c)
+    for c in machine:
+        view = views[c.segment_id]
+        if c.code_id not in view.mine:
+            view.suggestions.append(c)
+    for view in views.values():
+        view.suggestions.sort(key=lambda c: -(c.score or 0))
+    for m in memos:
+        if m.segment_id in views and (not blind or m.author == me):
+            views[m.segment_id].memos.append(m)
+    return list(views.values())
+
+
+def filter_views(views: list[SegmentView], codes: list[str], statuses: list[str],
+                 role: str) -> list[SegmentView]:
+    """The segments matching all chosen filters (empty choice = no filter)."""
+    out = []
+    for view in views:
+        if role != "all" and view.segment.role != role:
+            continue
+        if codes and not view.codes & set(codes):
+            continue
+        if statuses and not view.statuses & set(statuses):
+            continue
+        out.append(view)
+    return out
+
+
+def sentences(text: str) -> list[tuple[int, int, str]]:
+    """Sentences of a turn with their offsets inside the turn's text."""
+    out = []
+    for match in SENTENCE.finditer(text):
+        chunk = match.group(0)
+        stripped = chunk.strip()
+        if not stripped:
+            continue
+        start = match.start() + (len(chunk) - len(chunk.lstrip()))
+        out.append((start, start + len(stripped), stripped))
+    return out
+
+
+# ------------------------------------------------------------------ actions
+def _run(action: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run one Store call from a callback; conflicts and errors become messages."""
+    try:
+        result = action()
+    except ConflictError as error:
+        flash_conflict(error)
+        after_write()
+        return False, None
+    except FocusqaError as error:
+        flash("error", str(error))
+        return False, None
+    after_write()
+    return True, result
+
+
+def _label(codebook: Codebook, code_id: str) -> str:
+    try:
+        return code_label(codebook.get(code_id))
+    except KeyError:
+        return code_id
+
+
+def on_review(segment_id: int, code_id: str, decision: str, version: int, label: str) -> None:
+    """Accept or reject a machine suggestion; every REFIT_EVERY accepts refit the model."""
+    store, me = get_store(), require_coder()
+    ok, _ = _run(lambda: store.review(segment_id, code_id, me, decision, expected_version=version))
+    if not ok:
+        return
+    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=label))
+    if decision == "accepted":
+        count = st.session_state.get(ACCEPTS_KEY, 0) + 1
+        st.session_state[ACCEPTS_KEY] = count
+        if count >= REFIT_EVERY:
+            on_refit()
+
+
+def on_refit() -> None:
+    st.session_state[ACCEPTS_KEY] = 0
+    ok, written = _run(refit_tagger)
+    if ok:
+        flash("success", tr(STRINGS, "refitted", n=fmt_number(written)))
+
+
+def on_undo() -> None:
+    store, me = get_store(), require_coder()
+    ok, entry = _run(lambda: store.undo_last(me))
+    if ok:
+        flash("success" if entry else "info", tr(STRINGS, "undone" if entry else "nothing_to_undo"))
+
+
+def on_toggle_edit(segment_id: int) -> None:
+    current = st.session_state.get(ACTIVE_KEY)
+    st.session_state[ACTIVE_KEY] = None if current == segment_id else segment_id
+
+
+def on_save_codes(view: SegmentView, widget_key: str) -> None:
+    """Make the coder's whole-turn codes equal the multiselect (add and remove)."""
+    store, me = get_store(), require_coder()
+    wanted = set(st.session_state.get(widget_key) or [])
+    whole = {c.code_id: c for c in view.accepted if c.start is None}
+    for code_id in wanted - set(whole):
+        existing = view.mine.get(code_id)
+        suggestion = next((s for s in view.suggestions if s.code_id == code_id), None)
+        if suggestion is not None:
+            action = lambda s=suggestion: store.review(view.segment.id, s.code_id, me, "accepted",
+                                                       expected_version=s.version)
+        else:
+            action = lambda c=code_id, e=existing: store.set_coding(
+                view.segment.id, c, me, expected_version=e.version if e else 0)
+        if not _run(action)[0]:
+            return
+    for code_id in set(whole) - wanted:
+        coding = whole[code_id]
+        if not _run(lambda c=coding: store.remove_coding(c.id, me, expected_version=c.version))[0]:
+            return
+    flash("success", tr(STRINGS, "saved"))
+
+
+def on_save_partial(view: SegmentView, code_key: str, sentences_key: str) -> None:
+    store, me = get_store(), require_coder()
+    chosen = st.session_state.get(sentences_key) or []
+    code_id = st.session_state.get(code_key)
+    if not chosen or not code_id:
+        flash("warning", tr(STRINGS, "choose_sentences"))
+        return
+    parts = sentences(view.segment.text)
+    start = view.segment.start + min(parts[i][0] for i in chosen)
+    end = view.segment.start + max(parts[i][1] for i in chosen)
+    existing = view.mine.get(code_id)
+    ok, _ = _run(lambda: store.set_coding(view.segment.id, code_id, me, start=start, end=end,
+                                          expected_version=existing.version if existing else 0))
+    if ok:
+        flash("success", tr(STRINGS, "partial_saved", code=_label(load_codebook(store), code_id)))
+
+
+def on_save_memo(view: SegmentView, memo_key: str) -> None:
+    store, me = get_store(), require_coder()
+    text = str(st.session_state.get(memo_key) or "").strip()
+    own = [m for m in view.memos if m.author == me]
+    if not text and not own:
+        flash("info", tr(STRINGS, "memo_empty"))
+        return
+    if own:
+        memo = own[-1]
+        action = (lambda: store.update_memo(memo.id, text, me, expected_version=memo.version)) if text \
+            else (lambda: store.delete_memo(memo.id, me))
+    else:
+        action = lambda: store.add_memo(me, text, segment_id=view.segment.id)
+    if _run(action)[0]:
+        flash("success", tr(STRINGS, "memo_saved"))
+
+
+# ------------------------------------------------------------------ rendering
+def suggestion_text(coding: Any, codebook: Codebook) -> str:
+    """The suggestion in plain words: code, score and evidence (via focusqa.tagging.describe)."""
+    try:
+        code = codebook.get(coding.code_id)
+    except KeyError:
+        code = None
+    suggestion = CodeSuggestion(coding.code_id, code.number if code else None,
+                                code.label(language()) if code else coding.code_id,
+                                float(coding.score or 0.0), dict(coding.evidence or {}))
+    try:
+        from focusqa.tagging import describe
+    except ImportError:  # auto-coding not installed: the score alone still helps
+        return tr(STRINGS, "score", label=suggestion.label, score=fmt_number(suggestion.score, 2))
+    return describe(suggestion, codebook, language())
+
+
+def highlighted_text(view: SegmentView, codebook: Codebook) -> str:
+    """The turn's text as HTML, with partly coded passages underlined in the code's colour."""
+    seg = view.segment
+    parts = [c for c in view.accepted + view.others
+             if c.start is not None and c.end is not None and seg.start <= c.start < c.end <= seg.end]
+    cuts = sorted({0, len(seg.text)} | {c.start - seg.start for c in parts} | {c.end - seg.start for c in parts})
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        chunk = _escape(seg.text[a:b])
+        covering = [c for c in parts if c.start - seg.start <= a and b <= c.end - seg.start]
+        if covering:
+            colour = _colour(codebook, covering[0].code_id)
+            title = html.escape(", ".join(_label(codebook, c.code_id) for c in covering))
+            chunk = (f'<span title="{title}" style="background:{colour}33;border-bottom:2px solid '
+                     f'{colour};">{chunk}</span>')
+        out.append(chunk)
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return html.escape(text).replace("$", "&#36;").replace("\n", "<br>")
+
+
+def _colour(codebook: Codebook, code_id: str) -> str:
+    try:
+        return codebook.get(code_id).color or "#888888"
+    except KeyError:
+        return "#888888"
+
+
+def _tags_html(view: SegmentView, codebook: Codebook) -> str:
+    tags = []
+    for c in view.accepted:
+        code = _safe_code(codebook, c.code_id)
+        if code is not None:
+            tags.append(code_tag(code, suffix=f"({tr(STRINGS, 'part')})" if c.start is not None else ""))
+    for c in view.others:
+        code = _safe_code(codebook, c.code_id)
+        if code is not None:
+            tags.append(code_tag(code, suffix=f"– {tr(STRINGS, 'by', coder=c.coder)}", faded=True))
+    return "".join(tags)
+
+
+def _safe_code(codebook: Codebook, code_id: str):
+    try:
+        return codebook.get(code_id)
+    except KeyError:
+        return None
+
+
+def render_turn(view: SegmentView, codebook: Codebook) -> None:
+    seg = view.segment
+    role = tr(STRINGS, f"role_{seg.role}")
+    head = f"**{_escape(seg.speaker or '?')}** · {role} · {tr(STRINGS, 'turn', n=seg.turn + 1)}"
+    if seg.timestamp:
+        head += f" · {seg.timestamp}"
+    with st.container(border=True, key=f"turn_{seg.id}"):
+        top = st.columns([6, 1], vertical_alignment="top")
+        top[0].markdown(head + (f" · 📝 {tr(STRINGS, 'memo_count', n=len(view.memos))}" if view.memos else ""))
+        active = st.session_state.get(ACTIVE_KEY) == seg.id
+        top[1].button(tr(STRINGS, "close" if active else "edit"), key=f"edit_{seg.id}",
+                      help=tr(STRINGS, "edit_help"), on_click=on_toggle_edit, args=(seg.id,),
+                      width="stretch", type="tertiary")
+        tags = _tags_html(view, codebook)
+        if tags:
+            st.markdown(tags, unsafe_allow_html=True)
+        st.markdown(f'<div style="line-height:1.55">{highlighted_text(view, codebook)}</div>',
+                    unsafe_allow_html=True)
+        for suggestion in view.suggestions:
+            render_suggestion(view, suggestion, codebook)
+        if active:
+            render_editor(view, codebook)
+
+
+def render_suggestion(view: SegmentView, suggestion: Any, codebook: Codebook) -> None:
+    label = _label(codebook, suggestion.code_id)
+    code = _safe_code(codebook, suggestion.code_id)
+    cols = st.columns([5, 2], vertical_alignment="center")
+    tag = code_tag(code, faded=True) if code is not None else html.escape(label)
+    cols[0].markdown(f"{tag} <span style='font-size:0.9em;color:#444'>"
+                     f"{_escape(suggestion_text(suggestion, codebook))}</span>", unsafe_allow_html=True)
+    key = f"{view.segment.id}_{suggestion.code_id}"
+    buttons = cols[1].container(horizontal=True, horizontal_alignment="right")
+    buttons.button(tr(STRINGS, "accept"), key=f"accept_{key}", icon=":material/check:",
+                   help=tr(STRINGS, "accept_help", code=label), on_click=on_review,
+                   args=(view.segment.id, suggestion.code_id, "accepted", suggestion.version, label))
+    buttons.button(tr(STRINGS, "reject"), key=f"reject_{key}", icon=":material/close:",
+                   help=tr(STRINGS, "reject_help", code=label), on_click=on_review,
+                   args=(view.segment.id, suggestion.code_id, "rejected", suggestion.version, label))
+
+
+def render_editor(view: SegmentView, codebook: Codebook) -> None:
+    """Tools for one turn: whole-turn codes, codes on chosen sentences, memo."""
+    seg = view.segment
+    ids = codebook.ids
+    st.divider()
+    codes_key = f"codes_{seg.id}"
+    current = [c.code_id for c in view.accepted if c.start is None]
+    st.multiselect(tr(STRINGS, "my_codes"), ids, default=current, key=codes_key,
+                   format_func=lambda c: _label(codebook, c), help=tr(STRINGS, "my_codes_help"))
+    st.button(tr(STRINGS, "save_codes"), key=f"save_codes_{seg.id}", on_click=on_save_codes,
+              args=(view, codes_key), type="primary")
+    parts = sentences(seg.text)
+    if len(parts) > 1:
+        st.markdown(f"**{tr(STRINGS, 'partial')}**")
+        cols = st.columns([2, 5])
+        code_key, sentences_key = f"partial_code_{seg.id}", f"partial_sentences_{seg.id}"
+        cols[0].selectbox(tr(STRINGS, "partial_code"), ids, key=code_key,
+                          format_func=lambda c: _label(codebook, c))
+        cols[1].multiselect(tr(STRINGS, "sentences"), list(range(len(parts))), key=sentences_key,
+                            format_func=lambda i: parts[i][2], help=tr(STRINGS, "sentences_help"))
+        st.button(tr(STRINGS, "save_partial"), key=f"save_partial_{seg.id}", on_click=on_save_partial,
+                  args=(view, code_key, sentences_key))
+    me = require_coder()
+    own = [m for m in view.memos if m.author == me]
+    others = [m for m in view.memos if m.author != me]
+    memo_key = f"memo_{seg.id}_{own[-1].version if own else 0}"
+    st.text_area(tr(STRINGS, "memo"), value=own[-1].text if own else "", key=memo_key,
+                 help=tr(STRINGS, "memo_help"), height=90)
+    st.button(tr(STRINGS, "save_memo"), key=f"save_memo_{seg.id}", on_click=on_save_memo,
+              args=(view, memo_key))
+    if others:
+        st.caption(tr(STRINGS, "memos_others"))
+        for memo in others:
+            st.markdown(f"> {_escape(memo.text)}  \n— {_escape(memo.author)}")
+
+
+# ------------------------------------------------------------------ quick table
+def table_frame(views: list[SegmentView], codebook: Codebook) -> pd.DataFrame:
+    """One row per segment, one boolean column per code: ticked if accepted or suggested."""
+    rows = []
+    for view in views:
+        ticked = {c.code_id for c in view.accepted} | {c.code_id for c in view.suggestions}
+        row = {
+            tr(STRINGS, "col_turn"): view.segment.turn,
+            tr(STRINGS, "col_speaker"): view.segment.speaker or "",
+            tr(STRINGS, "col_text"): view.segment.text,
+            tr(STRINGS, "col_waiting"): ", ".join(
+                f"{_safe_code(codebook, s.code_id).number or s.code_id} ({fmt_number(s.score or 0, 2)})"
+                if _safe_code(codebook, s.code_id) else s.code_id for s in view.suggestions),
+        }
+        for code in codebook.codes:
+            row[code_label(code)] = code.id in ticked
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table_changes(views: list[SegmentView], codebook: Codebook, before: pd.DataFrame,
+                  after: pd.DataFrame, accept_rest: bool) -> list[tuple[SegmentView, str, bool]]:
+    """(segment, code, ticked) for each changed cell; with ``accept_rest`` also untouched suggestions."""
+    changes = []
+    for position, view in enumerate(views):
+        for code in codebook.codes:
+            column = code_label(code)
+            old, new = bool(before.iloc[position][column]), bool(after.iloc[position][column])
+            if old != new:
+                changes.append((view, code.id, new))
+            elif accept_rest and new and any(s.code_id == code.id for s in view.suggestions):
+                changes.append((view, code.id, True))
+    return changes
+
+
+def apply_change(view: SegmentView, code_id: str, ticked: bool, me: str) -> bool:
+    """Write one cell: review a suggestion, add a coding, or remove the coder's coding."""
+    store = get_store()
+    suggestion = next((s for s in view.suggestions if s.code_id == code_id), None)
+    mine = view.mine.get(code_id)
+    if suggestion is not None:
+        decision = "accepted" if ticked else "rejected"
+        return _run(lambda: store.review(view.segment.id, code_id, me, decision,
+                                         expected_version=suggestion.version))[0]
+    if ticked:
+        return _run(lambda: store.set_coding(view.segment.id, code_id, me,
+                                             expected_version=mine.version if mine else 0))[0]
+    if mine is not None:
+        return _run(lambda: store.remove_coding(mine.id, me, expected_version=mine.version))[0]
+    return True
+
+
+def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
+    st.caption(tr(STRINGS, "table_help"))
+    before = table_frame(views, codebook)
+    generation = st.session_state.get(EDITOR_GEN_KEY, 0)
+    text_columns = [tr(STRINGS, k) for k in ("col_turn", "col_speaker", "col_text", "col_waiting")]
+    config = {
+        tr(STRINGS, "col_turn"): st.column_config.NumberColumn(width="small"),
+        tr(STRINGS, "col_speaker"): st.column_config.TextColumn(width="small"),
+        tr(STRINGS, "col_text"): st.column_config.TextColumn(width="large"),
+        tr(STRINGS, "col_waiting"): st.column_config.TextColumn(help=tr(STRINGS, "col_waiting_help")),
+    }
+    for code in codebook.codes:
+        config[code_label(code)] = st.column_config.CheckboxColumn(
+            f"{code.number}" if code.number else code.label(language()),
+            help=code_label(code), width="small")
+    with st.form(f"table_form_{generation}", border=False):
+        after = st.data_editor(before, key=f"table_{generation}", hide_index=True, width="stretch",
+                               disabled=text_columns, column_config=config, num_rows="fixed",
+                               height=min(38 + 35 * len(before), 900))
+        cols = st.columns([1, 2, 3])
+        save = cols[0].form_submit_button(tr(STRINGS, "save_table"), type="primary")
+        save_rest = cols[1].form_submit_button(tr(STRINGS, "save_accept_rest"))
+    if not (save or save_rest):
+        return
+    changes = table_changes(views, codebook, before, after, accept_rest=save_rest)
+    written = 0
+    for view, code_id, ticked in changes:
+        if not apply_change(view, code_id, ticked, me):
+            break
+        written += 1
+    accepted = sum(1 for _, _, ticked in changes[:written] if ticked)
+    st.session_state[ACCEPTS_KEY] = st.session_state.get(ACCEPTS_KEY, 0) + accepted
+    flash("success" if written else "info",
+          tr(STRINGS, "table_saved", n=written) if written else tr(STRINGS, "table_nothing"))
+    if st.session_state[ACCEPTS_KEY] >= REFIT_EVERY:
+        with st.spinner(tr(STRINGS, "refitting")):
+            on_refit()
+    st.session_state[EDITOR_GEN_KEY] = generation + 1
+    st.rerun()
+
+
+# ------------------------------------------------------------------ page
+def _on_document_change() -> None:
+    st.session_state[DOC_KEY] = st.session_state["_coding_document_widget"]
+    st.session_state[ACTIVE_KEY] = None
+    st.session_state[PAGE_KEY] = 1
+
+
+def choose_document(docs: list, where: Any = st) -> Any:
+    """The document selector; the choice survives visits to other pages."""
+    ids = [d.id for d in docs]
+    if st.session_state.get(DOC_KEY) not in ids:
+        st.session_state[DOC_KEY] = ids[0]
+    by_id = {d.id: d for d in docs}
+    st.session_state["_coding_document_widget"] = st.session_state[DOC_KEY]
+    where.selectbox(tr(STRINGS, "document"), ids, key="_coding_document_widget",
+                 on_change=_on_document_change,
+                 format_func=lambda i: " · ".join(x for x in (by_id[i].round, by_id[i].district,
+                                                              by_id[i].group, by_id[i].name) if x))
+    return by_id[st.session_state[DOC_KEY]]
+
+
+def render_toolbar(codebook: Codebook) -> tuple[str, list[str], list[str], str]:
+    cols = st.columns([4, 3, 2], vertical_alignment="bottom")
+    view = st.session_state.get("coding_view") or "read"
+    codes = cols[0].multiselect(tr(STRINGS, "filter_code"), codebook.ids, key="coding_filter_codes",
+                                format_func=lambda c: _label(codebook, c),
+                                placeholder=tr(STRINGS, "filter_code_ph"))
+    statuses = cols[1].pills(tr(STRINGS, "filter_status"), list(STATUS_KEYS), selection_mode="multi", wrap=True,
+                             key="coding_filter_status", format_func=lambda s: tr(STRINGS, f"st_{s}"))
+    role = cols[2].selectbox(tr(STRINGS, "filter_role"), ["all", "participant", "moderator"],
+                             key="coding_filter_role", format_func=lambda r: tr(STRINGS, r))
+    return view, codes or [], statuses or [], role
+
+
+def render_view_choice(where: Any = st) -> None:
+    where.segmented_control(tr(STRINGS, "view"), ["read", "table"], key="coding_view",
+                         format_func=lambda v: tr(STRINGS, v), required=True, default="read")
+
+
+def render_actions() -> None:
+    cols = st.columns([1, 1, 4])
+    cols[0].button(tr(STRINGS, "undo"), key="coding_undo", icon=":material/undo:", on_click=on_undo,
+                   help=tr(STRINGS, "undo_help"), width="stretch")
+    cols[1].button(tr(STRINGS, "refit"), key="coding_refit", icon=":material/autorenew:",
+                   on_click=on_refit, help=tr(STRINGS, "refit_help", n=REFIT_EVERY), width="stretch")
+
+
+def paginate(views: list[SegmentView], total: int) -> list[SegmentView]:
+    pages = max(1, math.ceil(len(views) / PAGE_SIZE))
+    page = min(max(1, int(st.session_state.get(PAGE_KEY) or 1)), pages)
+    st.session_state[PAGE_KEY] = page
+    if pages > 1:
+        st.pagination(pages, key=PAGE_KEY)
+        page = st.session_state[PAGE_KEY]
+    shown = views[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    st.caption(tr(STRINGS, "shown", n=fmt_number(len(views)), total=fmt_number(total), page=page,
+                  pages=pages))
+    return shown
+
+
+def main() -> None:
+    st.title(tr(STRINGS, "title"))
+    show_flashes()
+    store = get_store()
+    docs = load_documents(store)
+    require_documents(store)
+    me = require_coder()
+    codebook = load_codebook(store)
+    top = st.columns([3, 1], vertical_alignment="bottom")
+    doc = choose_document(docs, top[0])
+    render_view_choice(top[1])
+    view_mode, codes, statuses, role = render_toolbar(codebook)
+    render_actions()
+    blind = blind_mode()
+    if blind:
+        st.caption(tr(STRINGS, "blind_on"))
+    segments = load_segments(store, doc.id)
+    views = build_views(segments, load_codings(store, doc.id), load_memos(store, doc.id), me, blind)
+    matching = filter_views(views, codes, statuses, role)
+    if not matching:
+        st.info(tr(STRINGS, "none"))
+        return
+    shown = paginate(matching, len(views))
+    if view_mode == "table":
+        render_table(shown, codebook, me)
+        return
+    for view in shown:
+        render_turn(view, codebook)
+
+
+main()

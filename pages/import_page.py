@@ -1,0 +1,229 @@
+"""Import: upload transcripts, set round/district/group, check the parsed turns, commit."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from focusqa.errors import FocusqaError
+from focusqa.ingest import read_transcript
+from focusqa.types import DocumentMetadata, ParsedDocument
+from pages.common import (after_write, coder_name, fmt_number, flash, get_store, load_documents,
+                          show_flashes, tr)
+
+UPLOADER_KEY = "_import_uploader_generation"
+PREVIEW_TURNS = 200
+
+STRINGS = {
+    "da": {
+        "title": "Import",
+        "intro": "Indlæs transskriptioner som Word (.docx), tekst (.txt) eller Markdown (.md). "
+                 "Hver taletur (\"Navn: tekst\") bliver et segment, der kan kodes. Runde, distrikt "
+                 "og gruppe gælder for alle filerne i denne omgang; står de i filens egen "
+                 "indledning (YAML), bruges de, hvor felterne her er tomme.",
+        "files": "Transskriptioner",
+        "files_help": "Du kan vælge flere filer på én gang. Højst 50 MB pr. fil.",
+        "round": "Runde",
+        "round_ph": "fx 2017",
+        "district": "Distrikt",
+        "district_ph": "fx Nord",
+        "group": "Gruppe",
+        "group_ph": "fx lærere",
+        "moderators": "Moderatorens navn (valgfrit)",
+        "moderators_help": "Hvis moderatoren ikke hedder noget almindeligt som Interviewer, I "
+                           "eller Moderator, så skriv navnet, som det står i filen. Flere navne "
+                           "adskilles med komma.",
+        "known": "Findes allerede: {values}",
+        "preview": "Sådan bliver filerne læst",
+        "turns": "{n} taleture · {p} fra deltagere · {m} fra moderator · {w} ord",
+        "present": "{name} er allerede indlæst (som {existing}) og bliver ikke indlæst igen.",
+        "failed": "{name} kan ikke læses: {message}",
+        "col_turn": "Nr.",
+        "col_speaker": "Taler",
+        "col_role": "Rolle",
+        "col_text": "Tekst",
+        "moderator": "moderator",
+        "participant": "deltager",
+        "more_turns": "Viser de første {shown} af {n} taleture.",
+        "meta": "Runde: {round} · Distrikt: {district} · Gruppe: {group}",
+        "unset": "ikke angivet",
+        "no_meta": "Uden runde og distrikt kan interviewet ikke indgå i sammenligningerne "
+                   "mellem distrikter og runder.",
+        "commit": "Indlæs {n} fil(er)",
+        "nothing": "Der er ingen nye filer at indlæse.",
+        "imported": "{name} er indlæst ({n} taleture).",
+        "import_present": "{name} var allerede indlæst.",
+        "next": "Gå til Kodning",
+    },
+    "en": {
+        "title": "Import",
+        "intro": "Load transcripts as Word (.docx), text (.txt) or Markdown (.md). Each speaker "
+                 "turn (\"Name: text\") becomes a segment you can code. Round, district and group "
+                 "apply to every file in this batch; if a file's own header (YAML) sets them, "
+                 "that is used where the fields here are empty.",
+        "files": "Transcripts",
+        "files_help": "You can choose several files at once. At most 50 MB per file.",
+        "round": "Round",
+        "round_ph": "e.g. 2017",
+        "district": "District",
+        "district_ph": "e.g. Nord",
+        "group": "Group",
+        "group_ph": "e.g. teachers",
+        "moderators": "Moderator's name (optional)",
+        "moderators_help": "If the moderator is not called something common such as "
+                           "Interviewer, I or Moderator, type the name as written in the file. "
+                           "Separate several names with commas.",
+        "known": "Already used: {values}",
+        "preview": "How the files are read",
+        "turns": "{n} turns · {p} by participants · {m} by the moderator · {w} words",
+        "present": "{name} is already imported (as {existing}) and will not be imported again.",
+        "failed": "{name} cannot be read: {message}",
+        "col_turn": "No.",
+        "col_speaker": "Speaker",
+        "col_role": "Role",
+        "col_text": "Text",
+        "moderator": "moderator",
+        "participant": "participant",
+        "more_turns": "Showing the first {shown} of {n} turns.",
+        "meta": "Round: {round} · District: {district} · Group: {group}",
+        "unset": "not set",
+        "no_meta": "Without round and district the interview cannot be part of the comparisons "
+                   "between districts and rounds.",
+        "commit": "Import {n} file(s)",
+        "nothing": "There are no new files to import.",
+        "imported": "{name} was imported ({n} turns).",
+        "import_present": "{name} was already imported.",
+        "next": "Go to Coding",
+    },
+}
+
+
+@dataclass
+class Candidate:
+    """One uploaded file after parsing: the document, or why it cannot be imported."""
+
+    name: str
+    parsed: ParsedDocument | None = None
+    error: str | None = None
+    existing: str | None = None
+
+
+def parse_upload(name: str, data: bytes, metadata: DocumentMetadata) -> ParsedDocument:
+    """Parse uploaded bytes with the same reader as the command line (via a temp file)."""
+    with tempfile.TemporaryDirectory(prefix="focusqa-upload-") as folder:
+        path = Path(folder) / Path(name).name
+        path.write_bytes(data)
+        return read_transcript(path, metadata)
+
+
+def _metadata_inputs(store) -> DocumentMetadata:
+    docs = load_documents(store)
+    cols = st.columns(4)
+    values = {}
+    for col, field, attr in zip(cols, ("round", "district", "group"), ("round", "district", "group")):
+        known = sorted({getattr(d, attr) for d in docs if getattr(d, attr)})
+        values[field] = col.text_input(tr(STRINGS, field), key=f"import_{field}",
+                                       placeholder=tr(STRINGS, f"{field}_ph"),
+                                       help=tr(STRINGS, "known", values=", ".join(known)) if known else None)
+    moderators = cols[3].text_input(tr(STRINGS, "moderators"), key="import_moderators",
+                                    help=tr(STRINGS, "moderators_help"))
+    return DocumentMetadata(round=values["round"].strip() or None,
+                            district=values["district"].strip() or None,
+                            group=values["group"].strip() or None,
+                            moderators=[m.strip() for m in moderators.split(",") if m.strip()])
+
+
+def candidates(store, uploads: list, metadata: DocumentMetadata) -> list[Candidate]:
+    """Parse every upload; each failure or duplicate is kept with its own message."""
+    names = {d.id: d.name for d in load_documents(store)}
+    out: list[Candidate] = []
+    for upload in uploads:
+        try:
+            parsed = parse_upload(upload.name, upload.getvalue(), metadata)
+        except FocusqaError as error:
+            out.append(Candidate(upload.name, error=str(error)))
+            continue
+        existing = store.find_document(parsed.content_hash)
+        out.append(Candidate(upload.name, parsed, existing=names.get(existing, str(existing))
+                             if existing is not None else None))
+    return out
+
+
+def render_preview(candidate: Candidate) -> None:
+    parsed = candidate.parsed
+    segments = parsed.segments
+    participants = sum(1 for s in segments if s.role == "participant")
+    unset = tr(STRINGS, "unset")
+    meta = parsed.metadata
+    with st.expander(f"{candidate.name}", expanded=False, icon=":material/description:"):
+        st.caption(tr(STRINGS, "meta", round=meta.round or unset, district=meta.district or unset,
+                      group=meta.group or unset))
+        st.write(tr(STRINGS, "turns", n=fmt_number(len(segments)), p=fmt_number(participants),
+                    m=fmt_number(len(segments) - participants), w=fmt_number(parsed.word_count)))
+        if not meta.round or not meta.district:
+            st.warning(tr(STRINGS, "no_meta"))
+        shown = segments[:PREVIEW_TURNS]
+        st.dataframe(pd.DataFrame({
+            tr(STRINGS, "col_turn"): [s.turn for s in shown],
+            tr(STRINGS, "col_speaker"): [s.speaker or "" for s in shown],
+            tr(STRINGS, "col_role"): [tr(STRINGS, s.role) for s in shown],
+            tr(STRINGS, "col_text"): [s.text for s in shown],
+        }), hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 400))
+        if len(segments) > PREVIEW_TURNS:
+            st.caption(tr(STRINGS, "more_turns", shown=PREVIEW_TURNS, n=fmt_number(len(segments))))
+
+
+def commit(store, ready: list[Candidate]) -> None:
+    """Import each file on its own (one file failing does not stop the others)."""
+    actor = coder_name() or "import"
+    for candidate in ready:
+        try:
+            status, _ = store.import_document(candidate.parsed, actor=actor)
+        except FocusqaError as error:
+            flash("error", tr(STRINGS, "failed", name=candidate.name, message=str(error)))
+            continue
+        if status == "imported":
+            flash("success", tr(STRINGS, "imported", name=candidate.name,
+                                n=fmt_number(len(candidate.parsed.segments))))
+        else:
+            flash("info", tr(STRINGS, "import_present", name=candidate.name))
+    after_write()
+    st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
+
+
+def main() -> None:
+    st.title(tr(STRINGS, "title"))
+    show_flashes()
+    st.caption(tr(STRINGS, "intro"))
+    store = get_store()
+    uploads = st.file_uploader(tr(STRINGS, "files"), type=["docx", "txt", "md"],
+                               accept_multiple_files=True, help=tr(STRINGS, "files_help"),
+                               key=f"import_files_{st.session_state.get(UPLOADER_KEY, 0)}")
+    metadata = _metadata_inputs(store)
+    if not uploads:
+        if load_documents(store):
+            st.page_link("pages/coding.py", label=tr(STRINGS, "next"), icon=":material/edit_note:")
+        return
+    found = candidates(store, uploads, metadata)
+    st.subheader(tr(STRINGS, "preview"))
+    for candidate in found:
+        if candidate.error:
+            st.error(tr(STRINGS, "failed", name=candidate.name, message=candidate.error))
+        elif candidate.existing:
+            st.info(tr(STRINGS, "present", name=candidate.name, existing=candidate.existing))
+    ready = [c for c in found if c.parsed is not None and not c.existing]
+    for candidate in ready:
+        render_preview(candidate)
+    if not ready:
+        st.caption(tr(STRINGS, "nothing"))
+        return
+    if st.button(tr(STRINGS, "commit", n=len(ready)), type="primary", key="import_commit"):
+        commit(store, ready)
+        st.rerun()
+
+
+main()

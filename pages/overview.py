@@ -1,0 +1,208 @@
+"""Oversigt: what is in the project, how far the coding is, and what to do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from focusqa.errors import FocusqaError
+from pages.common import (fmt_number, fmt_percent, get_store, load_documents,
+                          load_progress, refit_tagger, show_error, show_flashes, flash, tr)
+
+CODING_DOCUMENT_KEY = "coding_document"
+PAGES_DIR = Path(__file__).resolve().parent
+
+STRINGS = {
+    "da": {
+        "title": "Oversigt",
+        "intro": "Projektets interviews fordelt på runde, distrikt og gruppe, og hvor langt "
+                 "kodningen er nået.",
+        "empty": "Der er ingen interviews endnu.",
+        "go_import": "Indlæs transskriptioner",
+        "documents": "Interviews",
+        "words": "Ord",
+        "segments": "Taleture",
+        "reviewed": "Gennemset",
+        "open": "Forslag der venter",
+        "next": "Det kan du gøre nu",
+        "by_round": "Interviews pr. runde og distrikt",
+        "by_round_help": "Antal interviews (og ord) i hver celle.",
+        "table": "Interviews",
+        "col_round": "Runde",
+        "col_district": "Distrikt",
+        "col_group": "Gruppe",
+        "col_name": "Fil",
+        "col_words": "Ord",
+        "col_segments": "Taleture",
+        "col_accepted": "Kodet",
+        "col_suggested": "Forslag",
+        "col_rejected": "Afvist",
+        "col_uncoded": "Ukodet",
+        "col_done": "Gennemset",
+        "col_done_help": "Andel af taleturene, hvor en koder har accepteret eller afvist koder.",
+        "missing": "(ikke angivet)",
+        "hint_suggestions": "**{doc}** har {n} taleture med forslag, der venter på gennemsyn.",
+        "hint_uncoded": "**{n}** taleture har hverken koder eller forslag. Lad focusqa foreslå "
+                        "koder ud fra kodebogen og de koder, der allerede er bekræftet.",
+        "hint_done": "Alle taleture er gennemset. Se temaerne pr. distrikt, eller sammenlign "
+                     "runderne.",
+        "hint_metadata": "{n} interviews mangler runde eller distrikt og tæller derfor ikke med "
+                         "i sammenligningerne. Angiv det ved import (eller i manifest.csv).",
+        "open_coding": "Kod {doc}",
+        "suggest": "Foreslå koder",
+        "suggested": "focusqa skrev {n} nye forslag.",
+        "themes": "Se temaer pr. distrikt",
+    },
+    "en": {
+        "title": "Overview",
+        "intro": "The project's interviews by round, district and group, and how far the coding "
+                 "has come.",
+        "empty": "There are no interviews yet.",
+        "go_import": "Import transcripts",
+        "documents": "Interviews",
+        "words": "Words",
+        "segments": "Turns",
+        "reviewed": "Reviewed",
+        "open": "Suggestions waiting",
+        "next": "What to do next",
+        "by_round": "Interviews by round and district",
+        "by_round_help": "Number of interviews (and words) in each cell.",
+        "table": "Interviews",
+        "col_round": "Round",
+        "col_district": "District",
+        "col_group": "Group",
+        "col_name": "File",
+        "col_words": "Words",
+        "col_segments": "Turns",
+        "col_accepted": "Coded",
+        "col_suggested": "Suggested",
+        "col_rejected": "Rejected",
+        "col_uncoded": "Uncoded",
+        "col_done": "Reviewed",
+        "col_done_help": "Share of turns where a coder accepted or rejected codes.",
+        "missing": "(not set)",
+        "hint_suggestions": "**{doc}** has {n} turns with suggestions waiting for review.",
+        "hint_uncoded": "**{n}** turns have neither codes nor suggestions. Let focusqa suggest "
+                        "codes from the codebook and the codes already confirmed.",
+        "hint_done": "Every turn has been reviewed. Look at the themes by district, or compare "
+                     "the rounds.",
+        "hint_metadata": "{n} interviews have no round or district and are left out of the "
+                         "comparisons. Set them when importing (or in manifest.csv).",
+        "open_coding": "Code {doc}",
+        "suggest": "Suggest codes",
+        "suggested": "focusqa wrote {n} new suggestions.",
+        "themes": "See themes by district",
+    },
+}
+
+
+def _open_in_coding(document_id: int) -> None:
+    st.session_state[CODING_DOCUMENT_KEY] = document_id
+
+
+def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataFrame:
+    """One row per document with its metadata, size and coding progress."""
+    rows = []
+    missing = tr(STRINGS, "missing")
+    for d in docs:
+        p = progress.get(d.id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": d.segments})
+        total = sum(p.values()) or 1
+        rows.append({
+            tr(STRINGS, "col_round"): d.round or missing,
+            tr(STRINGS, "col_district"): d.district or missing,
+            tr(STRINGS, "col_group"): d.group or missing,
+            tr(STRINGS, "col_name"): d.name,
+            tr(STRINGS, "col_words"): d.words,
+            tr(STRINGS, "col_segments"): d.segments,
+            tr(STRINGS, "col_accepted"): p["accepted"],
+            tr(STRINGS, "col_suggested"): p["suggested"],
+            tr(STRINGS, "col_rejected"): p["rejected"],
+            tr(STRINGS, "col_uncoded"): p["uncoded"],
+            tr(STRINGS, "col_done"): (p["accepted"] + p["rejected"]) / total,
+        })
+    return pd.DataFrame(rows)
+
+
+def render_metrics(docs: list, progress: dict[int, dict[str, int]]) -> None:
+    totals = {k: sum(p.get(k, 0) for p in progress.values())
+              for k in ("suggested", "accepted", "rejected", "uncoded")}
+    segments = sum(d.segments for d in docs) or 1
+    cols = st.columns(5)
+    cols[0].metric(tr(STRINGS, "documents"), fmt_number(len(docs)))
+    cols[1].metric(tr(STRINGS, "words"), fmt_number(sum(d.words for d in docs)))
+    cols[2].metric(tr(STRINGS, "segments"), fmt_number(sum(d.segments for d in docs)))
+    cols[3].metric(tr(STRINGS, "reviewed"), fmt_percent((totals["accepted"] + totals["rejected"]) / segments))
+    cols[4].metric(tr(STRINGS, "open"), fmt_number(totals["suggested"]))
+
+
+def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
+    """Concrete suggestions: the document with most open suggestions, uncoded turns, metadata."""
+    st.subheader(tr(STRINGS, "next"))
+    waiting = sorted(((progress.get(d.id, {}).get("suggested", 0), d) for d in docs),
+                     key=lambda item: -item[0])
+    waiting = [(n, d) for n, d in waiting if n > 0][:3]
+    for n, doc in waiting:
+        cols = st.columns([3, 1], vertical_alignment="center")
+        cols[0].markdown(tr(STRINGS, "hint_suggestions", doc=doc.name, n=fmt_number(n)))
+        if cols[1].button(tr(STRINGS, "open_coding", doc=doc.name), key=f"open_{doc.id}",
+                          on_click=_open_in_coding, args=(doc.id,)):
+            st.switch_page("pages/coding.py")
+    uncoded = sum(p.get("uncoded", 0) for p in progress.values())
+    if uncoded:
+        cols = st.columns([3, 1], vertical_alignment="center")
+        cols[0].markdown(tr(STRINGS, "hint_uncoded", n=fmt_number(uncoded)))
+        if cols[1].button(tr(STRINGS, "suggest"), key="suggest_codes"):
+            try:
+                with st.spinner(tr(STRINGS, "suggest") + " …"):
+                    written = refit_tagger()
+                flash("success", tr(STRINGS, "suggested", n=fmt_number(written)))
+                st.rerun()
+            except FocusqaError as error:
+                show_error(error)
+    if not waiting and not uncoded:
+        cols = st.columns([3, 1], vertical_alignment="center")
+        cols[0].markdown(tr(STRINGS, "hint_done"))
+        if (PAGES_DIR / "themes.py").exists() and cols[1].button(tr(STRINGS, "themes"), key="go_themes"):
+            st.switch_page("pages/themes.py")
+    no_meta = [d for d in docs if not d.round or not d.district]
+    if no_meta:
+        st.markdown(tr(STRINGS, "hint_metadata", n=len(no_meta)))
+
+
+def render_round_matrix(frame: pd.DataFrame) -> None:
+    """Round × district: number of interviews, words in brackets."""
+    st.subheader(tr(STRINGS, "by_round"), help=tr(STRINGS, "by_round_help"))
+    r, d, w = tr(STRINGS, "col_round"), tr(STRINGS, "col_district"), tr(STRINGS, "col_words")
+    grouped = frame.groupby([r, d]).agg(n=(w, "size"), words=(w, "sum")).reset_index()
+    grouped["cell"] = [f"{n} ({fmt_number(words)} {tr(STRINGS, 'words').lower()})"
+                       for n, words in zip(grouped["n"], grouped["words"])]
+    matrix = grouped.pivot(index=r, columns=d, values="cell").fillna("–")
+    st.dataframe(matrix, width="stretch")
+
+
+def main() -> None:
+    st.title(tr(STRINGS, "title"))
+    show_flashes()
+    store = get_store()
+    docs = load_documents(store)
+    if not docs:
+        st.info(tr(STRINGS, "empty"))
+        st.page_link("pages/import_page.py", label=tr(STRINGS, "go_import"), icon=":material/upload_file:")
+        return
+    st.caption(tr(STRINGS, "intro"))
+    progress = load_progress(store)
+    render_metrics(docs, progress)
+    frame = documents_frame(docs, progress)
+    render_next_steps(docs, progress)
+    render_round_matrix(frame)
+    st.subheader(tr(STRINGS, "table"))
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        tr(STRINGS, "col_done"): st.column_config.ProgressColumn(
+            tr(STRINGS, "col_done"), help=tr(STRINGS, "col_done_help"), min_value=0.0, max_value=1.0,
+            format="percent"),
+    })
+
+
+main()
