@@ -118,6 +118,8 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
     try:
         root_node = yaml.compose(text)
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise CodebookError("not valid YAML: nested too deeply", path=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -142,7 +144,7 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
                                     code=code_id or None)
         unknown = set(entry) - KNOWN_FIELDS
         if unknown:
-            raise CodebookError(f"unknown field(s) {', '.join(sorted(unknown))}", path=source,
+            raise CodebookError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}", path=source,
                                 line=line, code=code_id)
         if not SLUG.match(code_id):
             raise CodebookError("id must be lower-case letters, digits and hyphens (a slug)",
@@ -168,6 +170,9 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
         if not isinstance(terms, list) or not all(isinstance(t, (str, int, float)) for t in terms):
             raise CodebookError("terms must be a list of words or phrases", path=source,
                                 line=_field_line(node, "terms"), code=code_id)
+        if not isinstance(entry.get("parent") or "", str):
+            raise CodebookError("parent must be the id of another code", path=source,
+                                line=_field_line(node, "parent"), code=code_id)
         text_fields = {k: str(entry.get(k) or "").strip()
                        for k in ("label_da", "label_en", "question", "definition", "include", "exclude")}
         codes.append(Code(id=code_id, number=number, color=color,

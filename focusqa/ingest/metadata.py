@@ -59,6 +59,13 @@ def read_manifest(path: Path) -> dict[str, DocumentMetadata]:
         raise ManifestError("manifest is empty", path=path)
     dialect = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=dialect)
+    try:
+        return _rows(reader, path)
+    except csv.Error as exc:  # e.g. a field over csv's size limit, a NUL byte
+        raise ManifestError(f"is not a readable CSV file ({exc})", path=path, line=reader.line_num) from None
+
+
+def _rows(reader: csv.DictReader, path: Path) -> dict[str, DocumentMetadata]:
     if not reader.fieldnames or not any(ALIASES.get(f.strip().casefold()) == "file" for f in reader.fieldnames):
         raise ManifestError("manifest needs a 'file' column", path=path, line=1)
     file_key = next(f for f in reader.fieldnames if ALIASES.get(f.strip().casefold()) == "file")

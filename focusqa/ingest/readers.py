@@ -101,6 +101,9 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
         return {}, text
     try:
         meta = yaml.safe_load(match.group(1)) or {}
+    except RecursionError:
+        from ..errors import ManifestError
+        raise ManifestError("front matter is nested too deeply to be metadata", path=path, line=2) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         from ..errors import ManifestError
@@ -292,6 +295,8 @@ def read_docx_file(path: Path) -> RawText:
         raise
     except RecursionError:
         raise TranscriptError("has tables nested too deeply to read", path=path) from None
+    except Exception as exc:  # python-docx reads parts lazily: a damaged styles part fails here
+        raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__}: {exc})", path=path) from None
     if not builder.paragraphs:
         raise TranscriptError("has no text (an empty Word document)", path=path)
     return RawText(builder.plain_text, builder.paragraphs, "docx")
