@@ -137,16 +137,36 @@ def login_gate() -> None:
         st.stop()
 
 
+def _persistent(key: str) -> str:
+    """A widget key mirroring ``key``, so the value survives page switches.
+
+    Streamlit forgets a widget's value when a run does not draw it (e.g. the login
+    screen, or a page switch that interrupts a run); the plain session-state key
+    ``key`` keeps it, and the widget is re-seeded from it on every run.
+    """
+    widget_key = f"_widget_{key}"
+    if key in st.session_state:
+        st.session_state[widget_key] = st.session_state[key]
+    return widget_key
+
+
+def _copy(key: str) -> None:
+    st.session_state[key] = st.session_state[f"_widget_{key}"]
+
+
 def sidebar() -> None:
     """Cross-page settings: language, coder, blind mode, and which database is open."""
     with st.sidebar:
         st.segmented_control(tr(STRINGS, "language"), list(LANGUAGES), format_func=LANGUAGES.get,
-                             key=LANGUAGE_KEY, required=True)
-        st.text_input(tr(STRINGS, "coder"), key=CODER_KEY, help=tr(STRINGS, "coder_help"),
-                      placeholder=tr(STRINGS, "coder_placeholder"), max_chars=60)
+                             key=_persistent(LANGUAGE_KEY), required=True, on_change=_copy,
+                             args=(LANGUAGE_KEY,))
+        st.text_input(tr(STRINGS, "coder"), key=_persistent(CODER_KEY), help=tr(STRINGS, "coder_help"),
+                      placeholder=tr(STRINGS, "coder_placeholder"), max_chars=60, on_change=_copy,
+                      args=(CODER_KEY,))
         if not str(st.session_state.get(CODER_KEY) or "").strip():
             st.caption(tr(STRINGS, "coder_missing"))
-        st.toggle(tr(STRINGS, "blind"), key=BLIND_KEY, help=tr(STRINGS, "blind_help"))
+        st.toggle(tr(STRINGS, "blind"), key=_persistent(BLIND_KEY), help=tr(STRINGS, "blind_help"),
+                  on_change=_copy, args=(BLIND_KEY,))
         st.caption(f"{tr(STRINGS, 'database')}: `{_display_url(current_database_url())}`")
         if _auth_settings() and "password" not in _auth_settings() and st.user.is_logged_in:
             st.button(tr(STRINGS, "logout"), on_click=st.logout)
@@ -174,9 +194,9 @@ def navigation() -> Any:
 
 def main() -> None:
     st.set_page_config(page_title="focusqa", page_icon=":material/forum:", layout="wide")
-    st.session_state.setdefault(LANGUAGE_KEY, "da")
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
         st.session_state[LANGUAGE_KEY] = "da"
+    st.session_state.setdefault(BLIND_KEY, False)
     login_gate()
     page = navigation()
     sidebar()

@@ -1,0 +1,302 @@
+"""The app's frame and the coding workflow, driven through Streamlit's AppTest.
+
+Each test uses its own SQLite file with a small transcript and machine suggestions
+written directly (so the tests do not depend on the tagger), and checks the database
+afterwards: what a coder does on the page must be what is stored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from focusqa.config import MACHINE_CODER
+from focusqa.ingest import parse_text
+from focusqa.store import Store
+from focusqa.types import CodeSuggestion, DocumentMetadata
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+TRANSCRIPT = """Interviewer: Velkommen. Hvad er jeres erfaringer med den tidlige indsats?
+Mette: Vi får fat i familierne tidligt. Forældrene henvender sig selv, inden problemerne vokser. Det er en stor forskel.
+Lars: Jeg bruger hende til sparring, når jeg skal skrive en underretning. Hun vejleder os lærere.
+Interviewer: Hvordan er samarbejdet med familiegruppen?
+Mette: Samarbejdet med familiegruppen er blevet bedre. Underretningerne er skarpere nu.
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> dict:
+    """A database with one transcript (5 turns) and suggestions on turns 2, 3 and 5."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = Store(url)
+    parsed = parse_text(TRANSCRIPT, "nord_2016.txt",
+                        DocumentMetadata(round="2016", district="Nord", group="lærere"))
+    _, doc_id = store.import_document(parsed)
+    segs = store.segments(doc_id)
+    store.replace_suggestions({
+        segs[1].id: [CodeSuggestion("tidlig-indsats", 1, "Tidlig indsats", 0.82,
+                                    {"terms": ["tidligt", "henvender"]})],
+        segs[2].id: [CodeSuggestion("konsultativ-raadgivning", 3, "Konsultativ rådgivning", 0.74,
+                                    {"terms": ["sparring"]})],
+        segs[4].id: [CodeSuggestion("samarbejde-familiegruppe", 4, "Samarbejde med familiegruppe", 0.66,
+                                    {"terms": ["familiegruppen"]})],
+    })
+    yield {"url": url, "store": store, "doc": doc_id, "segs": segs}
+    store.dispose()
+
+
+def _app(coder: str | None = "Anne", page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if coder:
+        at.sidebar.text_input(key="_widget_focusqa_coder").set_value(coder)
+        at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def test_overview_shows_the_project_and_what_to_do_next(project) -> None:
+    at = _app(coder=None)
+    assert at.title[0].value == "Oversigt"
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Interviews"] == "1" and labels["Taleture"] == "5"
+    assert labels["Forslag der venter"] == "3"
+    assert any("nord_2016.txt" in t and "venter" in t for t in _texts(at.markdown))
+    frame = at.dataframe[-1].value
+    assert list(frame["Distrikt"]) == ["Nord"] and list(frame["Forslag"]) == [3]
+    # the sidebar: language, coder, blind mode, database in use
+    assert at.sidebar.text_input(key="_widget_focusqa_coder").value == ""
+    assert at.sidebar.toggle(key="_widget_focusqa_blind").value is False
+    assert any("app.db" in t for t in _texts(at.sidebar.caption))
+
+
+def test_english_toggle_translates_the_frame_and_pages(project) -> None:
+    at = _app(coder=None)
+    at.sidebar.segmented_control(key="_widget_focusqa_language").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert "Suggestions waiting" in {m.label for m in at.metric}
+
+
+def test_overview_button_opens_the_document_in_coding(project) -> None:
+    at = _app()
+    at.button(key=f"open_{project['doc']}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Kodning"
+    assert at.selectbox(key="_coding_document_widget").value == project["doc"]
+
+
+def test_coding_asks_for_the_coder_name_first(project) -> None:
+    at = _app(coder=None, page="pages/coding.py")
+    assert any("Skriv dit navn" in t for t in _texts(at.info))
+    assert not [b for b in at.button if (b.key or "").startswith("accept_")]
+
+
+def test_accepting_a_suggestion_is_stored_and_shown(project) -> None:
+    store, seg = project["store"], project["segs"][1]
+    at = _app(page="pages/coding.py")
+    assert any("0,82" in t for t in _texts(at.markdown)), "score in Danish notation"
+    at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    mine = store.codings(coder="Anne")
+    assert [(c.segment_id, c.code_id, c.status) for c in mine] == [(seg.id, "tidlig-indsats", "accepted")]
+    machine = store.codings(coder=MACHINE_CODER, segment_ids=[seg.id])
+    assert machine[0].status == "accepted"
+    assert any(a.actor == "Anne" and a.action in ("code", "review") for a in store.audit_log())
+    # the page now shows it as a code tag, without the accept button
+    assert f"accept_{seg.id}_tidlig-indsats" not in {b.key for b in at.button}
+    assert any("Tidlig indsats" in t and "forslag" not in t for t in _texts(at.markdown))
+
+
+def test_reject_then_undo_restores_the_suggestion(project) -> None:
+    store, seg = project["store"], project["segs"][2]
+    at = _app(page="pages/coding.py")
+    at.button(key=f"reject_{seg.id}_konsultativ-raadgivning").click().run()
+    assert [(c.code_id, c.status) for c in store.codings(coder="Anne")] == [
+        ("konsultativ-raadgivning", "rejected")]
+    at.button(key="coding_undo").click().run()
+    assert not at.exception
+    assert store.codings(coder="Anne") == []
+    assert store.codings(coder=MACHINE_CODER, segment_ids=[seg.id])[0].status == "suggested"
+    assert f"accept_{seg.id}_konsultativ-raadgivning" in {b.key for b in at.button}
+    assert any("fortrudt" in t for t in _texts(at.success))
+
+
+def test_add_and_remove_a_code_in_the_turn_editor(project) -> None:
+    store, seg = project["store"], project["segs"][3]
+    at = _app(page="pages/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    at.multiselect(key=f"codes_{seg.id}").set_value(["organisering"])
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [(c.segment_id, c.code_id, c.status) for c in store.codings(coder="Anne")] == [
+        (seg.id, "organisering", "accepted")]
+    at.multiselect(key=f"codes_{seg.id}").set_value([])
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    assert store.codings(coder="Anne") == []
+
+
+def test_coding_only_some_sentences_stores_their_offsets(project) -> None:
+    store, seg = project["store"], project["segs"][1]
+    at = _app(page="pages/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    at.selectbox(key=f"partial_code_{seg.id}").set_value("tidlig-indsats")
+    at.multiselect(key=f"partial_sentences_{seg.id}").set_value([1])
+    at.button(key=f"save_partial_{seg.id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (coding,) = store.codings(coder="Anne")
+    text = store.document_text(project["doc"])[coding.start:coding.end]
+    assert text == "Forældrene henvender sig selv, inden problemerne vokser."
+    assert any("(del)" in t for t in _texts(at.markdown))
+
+
+def test_memo_is_saved_and_edited(project) -> None:
+    store, seg = project["store"], project["segs"][2]
+    at = _app(page="pages/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    at.text_area(key=f"memo_{seg.id}_0").input("Godt citat om sparring")
+    at.button(key=f"save_memo_{seg.id}").click().run()
+    (memo,) = store.memos(segment_ids=[seg.id])
+    assert (memo.author, memo.text) == ("Anne", "Godt citat om sparring")
+    at.text_area(key=f"memo_{seg.id}_{memo.version}").input("Godt citat om sparring (brug i rapport)")
+    at.button(key=f"save_memo_{seg.id}").click().run()
+    assert [m.text for m in store.memos(segment_ids=[seg.id])] == ["Godt citat om sparring (brug i rapport)"]
+
+
+def test_conflicting_review_shows_a_warning_and_the_current_state(project) -> None:
+    store, seg = project["store"], project["segs"][1]
+    at = _app(page="pages/coding.py")
+    store.set_coding(seg.id, "tidlig-indsats", "Bo")  # unrelated coder: no conflict
+    store.review(seg.id, "tidlig-indsats", "Bo", "rejected")  # changes the suggestion Anne sees
+    at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("En anden har ændret" in t for t in _texts(at.warning))
+    assert store.codings(coder="Anne") == []
+    # the suggestion is shown again with its current version and can now be accepted
+    at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
+    assert [c.status for c in store.codings(coder="Anne")] == ["accepted"]
+
+
+def test_blind_mode_hides_other_coders_codes(project) -> None:
+    store, seg = project["store"], project["segs"][3]
+    store.set_coding(seg.id, "organisering", "Bo")
+    at = _app(page="pages/coding.py")
+    assert any("af Bo" in t for t in _texts(at.markdown))
+    at.sidebar.toggle(key="_widget_focusqa_blind").set_value(True).run()
+    assert not any("af Bo" in t for t in _texts(at.markdown))
+    assert any("Blind kodning er slået til" in t for t in _texts(at.caption))
+
+
+def test_filters_by_status_role_and_code(project) -> None:
+    at = _app(page="pages/coding.py")
+    edit_keys = lambda: {b.key for b in at.button if (b.key or "").startswith("edit_")}
+    assert len(edit_keys()) == 5
+    at.button_group(key="coding_filter_status").set_value(["open"]).run()
+    assert edit_keys() == {f"edit_{project['segs'][i].id}" for i in (1, 2, 4)}
+    at.button_group(key="coding_filter_status").set_value([]).run()
+    at.selectbox(key="coding_filter_role").set_value("moderator").run()
+    assert edit_keys() == {f"edit_{project['segs'][i].id}" for i in (0, 3)}
+    at.selectbox(key="coding_filter_role").set_value("all").run()
+    at.multiselect(key="coding_filter_codes").set_value(["konsultativ-raadgivning"]).run()
+    assert edit_keys() == {f"edit_{project['segs'][2].id}"}
+
+
+def test_quick_table_writes_only_changed_cells(project) -> None:
+    store, segs = project["store"], project["segs"]
+    at = _app(page="pages/coding.py")
+    at.segmented_control(key="coding_view").set_value("table").run()
+    assert not at.exception, [e.value for e in at.exception]
+    editor = at.data_editor(key="table_0")
+    frame = editor.value
+    assert list(frame["1. Tidlig indsats"]) == [False, True, False, False, False]
+    # tick "6. Organisering" on turn 4, untick the suggestion on turn 3 (= reject)
+    at.session_state["table_0"] = {"edited_rows": {3: {"6. Organisering": True},
+                                                   2: {"3. Konsultativ rådgivning": False}},
+                                   "added_rows": [], "deleted_rows": []}
+    next(b for b in at.button if b.label == "Gem ændringer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    mine = {(c.segment_id, c.code_id, c.status) for c in store.codings(coder="Anne")}
+    assert mine == {(segs[3].id, "organisering", "accepted"),
+                    (segs[2].id, "konsultativ-raadgivning", "rejected")}
+    # untouched suggestions still wait for review
+    waiting = {c.segment_id for c in store.codings(coder=MACHINE_CODER, status="suggested")}
+    assert waiting == {segs[1].id, segs[4].id}
+
+
+def test_quick_table_can_accept_the_remaining_suggestions(project) -> None:
+    store, segs = project["store"], project["segs"]
+    at = _app(page="pages/coding.py")
+    at.segmented_control(key="coding_view").set_value("table").run()
+    next(b for b in at.button if b.label.startswith("Gem og accepter")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    mine = {(c.segment_id, c.status) for c in store.codings(coder="Anne")}
+    assert mine == {(segs[i].id, "accepted") for i in (1, 2, 4)}
+
+
+def test_long_documents_are_paginated(tmp_path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path / 'long.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = Store(url)
+    text = "\n".join(f"{'Interviewer' if i % 2 == 0 else 'Mette'}: Replik nummer {i} om trivsel."
+                     for i in range(60))
+    store.import_document(parse_text(text, "lang.txt", DocumentMetadata(round="2017", district="Vest")))
+    at = _app(page="pages/coding.py")
+    assert len([b for b in at.button if (b.key or "").startswith("edit_")]) == 25
+    assert any("side 1 af 3" in t for t in _texts(at.caption))
+    at.pagination(key="coding_page").set_value(3).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len([b for b in at.button if (b.key or "").startswith("edit_")]) == 10
+    assert any("Replik nummer 59" in t for t in _texts(at.markdown))
+    store.dispose()
+
+
+def test_import_previews_commits_and_reports_each_file(project) -> None:
+    store = project["store"]
+    at = _app(page="pages/import_page.py")
+    good = "Interviewer: Hvordan går det?\nSara: Vi har fået en socialrådgiver på skolen.\n".encode()
+    at.text_input(key="import_round").input("2017")
+    at.text_input(key="import_district").input("Øst")
+    at.file_uploader[0].set_value([("oest_2017.txt", good, "text/plain"),
+                                   ("tom.txt", b"", "text/plain"),
+                                   ("nord_2016.txt", TRANSCRIPT.encode(), "text/plain")])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = _texts(at.error)
+    assert len(errors) == 1 and "tom.txt" in errors[0]
+    assert any("nord_2016.txt er allerede indlæst" in t for t in _texts(at.info))
+    assert any("2 taleture" in t for t in _texts(at.markdown))
+    next(b for b in at.button if b.key == "import_commit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    docs = {d.name: d for d in store.documents()}
+    assert set(docs) == {"nord_2016.txt", "oest_2017.txt"}
+    assert (docs["oest_2017.txt"].round, docs["oest_2017.txt"].district) == ("2017", "Øst")
+    assert any("oest_2017.txt er indlæst" in t for t in _texts(at.success))
+
+
+def test_password_gate_blocks_until_the_right_password(project) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"password": "hemmelig"}
+    at.run()
+    assert not at.exception
+    assert "log ind" in at.title[0].value
+    assert not at.metric, "no project data before login"
+    at.text_input(key="_focusqa_password").input("forkert")
+    at.button[0].click().run()
+    assert any("Forkert adgangskode" in t for t in _texts(at.error))
+    at.text_input(key="_focusqa_password").input("hemmelig")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Oversigt"
