@@ -1,0 +1,300 @@
+"""Themes per district: the district × code matrix, its cells' excerpts and summaries.
+
+What the matrix counts (the Temaer page and ``focusqa summary`` show the same thing):
+
+* **counts**: the number of distinct *participant* segments in the row carrying the
+  code. Moderator turns are left out: the moderator asks every guide question in
+  every group, so counting them would add the same questions to every row.
+  A segment coded by two coders counts once.
+* **shares**: counts divided by the row's number of participant segments, i.e. the
+  share of the district's participant talk, measured in segments (turn paragraphs),
+  that carries the code. Segments rather than words, so that a share and a count
+  describe the same units; ``ThemeMatrix.words`` holds the row's participant words
+  for readers who want the size of the talk.
+* rows follow :func:`focusqa.analysis.row_label`: the project group is its own row.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..codebook import Codebook
+from ..store import Excerpt, Store
+from . import By, CodedExcerpt, merge_excerpts, row_label, row_order
+
+
+@dataclass
+class CellSummary:
+    """An extractive summary of one matrix cell."""
+
+    representative: list[Excerpt]
+    distinctive_terms: list[str]
+
+
+@dataclass
+class ThemeMatrix:
+    """The row × code matrix with the excerpts behind every cell."""
+
+    counts: pd.DataFrame
+    shares: pd.DataFrame
+    totals: pd.Series
+    words: pd.Series
+    codebook: Codebook
+    by: By = "district"
+    round: str | None = None
+    statuses: tuple[str, ...] = ("accepted",)
+    _cells: dict[tuple[str, str], list[CodedExcerpt]] = field(default_factory=dict, repr=False)
+    _row_texts: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def rows(self) -> list[str]:
+        return list(self.counts.index)
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.counts.columns)
+
+    def coded(self, row: str, code_id: str) -> list[CodedExcerpt]:
+        """The cell's segments with all their codings, in document order."""
+        self._check(row, code_id)
+        return list(self._cells.get((row, code_id), []))
+
+    def excerpts(self, row: str, code_id: str) -> list[Excerpt]:
+        """The excerpts behind one cell (one per segment), in document order."""
+        return [c.excerpt for c in self.coded(row, code_id)]
+
+    def long(self) -> pd.DataFrame:
+        """One line per row × code: row, code_id, code, count, total, share (for csv/json/charts)."""
+        records = []
+        for row in self.rows:
+            for code_id in self.codes:
+                records.append({"row": row, "code_id": code_id,
+                                "code": self.codebook.get(code_id).heading(),
+                                "count": int(self.counts.at[row, code_id]),
+                                "total": int(self.totals[row]),
+                                "share": float(self.shares.at[row, code_id])})
+        return pd.DataFrame.from_records(
+            records, columns=["row", "code_id", "code", "count", "total", "share"])
+
+    def _check(self, row: str, code_id: str) -> None:
+        if row not in self.counts.index:
+            raise KeyError(f"no row {row!r} in the matrix (rows: {', '.join(self.rows)})")
+        if code_id not in self.counts.columns:
+            raise KeyError(f"no code {code_id!r} in the matrix")
+
+
+def _participant_segments(store: Store, round: str | None):
+    return [s for s in store.segments(role="participant") if round is None or s.round == round]
+
+
+def theme_matrix(store: Store, *, round: str | None = None, by: By = "district",
+                 statuses: Iterable[str] = ("accepted",),
+                 coders: Iterable[str] | None = None) -> ThemeMatrix:
+    """Build the row × code matrix of participant segments (see the module docstring).
+
+    Args:
+        round: one round (e.g. "2017"); ``None`` pools every round.
+        by: "district" (the project group as its own row) or "group".
+        statuses: ("accepted",) for confirmed codings; add "suggested" to include the
+            machine's open suggestions.
+        coders: only these coders' codings (``None``: anyone's).
+    """
+    statuses = tuple(statuses)
+    codebook = store.codebook()
+    segments = _participant_segments(store, round)
+    row_of: dict[int, str] = {}
+    totals: Counter[str] = Counter()
+    words: Counter[str] = Counter()
+    row_texts: dict[str, list[str]] = {}
+    for s in segments:
+        label = row_label(s.district, s.group, by)
+        row_of[s.id] = label
+        totals[label] += 1
+        words[label] += len(s.text.split())
+        row_texts.setdefault(label, []).append(s.text)
+    raw = store.excerpts(rounds=[round] if round else None, statuses=statuses,
+                         coders=list(coders) if coders is not None else None)
+    cells: dict[tuple[str, str], list[CodedExcerpt]] = {}
+    for item in merge_excerpts(e for e in raw if e.segment.id in row_of):
+        cells.setdefault((row_of[item.segment.id], item.code_id), []).append(item)
+    rows = row_order(totals)
+    codes = [c for c in codebook.ids]
+    counts = pd.DataFrame(0, index=pd.Index(rows, name=by), columns=pd.Index(codes, name="code_id"),
+                          dtype="int64")
+    for (row, code_id), items in cells.items():
+        if code_id in counts.columns:
+            counts.at[row, code_id] = len(items)
+    total_series = pd.Series([totals[r] for r in rows], index=counts.index, name="segments", dtype="int64")
+    shares = counts.div(total_series.where(total_series > 0), axis=0).fillna(0.0)
+    return ThemeMatrix(counts=counts, shares=shares, totals=total_series,
+                       words=pd.Series([words[r] for r in rows], index=counts.index, name="words",
+                                       dtype="int64"),
+                       codebook=codebook, by=by, round=round, statuses=statuses,
+                       _cells=cells, _row_texts=row_texts)
+
+
+def cooccurrence(store: Store, *, round: str | None = None, row: str | None = None, by: By = "district",
+                 statuses: Iterable[str] = ("accepted",),
+                 coders: Iterable[str] | None = None) -> pd.DataFrame:
+    """Code × code: the number of participant segments carrying both codes.
+
+    The diagonal is the number of segments carrying the code at all. ``row``
+    restricts the count to one district (or group).
+    """
+    matrix = theme_matrix(store, round=round, by=by, statuses=statuses, coders=coders)
+    return matrix_cooccurrence(matrix, row=row)
+
+
+def matrix_cooccurrence(matrix: ThemeMatrix, *, row: str | None = None) -> pd.DataFrame:
+    """:func:`cooccurrence` from an already built matrix (the app builds it once)."""
+    codes = matrix.codes
+    per_segment: dict[int, set[str]] = {}
+    for (cell_row, code_id), items in matrix._cells.items():
+        if row is not None and cell_row != row:
+            continue
+        for item in items:
+            per_segment.setdefault(item.segment.id, set()).add(code_id)
+    position = {c: i for i, c in enumerate(codes)}
+    grid = np.zeros((len(codes), len(codes)), dtype="int64")
+    for present in per_segment.values():
+        idx = [position[c] for c in present if c in position]
+        for i in idx:
+            for j in idx:
+                grid[i, j] += 1
+    return pd.DataFrame(grid, index=pd.Index(codes, name="code_id"), columns=pd.Index(codes, name="code_id"))
+
+
+# ------------------------------------------------------------------ summaries
+# Filler words of spoken Danish that the general stop list lacks; they would
+# otherwise top every cell's "distinctive" terms.
+SPOKEN_FILLERS = {
+    "altså", "ja", "nej", "jamen", "nå", "øh", "øhm", "hmm", "mm", "okay", "ok", "bare", "rigtig",
+    "rigtigt", "helt", "faktisk", "egentlig", "vel", "tror", "synes", "tænker", "ting", "sådan",
+    "lidt", "godt", "gode", "ret", "hvert", "fald", "enig", "også", "måske", "nogle", "meget",
+    "være", "have", "blive", "komme", "sige", "gøre", "kunne", "skulle", "ville", "måtte",
+    "fordi", "både", "uge", "dag", "gang", "gange", "år", "mere", "mest", "sgu", "osv",
+}
+_WORD = re.compile(r"[a-zæøåäöüé]+(?:-[a-zæøåäöüé]+)*")
+
+
+@lru_cache(maxsize=1)
+def _lemma_table() -> dict[str, str]:
+    """spaCy's Danish lemma lookup table (spacy-lookups-data; read locally, never downloaded)."""
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "da_lemma_lookup.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.da.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | SPOKEN_FILLERS
+
+
+def terms(text: str) -> list[str]:
+    """Content lemmas of a text: lower-cased, lemmatised by lookup, stop words removed."""
+    table, stop = _lemma_table(), _stop_words()
+    out = []
+    for token in _WORD.findall(text.casefold()):
+        if token in stop:
+            continue
+        lemma = table.get(token, token).casefold()
+        if len(lemma) < 3 or lemma in stop:
+            continue
+        out.append(lemma)
+    return out
+
+
+def _representative(items: list[CodedExcerpt], n: int) -> list[CodedExcerpt]:
+    """The ``n`` excerpts closest (cosine, TF-IDF) to the cell's centroid.
+
+    Very short answers ("Ja, helt enig") are only chosen when nothing longer exists:
+    a representative quote must carry content.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    tokens = [terms(i.text) for i in items]
+    if n >= len(items) or not any(tokens):
+        scored = list(range(len(items)))
+        return [items[i] for i in sorted(scored, key=lambda i: -len(tokens[i]))][:n]
+    vectorizer = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True)
+    x = vectorizer.fit_transform(tokens)
+    centroid = np.asarray(x.mean(axis=0)).ravel()
+    norm = np.linalg.norm(centroid) or 1.0
+    similarity = (x @ centroid) / norm
+    substantive = np.array([len(t) >= 4 for t in tokens])
+    order = sorted(range(len(items)), key=lambda i: (not substantive[i], -similarity[i], i))
+    return [items[i] for i in order[:n]]
+
+
+def _log_odds(target: Counter[str], background: Counter[str], prior_scale: float = 10.0) -> dict[str, float]:
+    """z-scores of the log-odds ratio with an informative Dirichlet prior (Monroe et al. 2008).
+
+    The prior is the pooled frequency of each term, so rare words do not win by chance.
+    """
+    pooled = target + background
+    pooled_total = sum(pooled.values())
+    n_t, n_b = sum(target.values()), sum(background.values())
+    a0 = prior_scale * len(pooled)
+    z: dict[str, float] = {}
+    for term, count in target.items():
+        a_w = a0 * pooled[term] / pooled_total
+        y_b = background.get(term, 0)
+        delta = (math.log((count + a_w) / (n_t + a0 - count - a_w))
+                 - math.log((y_b + a_w) / (n_b + a0 - y_b - a_w)))
+        variance = 1.0 / (count + a_w) + 1.0 / (y_b + a_w)
+        z[term] = delta / math.sqrt(variance)
+    return z
+
+
+def cell_summary(matrix: ThemeMatrix, row: str, code_id: str, n: int = 3, *,
+                 max_terms: int = 8) -> CellSummary:
+    """The cell's most representative excerpts and its distinctive terms.
+
+    Representative: closest to the TF-IDF centroid of the cell's excerpts.
+    Distinctive terms: log-odds (informative Dirichlet prior) of the cell's lemmas
+    against the same code's excerpts in the other rows, which answers "what does
+    this district say about this theme that the others do not"; when no other row
+    has the code, the other rows' participant talk is the background. Terms occur
+    in at least two of the cell's excerpts when the cell has two or more.
+    """
+    items = matrix.coded(row, code_id)
+    if not items:
+        return CellSummary([], [])
+    representative = [i.excerpt for i in _representative(items, n)]
+    cell_tokens = [terms(i.text) for i in items]
+    target = Counter(t for toks in cell_tokens for t in toks)
+    spread = Counter(t for toks in cell_tokens for t in set(toks))
+    background: Counter[str] = Counter()
+    for other in matrix.rows:
+        if other != row:
+            for item in matrix._cells.get((other, code_id), []):
+                background.update(terms(item.text))
+    if not background:
+        for other, texts in matrix._row_texts.items():
+            if other != row:
+                for text in texts:
+                    background.update(terms(text))
+    scores = _log_odds(target, background)
+    min_spread = 2 if len(items) >= 2 else 1
+    ranked = sorted((t for t, z in scores.items() if z > 0 and spread[t] >= min_spread),
+                    key=lambda t: (-scores[t], t))
+    return CellSummary(representative, ranked[:max_terms])
+
+
+__all__ = ["theme_matrix", "ThemeMatrix", "cell_summary", "CellSummary", "cooccurrence",
+           "matrix_cooccurrence", "terms"]

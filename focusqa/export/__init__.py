@@ -1,0 +1,140 @@
+"""Exports of coded excerpts: Word (:mod:`.docx`), xlsx/csv (:mod:`.tables`), REFI-QDA (:mod:`.refi`).
+
+This module holds what the Word and spreadsheet exports share: the filters, turned
+into one :class:`Selection` of excerpts (one per segment × code), and the Danish
+wording of a coding's status. It imports no heavy libraries, so ``focusqa.export.refi``
+stays cheap to import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable
+
+from ..analysis import CodedExcerpt, danish_key, merge_excerpts, round_order, row_label, row_order
+from ..codebook import Codebook
+from ..errors import FocusqaError
+from ..privacy import Masker
+from ..store import DocumentInfo, Store
+
+DANISH_MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+                 "september", "oktober", "november", "december")
+
+
+def danish_date(day: date) -> str:
+    """'25. november 2026'."""
+    return f"{day.day}. {DANISH_MONTHS[day.month - 1]} {day.year}"
+
+
+def decimal(value: float, digits: int = 2, language: str = "da") -> str:
+    """0.82 -> '0,82' in Danish."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if language == "da" else text
+
+
+def status_text(item: CodedExcerpt, language: str = "da") -> str:
+    """How an excerpt's coding is described: 'bekræftet', 'bekræftet forslag, score 0,82', 'forslag, score 0,82'."""
+    score = item.score
+    score_text = f", score {decimal(score, 2, language)}" if score is not None else ""
+    if language == "en":
+        if not item.confirmed:
+            return f"suggestion{score_text}"
+        return f"confirmed suggestion{score_text}" if item.from_suggestion else "confirmed"
+    if not item.confirmed:
+        return f"forslag{score_text}"
+    return f"bekræftet forslag{score_text}" if item.from_suggestion else "bekræftet"
+
+
+def parse_statuses(value: str | Iterable[str]) -> tuple[str, ...]:
+    """'accepted' -> ('accepted',); 'all' -> accepted and open suggestions."""
+    if isinstance(value, str):
+        if value == "all":
+            return ("accepted", "suggested")
+        return (value,)
+    return tuple(value)
+
+
+@dataclass
+class Selection:
+    """The excerpts an export writes, with what the title page and attributions need."""
+
+    codebook: Codebook
+    excerpts: list[CodedExcerpt]
+    documents: dict[int, DocumentInfo]
+    masker: Masker | None
+    rounds: list[str]
+    code_ids: list[str]
+    filters: dict = field(default_factory=dict)
+
+    @property
+    def coders(self) -> list[str]:
+        return sorted({c for e in self.excerpts for c in e.coders}, key=danish_key)
+
+    def text(self, value: str) -> str:
+        return self.masker.mask(value) if self.masker is not None and value else value
+
+    def speaker(self, item: CodedExcerpt) -> str:
+        seg = item.segment
+        if self.masker is not None:
+            return self.masker.speaker(seg.speaker, seg.role)
+        return seg.speaker or ("Moderator" if seg.role == "moderator" else "Deltager")
+
+
+def resolve_codes(codebook: Codebook, codes: Iterable[str] | None) -> list[str]:
+    """Code ids for ids, numbers or labels given by a user; unknown ones are an error."""
+    if codes is None:
+        return list(codebook.ids)
+    resolved = []
+    for key in codes:
+        try:
+            code = codebook.get(key)
+        except KeyError:
+            raise FocusqaError(f"'{key}' is not a code in the codebook "
+                               f"(codes: {', '.join(codebook.ids)})") from None
+        if code.id not in resolved:
+            resolved.append(code.id)
+    order = {c: i for i, c in enumerate(codebook.ids)}
+    return sorted(resolved, key=order.__getitem__)
+
+
+def select(store: Store, *, rounds: Iterable[str] | None = None, districts: Iterable[str] | None = None,
+           groups: Iterable[str] | None = None, codes: Iterable[str] | None = None,
+           coders: Iterable[str] | None = None, statuses: str | Iterable[str] = ("accepted",),
+           min_score: float | None = None, masking: bool = True,
+           names: Iterable[str] | None = None) -> Selection:
+    """Read the excerpts matching the filters (the same filters for every export format).
+
+    ``statuses``: ("accepted",) by default; "all" or ("accepted", "suggested") adds the
+    machine's open suggestions, which exports mark as suggestions. ``masking`` builds a
+    :class:`~focusqa.privacy.Masker` from the documents' speakers and the user's name
+    list (``names`` replaces that list).
+    """
+    codebook = store.codebook()
+    code_ids = resolve_codes(codebook, codes)
+    status_tuple = parse_statuses(statuses)
+    listed = lambda values: [v for v in values if v] if values is not None else None  # noqa: E731
+    raw = store.excerpts(rounds=listed(rounds), districts=listed(districts), groups=listed(groups),
+                         codes=code_ids, coders=listed(coders), statuses=status_tuple, min_score=min_score)
+    excerpts = merge_excerpts(raw)
+    documents = {d.id: d for d in store.documents()}
+    rows = row_order(row_label(e.segment.district, e.segment.group) for e in excerpts)
+    row_pos = {r: i for i, r in enumerate(rows)}
+    round_pos = {r: i for i, r in enumerate(round_order(e.segment.round for e in excerpts))}
+    code_pos = {c: i for i, c in enumerate(codebook.ids)}
+    excerpts.sort(key=lambda e: (round_pos.get(e.segment.round, len(round_pos)),
+                                 row_pos[row_label(e.segment.district, e.segment.group)],
+                                 danish_key(e.segment.document), e.segment.index, code_pos.get(e.code_id, 0)))
+    if rounds is not None and listed(rounds):
+        round_list = round_order(listed(rounds))
+    else:
+        round_list = round_order(d.round for d in documents.values())
+    filters = {"rounds": listed(rounds), "districts": listed(districts), "groups": listed(groups),
+               "codes": list(codes) if codes is not None else None, "coders": listed(coders),
+               "statuses": status_tuple, "min_score": min_score, "masking": masking}
+    masker = Masker.from_store(store, names=names) if masking else None
+    return Selection(codebook, excerpts, documents, masker, round_list, code_ids, filters)
+
+
+__all__ = ["select", "Selection", "danish_date", "decimal", "status_text", "parse_statuses",
+           "resolve_codes"]

@@ -1,0 +1,560 @@
+"""Word export: the coded excerpts laid out as the first draft of an evaluation memo.
+
+Structure (layout "code-district", the default)::
+
+    Title page      Kodede uddrag / evaluation / rounds, filters, date, coders, counts
+    Heading 1       Oversigt            one table per round: codes × districts
+    Heading 1       Ad. 1: Tidlig indsats
+      italic          the guide question
+      Heading 2       Familiegruppe      (respondent group)
+        Heading 3     Nord               (district; ", runde 2016" when several rounds)
+          Quote        the excerpt
+          small line   document · speaker role · district · round · segment · coder · status
+          Memo         memos on the segment
+
+"district-code" turns it around (Heading 1 per group and district, Heading 2 per guide
+point), and "rounds" shows each code × district as a table with one column per round.
+
+python-docx's ``add_paragraph`` looks for the section properties by scanning the body,
+which makes 30,000 paragraphs take minutes; the body is therefore written as WordprocessingML
+text and parsed once, while styles, footer and page setup use python-docx.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO, Iterable, Literal
+from xml.sax.saxutils import escape
+
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Pt, RGBColor
+
+from ..analysis import CodedExcerpt, PROJECT_GROUP_ROW, danish_key, row_label, row_order
+from ..store import Store
+from . import Selection, danish_date, select, status_text
+
+Layout = Literal["code-district", "district-code", "rounds"]
+LAYOUTS = ("code-district", "district-code", "rounds")
+
+TEXTS = {
+    "da": {
+        "title": "Kodede uddrag", "overview": "Oversigt", "rounds": "Runder", "round": "Runde",
+        "districts": "Distrikter", "groups": "Respondentgrupper", "codes": "Koder", "coders": "Kodere",
+        "status": "Kodninger", "accepted_only": "kun bekræftede",
+        "with_suggestions": "bekræftede og maskinens forslag (markeret som forslag)",
+        "min_score": "Mindste score", "date": "Dato", "counts": "Antal", "all": "alle",
+        "masking": "Maskering",
+        "masked": "navne, CPR-numre, telefonnumre og e-mailadresser er maskeret; talere vises ved rolle",
+        "unmasked": "ingen maskering – kun til intern brug",
+        "count_text": "{excerpts} uddrag fra {documents} dokumenter, {codes} koder",
+        "none": "Ingen uddrag.", "total": "I alt", "no_round": "Uden runde", "no_group": "Uden gruppe",
+        "document": "Dokument", "speaker": "Taler", "district": "Distrikt", "segment": "segment",
+        "coded_by": "kodet af", "memo": "Memo", "page": "Side", "of": "af", "layout": "Opstilling",
+        "overview_note": "Antal uddrag pr. kode og distrikt. Projektgruppen har sin egen kolonne.",
+        "layout_names": {"code-district": "kode → distrikt", "district-code": "distrikt → kode",
+                         "rounds": "runderne side om side"},
+    },
+    "en": {
+        "title": "Coded excerpts", "overview": "Overview", "rounds": "Rounds", "round": "Round",
+        "districts": "Districts", "groups": "Respondent groups", "codes": "Codes", "coders": "Coders",
+        "status": "Codings", "accepted_only": "confirmed only",
+        "with_suggestions": "confirmed and machine suggestions (marked as suggestions)",
+        "min_score": "Minimum score", "date": "Date", "counts": "Counts", "all": "all",
+        "masking": "Masking",
+        "masked": "names, CPR numbers, phone numbers and e-mail addresses are masked; speakers shown by role",
+        "unmasked": "no masking – internal use only",
+        "count_text": "{excerpts} excerpts from {documents} documents, {codes} codes",
+        "none": "No excerpts.", "total": "Total", "no_round": "No round", "no_group": "No group",
+        "document": "Document", "speaker": "Speaker", "district": "District", "segment": "segment",
+        "coded_by": "coded by", "memo": "Memo", "page": "Page", "of": "of", "layout": "Layout",
+        "overview_note": "Excerpts per code and district. The project group has its own column.",
+        "layout_names": {"code-district": "code → district", "district-code": "district → code",
+                         "rounds": "rounds side by side"},
+    },
+}
+
+_INVALID_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+ATTRIBUTION_STYLE = "Kildeangivelse"
+MEMO_STYLE = "Memo"
+TABLE_TEXT_STYLE = "Tabeltekst"
+FONT = "Calibri"
+SUGGESTION_COLOUR = "B45309"
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote: excerpts in total and per section (heading path)."""
+
+    path: str | None
+    layout: str
+    excerpts: int
+    documents: int
+    codes: int
+    sections: dict[str, int] = field(default_factory=dict)
+    suggestions: int = 0
+    masked: bool = True
+
+    def __str__(self) -> str:
+        return (f"{self.excerpts} excerpts from {self.documents} documents in {len(self.sections)} "
+                f"sections ({self.layout}" + (", masked" if self.masked else ", NOT masked") + ")")
+
+
+# ------------------------------------------------------------------ XML text
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("", text)
+
+
+def _run(text: str, *, italic: bool = False, bold: bool = False, colour: str | None = None,
+         size: float | None = None) -> str:
+    props = ""
+    if bold:
+        props += "<w:b/>"
+    if italic:
+        props += "<w:i/>"
+    if colour:
+        props += f'<w:color w:val="{colour}"/>'
+    if size:
+        props += f'<w:sz w:val="{int(size * 2)}"/>'
+    rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+    pieces = []
+    for i, line in enumerate(_clean(text).split("\n")):
+        if i:
+            pieces.append("<w:br/>")
+        for j, chunk in enumerate(line.split("\t")):
+            if j:
+                pieces.append("<w:tab/>")
+            if chunk:
+                pieces.append(f'<w:t xml:space="preserve">{escape(chunk)}</w:t>')
+    return f"<w:r>{rpr}{''.join(pieces)}</w:r>"
+
+
+def _para(style: str | None, *runs: str, keep_next: bool = False, page_break_before: bool = False,
+          no_indent: bool = False) -> str:
+    ppr = ""
+    if style:
+        ppr += f'<w:pStyle w:val="{style}"/>'
+    if keep_next:
+        ppr += "<w:keepNext/>"
+    if page_break_before:
+        ppr += "<w:pageBreakBefore/>"
+    if no_indent:
+        ppr += '<w:ind w:left="0" w:right="0"/>'  # inside a narrow table cell
+    return f"<w:p>{f'<w:pPr>{ppr}</w:pPr>' if ppr else ''}{''.join(runs)}</w:p>"
+
+
+def _cell(content: str, width: int, *, shade: str | None = None) -> str:
+    shading = f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>' if shade else ""
+    return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shading}</w:tcPr>'
+            f"{content or _para(None)}</w:tc>")
+
+
+def _table(rows: list[list[str]], widths: list[int], *, style: str | None, header: bool = True,
+           borders: bool = True) -> str:
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    tblpr = f'<w:tblStyle w:val="{style}"/>' if style else ""
+    tblpr += f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
+    if not borders:
+        tblpr += ("<w:tblBorders>" + "".join(f'<w:{b} w:val="nil"/>' for b in
+                                            ("top", "left", "bottom", "right", "insideH", "insideV"))
+                  + "</w:tblBorders>")
+    body = []
+    for i, cells in enumerate(rows):
+        trpr = "<w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" if header and i == 0 else ""
+        shade = "E7EEF5" if header and i == 0 else None
+        body.append(f"<w:tr>{trpr}" + "".join(_cell(c, w, shade=shade) for c, w in zip(cells, widths))
+                    + "</w:tr>")
+    return f"<w:tbl><w:tblPr>{tblpr}</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{''.join(body)}</w:tbl>"
+
+
+class _Body:
+    """Collects body XML and appends it before the section properties in one parse."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def add(self, xml: str) -> None:
+        self.parts.append(xml)
+
+    def flush_into(self, document) -> None:
+        body = document.element.body
+        fragment = parse_xml(f"<w:body {nsdecls('w')}>{''.join(self.parts)}</w:body>")
+        sect = body.find(qn("w:sectPr"))
+        for child in list(fragment):
+            if sect is not None:
+                sect.addprevious(child)
+            else:
+                body.append(child)
+        self.parts = []
+
+
+# ----------------------------------------------------------------- document
+def _setup(document, language: str) -> None:
+    """A4 page, Danish proofing language, the attribution and memo styles, a page-number footer."""
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.5)
+    section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.2)
+    styles = document.styles
+    rpr = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = rpr.makeelement(qn("w:lang"), {})
+        rpr.append(lang)
+    lang.set(qn("w:val"), "da-DK" if language == "da" else "en-GB")
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.insert(0, fonts)
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    for name in ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3"):
+        styles[name].font.name = FONT
+    normal = styles["Normal"]
+    normal.font.size = Pt(11)
+    quote = styles["Quote"]
+    quote.font.size = Pt(11)
+    quote.font.color.rgb = RGBColor(0x1F, 0x29, 0x37)
+    quote.paragraph_format.left_indent = Cm(0.8)
+    quote.paragraph_format.right_indent = Cm(0.8)
+    quote.paragraph_format.space_before = Pt(6)
+    quote.paragraph_format.space_after = Pt(1)
+    quote.paragraph_format.keep_with_next = True
+    attribution = styles.add_style(ATTRIBUTION_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    attribution.base_style = normal
+    attribution.font.size = Pt(8.5)
+    attribution.font.color.rgb = RGBColor(0x5B, 0x64, 0x70)
+    attribution.paragraph_format.left_indent = Cm(0.8)
+    attribution.paragraph_format.space_after = Pt(8)
+    memo = styles.add_style(MEMO_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    memo.base_style = normal
+    memo.font.size = Pt(10)
+    memo.font.color.rgb = RGBColor(0x1E, 0x3A, 0x8A)
+    memo.paragraph_format.left_indent = Cm(1.6)
+    memo.paragraph_format.space_after = Pt(8)
+    table_text = styles.add_style(TABLE_TEXT_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    table_text.base_style = normal
+    table_text.font.size = Pt(9)
+    table_text.paragraph_format.space_after = Pt(0)
+    texts = TEXTS[language]
+    footer = section.footer.paragraphs[0]
+    footer.alignment = 1  # centred
+    footer._p.append(parse_xml(
+        f'<w:r {nsdecls("w")}><w:rPr><w:sz w:val="18"/></w:rPr><w:t xml:space="preserve">{texts["page"]} </w:t></w:r>'))
+    footer._p.append(parse_xml(
+        f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:t>1</w:t></w:r></w:fldSimple>'))
+    footer._p.append(parse_xml(
+        f'<w:r {nsdecls("w")}><w:rPr><w:sz w:val="18"/></w:rPr><w:t xml:space="preserve"> {texts["of"]} </w:t></w:r>'))
+    footer._p.append(parse_xml(
+        f'<w:fldSimple {nsdecls("w")} w:instr=" NUMPAGES "><w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:t>1</w:t></w:r></w:fldSimple>'))
+
+
+class _Writer:
+    """Writes one export: it knows the selection, the texts and the style ids."""
+
+    def __init__(self, document, selection: Selection, layout: str, language: str,
+                 evaluation_name: str | None, today: date):
+        self.doc = document
+        self.sel = selection
+        self.layout = layout
+        self.lang = language
+        self.t = TEXTS[language]
+        self.evaluation_name = evaluation_name
+        self.today = today
+        self.body = _Body()
+        styles = document.styles
+        self.sid = {name: styles[name].style_id for name in
+                    ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Quote",
+                     ATTRIBUTION_STYLE, MEMO_STYLE, TABLE_TEXT_STYLE, "Table Grid", "Light Grid Accent 1")}
+        self.sections: dict[str, int] = {}
+        self.multi_round = len({e.segment.round for e in selection.excerpts}) > 1 or len(selection.rounds) > 1
+
+    # -- small pieces
+    def heading(self, level: int, text: str) -> None:
+        self.body.add(_para(self.sid[f"Heading {level}"], _run(text)))
+
+    def paragraph(self, text: str, *, italic: bool = False, style: str | None = None) -> None:
+        self.body.add(_para(style, _run(text, italic=italic)))
+
+    def code_label(self, code_id: str) -> str:
+        return self.sel.codebook.get(code_id).heading(self.lang)
+
+    def group_label(self, group: str | None) -> str:
+        return row_label(None, group, "group") if group else self.t["no_group"]
+
+    def round_label(self, round_: str | None) -> str:
+        return round_ or self.t["no_round"]
+
+    def excerpt_xml(self, item: CodedExcerpt, *, in_table: bool = False) -> str:
+        """The quote, its attribution line and its memos."""
+        seg, t = item.segment, self.t
+        parts = [_para(self.sid["Quote"], _run(self.sel.text(item.text)), no_indent=in_table)]
+        fields = [f"{t['document']}: {seg.document}", f"{t['speaker']}: {self.sel.speaker(item)}"]
+        if seg.district:
+            fields.append(f"{t['district']}: {seg.district}")
+        fields += [f"{t['round']}: {self.round_label(seg.round)}", f"{t['segment']} {seg.index}",
+                   f"{t['coded_by']} {', '.join(item.coders)}"]
+        status = status_text(item, self.lang)
+        runs = [_run(" · ".join(fields) + " · ")]
+        if item.confirmed:
+            runs.append(_run(status))
+        else:
+            runs.append(_run(status, bold=True, colour=SUGGESTION_COLOUR))
+        parts.append(_para(self.sid[ATTRIBUTION_STYLE], *runs, no_indent=in_table))
+        for memo in item.memos:
+            parts.append(_para(self.sid[MEMO_STYLE], _run(f"{t['memo']}: ", bold=True),
+                               _run(self.sel.text(memo), italic=True), no_indent=in_table))
+        return "".join(parts)
+
+    def excerpts(self, items: list[CodedExcerpt], section: str) -> None:
+        self.sections[section] = self.sections.get(section, 0) + len(items)
+        if not items:
+            self.paragraph(self.t["none"], italic=True)
+        for item in items:
+            self.body.add(self.excerpt_xml(item))
+
+    # -- title page and overview
+    def title_page(self) -> None:
+        t, sel = self.t, self.sel
+        self.body.add(_para(self.sid["Title"], _run(t["title"])))
+        name = self.evaluation_name or sel.codebook.name
+        if name:
+            self.body.add(_para(self.sid["Subtitle"], _run(name)))
+        f = sel.filters
+        every = t["all"]
+        codes = ", ".join(self.code_label(c) for c in sel.code_ids) if f.get("codes") else every
+        facts = [
+            (t["rounds"], ", ".join(sel.rounds) or every),
+            (t["districts"], ", ".join(f["districts"]) if f.get("districts") else every),
+            (t["groups"], ", ".join(f["groups"]) if f.get("groups") else every),
+            (t["codes"], codes),
+            (t["coders"], ", ".join(sel.coders) or "–"),
+            (t["status"], t["with_suggestions"] if "suggested" in f["statuses"] else t["accepted_only"]),
+        ]
+        if f.get("min_score") is not None:
+            facts.append((t["min_score"], f"{f['min_score']:.2f}".replace(".", "," if self.lang == "da" else ".")))
+        facts += [
+            (t["layout"], t["layout_names"][self.layout]),
+            (t["date"], danish_date(self.today) if self.lang == "da" else self.today.strftime("%d %B %Y")),
+            (t["counts"], t["count_text"].format(
+                excerpts=len(sel.excerpts), documents=len({e.segment.document_id for e in sel.excerpts}),
+                codes=len({e.code_id for e in sel.excerpts}))),
+            (t["masking"], t["masked"] if sel.masker is not None else t["unmasked"]),
+        ]
+        rows = [[_para(None, _run(label, bold=True)), _para(None, _run(value))] for label, value in facts]
+        self.body.add(_para(None))
+        self.body.add(_table(rows, [3000, 6000], style=None, header=False, borders=False))
+
+    def overview(self) -> None:
+        """Codes × districts per round: counts of the excerpts in this export."""
+        t, sel = self.t, self.sel
+        self.body.add(_para(self.sid["Heading 1"], _run(t["overview"]), page_break_before=True))
+        self.paragraph(t["overview_note"], italic=True)
+        by_round: dict[str | None, list[CodedExcerpt]] = {}
+        for item in sel.excerpts:
+            by_round.setdefault(item.segment.round, []).append(item)
+        rounds = [r for r in sel.rounds if r in by_round] + [r for r in by_round if r not in sel.rounds]
+        if not rounds:
+            self.paragraph(t["none"], italic=True)
+        for round_ in rounds:
+            items = by_round[round_]
+            columns = row_order(row_label(i.segment.district, i.segment.group) for i in items)
+            counts: dict[tuple[str, str], int] = {}
+            for i in items:
+                key = (i.code_id, row_label(i.segment.district, i.segment.group))
+                counts[key] = counts.get(key, 0) + 1
+            cell = lambda text, bold=False: _para(self.sid[TABLE_TEXT_STYLE], _run(text, bold=bold))  # noqa: E731
+            header = [cell(f"{t['round']} {self.round_label(round_)}", True)]
+            header += [cell(c, True) for c in columns] + [cell(t["total"], True)]
+            rows = [header]
+            for code_id in sel.code_ids:
+                values = [counts.get((code_id, c), 0) for c in columns]
+                rows.append([cell(self.code_label(code_id))] + [cell(str(v) if v else "–") for v in values]
+                            + [cell(str(sum(values)), True)])
+            first = 3800
+            rest = max(700, (9000 - first) // (len(columns) + 1))
+            self.body.add(_table(rows, [first] + [rest] * (len(columns) + 1), style=self.sid["Table Grid"]))
+            self.body.add(_para(None))
+
+    # -- layouts
+    def code_sections(self) -> None:
+        for code_id in self.sel.code_ids:
+            code = self.sel.codebook.get(code_id)
+            label = self.code_label(code_id)
+            self.body.add(_para(self.sid["Heading 1"], _run(label), page_break_before=True))
+            if code.question:
+                self.paragraph(code.question, italic=True)
+            items = [e for e in self.sel.excerpts if e.code_id == code_id]
+            if not items:
+                self.excerpts([], label)
+                continue
+            for group, districts in _by_group_and_district(items):
+                self.heading(2, self.group_label(group))
+                for district, chunk in districts:
+                    if self.layout == "rounds":
+                        if district:
+                            self.heading(3, district)
+                        self.rounds_table(chunk, f"{label} / {self.group_label(group)} / {district}")
+                        continue
+                    for round_, part in _by_round(chunk, self.sel.rounds):
+                        sub = self.sub_label(district, round_)
+                        if sub:
+                            self.heading(3, sub)
+                        self.excerpts(part, " / ".join(x for x in (label, self.group_label(group), sub) if x))
+
+    def district_sections(self) -> None:
+        items = self.sel.excerpts
+        blocks = _by_group_and_district(items)
+        if not blocks:
+            self.body.add(_para(self.sid["Heading 1"], _run(self.t["title"]), page_break_before=True))
+            self.excerpts([], self.t["title"])
+        for group, districts in blocks:
+            for district, chunk in districts:
+                title = " ".join(x for x in (self.group_label(group), district) if x)
+                self.body.add(_para(self.sid["Heading 1"], _run(title), page_break_before=True))
+                for code_id in self.sel.code_ids:
+                    code = self.sel.codebook.get(code_id)
+                    label = self.code_label(code_id)
+                    self.heading(2, label)
+                    if code.question:
+                        self.paragraph(code.question, italic=True)
+                    part = [e for e in chunk if e.code_id == code_id]
+                    if not part:
+                        self.excerpts([], f"{title} / {label}")
+                        continue
+                    for round_, sub_items in _by_round(part, self.sel.rounds):
+                        sub = f"{self.t['round']} {self.round_label(round_)}" if self.multi_round else ""
+                        if sub:
+                            self.heading(3, sub)
+                        self.excerpts(sub_items, " / ".join(x for x in (title, label, sub) if x))
+
+    def sub_label(self, district: str, round_: str | None) -> str:
+        if not self.multi_round:
+            return district
+        round_text = f"{self.t['round'].lower()} {self.round_label(round_)}"
+        return f"{district}, {round_text}" if district else round_text[:1].upper() + round_text[1:]
+
+    def rounds_table(self, items: list[CodedExcerpt], section: str) -> None:
+        """One column per round; row i holds each round's i-th excerpt, so rows stay short."""
+        per_round = dict(_by_round(items, self.sel.rounds))
+        rounds = list(self.sel.rounds) or [r for r in per_round]
+        rounds += [r for r in per_round if r not in rounds]
+        header = [_para(None, _run(self.round_label(r), bold=True)) for r in rounds]
+        columns = []
+        for r in rounds:
+            part = per_round.get(r, [])
+            self.sections[f"{section} / {self.round_label(r)}"] = len(part)
+            columns.append([self.excerpt_xml(i, in_table=True) for i in part]
+                           or [_para(None, _run(self.t["none"], italic=True))])
+        rows = [header] + [[column[i] if i < len(column) else "" for column in columns]
+                           for i in range(max(len(c) for c in columns))]
+        width = 9000 // max(1, len(rounds))
+        self.body.add(_table(rows, [width] * len(rounds), style=self.sid["Table Grid"]))
+        self.body.add(_para(None))
+
+    def write(self) -> None:
+        self.title_page()
+        self.overview()
+        if self.layout == "district-code":
+            self.district_sections()
+        else:
+            self.code_sections()
+        self.body.flush_into(self.doc)
+
+
+def _by_group_and_district(items: list[CodedExcerpt]) -> list[tuple[str | None, list[tuple[str, list[CodedExcerpt]]]]]:
+    """Excerpts grouped by respondent group, then district, in reading order (project group last)."""
+    groups: dict[str | None, dict[str, list[CodedExcerpt]]] = {}
+    for item in items:
+        seg = item.segment
+        groups.setdefault(seg.group or None, {}).setdefault(seg.district or "", []).append(item)
+    labels = {g: row_label(None, g, "group") for g in groups}
+    ordered = sorted(groups, key=lambda g: (labels[g] == PROJECT_GROUP_ROW, g is None, danish_key(labels[g])))
+    out = []
+    for g in ordered:
+        districts = groups[g]
+        names = sorted(districts, key=lambda d: (d == "", danish_key(d)))
+        out.append((g, [(d, districts[d]) for d in names]))
+    return out
+
+
+def _by_round(items: list[CodedExcerpt], rounds: list[str]) -> list[tuple[str | None, list[CodedExcerpt]]]:
+    """Excerpts split by round, oldest round first (document order within a round)."""
+    split: dict[str | None, list[CodedExcerpt]] = {}
+    for item in items:
+        split.setdefault(item.segment.round, []).append(item)
+    order = {r: i for i, r in enumerate(rounds)}
+    return sorted(split.items(), key=lambda kv: (kv[0] is None, order.get(kv[0], len(order)), kv[0] or ""))
+
+
+def write_selection(selection: Selection, out: str | Path | BinaryIO, *, layout: Layout = "code-district",
+                    evaluation_name: str | None = None, language: str = "da",
+                    today: date | None = None) -> ExportReport:
+    """Write an already selected set of excerpts as .docx (``out``: a path or a binary file)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    if language not in TEXTS:
+        raise ValueError(f"language must be one of {', '.join(TEXTS)}, not {language!r}")
+    document = Document()
+    _setup(document, language)
+    props = document.core_properties
+    props.title = TEXTS[language]["title"]
+    props.subject = evaluation_name or selection.codebook.name
+    props.author = "focusqa"
+    writer = _Writer(document, selection, layout, language, evaluation_name, today or date.today())
+    writer.write()
+    if isinstance(out, (str, Path)):
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        document.save(str(out))
+        path = str(out)
+    else:
+        document.save(out)
+        path = None
+    return ExportReport(path=path, layout=layout, excerpts=len(selection.excerpts),
+                        documents=len({e.segment.document_id for e in selection.excerpts}),
+                        codes=len({e.code_id for e in selection.excerpts}), sections=writer.sections,
+                        suggestions=sum(1 for e in selection.excerpts if not e.confirmed),
+                        masked=selection.masker is not None)
+
+
+def export_docx(store: Store, out_path: str | Path | BinaryIO, *, rounds: Iterable[str] | None = None,
+                districts: Iterable[str] | None = None, groups: Iterable[str] | None = None,
+                codes: Iterable[str] | None = None, coders: Iterable[str] | None = None,
+                statuses: str | Iterable[str] = ("accepted",), min_score: float | None = None,
+                layout: Layout = "code-district", masking: bool = True, evaluation_name: str | None = None,
+                language: str = "da", names: Iterable[str] | None = None,
+                today: date | None = None) -> ExportReport:
+    """Export the coded excerpts matching the filters to a Word file laid out as a memo draft.
+
+    Args:
+        out_path: where to write (.docx), or a binary file object.
+        rounds, districts, groups, codes, coders: filters (``None``: all); codes may be
+            ids, numbers or labels.
+        statuses: ("accepted",) by default; "all" adds open suggestions, marked as such.
+        min_score: leave out suggestions (and confirmed suggestions) scoring below it.
+        layout: "code-district", "district-code" or "rounds".
+        masking: mask names, CPR, phone numbers and e-mails; show speakers by role.
+        names: the name list to mask (default: the user's ``navne.txt``).
+    """
+    selection = select(store, rounds=rounds, districts=districts, groups=groups, codes=codes, coders=coders,
+                       statuses=statuses, min_score=min_score, masking=masking, names=names)
+    return write_selection(selection, out_path, layout=layout, evaluation_name=evaluation_name,
+                           language=language, today=today)
+
+
+def to_bytes(store: Store, **options) -> bytes:
+    """The .docx as bytes, for the app's download button (same options as :func:`export_docx`)."""
+    buffer = io.BytesIO()
+    export_docx(store, buffer, **options)
+    return buffer.getvalue()
+
+
+__all__ = ["export_docx", "to_bytes", "write_selection", "ExportReport", "LAYOUTS"]
