@@ -233,3 +233,11 @@ def test_reader_on_real_background_documents() -> None:
         assert_offsets(parsed)
         words_in = len(parsed.plain_text.split())
         assert parsed.word_count >= 0.9 * words_in
+
+
+def test_role_labels_with_commas_in_parentheses() -> None:
+    parsed = parse_text("Moderator: Hvordan går det?\n\nSocialrådgiver (skoler, PPR): Godt, tak.\n\n"
+                        "Socialrådgiver (dagtilbud Nord): Også her.\n\nModerator: Hun sagde, at: det gik.")
+    assert [s.speaker for s in parsed.segments] == [
+        "Moderator", "Socialrådgiver (skoler, PPR)", "Socialrådgiver (dagtilbud Nord)", "Moderator"]
+    assert parsed.segments[3].text == "Hun sagde, at: det gik."
