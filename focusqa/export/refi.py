@@ -1,0 +1,1177 @@
+"""REFI-QDA exchange: the codebook as ``.qdc`` and the whole project as ``.qdpx``.
+
+Writing is strict: exact 1.0 namespaces, the schema's child order, no empty containers,
+lower-case GUIDs that are stable across exports (uuid5 of the content, or the GUID a file
+brought in), UTF-8 sources without BOM and with LF line ends, and code-point offsets
+(0-based, end exclusive) into exactly that text. Every file is validated against the
+bundled XSDs (``focusqa/schemas``) before it is written.
+
+Reading is lenient about what other programs write (BOM, CRLF, NVivo's UTF-16 offsets,
+GUID case and braces, ``Sources`` vs ``sources``, draft namespaces) but refuses broken
+input with a :class:`~focusqa.errors.ProjectFileError` naming the file, and imports a
+project all-or-nothing. See docs/refi.md for the mapping in both directions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import hashlib
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from .. import __version__
+from ..codebook import Code, Codebook, parse_codebook
+from ..errors import CodebookError, FocusqaError, ProjectFileError
+
+NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
+NS_PROJECT = "urn:QDA-XML:project:1.0"
+ORIGIN = f"focusqa {__version__}"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# Fixed namespace for focusqa's deterministic GUIDs (uuid5): the same project content
+# always gets the same GUIDs, so a re-export merges instead of duplicating elsewhere.
+GUID_NAMESPACE = uuid.UUID("6f1c5d2e-9a47-5b1e-8c3d-0f0c05a0a11d")
+GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+DEFAULT_COLOUR = "#888888"
+VARIABLE_ORDER = ("round", "district", "group", "date", "moderators")
+
+# Labelled lines in a code's Description carry the focusqa fields other programs lack.
+DESCRIPTION_FIELDS = [("question", "Spørgsmål"), ("include", "Medtag"), ("exclude", "Udelad"),
+                      ("terms", "Søgeord"), ("label_en", "Engelsk"), ("number", "Nummer"), ("id", "Id")]
+DESCRIPTION_KEYS = {
+    "spørgsmål": "question", "question": "question", "medtag": "include", "include": "include",
+    "udelad": "exclude", "exclude": "exclude", "søgeord": "terms", "terms": "terms",
+    "engelsk": "label_en", "english": "label_en", "nummer": "number", "number": "number", "id": "id",
+}
+DESCRIPTION_LINE = re.compile(r"^([A-Za-zÆØÅæøå ]{2,12}):[ \t]?(.*)$")
+
+
+# ----------------------------------------------------------------------------- helpers
+def stable_guid(*parts: object) -> str:
+    """A deterministic lower-case GUID for a piece of content."""
+    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(str(p) for p in parts)))
+
+
+def normalise_guid(value: str | None) -> str | None:
+    """Compare GUIDs case-insensitively and without braces; non-GUID ids are kept as-is."""
+    if value is None:
+        return None
+    value = value.strip()
+    m = GUID_RE.match(value)
+    return m.group(1).lower() if m else value.lower()
+
+
+def _clean(text: str) -> str:
+    """Remove characters XML 1.0 cannot carry (e.g. form feeds from Word)."""
+    return XML_INVALID.sub("", text)
+
+
+def _utc(moment: datetime | None = None) -> str:
+    moment = moment or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(elem: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in elem if isinstance(c.tag, str) and _local(c.tag) == name]
+
+
+def _child(elem: ET.Element, name: str) -> ET.Element | None:
+    found = _children(elem, name)
+    return found[0] if found else None
+
+
+def _text(elem: ET.Element | None) -> str:
+    return elem.text or "" if elem is not None else ""
+
+
+def normalise_colour(value: str | None) -> str:
+    """``#RRGGBB`` from ``#RGB``, ``#RRGGBBAA``, ``rgb(r, g, b)``; grey for anything else."""
+    if not value:
+        return DEFAULT_COLOUR
+    value = value.strip()
+    m = re.fullmatch(r"#?([0-9a-fA-F]{3})", value)
+    if m:
+        return "#" + "".join(ch * 2 for ch in m.group(1)).upper()
+    m = re.fullmatch(r"#?([0-9a-fA-F]{6})(?:[0-9a-fA-F]{2})?", value)
+    if m:
+        return "#" + m.group(1).upper()
+    m = re.fullmatch(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:,[^)]*)?\)", value, re.I)
+    if m:
+        return "#" + "".join(f"{min(int(x), 255):02X}" for x in m.groups())
+    return DEFAULT_COLOUR
+
+
+def slugify(text: str) -> str:
+    """A code id from a name: 'Tværfaglig koordinering' -> 'tvaerfaglig-koordinering'."""
+    text = text.casefold()
+    for a, b in (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("ß", "ss")):
+        text = text.replace(a, b)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:60].strip("-") or "kode"
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate = f"{base[:56]}-{n}"
+        n += 1
+    taken.add(candidate)
+    return candidate
+
+
+@functools.lru_cache(maxsize=2)
+def _schema(kind: str):
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(SCHEMA_DIR / ("Codebook.xsd" if kind == "codebook" else "Project.xsd")))
+
+
+def validate_xml(data: bytes, kind: str) -> list[str]:
+    """Problems with ``data`` against the bundled REFI-QDA schema (``kind``: codebook|project)."""
+    schema = _schema(kind)
+    return [f"{e.path}: {e.reason}" for e in schema.iter_errors(io.BytesIO(data))]
+
+
+def _serialise(root: ET.Element) -> bytes:
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
+
+
+def _write_atomically(path: Path, data_writer) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".focusqa-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        data_writer(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------ code descriptions
+def code_description(code: Code) -> str:
+    """The definition, then labelled lines for the fields REFI has no place for."""
+    values = {"question": code.question, "include": code.include, "exclude": code.exclude,
+              "terms": "; ".join(code.terms), "label_en": code.label_en,
+              "number": str(code.number) if code.number else "", "id": code.id}
+    lines = [f"{label}: {' '.join(values[key].split())}" for key, label in DESCRIPTION_FIELDS if values[key]]
+    parts = [code.definition.strip()] if code.definition.strip() else []
+    return _clean("\n\n".join(parts + ["\n".join(lines)]))
+
+
+def parse_code_description(text: str) -> dict[str, str]:
+    """Split a Description into the definition and any labelled focusqa fields."""
+    fields: dict[str, list[str]] = {"definition": []}
+    current = "definition"
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        m = DESCRIPTION_LINE.match(line.strip())
+        key = DESCRIPTION_KEYS.get(m.group(1).strip().casefold()) if m else None
+        if key:
+            current = key
+            fields[current] = [m.group(2)]
+        else:
+            fields.setdefault(current, []).append(line)
+    return {k: "\n".join(v).strip() for k, v in fields.items()}
+
+
+# ------------------------------------------------------------------------- codebook
+def _code_tree(codebook: Codebook) -> tuple[list[Code], dict[str, list[Code]]]:
+    ids = set(codebook.ids)
+    roots = [c for c in codebook.codes if not c.parent or c.parent not in ids]
+    children: dict[str, list[Code]] = {}
+    for c in codebook.codes:
+        if c.parent and c.parent in ids:
+            children.setdefault(c.parent, []).append(c)
+    return roots, children
+
+
+def _code_element(code: Code, ns: str, children: dict[str, list[Code]], guids: dict[str, str],
+                  note_refs: dict[str, list[str]] | None = None) -> ET.Element:
+    elem = ET.Element(f"{{{ns}}}Code", {"guid": guids[code.id], "name": _clean(code.label_da),
+                                        "isCodable": "true", "color": normalise_colour(code.color)})
+    ET.SubElement(elem, f"{{{ns}}}Description").text = code_description(code)
+    for note in (note_refs or {}).get(code.id, []):
+        ET.SubElement(elem, f"{{{ns}}}NoteRef", {"targetGUID": note})
+    for child in children.get(code.id, []):
+        elem.append(_code_element(child, ns, children, guids, note_refs))
+    return elem
+
+
+def code_guids(codebook: Codebook, stored: dict[str, str | None] | None = None) -> dict[str, str]:
+    """Each code's GUID: the one stored in the database, else uuid5 of its id."""
+    stored = stored or {}
+    return {c.id: stored.get(c.id) or stable_guid("code", c.id) for c in codebook.codes}
+
+
+def codebook_xml(codebook: Codebook, guids: dict[str, str] | None = None) -> bytes:
+    ET.register_namespace("", NS_CODEBOOK)
+    guids = code_guids(codebook, guids)
+    root = ET.Element(f"{{{NS_CODEBOOK}}}CodeBook", {"origin": ORIGIN})
+    codes = ET.SubElement(root, f"{{{NS_CODEBOOK}}}Codes")
+    roots, children = _code_tree(codebook)
+    for code in roots:
+        codes.append(_code_element(code, NS_CODEBOOK, children, guids))
+    return _serialise(root)
+
+
+def write_qdc(codebook: Codebook, path: str | Path, *, guids: dict[str, str] | None = None) -> Path:
+    """Write the codebook as a REFI-QDA Codebook Exchange file (validated before writing)."""
+    if not codebook.codes:
+        raise FocusqaError("the codebook has no codes to export")
+    data = codebook_xml(codebook, guids)
+    problems = validate_xml(data, "codebook")
+    if problems:
+        raise FocusqaError("internal error: the codebook XML does not follow the REFI-QDA schema: "
+                           + "; ".join(problems[:3]))
+    path = Path(path)
+    _write_atomically(path, lambda tmp: tmp.write_bytes(data))
+    return path
+
+
+def _parse_xml(data: bytes, path: Path, what: str) -> ET.Element:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+            data = re.sub(rb"^<\?xml[^>]*\?>", b'<?xml version="1.0" encoding="utf-8"?>', data)
+        except UnicodeDecodeError:
+            raise ProjectFileError(f"{what} is not readable text", path=path) from None
+    if not data.strip():
+        raise ProjectFileError(f"{what} is empty", path=path)
+    try:
+        parser = ET.XMLParser()
+        parser.feed(data)
+        return parser.close()
+    except ET.ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise ProjectFileError(f"{what} is not well-formed XML ({exc})", path=path, line=line) from None
+
+
+@dataclass
+class _FileCode:
+    guid: str
+    name: str
+    codable: bool
+    colour: str
+    description: str
+    parent: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_codes(codes_elem: ET.Element | None, path: Path) -> list[_FileCode]:
+    out: list[_FileCode] = []
+
+    def walk(elem: ET.Element, parent: str | None) -> None:
+        guid = normalise_guid(elem.get("guid"))
+        name = (elem.get("name") or "").strip()
+        if not guid:
+            raise ProjectFileError(f"a code ('{name or '?'}') has no guid", path=path)
+        code = _FileCode(guid, name or guid, (elem.get("isCodable") or "true").strip().lower() in ("true", "1"),
+                         normalise_colour(elem.get("color")), _text(_child(elem, "Description")).strip(), parent,
+                         [normalise_guid(n.get("targetGUID")) for n in _children(elem, "NoteRef")])
+        out.append(code)
+        for child in _children(elem, "Code"):
+            walk(child, guid)
+
+    if codes_elem is not None:
+        for top in _children(codes_elem, "Code"):
+            walk(top, None)
+    return out
+
+
+def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
+                       existing: dict[str, str] | None = None) -> tuple[Codebook, dict[str, str]]:
+    """focusqa codes for file codes; returns the codebook and file guid -> code id.
+
+    ``existing`` maps a file GUID to an id already in the database (kept as is).
+    """
+    existing = existing or {}
+    taken: set[str] = set(existing.values())
+    numbers: set[int] = set()
+    ids: dict[str, str] = {}
+    codes: list[Code] = []
+    for fc in file_codes:
+        fields = parse_code_description(fc.description)
+        wanted = fields.get("id", "")
+        if fc.guid in existing:
+            code_id = existing[fc.guid]
+        elif re.fullmatch(r"[a-z0-9][a-z0-9-]*", wanted) and wanted not in taken:
+            code_id = wanted
+            taken.add(code_id)
+        else:
+            code_id = _unique(slugify(fc.name), taken)
+        ids[fc.guid] = code_id
+        number = None
+        if fields.get("number", "").isdigit() and int(fields["number"]) > 0 and int(fields["number"]) not in numbers:
+            number = int(fields["number"])
+            numbers.add(number)
+        terms = [t.strip() for t in re.split(r"[;\n]", fields.get("terms", "")) if t.strip()]
+        codes.append(Code(id=code_id, label_da=fc.name, label_en=fields.get("label_en", ""), number=number,
+                          question=fields.get("question", ""), definition=fields.get("definition", ""),
+                          include=fields.get("include", ""), exclude=fields.get("exclude", ""), terms=terms,
+                          color=fc.colour, parent=None))
+    for code, fc in zip(codes, file_codes):
+        code.parent = ids.get(fc.parent) if fc.parent else None
+    codebook = Codebook(name=name, codes=codes)
+    try:
+        checked = parse_codebook(codebook.to_yaml(), source=path)
+    except CodebookError as exc:
+        raise ProjectFileError(f"its codes do not make a valid codebook: {exc.message}"
+                               + (f" (code '{exc.code}')" if exc.code else ""), path=path) from None
+    return checked, ids
+
+
+def read_qdc(path: str | Path) -> Codebook:
+    """Read a REFI-QDA ``.qdc`` (or the codebook inside a ``.qde``) as a focusqa codebook.
+
+    Ids come from focusqa's own ``Id:`` line when present, else from the code's name;
+    sub-codes keep their parent; the other focusqa fields come back from the
+    Description's labelled lines. Codes that are folders in other programs
+    (``isCodable="false"``) become ordinary parent codes.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ProjectFileError("file not found", path=path) from None
+    except OSError as exc:
+        raise ProjectFileError(f"cannot be read ({exc.strerror})", path=path) from None
+    root = _parse_xml(data, path, "the codebook")
+    if _local(root.tag) == "Project":
+        root = _child(root, "CodeBook")
+        if root is None:
+            raise ProjectFileError("the project has no CodeBook", path=path)
+    if _local(root.tag) != "CodeBook":
+        raise ProjectFileError(f"expected a REFI-QDA CodeBook, found <{_local(root.tag)}>", path=path)
+    file_codes = _read_codes(_child(root, "Codes"), path)
+    if not file_codes:
+        raise ProjectFileError("the codebook has no codes", path=path)
+    seen: set[str] = set()
+    for fc in file_codes:
+        if fc.guid in seen:
+            raise ProjectFileError(f"code guid {fc.guid} is used twice", path=path)
+        seen.add(fc.guid)
+    codebook, _ids = _codes_to_codebook(file_codes, path.stem, path)
+    return codebook
+
+
+# ------------------------------------------------------------------------- project export
+def _variable_type(values: list[str]) -> str:
+    if values and all(re.fullmatch(r"-?\d{1,18}", v) for v in values):
+        return "Integer"
+    if values and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in values):
+        try:
+            for v in values:
+                date.fromisoformat(v)
+            return "Date"
+        except ValueError:
+            return "Text"
+    return "Text"
+
+
+def _document_variables(doc) -> dict[str, str]:
+    values = {"round": doc.round, "district": doc.district, "group": doc.group, "date": doc.date,
+              "moderators": "; ".join(doc.moderators or [])}
+    out = {k: str(v) for k, v in values.items() if v not in (None, "")}
+    for key, value in sorted((doc.attributes or {}).items()):
+        if key not in out and value not in (None, ""):
+            out[str(key)] = str(value)
+    return out
+
+
+def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
+    """Write the whole project as a REFI-QDA ``.qdpx``; returns a one-line summary.
+
+    Exported: every document (as a UTF-8 text source), the codebook, every accepted human
+    coding (each coder is a user; the reconciled ``final`` coding is a user too), the
+    documents' round/district/group/date/moderators and free attributes as variables on
+    the sources, and memos as notes. Not exported (said in the summary): the machine's
+    suggestions and rejected codings, which other programs have no place for.
+    """
+    from sqlalchemy import select
+
+    from ..store.models import CodeRow, Coding
+
+    path = Path(path)
+    ET.register_namespace("", NS_PROJECT)
+    ns = NS_PROJECT
+    docs = store.documents()
+    if not docs:
+        raise FocusqaError("the project has no documents to export")
+    codebook = store.codebook()
+    with store.session() as s:
+        stored_code_guids = dict(tuple(r) for r in s.execute(select(CodeRow.id, CodeRow.guid)).all())
+        coding_guids = dict(tuple(r) for r in s.execute(select(Coding.id, Coding.guid)).all())
+    guids = code_guids(codebook, stored_code_guids)
+    all_codings = store.codings()
+    codings = [c for c in all_codings if c.origin == "human" and c.status == "accepted"]
+    left_out = len(all_codings) - len(codings)
+    memos = store.memos()
+    segments = store.segments()
+    seg_by_id = {s.id: s for s in segments}
+    texts = {d.id: store.document_text(d.id) for d in docs}
+    hashes = {d.id: hashlib.sha256(texts[d.id].encode("utf-8")).hexdigest() for d in docs}
+
+    users = sorted({c.coder for c in codings} | {m.author for m in memos})
+    user_guid = {u: stable_guid("user", u) for u in users}
+    now = _utc()
+    root = ET.Element(f"{{{ns}}}Project", {"name": _clean(name or path.stem), "origin": ORIGIN,
+                                           "creationDateTime": now, "modifiedDateTime": now})
+    if users:
+        users_el = ET.SubElement(root, f"{{{ns}}}Users")
+        for u in users:
+            ET.SubElement(users_el, f"{{{ns}}}User", {"guid": user_guid[u], "name": _clean(u)})
+
+    # memos -> notes, with the references each target carries
+    note_of_memo: dict[int, str] = {}
+    seen_note_keys: dict[str, int] = {}
+    code_notes: dict[str, list[str]] = {}
+    source_notes: dict[int, list[str]] = {}
+    segment_notes: dict[int, list[str]] = {}
+    project_notes: list[str] = []
+    for memo in memos:
+        seg = seg_by_id.get(memo.segment_id) if memo.segment_id else None
+        anchor = (hashes.get(seg.document_id), seg.index) if seg else None
+        key = "\x1f".join(map(str, ("memo", anchor, hashes.get(memo.document_id), memo.code_id,
+                                    memo.author, memo.text)))
+        seen_note_keys[key] = seen_note_keys.get(key, 0) + 1
+        guid = stable_guid(key, seen_note_keys[key])
+        note_of_memo[memo.id] = guid
+        targeted = False
+        if seg is not None:
+            segment_notes.setdefault(seg.id, []).append(guid)
+            targeted = True
+        if memo.document_id is not None and memo.document_id in texts:
+            source_notes.setdefault(memo.document_id, []).append(guid)
+            targeted = True
+        if memo.code_id and memo.code_id in guids:
+            code_notes.setdefault(memo.code_id, []).append(guid)
+            targeted = True
+        if not targeted:
+            project_notes.append(guid)
+
+    cb_el = ET.SubElement(root, f"{{{ns}}}CodeBook")
+    codes_el = ET.SubElement(cb_el, f"{{{ns}}}Codes")
+    roots, children = _code_tree(codebook)
+    for code in roots:
+        codes_el.append(_code_element(code, ns, children, guids, code_notes))
+
+    doc_vars = {d.id: _document_variables(d) for d in docs}
+    var_names = [v for v in VARIABLE_ORDER if any(v in dv for dv in doc_vars.values())]
+    var_names += sorted({k for dv in doc_vars.values() for k in dv} - set(var_names))
+    var_types = {v: _variable_type([dv[v] for dv in doc_vars.values() if v in dv]) for v in var_names}
+    var_guid = {v: stable_guid("variable", v) for v in var_names}
+    if var_names:
+        vars_el = ET.SubElement(root, f"{{{ns}}}Variables")
+        for v in var_names:
+            ET.SubElement(vars_el, f"{{{ns}}}Variable", {"guid": var_guid[v], "name": _clean(v),
+                                                         "typeOfVariable": var_types[v]})
+
+    codings_by_doc: dict[int, list] = {}
+    for c in codings:
+        seg = seg_by_id[c.segment_id]
+        codings_by_doc.setdefault(seg.document_id, []).append((seg, c))
+    sources_el = ET.SubElement(root, f"{{{ns}}}Sources")
+    files: dict[str, bytes] = {}
+    n_selections = 0
+    resegmented = 0
+    for doc in docs:
+        text, digest = texts[doc.id], hashes[doc.id]
+        stored_spans = [(sg.start, sg.end, sg.speaker, sg.role) for sg in segments if sg.document_id == doc.id]
+        if [(sg.start, sg.end, sg.speaker, sg.role)
+                for sg in _segment(text, doc.name, doc_vars[doc.id]).segments] != stored_spans:
+            resegmented += 1
+        source_guid = stable_guid("source", digest)
+        file_name = f"{source_guid}.txt"
+        files[file_name] = text.encode("utf-8")
+        attrs = {"guid": source_guid, "name": _clean(doc.name), "plainTextPath": f"internal://{file_name}"}
+        if doc.imported_at:
+            attrs["creationDateTime"] = _utc(doc.imported_at)
+        src = ET.SubElement(sources_el, f"{{{ns}}}TextSource", attrs)
+        selections: dict[tuple[int, int], dict] = {}
+        for seg, c in codings_by_doc.get(doc.id, []):
+            span = (c.start, c.end) if c.start is not None and c.end is not None else (seg.start, seg.end)
+            selections.setdefault(span, {"codings": [], "notes": []})["codings"].append((seg, c))
+        for seg in (s for s in segments if s.document_id == doc.id and s.id in segment_notes):
+            selections.setdefault((seg.start, seg.end), {"codings": [], "notes": []})["notes"] += segment_notes[seg.id]
+        for (start, end), sel in sorted(selections.items()):
+            sel_el = ET.SubElement(src, f"{{{ns}}}PlainTextSelection", {
+                "guid": stable_guid("selection", digest, start, end),
+                "name": _clean(" ".join(text[start:end].split())[:100]),
+                "startPosition": str(start), "endPosition": str(end)})
+            n_selections += 1
+            for seg, c in sorted(sel["codings"], key=lambda sc: (sc[1].code_id, sc[1].coder)):
+                c_attrs = {"guid": coding_guids.get(c.id) or stable_guid("coding", digest, seg.index, c.code_id, c.coder),
+                           "creatingUser": user_guid[c.coder]}
+                if c.created_at:
+                    c_attrs["creationDateTime"] = _utc(c.created_at)
+                coding_el = ET.SubElement(sel_el, f"{{{ns}}}Coding", c_attrs)
+                ET.SubElement(coding_el, f"{{{ns}}}CodeRef", {"targetGUID": guids[c.code_id]})
+            for note in sel["notes"]:
+                ET.SubElement(sel_el, f"{{{ns}}}NoteRef", {"targetGUID": note})
+        for note in source_notes.get(doc.id, []):
+            ET.SubElement(src, f"{{{ns}}}NoteRef", {"targetGUID": note})
+        for v in var_names:
+            if v in doc_vars[doc.id]:
+                vv = ET.SubElement(src, f"{{{ns}}}VariableValue")
+                ET.SubElement(vv, f"{{{ns}}}VariableRef", {"targetGUID": var_guid[v]})
+                ET.SubElement(vv, f"{{{ns}}}{var_types[v]}Value").text = _clean(doc_vars[doc.id][v])
+
+    if memos:
+        notes_el = ET.SubElement(root, f"{{{ns}}}Notes")
+        for memo in memos:
+            attrs = {"guid": note_of_memo[memo.id], "name": _clean(f"Memo – {memo.author}"),
+                     "creatingUser": user_guid[memo.author]}
+            if memo.updated_at:
+                attrs["modifiedDateTime"] = _utc(memo.updated_at)
+            note_el = ET.SubElement(notes_el, f"{{{ns}}}Note", attrs)
+            ET.SubElement(note_el, f"{{{ns}}}PlainTextContent").text = _clean(
+                memo.text.replace("\r\n", "\n").replace("\r", "\n"))
+    for note in project_notes:
+        ET.SubElement(root, f"{{{ns}}}NoteRef", {"targetGUID": note})
+
+    data = _serialise(root)
+    problems = validate_xml(data, "project")
+    if problems:
+        raise FocusqaError("internal error: project.qde does not follow the REFI-QDA schema: "
+                           + "; ".join(problems[:3]))
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("project.qde", data)
+            for file_name, content in files.items():
+                zf.writestr(f"sources/{file_name}", content)
+
+    _write_atomically(path, write)
+    summary = (f"{len(docs)} documents, {len(codebook.codes)} codes, {len(codings)} codings by "
+               f"{len({c.coder for c in codings})} coders in {n_selections} selections, {len(memos)} memos")
+    if left_out:
+        summary += f"; not exported: {left_out} machine suggestions or rejected codings"
+    if resegmented:
+        summary += (f"; note: {resegmented} documents will be split into segments differently when this file "
+                    "is imported again (their speaker labels exist only as Word formatting)")
+    return summary
+
+
+# ------------------------------------------------------------------------- project import
+@dataclass
+class _Selection:
+    guid: str
+    name: str
+    start: int
+    end: int
+    creating_user: str | None
+    codings: list[tuple[str | None, str, str | None]]   # (coding guid, code guid, user guid)
+    notes: list[str]
+    description: str
+    coding_notes: list[tuple[str, str]] = field(default_factory=list)   # (note guid, code guid)
+
+
+@dataclass
+class _Source:
+    guid: str
+    name: str
+    raw: str                                  # decoded text, BOM removed, line ends as in the file
+    selections: list[_Selection]
+    notes: list[str]
+    variables: dict[str, str]
+    description: str
+    creating_user: str | None
+    whole_codings: int
+
+
+@dataclass
+class _Note:
+    guid: str
+    text: str
+    user: str | None
+
+
+def _find_entry(names: list[str], wanted: str) -> str | None:
+    """A zip entry by path, ignoring case and the name of the sources folder."""
+    wanted_l = wanted.replace("\\", "/").lstrip("/").lower()
+    lowered = {n.lower(): n for n in names}
+    for candidate in (wanted_l, f"sources/{wanted_l}"):
+        if candidate in lowered:
+            return lowered[candidate]
+    base = PurePosixPath(wanted_l).name
+    matches = [n for n in names if PurePosixPath(n.lower()).name == base and not n.endswith("/")]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _decode_source(data: bytes, path: Path, name: str, warnings: list[str]) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16").lstrip("\ufeff")
+        except UnicodeDecodeError:
+            raise ProjectFileError(f"the text of source '{name}' is not valid UTF-16", path=path) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        warnings.append(f"source '{name}' is not UTF-8; read as Windows-1252")
+        return data.decode("cp1252", errors="replace")
+
+
+def _read_text(elem: ET.Element, zf: zipfile.ZipFile, path: Path, base_path: str | None, what: str,
+               warnings: list[str]) -> str:
+    """The plain text of a TextSource or Note: inline, or via plainTextPath."""
+    inline = _child(elem, "PlainTextContent")
+    ref = (elem.get("plainTextPath") or "").strip()
+    if not ref:
+        if inline is None:
+            raise ProjectFileError(f"{what} has neither PlainTextContent nor plainTextPath", path=path)
+        return _text(inline).lstrip("\ufeff")
+    m = re.match(r"^(internal|relative|absolute):/*(.*)$", ref, re.I)
+    scheme, rest = (m.group(1).lower(), m.group(2)) if m else ("internal", ref)
+    if scheme == "internal":
+        entry = _find_entry(zf.namelist(), rest)
+        if entry is None:
+            raise ProjectFileError(f"{what} refers to {ref}, which is not in the file", path=path)
+        data = zf.read(entry)
+    else:
+        if scheme == "relative":
+            disk = Path(base_path or path.parent) / rest
+        else:
+            disk = Path(rest if re.match(r"^[A-Za-z]:", rest) else "/" + rest)
+        try:
+            data = disk.read_bytes()
+        except OSError:
+            raise ProjectFileError(f"{what} refers to {ref} ({disk}), which cannot be read", path=path) from None
+    return _decode_source(data, path, what, warnings)
+
+
+def _variable_value(vv: ET.Element, variables: dict[str, str]) -> tuple[str, str] | None:
+    ref = _child(vv, "VariableRef")
+    name = variables.get(normalise_guid(ref.get("targetGUID"))) if ref is not None else None
+    if name is None:
+        return None
+    for child in vv:
+        if isinstance(child.tag, str) and _local(child.tag).endswith("Value"):
+            value = (child.text or "").strip()
+            return (name, value) if value else None
+    return None
+
+
+def _int_attr(elem: ET.Element, attr: str, path: Path, what: str) -> int:
+    raw = elem.get(attr)
+    try:
+        return int((raw or "").strip())
+    except ValueError:
+        raise ProjectFileError(f"{what} has {attr}={raw!r}, which is not a whole number", path=path) from None
+
+
+def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
+    names = zf.namelist()
+    qde = [n for n in names if "/" not in n.strip("/") and n.lower().endswith(".qde")]
+    if not qde:
+        raise ProjectFileError("contains no project.qde (is it a REFI-QDA project?)", path=path)
+    entry = next((n for n in qde if n.lower() == "project.qde"), qde[0])
+    root = _parse_xml(zf.read(entry), path, entry)
+    if _local(root.tag) != "Project":
+        raise ProjectFileError(f"{entry} holds <{_local(root.tag)}>, not a REFI-QDA Project", path=path)
+    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+    if ns != NS_PROJECT:
+        warnings.append(f"namespace '{ns or 'none'}' is not {NS_PROJECT}; read anyway")
+    origin = root.get("origin") or ""
+    base_path = root.get("basePath")
+    users = {}
+    users_el = _child(root, "Users")
+    for u in _children(users_el, "User") if users_el is not None else []:
+        users[normalise_guid(u.get("guid"))] = (u.get("name") or u.get("id") or "").strip()
+    cb_el = _child(root, "CodeBook")
+    file_codes = _read_codes(_child(cb_el, "Codes") if cb_el is not None else None, path)
+    variables = {}
+    vars_el = _child(root, "Variables")
+    for v in _children(vars_el, "Variable") if vars_el is not None else []:
+        name = (v.get("name") or "").strip()
+        if ":" in name and name.split(":", 1)[0].strip().casefold() in ("cases", "case", "sources", "files"):
+            name = name.split(":", 1)[1].strip()      # classification prefix, e.g. "Cases:district"
+        variables[normalise_guid(v.get("guid"))] = name
+    case_vars: dict[str, dict[str, str]] = {}
+    cases_el = _child(root, "Cases")
+    for case in _children(cases_el, "Case") if cases_el is not None else []:
+        values = dict(filter(None, (_variable_value(vv, variables) for vv in _children(case, "VariableValue"))))
+        for ref in _children(case, "SourceRef"):
+            case_vars.setdefault(normalise_guid(ref.get("targetGUID")), {}).update(values)
+    sources: list[_Source] = []
+    dropped: dict[str, int] = {}
+    sources_el = _child(root, "Sources")
+    for src in list(sources_el) if sources_el is not None else []:
+        if not isinstance(src.tag, str):
+            continue
+        kind = _local(src.tag)
+        if kind != "TextSource":
+            dropped[f"{kind} (only text sources are imported)"] = dropped.get(
+                f"{kind} (only text sources are imported)", 0) + 1
+            continue
+        guid = normalise_guid(src.get("guid")) or stable_guid("anonymous source", len(sources))
+        name = (src.get("name") or "").strip() or f"source-{guid[:8]}"
+        raw = _read_text(src, zf, path, base_path, f"source '{name}'", warnings)
+        selections = []
+        for sel in _children(src, "PlainTextSelection"):
+            what = f"a selection in source '{name}'"
+            codings, coding_notes = [], []
+            for coding in _children(sel, "Coding"):
+                ref = _child(coding, "CodeRef")
+                if ref is None:
+                    raise ProjectFileError(f"{what} has a Coding without CodeRef", path=path)
+                code_guid = normalise_guid(ref.get("targetGUID"))
+                codings.append((normalise_guid(coding.get("guid")), code_guid,
+                                normalise_guid(coding.get("creatingUser"))))
+                coding_notes += [(normalise_guid(n.get("targetGUID")), code_guid) for n in _children(coding, "NoteRef")]
+            selections.append(_Selection(
+                normalise_guid(sel.get("guid")) or "", sel.get("name") or "",
+                _int_attr(sel, "startPosition", path, what), _int_attr(sel, "endPosition", path, what),
+                normalise_guid(sel.get("creatingUser")), codings,
+                [normalise_guid(n.get("targetGUID")) for n in _children(sel, "NoteRef")],
+                _text(_child(sel, "Description")).strip(), coding_notes))
+        values = dict(case_vars.get(guid, {}))
+        values.update(dict(filter(None, (_variable_value(vv, variables) for vv in _children(src, "VariableValue")))))
+        sources.append(_Source(guid, name, raw, selections,
+                               [normalise_guid(n.get("targetGUID")) for n in _children(src, "NoteRef")],
+                               values, _text(_child(src, "Description")).strip(),
+                               normalise_guid(src.get("creatingUser")), len(_children(src, "Coding"))))
+    notes: dict[str, _Note] = {}
+    notes_el = _child(root, "Notes")
+    for note in _children(notes_el, "Note") if notes_el is not None else []:
+        guid = normalise_guid(note.get("guid"))
+        text = _read_text(note, zf, path, base_path, f"note '{note.get('name') or guid}'", warnings) \
+            if (note.get("plainTextPath") or _child(note, "PlainTextContent") is not None) \
+            else _text(_child(note, "Description"))
+        notes[guid] = _Note(guid, text.replace("\r\n", "\n").strip(), normalise_guid(note.get("creatingUser")))
+    links = []
+    links_el = _child(root, "Links")
+    for link in _children(links_el, "Link") if links_el is not None else []:
+        links.append((normalise_guid(link.get("originGUID")), normalise_guid(link.get("targetGUID"))))
+    project_notes = [normalise_guid(n.get("targetGUID")) for n in _children(root, "NoteRef")]
+    project_description = _text(_child(root, "Description")).strip()
+    creator = normalise_guid(root.get("creatingUserGUID"))
+    return dict(origin=origin, users=users, codes=file_codes, sources=sources, notes=notes, links=links,
+                project_notes=project_notes, project_description=project_description, dropped=dropped,
+                creator=creator)
+
+
+# ------------------------------------------------------------ offsets and segmentation
+def _normalise_newlines(raw: str) -> tuple[str, list[int]]:
+    """LF-only text and, for each position of ``raw`` (and its end), the position in it."""
+    mapping: list[int] = []
+    out: list[str] = []
+    n = 0
+    for i, ch in enumerate(raw):
+        mapping.append(n)
+        if ch == "\r" and i + 1 < len(raw) and raw[i + 1] == "\n":
+            continue
+        out.append("\n" if ch == "\r" else ch)
+        n += 1
+    mapping.append(n)
+    return "".join(out), mapping
+
+
+def _utf16_to_index(text: str) -> list[int]:
+    """Cumulative UTF-16 length before each code point (for NVivo's offsets)."""
+    cumulative = [0]
+    for ch in text:
+        cumulative.append(cumulative[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    return cumulative
+
+
+@dataclass(frozen=True)
+class _Convention:
+    utf16: bool
+    crlf_as_one: bool
+
+    def describe(self) -> str:
+        return ("UTF-16 units" if self.utf16 else "code points") + (", CRLF as 1" if self.crlf_as_one else "")
+
+
+def _converter(raw: str, convention: _Convention):
+    """A function: file offset -> position in the LF-only text, or None when out of range."""
+    norm, raw_to_norm = _normalise_newlines(raw)
+    base = norm if convention.crlf_as_one else raw
+    cumulative = _utf16_to_index(base) if convention.utf16 else None
+
+    def convert(offset: int) -> int | None:
+        if cumulative is not None:
+            if offset < 0 or offset > cumulative[-1]:
+                return None
+            index = bisect.bisect_right(cumulative, offset) - 1
+        else:
+            if offset < 0 or offset > len(base):
+                return None
+            index = offset
+        return index if convention.crlf_as_one else raw_to_norm[index]
+
+    return convert, norm
+
+
+def _choose_convention(source: _Source, origin: str) -> _Convention:
+    """Code points (the standard) unless the file's producer or the selection names say otherwise."""
+    astral = any(ord(ch) > 0xFFFF for ch in source.raw)
+    crlf = "\r\n" in source.raw
+    default = _Convention(utf16="nvivo" in origin.lower() and astral, crlf_as_one=False)
+    if not astral and not crlf:
+        return _Convention(False, False)
+    named = [s for s in source.selections if s.name.strip().rstrip("…").strip()]
+    if not named:
+        return default
+    candidates = [default] + [_Convention(u, c) for u in (False, True) for c in (False, True)
+                              if (u, c) != (default.utf16, default.crlf_as_one)]
+
+    def score(conv: _Convention) -> int:
+        convert, norm = _converter(source.raw, conv)
+        hits = 0
+        for s in named:
+            a, b = convert(s.start), convert(s.end)
+            if a is None or b is None:
+                continue
+            want = " ".join(s.name.rstrip("…").split())
+            if want and " ".join(norm[a:b].split()).startswith(want[:40]):
+                hits += 1
+        return hits
+
+    scores = [score(c) for c in candidates]
+    return candidates[scores.index(max(scores))]
+
+
+def _segment(norm: str, name: str, variables: dict[str, str]):
+    """Segments for an imported text, exactly as focusqa segments a .txt file."""
+    from ..ingest.metadata import metadata_from_mapping
+    from ..ingest.readers import RawText, text_paragraphs
+    from ..ingest.segments import build_document
+    from ..ingest.turns import match_label
+
+    meta = metadata_from_mapping(variables)
+    raw = RawText(norm, text_paragraphs(norm, lambda line: match_label(line) is not None),
+                  _source_format(name), {})
+    return build_document(raw, name, meta)
+
+
+def _source_format(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return {".docx": "docx", ".md": "md", ".markdown": "md"}.get(suffix, "txt")
+
+
+# ------------------------------------------------------------------------ import writer
+def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
+    """Import a REFI-QDA project; returns a one-line report of what came in and what did not.
+
+    Each text source becomes a document segmented as focusqa segments a .txt transcript
+    (a source whose text is already in the database is not duplicated: its codings are
+    added to the existing document). A coded selection becomes a coding of the segment
+    that contains it (only part of the segment coded: the coding keeps that part); a
+    selection spanning several segments codes each of them. Users become coders, source
+    and case variables become round/district/group/attributes, notes become memos.
+    Everything is checked first and written in one transaction: a bad file changes nothing.
+    """
+    from sqlalchemy import func, select
+
+    from ..store.models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, Memo,
+                                SegmentRow)
+    from ..store.repository import CODE_FIELDS
+
+    path = Path(path)
+    if not path.exists():
+        raise ProjectFileError("file not found", path=path)
+    if not zipfile.is_zipfile(path):
+        raise ProjectFileError("is not a REFI-QDA project: a .qdpx file is a zip archive", path=path)
+    warnings: list[str] = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            project = _parse_project(zf, path, warnings)
+    except zipfile.BadZipFile as exc:
+        raise ProjectFileError(f"is a damaged zip archive ({exc})", path=path) from None
+    users: dict[str, str] = project["users"]
+
+    def user_name(guid: str | None, fallback: str) -> str:
+        if guid and users.get(guid):
+            return users[guid]
+        if guid:
+            return f"user-{guid[:8]}"
+        return fallback
+
+    default_user = user_name(project["creator"], actor) if project["creator"] else actor
+
+    # --- codes: match the file's codes with the database's -----------------------------
+    file_codes: list[_FileCode] = project["codes"]
+    with store.session() as s:
+        rows = {r.id: {"guid": r.guid, "label_da": r.label_da, "position": r.position,
+                       **{f: getattr(r, f) for f in CODE_FIELDS}} for r in s.scalars(select(CodeRow))}
+        empty_project = not s.scalar(select(func.count()).select_from(Document))
+        known_hashes = dict(tuple(r) for r in s.execute(select(Document.content_hash, Document.id)).all())
+    by_guid = {}
+    for code_id, row in rows.items():
+        by_guid[stable_guid("code", code_id)] = code_id
+        if row["guid"]:
+            by_guid[normalise_guid(row["guid"])] = code_id
+    by_label: dict[str, list[str]] = {}
+    for code_id, row in rows.items():
+        by_label.setdefault(row["label_da"].casefold(), []).append(code_id)
+    existing: dict[str, str] = {}
+    for fc in file_codes:
+        wanted = parse_code_description(fc.description).get("id", "")
+        if fc.guid in by_guid:
+            existing[fc.guid] = by_guid[fc.guid]
+        elif wanted in rows:
+            existing[fc.guid] = wanted
+        elif len(by_label.get(fc.name.casefold(), [])) == 1:
+            existing[fc.guid] = by_label[fc.name.casefold()][0]
+    if len(set(existing.values())) < len(existing):
+        raise ProjectFileError("two codes in the file match the same code in the database", path=path)
+    file_cb, code_ids = _codes_to_codebook(file_codes, path.stem, path, existing) if file_codes \
+        else (Codebook(path.stem, []), {})
+    file_code_by_id = {c.id: c for c in file_cb.codes}
+
+    # --- documents, segments and codings, all planned before anything is written ------
+    origin = project["origin"]
+    notes: dict[str, _Note] = project["notes"]
+    dropped: dict[str, int] = dict(project["dropped"])
+
+    def drop(reason: str, n: int = 1) -> None:
+        dropped[reason] = dropped.get(reason, 0) + n
+
+    planned_docs = []           # (source, parsed, existing doc id or None)
+    selection_targets: dict[str, list[tuple[int, int | None, int | None]]] = {}   # sel guid -> [(plan idx, seg index)]
+    planned_codings: dict[tuple[int, int, str, str], list] = {}                   # (plan, seg idx, code, coder)
+    existing_segments: dict[int, list] = {}
+    hashes_in_file: dict[str, int] = {}
+    memo_plans: list[dict] = []
+    source_plans: list[tuple[_Source, int]] = []
+    for source in project["sources"]:
+        conv = _choose_convention(source, origin)
+        convert, norm = _converter(source.raw, conv)
+        if conv.utf16 or conv.crlf_as_one:
+            warnings.append(f"source '{source.name}': offsets read as {conv.describe()}")
+        parsed = _segment(norm, source.name, source.variables)
+        digest = parsed.content_hash
+        if digest in hashes_in_file:
+            plan_index = hashes_in_file[digest]
+        else:
+            doc_id = known_hashes.get(digest)
+            plan_index = len(planned_docs)
+            hashes_in_file[digest] = plan_index
+            planned_docs.append((source, parsed, doc_id))
+            if doc_id is not None and doc_id not in existing_segments:
+                existing_segments[doc_id] = [(sg.index, sg.start, sg.end) for sg in store.segments(doc_id)]
+        source_plans.append((source, plan_index))
+        doc_id = planned_docs[plan_index][2]
+        spans = existing_segments[doc_id] if doc_id is not None else \
+            [(sg.index, sg.start, sg.end) for sg in parsed.segments]
+        starts = [sp[1] for sp in spans]
+        for sel in source.selections:
+            a, b = convert(sel.start), convert(sel.end)
+            if a is None or b is None or sel.start > sel.end:
+                raise ProjectFileError(
+                    f"selection {sel.guid or '?'} in source '{source.name}' has offsets "
+                    f"{sel.start}-{sel.end}, outside its text ({len(norm)} characters)", path=path)
+            if a == b:
+                drop("empty selections")
+                continue
+            hits = []
+            i = max(bisect.bisect_right(starts, a) - 1, 0)
+            while i < len(spans) and spans[i][1] < b:
+                index, s_start, s_end = spans[i]
+                lo, hi = max(a, s_start), min(b, s_end)
+                if lo < hi and norm[lo:hi].strip():
+                    while lo < hi and norm[lo].isspace():
+                        lo += 1
+                    while hi > lo and norm[hi - 1].isspace():
+                        hi -= 1
+                    whole = lo <= s_start and hi >= s_end
+                    hits.append((plan_index, index, None if whole else lo, None if whole else hi))
+                i += 1
+            if not hits:
+                if sel.codings:
+                    drop("codings outside any segment", len(sel.codings))
+                continue
+            if sel.guid:
+                selection_targets[sel.guid] = [(p, idx, None) for p, idx, _lo, _hi in hits]
+            for coding_guid, code_guid, coding_user in sel.codings:
+                if code_guid not in code_ids:
+                    raise ProjectFileError(f"a coding in source '{source.name}' refers to code {code_guid}, "
+                                           "which the codebook does not define", path=path)
+                coder = user_name(coding_user or sel.creating_user, default_user)
+                for p, idx, lo, hi in hits:
+                    planned_codings.setdefault((p, idx, code_ids[code_guid], coder), []).append(
+                        (lo, hi, coding_guid))
+            if sel.description:
+                memo_plans.append({"author": user_name(sel.creating_user, default_user), "text": sel.description,
+                                   "segment": (hits[0][0], hits[0][1]), "document": None, "code": None})
+        if source.whole_codings:
+            drop("codings of whole sources", source.whole_codings)
+        if source.description:
+            memo_plans.append({"author": user_name(source.creating_user, default_user), "text": source.description,
+                               "segment": None, "document": plan_index, "code": None})
+
+    # --- notes -> memos -----------------------------------------------------------------
+    note_targets: dict[str, dict] = {}
+    for source, plan_index in source_plans:
+        for guid in source.notes:
+            note_targets.setdefault(guid, {})["document"] = plan_index
+        for sel in source.selections:
+            targets = selection_targets.get(sel.guid)
+            if not targets:
+                continue
+            for guid in sel.notes:
+                note_targets.setdefault(guid, {})["segment"] = targets[0][:2]
+            for guid, code_guid in sel.coding_notes:
+                note_targets.setdefault(guid, {}).update(segment=targets[0][:2], code=code_ids.get(code_guid))
+    for fc in file_codes:
+        for guid in fc.notes:
+            note_targets.setdefault(guid, {})["code"] = code_ids.get(fc.guid)
+    for origin_guid, target_guid in project["links"]:
+        if origin_guid in notes and target_guid in selection_targets:
+            note_targets.setdefault(origin_guid, {})["segment"] = selection_targets[target_guid][0][:2]
+    for guid in project["project_notes"]:
+        note_targets.setdefault(guid, {})
+    for guid, note in notes.items():
+        if not note.text:
+            drop("empty notes")
+            continue
+        target = note_targets.get(guid, {})
+        memo_plans.append({"author": user_name(note.user, default_user), "text": note.text,
+                           "segment": target.get("segment"), "document": target.get("document"),
+                           "code": target.get("code")})
+    if project["project_description"]:
+        memo_plans.append({"author": default_user, "text": project["project_description"],
+                           "segment": None, "document": None, "code": None})
+
+    # --- write everything in one transaction -------------------------------------------
+    new_docs = present_docs = added_codings = already = new_codes = changed_codes = added_memos = 0
+    with store.session() as s:
+        # codebook
+        code_rows = {r.id: r for r in s.scalars(select(CodeRow))}
+        next_position = max((r.position for r in code_rows.values()), default=-1) + 1
+        for fc in file_codes:
+            code = file_code_by_id[code_ids[fc.guid]]
+            values = {f: getattr(code, f) for f in CODE_FIELDS}
+            row = code_rows.get(code.id)
+            if row is None:
+                if values["number"] is not None and any(r.number == values["number"] for r in code_rows.values()):
+                    values["number"] = None
+                row = CodeRow(id=code.id, position=next_position, **values)
+                next_position += 1
+                s.add(row)
+                code_rows[code.id] = row
+                new_codes += 1
+            elif empty_project and any(getattr(row, f) != v for f, v in values.items()):
+                for f, v in values.items():
+                    setattr(row, f, v)
+                changed_codes += 1
+            if fc.guid != stable_guid("code", code.id) and not row.guid and GUID_RE.match(fc.guid):
+                row.guid = fc.guid
+        if new_codes or changed_codes:
+            s.flush()
+            all_rows = sorted(code_rows.values(), key=lambda r: (r.position, r.id))
+            cb = Codebook(name=path.stem, codes=[Code(id=r.id, **{f: getattr(r, f) for f in CODE_FIELDS})
+                                                 for r in all_rows])
+            try:
+                parse_codebook(cb.to_yaml(), source=path)
+            except CodebookError as exc:
+                raise ProjectFileError(f"its codes cannot join the codebook: {exc}", path=path) from None
+            latest = s.scalar(select(func.max(CodebookVersion.version))) or 0
+            latest_name = s.scalar(select(CodebookVersion.name).where(CodebookVersion.version == latest))
+            s.add(CodebookVersion(version=latest + 1, name=latest_name or path.stem, content=cb.to_yaml(),
+                                  created_by=actor))
+            s.add(AuditEntry(actor=actor, action="codebook-version", entity="codebook", entity_id=str(latest + 1),
+                             after={"version": latest + 1, "from": path.name}))
+        # documents and segments
+        segment_ids: dict[tuple[int, int], int] = {}
+        doc_ids: dict[int, int] = {}
+        for plan_index, (source, parsed, doc_id) in enumerate(planned_docs):
+            if doc_id is None:
+                meta = parsed.metadata
+                doc = Document(name=parsed.name, content_hash=parsed.content_hash, source_format=parsed.source_format,
+                               round=meta.round, district=meta.district, respondent_group=meta.group, date=meta.date,
+                               moderators=list(meta.moderators), attributes=dict(meta.attributes),
+                               plain_text=parsed.plain_text, preamble=parsed.preamble, imported_by=actor)
+                s.add(doc)
+                s.flush()
+                rows_ = [SegmentRow(document_id=doc.id, index=sg.index, turn=sg.turn, speaker=sg.speaker,
+                                    role=sg.role, text=sg.text, start=sg.start, end=sg.end, timestamp=sg.timestamp)
+                         for sg in parsed.segments]
+                s.add_all(rows_)
+                s.flush()
+                s.add(AuditEntry(actor=actor, action="import", entity="document", entity_id=str(doc.id),
+                                 after={"name": parsed.name, "segments": len(rows_), "from": path.name,
+                                        "round": meta.round, "district": meta.district, "group": meta.group}))
+                doc_id = doc.id
+                new_docs += 1
+                for r in rows_:
+                    segment_ids[(plan_index, r.index)] = r.id
+            else:
+                present_docs += 1
+                for seg_id, index in s.execute(select(SegmentRow.id, SegmentRow.index)
+                                               .where(SegmentRow.document_id == doc_id)):
+                    segment_ids[(plan_index, index)] = seg_id
+            doc_ids[plan_index] = doc_id
+        # codings
+        present = {tuple(r) for r in s.execute(select(Coding.segment_id, Coding.code_id, Coding.coder)
+                                               .where(Coding.segment_id.in_(list(segment_ids.values()))))} \
+            if segment_ids else set()
+        coders = set()
+        for (plan_index, index, code_id, coder), parts in planned_codings.items():
+            seg_id = segment_ids[(plan_index, index)]
+            if (seg_id, code_id, coder) in present:
+                already += 1
+                continue
+            if any(lo is None for lo, _hi, _g in parts):
+                start = end = None
+            else:
+                start, end = min(lo for lo, _h, _g in parts), max(hi for _l, hi, _g in parts)
+            guid = next((g for _l, _h, g in parts if g and GUID_RE.match(g)), None)
+            s.add(Coding(segment_id=seg_id, code_id=code_id, coder=coder, origin="human", status="accepted",
+                         start=start, end=end, guid=guid, evidence={}))
+            coders.add(coder)
+            added_codings += 1
+        # memos
+        existing_memos = {tuple(r) for r in s.execute(select(Memo.author, Memo.text, Memo.segment_id,
+                                                             Memo.document_id, Memo.code_id))}
+        for plan in memo_plans:
+            seg_id = segment_ids.get(tuple(plan["segment"])) if plan["segment"] else None
+            doc_id = doc_ids.get(plan["document"]) if plan["document"] is not None else None
+            code_id = plan["code"]
+            key = (plan["author"], plan["text"], seg_id, doc_id, code_id)
+            if key in existing_memos:
+                continue
+            existing_memos.add(key)
+            s.add(Memo(author=plan["author"], text=plan["text"], segment_id=seg_id, document_id=doc_id,
+                       code_id=code_id))
+            added_memos += 1
+        s.add(AuditEntry(actor=actor, action="import-qdpx", entity="project", entity_id=None,
+                         after={"file": path.name, "origin": origin, "documents": new_docs,
+                                "documents_present": present_docs, "codings": added_codings,
+                                "codes": new_codes, "memos": added_memos, "dropped": dropped,
+                                "warnings": warnings}))
+
+    report = (f"{new_docs} documents imported" + (f" ({present_docs} already present)" if present_docs else "")
+              + f", {added_codings} codings by {len(coders)} coders"
+              + (f" ({already} already there)" if already else "")
+              + f", {new_codes} new codes, {added_memos} memos")
+    if dropped:
+        report += "; not imported: " + ", ".join(f"{n} {what}" for what, n in sorted(dropped.items()))
+    if warnings:
+        report += "; note: " + "; ".join(warnings[:3]) + (" …" if len(warnings) > 3 else "")
+    return report
