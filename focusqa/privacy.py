@@ -13,7 +13,8 @@ Masked, with Danish replacements:
   (the CPR office's rule). No modulus-11 check: numbers issued since 2007 may fail it.
 * phone numbers (``[telefon]``): Danish eight-digit numbers written ``12345678``,
   ``12 34 56 78`` or ``1234 5678`` (optionally with ``+45``/``0045``); without the
-  prefix the first digit must be 2-9, as in the Danish numbering plan.
+  prefix the first digit must be 2-9, as in the Danish numbering plan, and two
+  years ("2016-2017") are not a phone number.
 * e-mail addresses (``[e-mail]``).
 
 Speaker labels: a label is a *role* label (kept) when it is a moderator word
@@ -57,6 +58,12 @@ _CPR = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})(?:-|\s)?(\d{4})(?![\d-])")
 _PHONE = re.compile(
     r"(?<![\d+])(?:(?:\+|00)45[\s-]?)?"
     r"(?:\d{8}|\d{2}[\s-]\d{2}[\s-]\d{2}[\s-]\d{2}|\d{4}[\s-]\d{4})(?![\d])")
+
+
+def _year_span(text: str) -> bool:
+    """'2016-2017' or '2016 2017' is a span of years, not a phone number."""
+    parts = re.split(r"[\s-]", text)
+    return len(parts) == 2 and all(len(p) == 4 and 1900 <= int(p) <= 2099 for p in parts)
 
 
 @dataclass(frozen=True)
@@ -207,6 +214,8 @@ class Masker:
         for m in _PHONE.finditer(text):
             digits = re.sub(r"\D", "", m.group())
             prefixed = len(digits) > 8
+            if not prefixed and _year_span(m.group()):
+                continue
             if prefixed or digits[0] in "23456789":
                 candidates.append(Finding("phone", m.group(), m.start(), m.end(), REPLACEMENTS["phone"]))
         if self._name_re is not None:

@@ -402,7 +402,7 @@ class _Writer:
                     if self.layout == "rounds":
                         if district:
                             self.heading(3, district)
-                        self.rounds_table(chunk, f"{label} / {self.group_label(group)} / {district}")
+                        self.rounds_table(chunk, " / ".join(x for x in (label, self.group_label(group), district) if x))
                         continue
                     for round_, part in _by_round(chunk, self.sel.rounds):
                         sub = self.sub_label(district, round_)

@@ -1,0 +1,119 @@
+"""Pseudonymisation: what is masked, what is not, and how speakers are shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from focusqa.privacy import Masker, is_role_label, load_names, names_file, save_names
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("barnets cpr er 010203-1234.", "barnets cpr er [CPR-nr.]."),
+    ("cpr 0102031234 i sagen", "cpr [CPR-nr.] i sagen"),
+    ("cpr 010203 1234 i sagen", "cpr [CPR-nr.] i sagen"),
+    ("født 290200-4000", "født [CPR-nr.]"),           # 29 Feb 2000: digit 4 and year 00 -> 2000, a leap year
+])
+def test_privacy_masks_cpr_numbers_with_a_real_date(text, masked):
+    assert Masker().mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "sagsnummer 3102031234",        # 31 February does not exist
+    "journal 1234567890",           # month 34
+    "290201-4000",                  # 29 Feb 2001 (digit 4, year 01 -> 2001) is not a date
+    "kontonummer 01020312345",      # eleven digits are not a CPR number
+])
+def test_privacy_leaves_other_ten_digit_numbers_alone(text):
+    m = Masker()
+    assert m.mask(text) == text
+    assert m.findings(text) == []
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("ring på 22 33 44 55", "ring på [telefon]"),
+    ("ring på 22334455.", "ring på [telefon]."),
+    ("ring på 2233 4455", "ring på [telefon]"),
+    ("ring på +45 22 33 44 55", "ring på [telefon]"),
+    ("ring på 0045 22334455", "ring på [telefon]"),
+])
+def test_privacy_masks_danish_phone_numbers(text, masked):
+    assert Masker().mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "i skoleåret 2016-2017 kom der flere",
+    "fra 2016 2017 og frem",
+    "servicenummer 12345678",       # Danish subscriber numbers do not start with 1
+    "beløbet var 250000 kr.",
+])
+def test_privacy_does_not_take_years_or_amounts_for_phone_numbers(text):
+    assert Masker().mask(text) == text
+
+
+def test_privacy_masks_email_addresses():
+    text = "skriv til mette.holm@kommune.dk eller anne_b+fg@example.org."
+    assert Masker().mask(text) == "skriv til [e-mail] eller [e-mail]."
+
+
+@pytest.mark.parametrize("label", ["Rådgiver 1", "Moderator", "I", "Interviewer", "D1", "SR", "Teamleder",
+                                   "Socialrådgiver (dagtilbud Nord)", "Myndighedsrådgiver 2",
+                                   "Rådgiver (modtagegruppen)", "Familiegruppeleder", "Afdelingsleder"])
+def test_privacy_role_labels_are_not_names(label):
+    assert is_role_label(label)
+    assert Masker(speakers=[label]).mask(f"{label} sagde noget") == f"{label} sagde noget"
+
+
+@pytest.mark.parametrize("label", ["Mette", "Mette Holm", "Anne-Grethe", "Bo"])
+def test_privacy_person_name_labels_are_names(label):
+    assert not is_role_label(label)
+
+
+def test_privacy_speaker_names_are_masked_in_text_and_shown_by_role():
+    m = Masker(speakers=["Mette Holm", "Bo", "Rådgiver 1", "Moderator"])
+    text = "Mette Holm sagde det, og Mettes kollega Bo var enig; Holm og Rådgiver 1 vil bo i Nord."
+    assert m.mask(text) == ("[navn] sagde det, og [navn]s kollega [navn] var enig; [navn] og Rådgiver 1 "
+                            "vil bo i Nord.")
+    assert m.speaker("Mette Holm") == "Deltager"
+    assert m.speaker("Bo", "moderator") == "Moderator"
+    assert m.speaker("Rådgiver 1") == "Rådgiver 1"
+
+
+def test_privacy_findings_list_kind_text_offsets_and_replacement():
+    m = Masker(names=["Karen Jensen"])
+    text = "Karen Jensen: 22 33 44 55, karen@kommune.dk, cpr 010203-1234"
+    found = m.findings(text)
+    assert [(f.kind, f.text, f.replacement) for f in found] == [
+        ("name", "Karen Jensen", "[navn]"), ("phone", "22 33 44 55", "[telefon]"),
+        ("email", "karen@kommune.dk", "[e-mail]"), ("cpr", "010203-1234", "[CPR-nr.]")]
+    assert all(text[f.start:f.end] == f.text for f in found)
+
+
+def test_privacy_user_name_list_lives_in_the_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("FOCUSQA_HOME", str(tmp_path))
+    assert names_file() == tmp_path / "navne.txt"
+    assert load_names() == []
+    save_names(["Karen Jensen", "Ib", "  ", "Karen Jensen"])
+    (tmp_path / "navne.txt").write_text((tmp_path / "navne.txt").read_text(encoding="utf-8")
+                                        + "Søren Ørsted  # lærer på Farstrup\n", encoding="utf-8")
+    assert load_names() == ["Ib", "Karen Jensen", "Søren Ørsted"]
+    masked = Masker(load_names()).mask("Søren Ørsted og Ib talte med Karen.")
+    assert masked == "[navn] og [navn] talte med [navn]."
+
+
+def test_privacy_explicit_missing_name_list_is_an_error(tmp_path):
+    from focusqa.errors import FocusqaError
+
+    with pytest.raises(FocusqaError, match="does not exist"):
+        load_names(tmp_path / "findes-ikke.txt")
+
+
+def test_privacy_masker_from_store_uses_speaker_labels_and_name_list(db_url, tmp_path):
+    from focusqa.ingest import parse_text
+    from focusqa.store import Store
+
+    store = Store(db_url)
+    store.import_document(parse_text("Moderator: Hvordan går det?\n\nMette: Godt, spørg Ib.\n\n"
+                                     "Rådgiver 1: Mette har ret.\n", "a.txt"))
+    m = Masker.from_store(store, names=["Ib"])
+    assert m.mask("Mette har ret, spørg Ib.") == "[navn] har ret, spørg [navn]."
+    assert m.name_speakers == ["Mette"]
