@@ -1,0 +1,412 @@
+"""Enighed: intercoder agreement per code, the disagreements, and reconciling them.
+
+Statistics come from :func:`focusqa.analysis.agreement.agreement` (segments as units,
+percent agreement, Cohen's kappa, Krippendorff's alpha, bootstrap intervals);
+disagreements from :func:`~focusqa.analysis.agreement.disagreements`; a decision is
+stored by :func:`focusqa.store.reconcile.reconcile`, which writes its own audit entry
+naming who decided.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from focusqa.analysis.agreement import AgreementReport, Disagreement, agreement, disagreements
+from focusqa.config import MACHINE_CODER
+from focusqa.errors import FocusqaError
+from focusqa.store import Store
+from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
+from pages.common import (after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent, get_store,
+                          load_codebook, load_coders, load_documents, require_documents, show_error,
+                          show_flashes, tr)
+
+PAGE_SIZE = 10
+BOOTSTRAP = 1000
+ALL = "__all__"
+
+STRINGS = {
+    "da": {
+        "title": "Enighed mellem kodere",
+        "intro": "Hvor enige kodere er, målt på taleture: for hver taletur og kode har hver koder enten "
+                 "givet koden eller ej. Kun interviews, som mindst to af de valgte kodere har kodet, tæller "
+                 "med. Intervallerne er 95 %-bootstrap-intervaller ({n} gentagelser).",
+        "coders": "Kodere",
+        "coders_help": "Vælg to eller flere. Den afstemte kodning ('final') er ikke en koder her.",
+        "machine": "Sammenlign også med maskinens forslag",
+        "machine_help": "Maskinen (focusqa) tæller som en ekstra koder: alle de forslag, den har givet, "
+                        "uanset om de er gennemset.",
+        "threshold": "Mindste score for maskinens forslag",
+        "threshold_help": "0 betyder alle forslag.",
+        "documents": "Interviews",
+        "documents_help": "Tom: alle interviews, som mindst to af koderne har kodet.",
+        "need_two": "Der skal være mindst to kodere for at måle enighed. Kodere med kodninger: {coders}.",
+        "choose_two": "Vælg mindst to kodere.",
+        "measured": "Målt på **{docs}** interviews og **{segments}** taleture: {names}.",
+        "overall": "Samlet",
+        "percent": "Procent enighed",
+        "kappa": "Cohens kappa",
+        "alpha": "Krippendorffs alpha",
+        "interval": "95 %-interval {low} – {high}",
+        "no_interval": "for få data til et interval",
+        "kappa_two": "kun for præcis to kodere",
+        "guide": "Sådan læses tallene: procent enighed er let at forstå, men høj, når en kode sjældent "
+                 "bruges. Kappa og alpha trækker tilfældig enighed fra; alpha ≥ 0,80 regnes normalt for "
+                 "pålideligt, 0,67–0,80 for foreløbigt. 'n/a' betyder, at ingen af koderne har brugt koden.",
+        "per_code": "Pr. kode",
+        "col_code": "Kode",
+        "col_units": "Taleture",
+        "col_used": "Givet af {coder}",
+        "col_diff": "Uenige",
+        "col_percent": "Enighed",
+        "col_kappa": "Kappa",
+        "col_alpha": "Alpha",
+        "col_ci": "{name} 95 %",
+        "all_codes": "Alle koder",
+        "disagreements": "Uenigheder",
+        "pair": "Sammenlign",
+        "pair_a": "Koder A",
+        "pair_b": "Koder B",
+        "filter_document": "Interview",
+        "filter_code": "Kode",
+        "all": "Alle",
+        "show_decided": "Vis også afgjorte",
+        "count": "**{n}** uenigheder mangler en afgørelse ({decided} er afgjort).",
+        "count_all": "**{n}** uenigheder i alt ({decided} er afgjort).",
+        "none": "Ingen uenigheder her.",
+        "applied": "gav koden",
+        "not_applied": "gav ikke koden",
+        "decided_yes": "Afgjort: koden gælder.",
+        "decided_no": "Afgjort: koden gælder ikke.",
+        "yes": "Koden gælder",
+        "no": "Koden gælder ikke",
+        "need_name": "Skriv dit navn under **Koder** i sidepanelet for at afgøre uenigheder. Navnet gemmes "
+                     "ved afgørelsen.",
+        "reconciled": "Afgjort af {who}: {code} {what} for tur {n} i {doc}.",
+        "what_yes": "gælder",
+        "what_no": "gælder ikke",
+        "turn": "tur {n}",
+        "page": "Side {page} af {pages}",
+        "recent": "Seneste afgørelser",
+        "col_at": "Tidspunkt",
+        "col_by": "Afgjort af",
+        "col_turn": "Tur",
+        "col_decision": "Afgørelse",
+        "no_recent": "Ingen afgørelser endnu.",
+        "machine_name": "maskinen (focusqa)",
+    },
+    "en": {
+        "title": "Agreement between coders",
+        "intro": "How much coders agree, measured on turns: for each turn and code, each coder either gave "
+                 "the code or not. Only interviews that at least two of the chosen coders coded count. "
+                 "Intervals are 95% bootstrap intervals ({n} resamples).",
+        "coders": "Coders",
+        "coders_help": "Choose two or more. The reconciled coding ('final') is not a coder here.",
+        "machine": "Also compare with the machine's suggestions",
+        "machine_help": "The machine (focusqa) counts as an extra coder: every suggestion it made, reviewed "
+                        "or not.",
+        "threshold": "Minimum score of the machine's suggestions",
+        "threshold_help": "0 means every suggestion.",
+        "documents": "Interviews",
+        "documents_help": "Empty: every interview that at least two of the coders coded.",
+        "need_two": "Measuring agreement needs at least two coders. Coders with codings: {coders}.",
+        "choose_two": "Choose at least two coders.",
+        "measured": "Measured on **{docs}** interviews and **{segments}** turns: {names}.",
+        "overall": "Overall",
+        "percent": "Percent agreement",
+        "kappa": "Cohen's kappa",
+        "alpha": "Krippendorff's alpha",
+        "interval": "95% interval {low} – {high}",
+        "no_interval": "too little data for an interval",
+        "kappa_two": "only for exactly two coders",
+        "guide": "How to read this: percent agreement is easy to understand but high when a code is rare. "
+                 "Kappa and alpha subtract chance agreement; alpha ≥ 0.80 is usually considered reliable, "
+                 "0.67–0.80 tentative. 'n/a' means none of the coders used the code.",
+        "per_code": "Per code",
+        "col_code": "Code",
+        "col_units": "Turns",
+        "col_used": "Given by {coder}",
+        "col_diff": "Disagree",
+        "col_percent": "Agreement",
+        "col_kappa": "Kappa",
+        "col_alpha": "Alpha",
+        "col_ci": "{name} 95%",
+        "all_codes": "All codes",
+        "disagreements": "Disagreements",
+        "pair": "Compare",
+        "pair_a": "Coder A",
+        "pair_b": "Coder B",
+        "filter_document": "Interview",
+        "filter_code": "Code",
+        "all": "All",
+        "show_decided": "Also show decided ones",
+        "count": "**{n}** disagreements need a decision ({decided} decided).",
+        "count_all": "**{n}** disagreements in all ({decided} decided).",
+        "none": "No disagreements here.",
+        "applied": "gave the code",
+        "not_applied": "did not give the code",
+        "decided_yes": "Decided: the code applies.",
+        "decided_no": "Decided: the code does not apply.",
+        "yes": "The code applies",
+        "no": "The code does not apply",
+        "need_name": "Enter your name under **Coder** in the sidebar to decide disagreements. The name is "
+                     "stored with the decision.",
+        "reconciled": "Decided by {who}: {code} {what} for turn {n} in {doc}.",
+        "what_yes": "applies",
+        "what_no": "does not apply",
+        "turn": "turn {n}",
+        "page": "Page {page} of {pages}",
+        "recent": "Latest decisions",
+        "col_at": "Time",
+        "col_by": "Decided by",
+        "col_turn": "Turn",
+        "col_decision": "Decision",
+        "no_recent": "No decisions yet.",
+        "machine_name": "the machine (focusqa)",
+    },
+}
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
+
+
+def md_escape(text: str) -> str:
+    """Transcript text shown literally in Markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def number(value: float | None) -> str:
+    return "n/a" if value is None else fmt_number(value, 2)
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else fmt_percent(value, 1)
+
+
+# ------------------------------------------------------------------ cached analysis
+@cached
+def _report(_store: Store, url: str, coders: tuple, documents: tuple | None, threshold: float | None) -> AgreementReport:
+    return agreement(_store, list(coders), documents=list(documents) if documents else None,
+                     bootstrap=BOOTSTRAP, machine_threshold=threshold)
+
+
+@cached
+def _disagreements(_store: Store, url: str, a: str, b: str, documents: tuple | None,
+                   threshold: float | None) -> list[Disagreement]:
+    return disagreements(_store, a, b, list(documents) if documents else None, machine_threshold=threshold)
+
+
+@cached
+def _decisions(_store: Store, url: str, segment_ids: tuple) -> dict:
+    return decisions(_store, segment_ids)
+
+
+# ------------------------------------------------------------------ widgets
+def controls(store: Store, coders: list[str]) -> tuple[list[str], tuple | None, float | None]:
+    """Coders (optionally plus the machine), documents, and the machine's score threshold."""
+    docs = load_documents(store)
+    cols = st.columns([2, 2, 1], vertical_alignment="top")
+    chosen = cols[0].multiselect(tr(STRINGS, "coders"), coders, default=coders, key="agreement_coders",
+                                 help=tr(STRINGS, "coders_help"))
+    names = {d.id: d.name for d in docs}
+    picked = cols[1].multiselect(tr(STRINGS, "documents"), list(names), key="agreement_documents",
+                                 format_func=names.get, help=tr(STRINGS, "documents_help"))
+    with cols[2]:
+        machine = st.toggle(tr(STRINGS, "machine"), key="agreement_machine", help=tr(STRINGS, "machine_help"))
+        threshold = None
+        if machine:
+            value = st.number_input(tr(STRINGS, "threshold"), min_value=0.0, max_value=1.0, value=0.0,
+                                    step=0.05, key="agreement_threshold", help=tr(STRINGS, "threshold_help"))
+            threshold = value or None
+    chosen = list(chosen) + ([MACHINE_CODER] if machine else [])
+    return chosen, (tuple(picked) if picked else None), threshold
+
+
+def coder_display(name: str) -> str:
+    return tr(STRINGS, "machine_name") if name == MACHINE_CODER else name
+
+
+def overall_metrics(report: AgreementReport) -> None:
+    item = report.overall
+    st.markdown(tr(STRINGS, "measured", docs=len(report.documents), segments=fmt_number(report.segments),
+                   names=", ".join(md_escape(coder_display(c)) for c in report.coders)))
+    cols = st.columns(3)
+
+    def interval(iv, fmt) -> str:
+        if iv.low is None or iv.high is None:
+            return tr(STRINGS, "no_interval")
+        return tr(STRINGS, "interval", low=fmt(iv.low), high=fmt(iv.high))
+
+    cols[0].metric(tr(STRINGS, "percent"), percent(item.percent))
+    cols[0].caption(interval(item.percent_ci, percent))
+    cols[1].metric(tr(STRINGS, "kappa"), number(item.kappa) if len(report.coders) == 2 else "–")
+    cols[1].caption(interval(item.kappa_ci, number) if len(report.coders) == 2 else tr(STRINGS, "kappa_two"))
+    cols[2].metric(tr(STRINGS, "alpha"), number(item.alpha))
+    cols[2].caption(interval(item.alpha_ci, number))
+    st.caption(tr(STRINGS, "guide"))
+
+
+def per_code_table(report: AgreementReport, codebook) -> None:
+    """One line per code plus the pooled line, with the three coefficients and intervals."""
+    st.subheader(tr(STRINGS, "per_code"))
+
+    def ci(iv, fmt) -> str:
+        return "" if iv.low is None or iv.high is None else f"{fmt(iv.low)} – {fmt(iv.high)}"
+
+    records = []
+    for item in [*report.per_code, report.overall]:
+        label = tr(STRINGS, "all_codes") if item.code_id is None else code_label(codebook.get(item.code_id))
+        record = {tr(STRINGS, "col_code"): label, tr(STRINGS, "col_units"): item.units}
+        for coder in report.coders:
+            record[tr(STRINGS, "col_used", coder=coder_display(coder))] = item.applied.get(coder, 0)
+        record[tr(STRINGS, "col_diff")] = item.disagreements
+        record[tr(STRINGS, "col_percent")] = percent(item.percent)
+        record[tr(STRINGS, "col_ci", name=tr(STRINGS, "col_percent"))] = ci(item.percent_ci, percent)
+        if len(report.coders) == 2:
+            record[tr(STRINGS, "col_kappa")] = number(item.kappa)
+            record[tr(STRINGS, "col_ci", name=tr(STRINGS, "col_kappa"))] = ci(item.kappa_ci, number)
+        record[tr(STRINGS, "col_alpha")] = number(item.alpha)
+        record[tr(STRINGS, "col_ci", name=tr(STRINGS, "col_alpha"))] = ci(item.alpha_ci, number)
+        records.append(record)
+    st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch")
+
+
+def _decide(segment_id: int, code_id: str, present: bool, document: str, index: int) -> None:
+    """Button callback: store the team's decision (audited with the decider's name)."""
+    store = get_store()
+    try:
+        reconcile(store, segment_id, code_id, present=present, decided_by=coder_name())
+    except FocusqaError as error:
+        flash("error", str(error))
+        return
+    after_write()
+    code = store.codebook().get(code_id)
+    flash("success", tr(STRINGS, "reconciled", who=coder_name(), code=code_label(code),
+                        what=tr(STRINGS, "what_yes" if present else "what_no"), n=index + 1, doc=document))
+
+
+def disagreement_list(store: Store, codebook, coders: list[str], documents: tuple | None,
+                      threshold: float | None) -> None:
+    """The two chosen coders' disagreements, filterable, paginated, each with the two decisions."""
+    st.subheader(tr(STRINGS, "disagreements"))
+    names = {c: coder_display(c) for c in coders}
+    cols = st.columns(4)
+    a = cols[0].selectbox(tr(STRINGS, "pair_a"), coders, index=0, key="agreement_a", format_func=names.get)
+    b = cols[1].selectbox(tr(STRINGS, "pair_b"), coders, index=1, key="agreement_b", format_func=names.get)
+    if a == b:
+        st.info(tr(STRINGS, "choose_two"))
+        return
+    items = _disagreements(store, store.url, a, b, documents, threshold)
+    doc_names = [ALL] + sorted({d.document for d in items})
+    code_ids = [ALL] + [c for c in codebook.ids if any(d.code_id == c for d in items)]
+    doc_labels = {ALL: tr(STRINGS, "all")} | {d: d for d in doc_names[1:]}
+    code_labels = {ALL: tr(STRINGS, "all")} | {c: code_label(codebook.get(c)) for c in code_ids[1:]}
+    for key, options in (("agreement_filter_document", doc_names), ("agreement_filter_code", code_ids)):
+        if st.session_state.get(key) not in options:
+            st.session_state[key] = ALL
+    doc = cols[2].selectbox(tr(STRINGS, "filter_document"), doc_names, key="agreement_filter_document",
+                            format_func=doc_labels.get)
+    code = cols[3].selectbox(tr(STRINGS, "filter_code"), code_ids, key="agreement_filter_code",
+                             format_func=code_labels.get)
+    show_decided = st.toggle(tr(STRINGS, "show_decided"), key="agreement_show_decided")
+    items = [d for d in items if (doc == ALL or d.document == doc) and (code == ALL or d.code_id == code)]
+    decided = _decisions(store, store.url, tuple(sorted({d.segment_id for d in items})))
+    open_items = [d for d in items if (d.segment_id, d.code_id) not in decided]
+    shown = items if show_decided else open_items
+    st.markdown(tr(STRINGS, "count_all" if show_decided else "count", n=len(shown),
+                   decided=len(items) - len(open_items)))
+    if not shown:
+        st.caption(tr(STRINGS, "none"))
+        return
+    decider = coder_name()
+    if not decider:
+        st.info(tr(STRINGS, "need_name"))
+    pages = max(1, -(-len(shown) // PAGE_SIZE))
+    value = st.session_state.get("agreement_page")
+    page = min(max(value if isinstance(value, int) else 1, 1), pages)
+    for position, item in enumerate(shown[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]):
+        disagreement_card(item, codebook, a, b, decided.get((item.segment_id, item.code_id)), position,
+                          enabled=bool(decider))
+    if pages > 1:
+        st.caption(tr(STRINGS, "page", page=page, pages=pages))
+        st.pagination(pages, key="agreement_page")
+
+
+def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bool | None, position: int,
+                      *, enabled: bool) -> None:
+    code = codebook.get(item.code_id)
+    with st.container(border=True):
+        st.markdown(f"{code_tag(code)} <small>{md_escape(item.document)} · "
+                    f"{tr(STRINGS, 'turn', n=item.segment_index + 1)}</small>", unsafe_allow_html=True)
+        st.markdown(md_escape(item.text))
+        said = lambda coder, applied: f"**{md_escape(coder_display(coder))}** " + tr(  # noqa: E731
+            STRINGS, "applied" if applied else "not_applied")
+        st.caption(f"{said(a, item.a)} · {said(b, item.b)}")
+        if decision is not None:
+            st.caption(tr(STRINGS, "decided_yes" if decision else "decided_no"))
+        cols = st.columns([1, 1, 3])
+        args = (item.segment_id, item.code_id)
+        cols[0].button(tr(STRINGS, "yes"), key=f"reconcile_yes_{position}", disabled=not enabled,
+                       on_click=_decide, args=(*args, True, item.document, item.segment_index),
+                       icon=":material/check:", type="primary" if decision is None else "secondary")
+        cols[1].button(tr(STRINGS, "no"), key=f"reconcile_no_{position}", disabled=not enabled,
+                       on_click=_decide, args=(*args, False, item.document, item.segment_index),
+                       icon=":material/close:")
+
+
+def recent_decisions(store: Store, codebook) -> None:
+    """The latest reconcile entries from the audit log: who decided what, and when."""
+    with st.expander(tr(STRINGS, "recent")):
+        entries = [e for e in store.audit_log(entity="coding", limit=500) if e.action == "reconcile"][:20]
+        if not entries:
+            st.caption(tr(STRINGS, "no_recent"))
+            return
+        segments = {s.id: s for s in store.segments(ids=[e.after["segment_id"] for e in entries if e.after])}
+        rows = []
+        for e in entries:
+            after = e.after or {}
+            seg = segments.get(after.get("segment_id"))
+            rows.append({
+                tr(STRINGS, "col_at"): e.at.strftime("%d.%m.%Y %H:%M") if e.at else "",
+                tr(STRINGS, "col_by"): e.actor,
+                tr(STRINGS, "col_turn"): f"{seg.document} · {tr(STRINGS, 'turn', n=seg.index + 1)}" if seg else "",
+                tr(STRINGS, "col_code"): code_label(codebook.get(after["code_id"])) if after.get("code_id") in codebook.ids
+                else after.get("code_id", ""),
+                tr(STRINGS, "col_decision"): tr(STRINGS, "what_yes" if after.get("status") == "accepted" else "what_no"),
+            })
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def main() -> None:
+    st.title(tr(STRINGS, "title"))
+    st.caption(tr(STRINGS, "intro", n=fmt_number(BOOTSTRAP)))
+    show_flashes()
+    store = get_store()
+    require_documents(store)
+    codebook = load_codebook(store)
+    coders = [c for c in load_coders(store) if c not in (FINAL_CODER, MACHINE_CODER)]
+    if len(coders) < 2 and not st.session_state.get("agreement_machine"):
+        st.info(tr(STRINGS, "need_two", coders=", ".join(coders) or "–"))
+        if not coders:
+            return
+    chosen, documents, threshold = controls(store, coders)
+    if len(chosen) < 2:
+        st.info(tr(STRINGS, "choose_two"))
+        return
+    try:
+        report = _report(store, store.url, tuple(chosen), documents, threshold)
+    except FocusqaError as error:
+        show_error(error)
+        return
+    overall_metrics(report)
+    per_code_table(report, codebook)
+    st.divider()
+    try:
+        disagreement_list(store, codebook, chosen, documents, threshold)
+    except FocusqaError as error:
+        show_error(error)
+    recent_decisions(store, codebook)
+
+
+main()

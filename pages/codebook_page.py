@@ -1,0 +1,337 @@
+"""Kodebog: view the codes and edit one at a time; every saved edit is a new codebook version.
+
+Saving goes through :meth:`focusqa.store.Store.save_code`, which validates the code the
+same way a codebook file is validated and writes a new version with the coder's name.
+The cached tables are cleared afterwards, so the tagger (cached per codebook version in
+``pages.common``) is rebuilt from the new version the next time a page asks for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from focusqa.codebook import Code, Codebook
+from focusqa.errors import CodebookError, FocusqaError
+from pages.common import (after_write, code_label, code_tag, coder_name, flash, get_store, language,
+                          load_codebook, refit_tagger, show_error, show_flashes, tr)
+
+SELECT_KEY = "codebook_code"
+LOADED_KEY = "_codebook_loaded"
+NEW = "__new__"
+FIELDS = ("id", "number", "label_da", "label_en", "question", "definition", "include", "exclude",
+          "terms", "color", "parent")
+
+STRINGS = {
+    "da": {
+        "title": "Kodebog",
+        "intro": "Kodebogen er interviewguidens punkter. Her kan du rette navn, definition, søgeord og "
+                 "farve. Hver gemt rettelse bliver en ny version af kodebogen med dit navn, og focusqa's "
+                 "forslag bygger straks på den nye version.",
+        "version": "Version",
+        "codes": "Koder",
+        "changed": "Senest ændret",
+        "changed_value": "{when} af {who}",
+        "overview": "Koderne",
+        "col_number": "Nr.",
+        "col_label": "Kode",
+        "col_id": "Id",
+        "col_definition": "Definition",
+        "col_terms": "Søgeord",
+        "col_color": "Farve",
+        "edit": "Ret eller tilføj en kode",
+        "need_coder": "Skriv dit navn under **Koder** i sidepanelet for at rette kodebogen. Navnet gemmes "
+                      "ved hver version.",
+        "choose": "Kode",
+        "new_code": "+ Ny kode",
+        "id": "Id",
+        "id_help": "Kort, fast navn til filer og eksport: små bogstaver, tal og bindestreg, fx "
+                   "'tidlig-indsats'. Kan ikke ændres bagefter.",
+        "number": "Nummer i guiden",
+        "number_help": "Punktets nummer i interviewguiden (\"Ad. 1\"). Tomt for koder uden for guiden.",
+        "label_da": "Navn (dansk)",
+        "label_en": "Navn (engelsk)",
+        "question": "Spørgsmålet i guiden",
+        "definition": "Definition",
+        "definition_help": "Hvad koden dækker – det, en ny koder skal læse først.",
+        "include": "Medtag",
+        "exclude": "Medtag ikke",
+        "terms": "Søgeord (ét pr. linje)",
+        "terms_help": "Ord og vendinger, som focusqa leder efter, når den foreslår koden. Ordstammer "
+                      "fanger også sammensatte ord: 'underretning' finder 'underretningerne'.",
+        "color": "Farve",
+        "parent": "Overkode",
+        "no_parent": "(ingen)",
+        "save": "Gem som ny version",
+        "saved": "Gemt som version {version} af kodebogen. Nye forslag bygger på den.",
+        "unchanged": "Intet at gemme: koden er uændret.",
+        "exists": "Der findes allerede en kode med id '{id}'. Vælg et andet id.",
+        "not_saved": "Koden blev ikke gemt: {reason}",
+        "refit": "Opdatér forslagene med den nye kodebog",
+        "refit_help": "Forslag, der venter på gennemsyn, laves om ud fra den nye version. Accepterede og "
+                      "afviste koder røres ikke.",
+        "refitted": "focusqa skrev {n} forslag ud fra version {version}.",
+        "history": "Versioner",
+        "col_created": "Gemt",
+        "col_by": "Af",
+        "err_label_da": "skriv et dansk navn til koden.",
+        "err_id_missing": "skriv et id til koden.",
+        "err_slug": "id må kun indeholde små bogstaver (a–z), tal og bindestreg, fx 'tidlig-indsats'.",
+        "err_number": "nummer {number} bruges allerede af koden '{other}'.",
+        "err_parent_loop": "en kode kan ikke være sin egen overkode (heller ikke via en underkode).",
+        "err_colour": "farven skal skrives som #RRGGBB.",
+    },
+    "en": {
+        "title": "Codebook",
+        "intro": "The codebook is the interview guide's points. Here you can edit name, definition, search "
+                 "terms and colour. Every saved edit becomes a new version of the codebook with your name, "
+                 "and focusqa's suggestions use the new version straight away.",
+        "version": "Version",
+        "codes": "Codes",
+        "changed": "Last changed",
+        "changed_value": "{when} by {who}",
+        "overview": "The codes",
+        "col_number": "No.",
+        "col_label": "Code",
+        "col_id": "Id",
+        "col_definition": "Definition",
+        "col_terms": "Search terms",
+        "col_color": "Colour",
+        "edit": "Edit or add a code",
+        "need_coder": "Enter your name under **Coder** in the sidebar to edit the codebook. The name is "
+                      "stored with every version.",
+        "choose": "Code",
+        "new_code": "+ New code",
+        "id": "Id",
+        "id_help": "Short, fixed name for files and exports: lower-case letters, digits and hyphens, e.g. "
+                   "'early-intervention'. Cannot be changed later.",
+        "number": "Number in the guide",
+        "number_help": "The point's number in the interview guide (\"Ad. 1\"). Empty for codes outside the guide.",
+        "label_da": "Name (Danish)",
+        "label_en": "Name (English)",
+        "question": "The guide's question",
+        "definition": "Definition",
+        "definition_help": "What the code covers – what a new coder should read first.",
+        "include": "Include",
+        "exclude": "Do not include",
+        "terms": "Search terms (one per line)",
+        "terms_help": "Words and phrases focusqa looks for when suggesting the code. Word stems also find "
+                      "compounds: 'underretning' finds 'underretningerne'.",
+        "color": "Colour",
+        "parent": "Parent code",
+        "no_parent": "(none)",
+        "save": "Save as new version",
+        "saved": "Saved as version {version} of the codebook. New suggestions use it.",
+        "unchanged": "Nothing to save: the code is unchanged.",
+        "exists": "A code with id '{id}' already exists. Choose another id.",
+        "not_saved": "The code was not saved: {reason}",
+        "refit": "Update the suggestions with the new codebook",
+        "refit_help": "Suggestions waiting for review are redone from the new version. Accepted and "
+                      "rejected codes are not touched.",
+        "refitted": "focusqa wrote {n} suggestions from version {version}.",
+        "history": "Versions",
+        "col_created": "Saved",
+        "col_by": "By",
+        "err_label_da": "enter a Danish name for the code.",
+        "err_id_missing": "enter an id for the code.",
+        "err_slug": "the id may only contain lower-case letters (a–z), digits and hyphens, e.g. 'early-help'.",
+        "err_number": "number {number} is already used by the code '{other}'.",
+        "err_parent_loop": "a code cannot be its own parent (not even through a child code).",
+        "err_colour": "write the colour as #RRGGBB.",
+    },
+}
+
+# The codebook validator's messages (English, for files) -> the page's own words.
+_ERRORS = [
+    (re.compile(r"missing required field 'label_da'"), "err_label_da"),
+    (re.compile(r"missing required field 'id'"), "err_id_missing"),
+    (re.compile(r"id must be lower-case"), "err_slug"),
+    (re.compile(r"number (?P<number>\d+) is already used by '(?P<other>[^']+)'"), "err_number"),
+    (re.compile(r"parent chain loops"), "err_parent_loop"),
+    (re.compile(r"colour .* is not #RRGGBB"), "err_colour"),
+]
+
+
+def explain(error: CodebookError) -> str:
+    """The validator's message in the UI language (the original when it is not a known one)."""
+    for pattern, key in _ERRORS:
+        match = pattern.search(error.message)
+        if match:
+            return tr(STRINGS, key, **match.groupdict())
+    return str(error)
+
+
+def _field_key(name: str) -> str:
+    return f"codebook_{name}"
+
+
+def _load_fields(codebook: Codebook, code_id: str) -> None:
+    """Put a code's values (or an empty new code) into the form's widgets."""
+    code = codebook.get(code_id) if code_id != NEW else Code(id="", label_da="")
+    values = {
+        "id": code.id, "number": code.number, "label_da": code.label_da, "label_en": code.label_en,
+        "question": code.question, "definition": code.definition, "include": code.include,
+        "exclude": code.exclude, "terms": "\n".join(code.terms), "color": _six_digit(code.color),
+        "parent": code.parent or "",
+    }
+    for name, value in values.items():
+        st.session_state[_field_key(name)] = value
+    st.session_state[LOADED_KEY] = code_id
+
+
+def _six_digit(colour: str) -> str:
+    """'#abc' -> '#aabbcc' (the colour picker only takes the long form)."""
+    value = (colour or "#888888").lstrip("#")
+    if len(value) == 3:
+        value = "".join(ch * 2 for ch in value)
+    return f"#{value.lower()}"
+
+
+def _code_from_fields() -> Code:
+    get = lambda name: st.session_state.get(_field_key(name))  # noqa: E731
+    terms = [t.strip() for t in str(get("terms") or "").replace(";", "\n").splitlines() if t.strip()]
+    number = get("number")
+    return Code(id=str(get("id") or "").strip(), number=int(number) if number is not None else None,
+                label_da=str(get("label_da") or "").strip(), label_en=str(get("label_en") or "").strip(),
+                question=str(get("question") or "").strip(), definition=str(get("definition") or "").strip(),
+                include=str(get("include") or "").strip(), exclude=str(get("exclude") or "").strip(),
+                terms=terms, color=str(get("color") or "#888888"), parent=get("parent") or None)
+
+
+def _save() -> None:
+    """Save button callback: validate and store the edited code, then select it."""
+    store = get_store()
+    codebook = store.codebook()
+    code = _code_from_fields()
+    selected = st.session_state.get(SELECT_KEY)
+    if selected == NEW and code.id in codebook.ids:
+        flash("error", tr(STRINGS, "not_saved", reason=tr(STRINGS, "exists", id=code.id)))
+        return
+    try:
+        version = store.save_code(code, actor=coder_name())
+    except CodebookError as error:
+        flash("error", tr(STRINGS, "not_saved", reason=explain(error)))
+        return
+    except FocusqaError as error:
+        flash("error", tr(STRINGS, "not_saved", reason=str(error)))
+        return
+    if version == codebook.version:
+        flash("info", tr(STRINGS, "unchanged"))
+        return
+    after_write()
+    st.session_state[SELECT_KEY] = code.id
+    st.session_state[LOADED_KEY] = code.id
+    st.session_state["_codebook_saved_version"] = version
+    flash("success", tr(STRINGS, "saved", version=version))
+
+
+def summary(store, codebook: Codebook) -> None:
+    versions = store.codebook_versions()
+    cols = st.columns(3)
+    cols[0].metric(tr(STRINGS, "version"), codebook.version)
+    cols[1].metric(tr(STRINGS, "codes"), len(codebook.codes))
+    if versions:
+        _number, when, who = versions[-1]
+        cols[2].metric(tr(STRINGS, "changed"), tr(STRINGS, "changed_value",
+                                                  when=when.strftime("%d.%m.%Y %H:%M") if when else "–",
+                                                  who=who or "–"))
+
+
+def overview(codebook: Codebook) -> None:
+    st.subheader(tr(STRINGS, "overview"))
+    st.markdown(" ".join(code_tag(c) for c in codebook.codes), unsafe_allow_html=True)
+    lang = language()
+    frame = pd.DataFrame({
+        tr(STRINGS, "col_number"): [c.number for c in codebook.codes],
+        tr(STRINGS, "col_label"): [c.label(lang) for c in codebook.codes],
+        tr(STRINGS, "col_id"): [c.id for c in codebook.codes],
+        tr(STRINGS, "col_definition"): [c.definition for c in codebook.codes],
+        tr(STRINGS, "col_terms"): [", ".join(c.terms) for c in codebook.codes],
+        tr(STRINGS, "col_color"): [c.color for c in codebook.codes],
+    })
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        tr(STRINGS, "col_definition"): st.column_config.TextColumn(width="large"),
+        tr(STRINGS, "col_terms"): st.column_config.TextColumn(width="large"),
+    })
+
+
+def editor(codebook: Codebook) -> None:
+    """One code's fields and the save button (needs the coder's name: it goes into the version)."""
+    st.subheader(tr(STRINGS, "edit"))
+    if not coder_name():
+        st.info(tr(STRINGS, "need_coder"))
+        return
+    options = codebook.ids + [NEW]
+    if st.session_state.get(SELECT_KEY) not in options:
+        st.session_state[SELECT_KEY] = options[0]
+    names = {c.id: code_label(c) for c in codebook.codes} | {NEW: tr(STRINGS, "new_code")}
+    selected = st.selectbox(tr(STRINGS, "choose"), options, key=SELECT_KEY, format_func=names.get)
+    if st.session_state.get(LOADED_KEY) != selected:
+        _load_fields(codebook, selected)
+    is_new = selected == NEW
+    cols = st.columns([2, 1, 1])
+    cols[0].text_input(tr(STRINGS, "id"), key=_field_key("id"), disabled=not is_new, help=tr(STRINGS, "id_help"))
+    cols[1].number_input(tr(STRINGS, "number"), key=_field_key("number"), min_value=1, step=1,
+                         help=tr(STRINGS, "number_help"))
+    cols[2].color_picker(tr(STRINGS, "color"), key=_field_key("color"))
+    cols = st.columns(2)
+    cols[0].text_input(tr(STRINGS, "label_da"), key=_field_key("label_da"))
+    cols[1].text_input(tr(STRINGS, "label_en"), key=_field_key("label_en"))
+    st.text_area(tr(STRINGS, "question"), key=_field_key("question"), height=80)
+    st.text_area(tr(STRINGS, "definition"), key=_field_key("definition"), height=100,
+                 help=tr(STRINGS, "definition_help"))
+    cols = st.columns(2)
+    cols[0].text_area(tr(STRINGS, "include"), key=_field_key("include"), height=90)
+    cols[1].text_area(tr(STRINGS, "exclude"), key=_field_key("exclude"), height=90)
+    cols = st.columns([2, 1])
+    cols[0].text_area(tr(STRINGS, "terms"), key=_field_key("terms"), height=180, help=tr(STRINGS, "terms_help"))
+    parents = [""] + [c for c in codebook.ids if c != selected]
+    parent_names = {"": tr(STRINGS, "no_parent")} | {c.id: code_label(c) for c in codebook.codes}
+    if st.session_state.get(_field_key("parent")) not in parents:
+        st.session_state[_field_key("parent")] = ""
+    cols[1].selectbox(tr(STRINGS, "parent"), parents, key=_field_key("parent"), format_func=parent_names.get)
+    st.button(tr(STRINGS, "save"), key="codebook_save", type="primary", on_click=_save,
+              icon=":material/save:")
+
+
+def refit_offer(codebook: Codebook) -> None:
+    """After a save: offer to redo the open suggestions with the new version."""
+    if st.session_state.get("_codebook_saved_version") != codebook.version:
+        return
+    if st.button(tr(STRINGS, "refit"), key="codebook_refit", help=tr(STRINGS, "refit_help"),
+                 icon=":material/autorenew:"):
+        try:
+            with st.spinner(tr(STRINGS, "refit") + " …"):
+                written = refit_tagger()
+            st.session_state.pop("_codebook_saved_version", None)
+            st.success(tr(STRINGS, "refitted", n=written, version=codebook.version))
+        except FocusqaError as error:
+            show_error(error)
+
+
+def history(store) -> None:
+    versions = store.codebook_versions()
+    with st.expander(f"{tr(STRINGS, 'history')} ({len(versions)})"):
+        st.dataframe(pd.DataFrame({
+            tr(STRINGS, "version"): [v for v, _w, _b in reversed(versions)],
+            tr(STRINGS, "col_created"): [w.strftime("%d.%m.%Y %H:%M") if w else "" for _v, w, _b in reversed(versions)],
+            tr(STRINGS, "col_by"): [b or "" for _v, _w, b in reversed(versions)],
+        }), hide_index=True, width="stretch")
+
+
+def main() -> None:
+    st.title(tr(STRINGS, "title"))
+    st.caption(tr(STRINGS, "intro"))
+    show_flashes()
+    store = get_store()
+    codebook = load_codebook(store)
+    refit_offer(codebook)
+    summary(store, codebook)
+    overview(codebook)
+    editor(codebook)
+    history(store)
+
+
+main()

@@ -1,0 +1,355 @@
+"""Sammenlign runder: each district × code in two rounds, the change with its interval, the quotes.
+
+The numbers come from :func:`focusqa.analysis.rounds.compare_rounds`; a change is
+flagged only when its 95 % interval excludes zero. The page draws the change as a
+heatmap, lists themes that are new in or gone from the later round, and shows the
+excerpts of both rounds next to each other for a chosen cell.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from focusqa.analysis import round_order
+from focusqa.analysis.rounds import compare_rounds, side_by_side
+from focusqa.errors import FocusqaError
+from focusqa.store import Excerpt, Store
+from pages.common import (cached, code_label, fmt_number, fmt_percent, get_store, load_codebook,
+                          require_documents, show_error, tr)
+
+PAGE_SIZE = 8
+ROW_KEY, CODE_KEY, CHART_KEY = "rounds_row", "rounds_code", "rounds_chart"
+
+STRINGS = {
+    "da": {
+        "title": "Sammenlign runder",
+        "intro": "Hvor stor en andel af deltagernes taleture i hvert distrikt der handler om hvert punkt "
+                 "i guiden, i to runder, og hvor meget andelen har ændret sig. En ændring markeres kun, "
+                 "når dens 95 %-konfidensinterval ikke rummer 0.",
+        "need_two": "Der skal være interviews fra mindst to runder for at sammenligne. Lige nu er der: {rounds}.",
+        "round_a": "Første runde",
+        "round_b": "Senere runde",
+        "same_round": "Vælg to forskellige runder.",
+        "by": "Rækker",
+        "by_district": "Distrikt",
+        "by_group": "Respondentgruppe",
+        "suggestions": "Medtag forslag, der ikke er gennemset",
+        "suggestions_help": "Uden dette tæller kun bekræftede koder.",
+        "chart": "Ændring fra {a} til {b}",
+        "chart_help": "Farven er ændringen i procentpoint; ▲/▼ betyder, at ændringen er større end "
+                      "usikkerheden (konfidensintervallet rummer ikke 0). Klik på en celle for at "
+                      "læse citaterne fra begge runder.",
+        "change_pp": "Ændring (procentpoint)",
+        "new": "Nye temaer i {b}",
+        "new_help": "Koder, der ikke forekom i distriktet i {a}, men gør det i {b}.",
+        "gone": "Temaer, der er forsvundet i {b}",
+        "gone_help": "Koder, der forekom i distriktet i {a}, men ikke i {b}.",
+        "none": "Ingen.",
+        "table": "Alle tal",
+        "only_flagged": "Vis kun markerede, nye og forsvundne",
+        "col_row": "Distrikt",
+        "col_code": "Kode",
+        "col_prev": "Andel {r}",
+        "col_n": "Taleture {r}",
+        "col_change": "Ændring (pp)",
+        "col_ci": "95 %-interval (pp)",
+        "col_flag": "Markeret",
+        "col_status": "Status",
+        "status_new": "ny",
+        "status_gone": "forsvundet",
+        "not_interviewed": "ikke interviewet i begge runder",
+        "caveat": "Forbehold: taleture fra samme fokusgruppe er ikke uafhængige (én snakkesalig deltager "
+                  "giver mange ture), så intervallet er for smalt. En markering betyder \"værd at læse "
+                  "citaterne\", ikke en statistisk sikker forskel. Intervallet er Newcombes metode "
+                  "(Wilson-intervaller for hver runde).",
+        "cell": "Citater fra begge runder",
+        "cell_summary": "{a}: **{n_a}** af {t_a} taleture ({p_a}) · {b}: **{n_b}** af {t_b} ({p_b})",
+        "cell_change": "Ændring {change} procentpoint, 95 %-interval {low} til {high}.",
+        "flagged": "Ændringen er større end usikkerheden.",
+        "not_flagged": "Ændringen er inden for usikkerheden.",
+        "no_excerpts": "Ingen taleture med koden i {r}.",
+        "excerpts": "{r} ({n})",
+        "page": "Side {page} af {pages}",
+        "segment": "tur {n}",
+        "unknown_speaker": "ukendt taler",
+        "code": "Kode",
+    },
+    "en": {
+        "title": "Compare rounds",
+        "intro": "The share of the participants' turns in each district that deals with each point of "
+                 "the guide, in two rounds, and how much it changed. A change is flagged only when its "
+                 "95% confidence interval does not contain 0.",
+        "need_two": "Comparing needs interviews from at least two rounds. Now there are: {rounds}.",
+        "round_a": "Earlier round",
+        "round_b": "Later round",
+        "same_round": "Choose two different rounds.",
+        "by": "Rows",
+        "by_district": "District",
+        "by_group": "Respondent group",
+        "suggestions": "Include suggestions not yet reviewed",
+        "suggestions_help": "Without this only confirmed codes count.",
+        "chart": "Change from {a} to {b}",
+        "chart_help": "The colour is the change in percentage points; ▲/▼ means the change is larger than "
+                      "the uncertainty (the confidence interval excludes 0). Click a cell to read the "
+                      "quotes from both rounds.",
+        "change_pp": "Change (percentage points)",
+        "new": "Themes new in {b}",
+        "new_help": "Codes absent from the district in {a} and present in {b}.",
+        "gone": "Themes gone in {b}",
+        "gone_help": "Codes present in the district in {a} and absent in {b}.",
+        "none": "None.",
+        "table": "All numbers",
+        "only_flagged": "Show only flagged, new and gone",
+        "col_row": "District",
+        "col_code": "Code",
+        "col_prev": "Share {r}",
+        "col_n": "Turns {r}",
+        "col_change": "Change (pp)",
+        "col_ci": "95% interval (pp)",
+        "col_flag": "Flagged",
+        "col_status": "Status",
+        "status_new": "new",
+        "status_gone": "gone",
+        "not_interviewed": "not interviewed in both rounds",
+        "caveat": "Caveat: turns from one focus group are not independent (one talkative participant adds "
+                  "many), so the interval is too narrow. A flag means \"worth reading the quotes\", not a "
+                  "statistically certain difference. The interval is Newcombe's method (Wilson intervals "
+                  "of each round).",
+        "cell": "Quotes from both rounds",
+        "cell_summary": "{a}: **{n_a}** of {t_a} turns ({p_a}) · {b}: **{n_b}** of {t_b} ({p_b})",
+        "cell_change": "Change {change} percentage points, 95% interval {low} to {high}.",
+        "flagged": "The change is larger than the uncertainty.",
+        "not_flagged": "The change is within the uncertainty.",
+        "no_excerpts": "No turns with the code in {r}.",
+        "excerpts": "{r} ({n})",
+        "page": "Page {page} of {pages}",
+        "segment": "turn {n}",
+        "unknown_speaker": "unknown speaker",
+        "code": "Code",
+    },
+}
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
+
+
+def md_escape(text: str) -> str:
+    """Transcript text shown literally in Markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def pp(value: float | None, *, sign: bool = True) -> str:
+    """A share difference in percentage points ("+12", "−5")."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    number = fmt_number(abs(value) * 100, 0)
+    if not sign or number == "0":
+        return number
+    return ("+" if value > 0 else "−") + number
+
+
+@cached
+def _compare(_store: Store, url: str, round_a: str, round_b: str, by: str, statuses: tuple) -> pd.DataFrame:
+    return compare_rounds(_store, round_a, round_b, by=by, statuses=statuses)
+
+
+@cached
+def _side_by_side(_store: Store, url: str, row: str, code_id: str, round_a: str, round_b: str, by: str,
+                  statuses: tuple) -> tuple[list[Excerpt], list[Excerpt]]:
+    return side_by_side(_store, row, code_id, round_a, round_b, by=by, statuses=statuses)
+
+
+def controls(rounds: list[str]) -> tuple[str, str, str, tuple]:
+    cols = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    round_a = cols[0].selectbox(tr(STRINGS, "round_a"), rounds, index=0, key="rounds_a")
+    round_b = cols[1].selectbox(tr(STRINGS, "round_b"), rounds, index=len(rounds) - 1, key="rounds_b")
+    by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
+    by = cols[2].segmented_control(tr(STRINGS, "by"), list(by_names), default="district", required=True,
+                                   key="rounds_by", format_func=by_names.get)
+    suggestions = cols[3].toggle(tr(STRINGS, "suggestions"), key="rounds_suggestions",
+                                 help=tr(STRINGS, "suggestions_help"))
+    return round_a, round_b, by or "district", ("accepted", "suggested") if suggestions else ("accepted",)
+
+
+def _on_cell_click() -> None:
+    state = st.session_state.get(CHART_KEY) or {}
+    points = (state.get("selection") or {}).get("cell") or []
+    if points and points[0].get("row") is not None and points[0].get("code_id") is not None:
+        st.session_state[ROW_KEY] = points[0]["row"]
+        st.session_state[CODE_KEY] = points[0]["code_id"]
+
+
+def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str) -> None:
+    """Rows × codes coloured by the change; ▲/▼ marks changes that clear their interval."""
+    data = frame.copy()
+    data["label"] = [code_label(codebook.get(c)) for c in data["code_id"]]
+    data["change_pp"] = data["change"] * 100
+    data["text"] = [("▲ " if f and c > 0 else "▼ " if f else "") + pp(c)
+                    for c, f in zip(data["change"], data["flagged"])]
+    data["prev_a_text"] = [fmt_percent(None if math.isnan(v) else v) for v in data["prev_a"]]
+    data["prev_b_text"] = [fmt_percent(None if math.isnan(v) else v) for v in data["prev_b"]]
+    data["ci_text"] = [f"{pp(lo)} … {pp(hi)}" for lo, hi in zip(data["ci_low"], data["ci_high"])]
+    data["status_text"] = [tr(STRINGS, f"status_{s}") if s else "" for s in data["status"]]
+    data["change_pp"] = data["change_pp"].astype(float)
+    rows = list(dict.fromkeys(data["row"]))
+    code_order = [code_label(codebook.get(c)) for c in dict.fromkeys(data["code_id"])]
+    limit = max(10.0, float(data["change_pp"].abs().max(skipna=True) or 0.0))
+    row_title = tr(STRINGS, f"by_{by}")
+    select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
+    tooltip = [alt.Tooltip("row:N", title=row_title), alt.Tooltip("label:N", title=tr(STRINGS, "code")),
+               alt.Tooltip("prev_a_text:N", title=tr(STRINGS, "col_prev", r=round_a)),
+               alt.Tooltip("prev_b_text:N", title=tr(STRINGS, "col_prev", r=round_b)),
+               alt.Tooltip("text:N", title=tr(STRINGS, "col_change")),
+               alt.Tooltip("ci_text:N", title=tr(STRINGS, "col_ci")),
+               alt.Tooltip("status_text:N", title=tr(STRINGS, "col_status"))]
+    base = alt.Chart(data).encode(
+        x=alt.X("label:N", sort=code_order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220, orient="top")),
+        y=alt.Y("row:N", sort=rows, title=row_title, axis=alt.Axis(labelLimit=200)),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("change_pp:Q", title=tr(STRINGS, "change_pp"),
+                        scale=alt.Scale(scheme="redblue", domain=[-limit, limit]),
+                        legend=alt.Legend(orient="right")),
+        opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)),
+        tooltip=tooltip,
+    ).add_params(select)
+    text = base.mark_text(fontSize=13).encode(
+        text="text:N",
+        color=alt.condition(f"abs(datum.change_pp) > {limit * 0.6}", alt.value("white"), alt.value("#1f2d3d")),
+        tooltip=tooltip,
+    )
+    st.subheader(tr(STRINGS, "chart", a=round_a, b=round_b), help=tr(STRINGS, "chart_help"))
+    st.altair_chart((rect + text).properties(height=max(160, 48 * len(rows))), key=CHART_KEY,
+                    on_select=_on_cell_click, selection_mode=["cell"], width="stretch")
+
+
+def new_and_gone(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> None:
+    """Two short lists: codes that appear in, or disappear from, a district in the later round."""
+    cols = st.columns(2)
+    for col, status, key in ((cols[0], "new", "new"), (cols[1], "gone", "gone")):
+        with col:
+            st.markdown(f"**{tr(STRINGS, key, a=round_a, b=round_b)}**",
+                        help=tr(STRINGS, f"{key}_help", a=round_a, b=round_b))
+            items = frame[frame["status"] == status]
+            if items.empty:
+                st.caption(tr(STRINGS, "none"))
+            for _, item in items.iterrows():
+                n = item["n_b"] if status == "new" else item["n_a"]
+                st.markdown(f"- {md_escape(item['row'])}: {code_label(codebook.get(item['code_id']))} ({n})")
+
+
+def numbers_table(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> None:
+    """Every row × code with both prevalences, the change and its interval."""
+    st.subheader(tr(STRINGS, "table"))
+    only = st.toggle(tr(STRINGS, "only_flagged"), key="rounds_only_flagged")
+    shown = frame[frame["flagged"] | (frame["status"] != "")] if only else frame
+    table = pd.DataFrame({
+        tr(STRINGS, "col_row"): shown["row"],
+        tr(STRINGS, "col_code"): [code_label(codebook.get(c)) for c in shown["code_id"]],
+        tr(STRINGS, "col_prev", r=round_a): shown["prev_a"] * 100,
+        tr(STRINGS, "col_n", r=round_a): [f"{n}/{t}" for n, t in zip(shown["n_a"], shown["total_a"])],
+        tr(STRINGS, "col_prev", r=round_b): shown["prev_b"] * 100,
+        tr(STRINGS, "col_n", r=round_b): [f"{n}/{t}" for n, t in zip(shown["n_b"], shown["total_b"])],
+        tr(STRINGS, "col_change"): [pp(c) if not math.isnan(c) else tr(STRINGS, "not_interviewed")
+                                    for c in shown["change"]],
+        tr(STRINGS, "col_ci"): [f"{pp(lo)} … {pp(hi)}" if not math.isnan(lo) else ""
+                                for lo, hi in zip(shown["ci_low"], shown["ci_high"])],
+        tr(STRINGS, "col_flag"): shown["flagged"],
+        tr(STRINGS, "col_status"): [tr(STRINGS, f"status_{s}") if s else "" for s in shown["status"]],
+    })
+    percent = st.column_config.NumberColumn(format="%.0f %%")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        tr(STRINGS, "col_prev", r=round_a): percent, tr(STRINGS, "col_prev", r=round_b): percent})
+
+
+def excerpt_card(e: Excerpt) -> None:
+    with st.container(border=True):
+        st.markdown(md_escape(e.text))
+        s = e.segment
+        st.caption(" · ".join([f"**{md_escape(s.speaker or tr(STRINGS, 'unknown_speaker'))}**",
+                               md_escape(s.document), tr(STRINGS, "segment", n=s.index + 1)]))
+
+
+def paginated(excerpts: list[Excerpt], key: str) -> None:
+    pages = max(1, -(-len(excerpts) // PAGE_SIZE))
+    value = st.session_state.get(key)
+    page = min(max(value if isinstance(value, int) else 1, 1), pages)
+    for e in excerpts[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]:
+        excerpt_card(e)
+    if pages > 1:
+        st.caption(tr(STRINGS, "page", page=page, pages=pages))
+        st.pagination(pages, key=key)
+
+
+def cell_quotes(store: Store, frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str,
+                statuses: tuple) -> None:
+    """Choose a cell; its numbers, then the excerpts of the two rounds in two columns."""
+    st.subheader(tr(STRINGS, "cell"))
+    rows = list(dict.fromkeys(frame["row"]))
+    codes = list(dict.fromkeys(frame["code_id"]))
+    if st.session_state.get(ROW_KEY) not in rows:
+        st.session_state[ROW_KEY] = rows[0]
+    if st.session_state.get(CODE_KEY) not in codes:
+        ranked = frame.assign(size=frame["change"].abs().fillna(-1)).sort_values("size", ascending=False)
+        st.session_state[ROW_KEY], st.session_state[CODE_KEY] = ranked.iloc[0]["row"], ranked.iloc[0]["code_id"]
+    labels = {c: code_label(codebook.get(c)) for c in codes}
+    cols = st.columns(2)
+    row = cols[0].selectbox(tr(STRINGS, f"by_{by}"), rows, key=ROW_KEY)
+    code_id = cols[1].selectbox(tr(STRINGS, "code"), codes, key=CODE_KEY, format_func=labels.get)
+    item = frame[(frame["row"] == row) & (frame["code_id"] == code_id)].iloc[0]
+    st.markdown(tr(STRINGS, "cell_summary", a=round_a, b=round_b, n_a=item["n_a"], t_a=item["total_a"],
+                   n_b=item["n_b"], t_b=item["total_b"],
+                   p_a=fmt_percent(None if math.isnan(item["prev_a"]) else item["prev_a"]),
+                   p_b=fmt_percent(None if math.isnan(item["prev_b"]) else item["prev_b"])))
+    if not math.isnan(item["change"]):
+        st.caption(tr(STRINGS, "cell_change", change=pp(item["change"]), low=pp(item["ci_low"]),
+                      high=pp(item["ci_high"])) + " "
+                   + tr(STRINGS, "flagged" if item["flagged"] else "not_flagged"))
+    excerpts_a, excerpts_b = _side_by_side(store, store.url, row, code_id, round_a, round_b, by, statuses)
+    left, right = st.columns(2)
+    for col, name, excerpts in ((left, round_a, excerpts_a), (right, round_b, excerpts_b)):
+        with col:
+            st.markdown(f"#### {tr(STRINGS, 'excerpts', r=name, n=len(excerpts))}")
+            if not excerpts:
+                st.caption(tr(STRINGS, "no_excerpts", r=name))
+            paginated(excerpts, key=f"rounds_page_{name}_{row}_{code_id}")
+
+
+def main() -> None:
+    st.title(tr(STRINGS, "title"))
+    st.caption(tr(STRINGS, "intro"))
+    store = get_store()
+    docs = require_documents(store)
+    rounds = round_order(d.round for d in docs)
+    if len(rounds) < 2:
+        st.info(tr(STRINGS, "need_two", rounds=", ".join(rounds) or "–"))
+        return
+    round_a, round_b, by, statuses = controls(rounds)
+    if round_a == round_b:
+        st.warning(tr(STRINGS, "same_round"))
+        return
+    codebook = load_codebook(store)
+    try:
+        frame = _compare(store, store.url, round_a, round_b, by, statuses)
+    except FocusqaError as error:
+        show_error(error)
+        return
+    if frame.empty:
+        st.info(tr(STRINGS, "need_two", rounds=", ".join(rounds)))
+        return
+    change_heatmap(frame, codebook, round_a, round_b, by)
+    st.caption(tr(STRINGS, "caveat"))
+    new_and_gone(frame, codebook, round_a, round_b)
+    numbers_table(frame, codebook, round_a, round_b)
+    st.divider()
+    try:
+        cell_quotes(store, frame, codebook, round_a, round_b, by, statuses)
+    except FocusqaError as error:
+        show_error(error)
+
+
+main()

@@ -1,0 +1,363 @@
+"""Temaer pr. distrikt: the district × code matrix of a round, and the quotes behind each cell.
+
+The numbers come from :func:`focusqa.analysis.themes.theme_matrix` (the same matrix
+``focusqa summary`` prints); this page only chooses, caches and draws. Choosing a
+cell (click the heatmap, or the two boxes under it) shows the cell's excerpts, a
+short extractive summary and which codes occur together with it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import altair as alt
+import streamlit as st
+
+from focusqa.analysis import round_order
+from focusqa.analysis.themes import CellSummary, ThemeMatrix, cell_summary, matrix_cooccurrence, theme_matrix
+from focusqa.errors import FocusqaError
+from focusqa.store import Excerpt, Store
+from pages.common import (cached, code_label, fmt_number, fmt_percent, get_store, load_codebook, load_coders,
+                          require_documents, show_error, tr)
+
+PAGE_SIZE = 10
+ROW_KEY, CODE_KEY, CHART_KEY = "themes_row", "themes_code", "themes_chart"
+ALL_ROUNDS = "__all__"
+
+STRINGS = {
+    "da": {
+        "title": "Temaer pr. distrikt",
+        "intro": "Hvor ofte hvert punkt i interviewguiden bliver berørt i hvert distrikt. Tallet i "
+                 "cellen er antal taleture fra deltagerne med koden; farven er andelen af distriktets "
+                 "deltagertaleture. Interviewerens spørgsmål tæller ikke med. Klik på en celle for at "
+                 "læse citaterne bag tallet.",
+        "round": "Runde",
+        "all_rounds": "Alle runder",
+        "by": "Rækker",
+        "by_district": "Distrikt",
+        "by_group": "Respondentgruppe",
+        "suggestions": "Medtag forslag, der ikke er gennemset",
+        "suggestions_help": "Uden dette tæller kun bekræftede koder (accepteret af en koder).",
+        "coders": "Kun disse kodere",
+        "coders_help": "Tom: alle koderes bekræftede koder. En taletur, som flere har givet samme kode, "
+                       "tæller én gang.",
+        "more": "Flere valg",
+        "empty": "Der er ingen deltagertaleture i den valgte runde.",
+        "no_codings": "Ingen taleture har fået en kode endnu med de valgte indstillinger. Kod nogle "
+                      "interviews på siden **Kodning**, eller medtag forslagene.",
+        "heatmap": "Matrix",
+        "count": "Antal",
+        "share": "Andel",
+        "segments": "Deltagertaleture",
+        "words": "Ord",
+        "code": "Kode",
+        "table": "Tal i tabelform",
+        "table_counts": "Antal taleture",
+        "table_shares": "Andel af distriktets deltagertaleture",
+        "cell": "Celle",
+        "cell_help": "Vælg distrikt og kode – eller klik på en celle i matrixen.",
+        "cell_heading": "{row} · {code}",
+        "cell_metrics": "**{n}** af {total} deltagertaleture ({share})",
+        "summary": "Kort opsummering",
+        "summary_help": "De mest repræsentative udsagn (tættest på cellens samlede ordforråd) og de ord, "
+                        "der kendetegner dette distrikt under koden sammenlignet med de andre distrikter. "
+                        "Udtrukket direkte af teksten, ikke omskrevet.",
+        "representative": "Repræsentative udsagn",
+        "terms": "Kendetegnende ord",
+        "no_terms": "Ingen ord skiller sig ud fra de andre distrikter.",
+        "excerpts": "Alle uddrag ({n})",
+        "cell_empty": "Ingen taleture i denne celle.",
+        "page": "Side {page} af {pages}",
+        "speaker": "Taler",
+        "document": "Interview",
+        "segment": "tur {n}",
+        "coded_by": "kodet af {coders}",
+        "suggested": "forslag ({score})",
+        "memo": "Memo",
+        "cooc": "Koder der optræder sammen",
+        "cooc_help": "Antal deltagertaleture, der har begge koder. Diagonalen er antal taleture med koden.",
+        "cooc_scope": "Kun {row}",
+        "no_cooc": "Ingen taleture har mere end én kode her.",
+        "unknown_speaker": "ukendt taler",
+    },
+    "en": {
+        "title": "Themes by district",
+        "intro": "How often each point of the interview guide comes up in each district. The number in "
+                 "a cell is the number of participant turns with the code; the colour is the share of the "
+                 "district's participant turns. The interviewer's questions are not counted. Click a cell "
+                 "to read the quotes behind the number.",
+        "round": "Round",
+        "all_rounds": "All rounds",
+        "by": "Rows",
+        "by_district": "District",
+        "by_group": "Respondent group",
+        "suggestions": "Include suggestions not yet reviewed",
+        "suggestions_help": "Without this only confirmed codes (accepted by a coder) count.",
+        "coders": "Only these coders",
+        "coders_help": "Empty: every coder's confirmed codes. A turn given the same code by several "
+                       "coders counts once.",
+        "more": "More options",
+        "empty": "There are no participant turns in the chosen round.",
+        "no_codings": "No turn has a code yet with these settings. Code some interviews on the "
+                      "**Coding** page, or include the suggestions.",
+        "heatmap": "Matrix",
+        "count": "Count",
+        "share": "Share",
+        "segments": "Participant turns",
+        "words": "Words",
+        "code": "Code",
+        "table": "Numbers as a table",
+        "table_counts": "Number of turns",
+        "table_shares": "Share of the district's participant turns",
+        "cell": "Cell",
+        "cell_help": "Choose district and code – or click a cell in the matrix.",
+        "cell_heading": "{row} · {code}",
+        "cell_metrics": "**{n}** of {total} participant turns ({share})",
+        "summary": "Short summary",
+        "summary_help": "The most representative statements (closest to the cell's overall vocabulary) and "
+                        "the words that set this district apart under the code compared with the other "
+                        "districts. Extracted from the text, not rewritten.",
+        "representative": "Representative statements",
+        "terms": "Distinctive words",
+        "no_terms": "No words stand out from the other districts.",
+        "excerpts": "All excerpts ({n})",
+        "cell_empty": "No turns in this cell.",
+        "page": "Page {page} of {pages}",
+        "speaker": "Speaker",
+        "document": "Interview",
+        "segment": "turn {n}",
+        "coded_by": "coded by {coders}",
+        "suggested": "suggestion ({score})",
+        "memo": "Memo",
+        "cooc": "Codes that occur together",
+        "cooc_help": "Number of participant turns that carry both codes. The diagonal is the number of "
+                     "turns with the code.",
+        "cooc_scope": "Only {row}",
+        "no_cooc": "No turn has more than one code here.",
+        "unknown_speaker": "unknown speaker",
+    },
+}
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
+
+
+def md_escape(text: str) -> str:
+    """Transcript text shown literally in Markdown (no accidental bold, lists or links)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+# ------------------------------------------------------------------ cached analysis
+@cached
+def _matrix(_store: Store, url: str, round: str | None, by: str, statuses: tuple,
+            coders: tuple | None) -> ThemeMatrix:
+    return theme_matrix(_store, round=round, by=by, statuses=statuses, coders=coders)
+
+
+@cached
+def _summary(_store: Store, url: str, round: str | None, by: str, statuses: tuple, coders: tuple | None,
+             row: str, code_id: str) -> CellSummary:
+    return cell_summary(_matrix(_store, url, round, by, statuses, coders), row, code_id, n=3)
+
+
+# ------------------------------------------------------------------ widgets
+def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tuple | None]:
+    """Round, row kind, statuses and coders chosen at the top of the page."""
+    rounds = round_order(d.round for d in docs)
+    options = rounds + [ALL_ROUNDS]
+    cols = st.columns([1, 1, 2], vertical_alignment="bottom")
+    # Labels are looked up now, not when the widget formats them (AppTest formats outside the run).
+    round_names = {r: r for r in rounds} | {ALL_ROUNDS: tr(STRINGS, "all_rounds")}
+    by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
+    chosen = cols[0].selectbox(tr(STRINGS, "round"), options, index=len(rounds) - 1 if rounds else 0,
+                               format_func=round_names.get, key="themes_round")
+    by = cols[1].segmented_control(tr(STRINGS, "by"), list(by_names), default="district",
+                                   required=True, key="themes_by", format_func=by_names.get)
+    with cols[2].expander(tr(STRINGS, "more")):
+        suggestions = st.toggle(tr(STRINGS, "suggestions"), key="themes_suggestions",
+                                help=tr(STRINGS, "suggestions_help"))
+        picked = st.multiselect(tr(STRINGS, "coders"), coders, key="themes_coders",
+                                help=tr(STRINGS, "coders_help"))
+    statuses = ("accepted", "suggested") if suggestions else ("accepted",)
+    return (None if chosen == ALL_ROUNDS else chosen), by or "district", statuses, \
+        (tuple(picked) if picked else None)
+
+
+def _on_cell_click() -> None:
+    """Clicking a heatmap cell selects it in the two boxes below the chart."""
+    state = st.session_state.get(CHART_KEY) or {}
+    points = (state.get("selection") or {}).get("cell") or []
+    if points:
+        point = points[0]
+        if point.get("row") is not None and point.get("code_id") is not None:
+            st.session_state[ROW_KEY] = point["row"]
+            st.session_state[CODE_KEY] = point["code_id"]
+
+
+def heatmap(matrix: ThemeMatrix, codebook) -> None:
+    """Rows × codes; colour = share of the row's participant turns, text = count."""
+    long = matrix.long()
+    long["label"] = [code_label(codebook.get(c)) for c in long["code_id"]]
+    long["share_text"] = [fmt_percent(s) for s in long["share"]]
+    code_order = [code_label(codebook.get(c)) for c in matrix.codes]
+    row_title = tr(STRINGS, "by_district") if matrix.by == "district" else tr(STRINGS, "by_group")
+    select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
+    base = alt.Chart(long).encode(
+        x=alt.X("label:N", sort=code_order, title=None,
+                axis=alt.Axis(labelAngle=-30, labelLimit=220, orient="top")),
+        y=alt.Y("row:N", sort=matrix.rows, title=row_title, axis=alt.Axis(labelLimit=200)),
+    )
+    tooltip = [alt.Tooltip("row:N", title=row_title), alt.Tooltip("label:N", title=tr(STRINGS, "code")),
+               alt.Tooltip("count:Q", title=tr(STRINGS, "count")),
+               alt.Tooltip("share_text:N", title=tr(STRINGS, "share")),
+               alt.Tooltip("total:Q", title=tr(STRINGS, "segments"))]
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("share:Q", title=tr(STRINGS, "share"),
+                        scale=alt.Scale(scheme="blues", domainMin=0),
+                        legend=alt.Legend(format="%", orient="right")),
+        opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)),
+        tooltip=tooltip,
+    ).add_params(select)
+    text = base.mark_text(fontSize=14).encode(
+        text=alt.Text("count:Q"),
+        color=alt.condition(alt.datum.share > 0.25, alt.value("white"), alt.value("#1f2d3d")),
+        tooltip=tooltip,
+    )
+    chart = (rect + text).properties(height=max(160, 48 * len(matrix.rows)))
+    st.altair_chart(chart, key=CHART_KEY, on_select=_on_cell_click, selection_mode=["cell"],
+                    width="stretch")
+
+
+def numbers_table(matrix: ThemeMatrix, codebook) -> None:
+    """The matrix as two plain tables (counts, shares), with the row totals."""
+    labels = {c: code_label(codebook.get(c)) for c in matrix.codes}
+    with st.expander(tr(STRINGS, "table")):
+        counts = matrix.counts.rename(columns=labels)
+        counts.index.name = None
+        counts[tr(STRINGS, "segments")] = matrix.totals
+        counts[tr(STRINGS, "words")] = matrix.words
+        st.caption(tr(STRINGS, "table_counts"))
+        st.dataframe(counts, width="stretch")
+        shares = (matrix.shares * 100).rename(columns=labels)
+        shares.index.name = None
+        st.caption(tr(STRINGS, "table_shares"))
+        st.dataframe(shares, width="stretch", column_config={
+            label: st.column_config.NumberColumn(label, format="%.0f %%") for label in labels.values()})
+
+
+def choose_cell(matrix: ThemeMatrix, codebook) -> tuple[str, str]:
+    """Two boxes (district, code); they follow clicks on the heatmap."""
+    if st.session_state.get(ROW_KEY) not in matrix.rows:
+        busiest = matrix.counts.sum(axis=1).idxmax()
+        st.session_state[ROW_KEY] = busiest
+    if st.session_state.get(CODE_KEY) not in matrix.codes:
+        st.session_state[CODE_KEY] = matrix.counts.loc[st.session_state[ROW_KEY]].idxmax()
+    cols = st.columns(2)
+    row = cols[0].selectbox(tr(STRINGS, "by_district") if matrix.by == "district" else tr(STRINGS, "by_group"),
+                            matrix.rows, key=ROW_KEY, help=tr(STRINGS, "cell_help"))
+    labels = {c: code_label(codebook.get(c)) for c in matrix.codes}
+    code_id = cols[1].selectbox(tr(STRINGS, "code"), matrix.codes, key=CODE_KEY, format_func=labels.get)
+    return row, code_id
+
+
+def excerpt_card(e: Excerpt, *, show_coders: bool = True) -> None:
+    """One quote with speaker, interview, round and turn number underneath."""
+    with st.container(border=True):
+        st.markdown(md_escape(e.text))
+        s, c = e.segment, e.coding
+        parts = [f"**{md_escape(s.speaker or tr(STRINGS, 'unknown_speaker'))}**", md_escape(s.document)]
+        if s.round:
+            parts.append(md_escape(s.round))
+        parts.append(tr(STRINGS, "segment", n=s.index + 1))
+        if show_coders:
+            if c.status == "suggested":
+                parts.append(tr(STRINGS, "suggested", score=fmt_number(c.score, 2)))
+            else:
+                parts.append(tr(STRINGS, "coded_by", coders=md_escape(c.coder)))
+        st.caption(" · ".join(parts))
+        for memo in e.memos:
+            st.caption(f"{tr(STRINGS, 'memo')}: {md_escape(memo)}")
+
+
+def paginated(excerpts: list[Excerpt], key: str) -> None:
+    """At most PAGE_SIZE cards per run, with page buttons below (no page renders thousands)."""
+    pages = max(1, -(-len(excerpts) // PAGE_SIZE))
+    page = st.session_state.get(key, 1) if isinstance(st.session_state.get(key), int) else 1
+    page = min(max(page, 1), pages)
+    for e in excerpts[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]:
+        excerpt_card(e)
+    if pages > 1:
+        st.caption(tr(STRINGS, "page", page=page, pages=pages))
+        st.pagination(pages, key=key)
+
+
+def cell_details(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id: str,
+                 args: tuple) -> None:
+    """The chosen cell: size, summary, every excerpt (paginated), co-occurring codes."""
+    code = codebook.get(code_id)
+    st.subheader(tr(STRINGS, "cell_heading", row=row, code=code_label(code)))
+    n, total = int(matrix.counts.at[row, code_id]), int(matrix.totals[row])
+    st.markdown(tr(STRINGS, "cell_metrics", n=fmt_number(n), total=fmt_number(total),
+                   share=fmt_percent(float(matrix.shares.at[row, code_id]))))
+    excerpts = matrix.excerpts(row, code_id)
+    if not excerpts:
+        st.info(tr(STRINGS, "cell_empty"))
+        return
+    summary = _summary(store, store.url, *args, row, code_id)
+    st.markdown(f"#### {tr(STRINGS, 'summary')}", help=tr(STRINGS, "summary_help"))
+    if summary.distinctive_terms:
+        st.markdown(f"{tr(STRINGS, 'terms')}: " + " ".join(
+            f":blue-badge[{md_escape(t)}]" for t in summary.distinctive_terms))
+    else:
+        st.caption(tr(STRINGS, "no_terms"))
+    st.markdown(f"**{tr(STRINGS, 'representative')}**")
+    for e in summary.representative:
+        excerpt_card(e, show_coders=False)
+    st.markdown(f"#### {tr(STRINGS, 'excerpts', n=fmt_number(len(excerpts)))}")
+    paginated(excerpts, key=f"themes_page_{row}_{code_id}_{matrix.round}_{matrix.by}")
+
+
+def cooccurrence_table(matrix: ThemeMatrix, codebook, row: str) -> None:
+    """Code × code counts for the chosen row (or every row)."""
+    st.subheader(tr(STRINGS, "cooc"), help=tr(STRINGS, "cooc_help"))
+    only_row = st.toggle(tr(STRINGS, "cooc_scope", row=row), value=True, key="themes_cooc_row")
+    frame = matrix_cooccurrence(matrix, row=row if only_row else None)
+    labels = {c: code_label(codebook.get(c)) for c in frame.columns}
+    frame = frame.rename(index=labels, columns=labels)
+    frame.index.name = None
+    off_diagonal = frame.to_numpy().sum() - frame.to_numpy().trace()
+    if off_diagonal == 0:
+        st.caption(tr(STRINGS, "no_cooc"))
+    st.dataframe(frame, width="stretch")
+
+
+def main() -> None:
+    st.title(tr(STRINGS, "title"))
+    st.caption(tr(STRINGS, "intro"))
+    store = get_store()
+    docs = require_documents(store)
+    codebook = load_codebook(store)
+    args = controls(docs, load_coders(store))
+    try:
+        matrix = _matrix(store, store.url, *args)
+    except FocusqaError as error:
+        show_error(error)
+        return
+    if matrix.counts.empty or int(matrix.totals.sum()) == 0:
+        st.info(tr(STRINGS, "empty"))
+        return
+    heatmap(matrix, codebook)
+    numbers_table(matrix, codebook)
+    if int(matrix.counts.to_numpy().sum()) == 0:
+        st.info(tr(STRINGS, "no_codings"))
+        return
+    st.divider()
+    row, code_id = choose_cell(matrix, codebook)
+    try:
+        cell_details(store, matrix, codebook, row, code_id, args)
+    except FocusqaError as error:
+        show_error(error)
+    st.divider()
+    cooccurrence_table(matrix, codebook, row)
+
+
+main()

@@ -1,0 +1,297 @@
+"""AppTest for the analysis and project pages: Temaer, Sammenlign runder, Kodebog, Eksport, Enighed.
+
+Every test runs the real app (``app.py`` with ``st.navigation``) against a small SQLite
+project built here from four tiny transcripts (two rounds × two districts) coded by two
+coders, so nothing depends on the demo corpus's exact content.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from focusqa.ingest import parse_text
+from focusqa.store import Store
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 60
+
+TRANSCRIPTS = {
+    ("2016", "Nord"): """
+Interviewer: Hvordan fungerer den tidlige indsats hos jer?
+
+Anne: Vi kommer tidligt ind, før der skal laves en underretning, og forældrene tager godt imod os.
+
+Bo: Den tidlige indsats betyder, at vi fanger børnene i dagtilbuddet, inden problemerne vokser.
+
+Interviewer: Hvordan er samarbejdet med familiegruppen?
+
+Anne: Familiegruppen svarer hurtigt, når vi ringer til Karen Jensen på 22 33 44 55.
+
+Bo: Vi mangler stadig faste møder med familiegruppen om sagerne.
+""",
+    ("2016", "Øst"): """
+Interviewer: Hvordan fungerer den tidlige indsats hos jer?
+
+Carla: Den tidlige indsats er svær, fordi vi først hører om børnene sent.
+
+Dan: Lærerne bruger socialrådgiveren til sparring om bekymringer.
+
+Interviewer: Hvordan er samarbejdet med familiegruppen?
+
+Carla: Samarbejdet med familiegruppen er præget af lange ventetider.
+""",
+    ("2017", "Nord"): """
+Interviewer: Hvad har ændret sig siden sidste år?
+
+Anne: Nu har vi netværksmøder med forældrene og deres ressourcepersoner.
+
+Bo: Den tidlige indsats er blevet en fast del af hverdagen i skolen.
+
+Anne: Skriv gerne til mig på anne@example.dk, hvis I vil høre mere om netværksmøderne.
+""",
+    ("2017", "Øst"): """
+Interviewer: Hvad har ændret sig siden sidste år?
+
+Carla: Familiegruppen deltager nu i vores trivselsforum hver måned.
+
+Dan: Netværksmøder med ressourcepersoner har hjulpet flere familier.
+
+Carla: Den tidlige indsats kommer stadig for sent i mange sager.
+""",
+}
+
+# (round, district, segment index) -> codes, for each coder; "bo-coder" differs on purpose.
+CODINGS = {
+    "anne": {
+        ("2016", "Nord", 1): ["tidlig-indsats"], ("2016", "Nord", 2): ["tidlig-indsats"],
+        ("2016", "Nord", 4): ["samarbejde-familiegruppe"], ("2016", "Nord", 5): ["samarbejde-familiegruppe"],
+        ("2016", "Øst", 1): ["tidlig-indsats"], ("2016", "Øst", 2): ["konsultativ-raadgivning"],
+        ("2016", "Øst", 4): ["samarbejde-familiegruppe"],
+        ("2017", "Nord", 1): ["ressourcepersoner-netvaerk"], ("2017", "Nord", 2): ["tidlig-indsats"],
+        ("2017", "Nord", 3): ["ressourcepersoner-netvaerk"],
+        ("2017", "Øst", 1): ["samarbejde-familiegruppe", "tvaerfaglig-koordinering"],
+        ("2017", "Øst", 2): ["ressourcepersoner-netvaerk"], ("2017", "Øst", 3): ["tidlig-indsats"],
+    },
+    "bo-coder": {
+        ("2016", "Nord", 1): ["tidlig-indsats"], ("2016", "Nord", 2): ["tidlig-indsats", "organisering"],
+        ("2016", "Nord", 4): ["samarbejde-familiegruppe"],
+        ("2016", "Øst", 1): ["tidlig-indsats"], ("2016", "Øst", 2): ["tvaerfaglig-koordinering"],
+        ("2016", "Øst", 4): ["samarbejde-familiegruppe"],
+    },
+}
+
+
+def build_project(url: str) -> Store:
+    """Four transcripts, two coders; the 2017 interviews are coded by one coder only."""
+    store = Store(url)
+    segment_ids: dict[tuple[str, str, int], int] = {}
+    for (round_, district), body in TRANSCRIPTS.items():
+        text = f"---\nround: {round_}\ndistrict: {district}\ngroup: familiegruppe\n---\n{body}"
+        parsed = parse_text(text, f"{district}_{round_}.txt")
+        _status, doc_id = store.import_document(parsed, actor="test")
+        for seg in store.segments(doc_id):
+            segment_ids[(round_, district, seg.index)] = seg.id
+    for coder, plan in CODINGS.items():
+        for key, codes in plan.items():
+            for code in codes:
+                store.set_coding(segment_ids[key], code, coder)
+    return store
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Store:
+    url = f"sqlite:///{tmp_path / 'explore.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = build_project(url)
+    yield store
+    store.dispose()
+
+
+def open_page(page: str, *, coder: str | None = "tester", language: str = "da") -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["focusqa_language"] = language
+    if coder:
+        at.session_state["focusqa_coder"] = coder
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything a reader sees as text on the page (markdown, captions, headings)."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [h.value for h in at.title] + [h.value for h in at.subheader]
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------ Temaer
+def test_themes_page_shows_matrix_and_the_cells_quotes(project):
+    at = open_page("pages/themes.py")
+    assert at.title[0].value == "Temaer pr. distrikt"
+    assert at.selectbox(key="themes_round").options == ["2016", "2017", "Alle runder"]
+    assert at.selectbox(key="themes_round").value == "2017"
+    at.selectbox(key="themes_round").select("2016").run()
+    at.selectbox(key="themes_row").select("Nord").run()
+    at.selectbox(key="themes_code").select("tidlig-indsats").run()
+    assert not at.exception
+    page = texts(at)
+    # Nord 2016 has four participant turns; two carry "tidlig indsats" (both coders agree: once each)
+    assert "**2** af 4 deltagertaleture (50 %)" in page
+    assert "fanger børnene i dagtilbuddet" in page
+    assert "Nord\\_2016\\.txt" in page or "Nord_2016.txt" in page
+    assert "Repræsentative udsagn" in page
+    counts = at.dataframe[0].value
+    assert counts.loc["Nord", "1. Tidlig indsats"] == 2
+    assert counts.loc["Øst", "4. Samarbejdet i forhold til familiegruppe"] == 1
+    assert any("Koder der optræder sammen" in h.value for h in at.subheader)
+
+
+def test_themes_page_in_english_and_all_rounds(project):
+    at = open_page("pages/themes.py", language="en")
+    assert at.title[0].value == "Themes by district"
+    at.selectbox(key="themes_round").select("__all__").run()
+    assert not at.exception
+    counts = at.dataframe[0].value
+    assert counts.loc["Nord", "Participant turns"] == 7
+
+
+# ------------------------------------------------------------------ Sammenlign runder
+def test_rounds_page_compares_and_shows_both_rounds_side_by_side(project):
+    at = open_page("pages/rounds.py")
+    assert at.title[0].value == "Sammenlign runder"
+    assert at.selectbox(key="rounds_a").value == "2016"
+    assert at.selectbox(key="rounds_b").value == "2017"
+    table = at.dataframe[0].value
+    assert len(table) == 2 * 7  # two districts × seven codes
+    at.selectbox(key="rounds_row").select("Nord").run()
+    at.selectbox(key="rounds_code").select("tidlig-indsats").run()
+    assert not at.exception
+    page = texts(at)
+    assert "fanger børnene i dagtilbuddet" in page      # 2016
+    assert "fast del af hverdagen" in page              # 2017
+    assert "Nye temaer i 2017" in page
+
+
+def test_rounds_page_needs_two_rounds(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = Store(url)
+    store.import_document(parse_text("---\nround: 2016\ndistrict: Nord\n---\n\nI: Spørgsmål?\n\nAnne: Svar.\n",
+                                     "a.txt"), actor="test")
+    at = open_page("pages/rounds.py")
+    assert any("mindst to runder" in i.value for i in at.info)
+    store.dispose()
+
+
+# ------------------------------------------------------------------ Kodebog
+def test_codebook_edit_is_saved_as_a_new_version(project):
+    before = len(project.codebook_versions())
+    at = open_page("pages/codebook_page.py", coder="Mette")
+    at.selectbox(key="codebook_code").select("tidlig-indsats").run()
+    at.text_input(key="codebook_label_da").input("Tidlig forebyggende indsats")
+    at.text_area(key="codebook_terms").input("underretning\nforebyggelse\ntidlig opsporing")
+    at.button(key="codebook_save").click().run()
+    assert not at.exception
+    fresh = Store(project.url)
+    code = fresh.codebook().get("tidlig-indsats")
+    assert code.label_da == "Tidlig forebyggende indsats"
+    assert code.terms == ["underretning", "forebyggelse", "tidlig opsporing"]
+    versions = fresh.codebook_versions()
+    assert len(versions) == before + 1 and versions[-1][2] == "Mette"
+    assert any("version" in s.value for s in at.success)
+    fresh.dispose()
+
+
+def test_codebook_invalid_id_is_refused_with_a_message(project):
+    before = len(project.codebook_versions())
+    at = open_page("pages/codebook_page.py", coder="Mette")
+    at.selectbox(key="codebook_code").select("__new__").run()
+    at.text_input(key="codebook_id").input("Ikke et id")
+    at.text_input(key="codebook_label_da").input("Ny kode")
+    at.button(key="codebook_save").click().run()
+    assert not at.exception
+    assert any("små bogstaver" in e.value for e in at.error)
+    assert len(Store(project.url).codebook_versions()) == before
+
+
+def test_codebook_new_code_is_added_and_selected(project):
+    at = open_page("pages/codebook_page.py", coder="Mette")
+    at.selectbox(key="codebook_code").select("__new__").run()
+    at.text_input(key="codebook_id").input("sprog")
+    at.text_input(key="codebook_label_da").input("Sprogbarrierer")
+    at.text_area(key="codebook_terms").input("tolk\nsprog")
+    at.button(key="codebook_save").click().run()
+    assert not at.exception
+    assert at.selectbox(key="codebook_code").value == "sprog"
+    assert Store(project.url).codebook().get("sprog").terms == ["tolk", "sprog"]
+
+
+def test_codebook_page_asks_for_a_name_before_editing(project):
+    at = open_page("pages/codebook_page.py", coder=None)
+    assert any("Skriv dit navn" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "codebook_save"]
+
+
+# ------------------------------------------------------------------ Eksport
+def test_export_page_offers_word_excel_csv_with_data(project):
+    at = open_page("pages/export_page.py")
+    assert at.toggle(key="export_masking").value is True
+    at.text_area(key="export_names").input("Karen Jensen").run()
+    at.button(key="export_make").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [b.label for b in at.get("download_button")]
+    assert any("Word" in label for label in labels)
+    assert any("Excel" in label for label in labels)
+    assert any("CSV" in label for label in labels)
+    files = at.session_state["export_files"]["files"]
+    docx_name, docx_bytes = files["docx"]
+    assert docx_name.endswith(".docx") and docx_bytes[:2] == b"PK"
+    from docx import Document
+
+    body = "\n".join(p.text for p in Document(io.BytesIO(docx_bytes)).paragraphs)
+    assert "fanger børnene" in body
+    assert "22 33 44 55" not in body and "Karen" not in body  # masked by default
+    assert files["csv"][1] and files["xlsx"][1][:2] == b"PK"
+
+
+def test_export_page_offers_refi_codebook_and_project(project):
+    at = open_page("pages/export_page.py")
+    keys = [b.key for b in at.get("download_button")]
+    assert "export_download_qdc" in keys
+    at.button(key="export_make_qdpx").click().run()
+    assert not at.exception
+    data, summary = at.session_state["export_qdpx"]
+    assert data[:2] == b"PK" and summary.startswith("4 documents")
+    assert "export_download_qdpx" in [b.key for b in at.get("download_button")]
+
+
+def test_export_review_table_lists_what_masking_replaces(project):
+    at = open_page("pages/export_page.py")
+    at.text_area(key="export_names").input("Karen Jensen").run()
+    frames = [d.value for d in at.dataframe]
+    review = next(f for f in frames if "Erstattes med" in f.columns)
+    found = set(review["Fundet"])
+    assert "22 33 44 55" in found and "anne@example.dk" in found
+    assert "Karen Jensen" in found or "Karen" in found
+
+
+# ------------------------------------------------------------------ Enighed
+def test_agreement_page_reports_statistics_and_reconciles(project):
+    at = open_page("pages/agreement_page.py", coder="Mette")
+    assert at.title[0].value == "Enighed mellem kodere"
+    assert set(at.multiselect(key="agreement_coders").value) == {"anne", "bo-coder"}
+    table = at.dataframe[0].value
+    assert "Kappa" in " ".join(map(str, table.columns))
+    # the coders disagree on four (segment, code) pairs in the 2016 interviews
+    assert "**4** uenigheder mangler en afgørelse" in texts(at)
+    at.button(key="reconcile_yes_0").click().run()
+    assert not at.exception
+    log = Store(project.url).audit_log(entity="coding")
+    decided = [entry for entry in log if entry.action == "reconcile"]
+    assert decided and decided[0].actor == "Mette"
+    assert "**3** uenigheder mangler en afgørelse (1 er afgjort)" in texts(at)
