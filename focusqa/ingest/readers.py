@@ -190,7 +190,9 @@ def _bold_label(paragraph) -> tuple[str, int] | None:
     for run in paragraph.runs:
         if not run.text:
             continue
-        if run.bold or (run.style is not None and run.style.font.bold):
+        # run.style scans every style for the default when the run names none: look it
+        # up only for runs with their own character style (thousands of runs otherwise)
+        if run.bold or (run.element.style is not None and run.style.font.bold):
             bold_text += run.text
         else:
             break
@@ -272,6 +274,21 @@ def _read_table(table, builder: _DocxBuilder, depth: int, path: Path) -> None:
             _walk_docx(cell, builder, depth + 1, path)
 
 
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a .docx whose text part unpacks to more than a transcript ever needs
+    (a small zip can expand to gigabytes and keep the reader busy for hours)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            unpacked = sum(info.file_size for info in package.infolist()
+                           if info.filename.lower().endswith((".xml", ".rels")))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__})", path=path) from None
+    if unpacked > MAX_FILE_BYTES:
+        raise TranscriptError(
+            f"unpacks to {unpacked / 1_048_576:.0f} MB of text and markup; Word transcripts over "
+            f"{MAX_FILE_BYTES // 1_048_576} MB are refused (a focus group is normally under 1 MB)", path=path)
+
+
 def read_docx_file(path: Path) -> RawText:
     data = check_file(path)
     if data[:4] == b"\xd0\xcf\x11\xe0":
@@ -281,6 +298,8 @@ def read_docx_file(path: Path) -> RawText:
         raise TranscriptError("is not a Word .docx file (not a zip package)", path=path)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+
+    _check_unpacked_size(path)
 
     try:
         document = docx.Document(str(path))
