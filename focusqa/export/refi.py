@@ -25,6 +25,7 @@ import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -43,6 +44,7 @@ GUID_NAMESPACE = uuid.UUID("6f1c5d2e-9a47-5b1e-8c3d-0f0c05a0a11d")
 GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DEFAULT_COLOUR = "#888888"
+MAX_ENTRY_BYTES = 200 * 1024 * 1024    # a zip entry larger than this is refused (zip bombs)
 VARIABLE_ORDER = ("round", "district", "group", "date", "moderators")
 
 # Labelled lines in a code's Description carry the focusqa fields other programs lack.
@@ -264,7 +266,8 @@ def _parse_xml(data: bytes, path: Path, what: str) -> ET.Element:
         parser.feed(data)
         return parser.close()
     except ET.ParseError as exc:
-        line = exc.position[0] if getattr(exc, "position", None) else None
+        # the line number belongs to the file itself only for a .qdc (a .qde sits inside the zip)
+        line = exc.position[0] if getattr(exc, "position", None) and what == "the codebook" else None
         raise ProjectFileError(f"{what} is not well-formed XML ({exc})", path=path, line=line) from None
 
 
@@ -620,6 +623,17 @@ def _find_entry(names: list[str], wanted: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _read_entry(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    """A zip entry's bytes, refusing absurd sizes before inflating them."""
+    size = zf.getinfo(name).file_size
+    if size > MAX_ENTRY_BYTES:
+        raise ProjectFileError(f"{name} would unpack to {size / 1_048_576:.0f} MB; refused", path=path)
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise ProjectFileError(f"{name} cannot be unpacked ({exc})", path=path) from None
+
+
 def _decode_source(data: bytes, path: Path, name: str, warnings: list[str]) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -650,7 +664,7 @@ def _read_text(elem: ET.Element, zf: zipfile.ZipFile, path: Path, base_path: str
         entry = _find_entry(zf.namelist(), rest)
         if entry is None:
             raise ProjectFileError(f"{what} refers to {ref}, which is not in the file", path=path)
-        data = zf.read(entry)
+        data = _read_entry(zf, entry, path)
     else:
         if scheme == "relative":
             disk = Path(base_path or path.parent) / rest
@@ -689,7 +703,7 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
     if not qde:
         raise ProjectFileError("contains no project.qde (is it a REFI-QDA project?)", path=path)
     entry = next((n for n in qde if n.lower() == "project.qde"), qde[0])
-    root = _parse_xml(zf.read(entry), path, entry)
+    root = _parse_xml(_read_entry(zf, entry, path), path, entry)
     if _local(root.tag) != "Project":
         raise ProjectFileError(f"{entry} holds <{_local(root.tag)}>, not a REFI-QDA Project", path=path)
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
@@ -869,6 +883,10 @@ def _segment(norm: str, name: str, variables: dict[str, str]):
     return build_document(raw, name, meta)
 
 
+def _cut(value: str | None, width: int) -> str | None:
+    return value[:width] if value else value
+
+
 def _source_format(name: str) -> str:
     suffix = Path(name).suffix.lower()
     return {".docx": "docx", ".md": "md", ".markdown": "md"}.get(suffix, "txt")
@@ -907,7 +925,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
 
     def user_name(guid: str | None, fallback: str) -> str:
         if guid and users.get(guid):
-            return users[guid]
+            return users[guid][:128]
         if guid:
             return f"user-{guid[:8]}"
         return fallback
@@ -1103,8 +1121,11 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
         for plan_index, (source, parsed, doc_id) in enumerate(planned_docs):
             if doc_id is None:
                 meta = parsed.metadata
-                doc = Document(name=parsed.name, content_hash=parsed.content_hash, source_format=parsed.source_format,
-                               round=meta.round, district=meta.district, respondent_group=meta.group, date=meta.date,
+                # column widths of the documents table (PostgreSQL enforces them)
+                doc = Document(name=parsed.name[:255], content_hash=parsed.content_hash,
+                               source_format=parsed.source_format, round=_cut(meta.round, 32),
+                               district=_cut(meta.district, 128), respondent_group=_cut(meta.group, 128),
+                               date=_cut(meta.date, 32),
                                moderators=list(meta.moderators), attributes=dict(meta.attributes),
                                plain_text=parsed.plain_text, preamble=parsed.preamble, imported_by=actor)
                 s.add(doc)
