@@ -443,3 +443,22 @@ def test_selection_across_segments_codes_each_segment(store, tmp_path):
     assert _coded(store) == {("g.txt", "Åben rådgivning.", "Tidlig indsats", "Lise"),
                              ("g.txt", "Direkte kontakt", "Tidlig indsats", "Lise")}
 
+
+
+def test_crlf_counted_as_one_is_detected_from_selection_names(store, tmp_path):
+    # ATLAS.ti reportedly counts a line break as one position in a CRLF file; the names tell
+    text = "Første linje.\r\nAnden linje om PPR.\r\nTredje linje."
+    plain = text.replace("\r\n", "\n")
+    start = plain.index("PPR")
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="{NS_PROJECT}" name="atlas" origin="ATLAS.ti for Windows 23.2.3" basePath="{tmp_path}">
+  <CodeBook><Codes><Code guid="C0DE0001-0000-4000-8000-000000000001" name="Koordinering" isCodable="true"/></Codes></CodeBook>
+  <Sources><TextSource guid="50C00001-0000-4000-8000-000000000001" name="atlas.txt" plainTextPath="relative:///tekst.txt">
+    <PlainTextSelection guid="5E1E0001-0000-4000-8000-000000000001" name="PPR" startPosition="{start}" endPosition="{start + 3}">
+      <Coding guid="C0D10001-0000-4000-8000-000000000001"><CodeRef targetGUID="C0DE0001-0000-4000-8000-000000000001"/></Coding>
+    </PlainTextSelection></TextSource></Sources>
+</Project>"""
+    (tmp_path / "tekst.txt").write_bytes(text.encode("utf-8"))
+    report = import_qdpx(store, _zip(tmp_path / "atlas.qdpx", qde, {}), actor="Lise")
+    assert "offsets read as code points, CRLF as 1" in report
+    assert _coded(store) == {("atlas.txt", "PPR", "Koordinering", "Lise")}
