@@ -319,7 +319,7 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
         wanted = fields.get("id", "")
         if fc.guid in existing:
             code_id = existing[fc.guid]
-        elif re.fullmatch(r"[a-z0-9][a-z0-9-]*", wanted) and wanted not in taken:
+        elif re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", wanted) and wanted not in taken:
             code_id = wanted
             taken.add(code_id)
         else:
@@ -330,7 +330,7 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
             number = int(fields["number"])
             numbers.add(number)
         terms = [t.strip() for t in re.split(r"[;\n]", fields.get("terms", "")) if t.strip()]
-        codes.append(Code(id=code_id, label_da=fc.name, label_en=fields.get("label_en", ""), number=number,
+        codes.append(Code(id=code_id, label_da=fc.name[:255], label_en=fields.get("label_en", "")[:255], number=number,
                           question=fields.get("question", ""), definition=fields.get("definition", ""),
                           include=fields.get("include", ""), exclude=fields.get("exclude", ""), terms=terms,
                           color=fc.colour, parent=None))
