@@ -120,9 +120,9 @@ def coded(store):
 
 def test_agreement_per_code_matches_hand_computation(coded):
     store, _seg = coded
-    report = agreement(store, ["Anna", "Bo"], bootstrap=0)
+    report = agreement(store, ["Anna", "Bo"], bootstrap=0, units="all")
     assert report.documents == ["g1.txt"]           # g2 was coded by Anna only
-    assert report.segments == 5
+    assert report.segments == 5 and report.uncoded_segments == 0
     by_code = {c.code_id: c for c in report.per_code}
     early, coord = by_code[EARLY], by_code[COORD]
     assert (early.percent, early.kappa, early.alpha) == (1.0, 1.0, 1.0)
@@ -140,10 +140,25 @@ def test_agreement_per_code_matches_hand_computation(coded):
     assert report.overall.kappa == pytest.approx(0.375)
 
 
+def test_by_default_segments_nobody_coded_are_left_out(coded):
+    store, seg = coded
+    report = agreement(store, ["Anna", "Bo"], bootstrap=0)
+    # g1: segments 1 (both), 2 (Anna) and 4 (Bo) were coded; 0 and 3 (moderator) by nobody
+    assert (report.units, report.segments, report.uncoded_segments) == ("coded", 3, 2)
+    by_code = {c.code_id: c for c in report.per_code}
+    assert by_code[EARLY].kappa == 1.0
+    # Anna [0,1,0] vs Bo [0,0,1]: p_o=1/3, p_e=1/9+4/9  ->  kappa=(3/9-5/9)/(4/9)
+    assert by_code[COORD].percent == pytest.approx(1 / 3, abs=1e-4)
+    assert by_code[COORD].kappa == pytest.approx(-0.5)
+    # pooled: 6 decisions, p_o=4/6, p_e=5/9  ->  kappa=(6/9-5/9)/(4/9)
+    assert report.overall.units == 6
+    assert report.overall.kappa == pytest.approx(0.25)
+
+
 def test_rejected_coding_counts_as_not_applied(coded):
     store, seg = coded
     store.set_coding(seg["g1.txt"][1], EARLY, "Bo", status="rejected")
-    early = {c.code_id: c for c in agreement(store, ["Anna", "Bo"], bootstrap=0).per_code}[EARLY]
+    early = {c.code_id: c for c in agreement(store, ["Anna", "Bo"], bootstrap=0, units="all").per_code}[EARLY]
     assert early.percent == pytest.approx(0.8)
     assert early.applied == {"Anna": 1, "Bo": 0}
 
@@ -172,7 +187,7 @@ def test_three_coders_alpha_with_missing_equals_package(coded):
     g1, g2 = seg["g1.txt"], seg["g2.txt"]
     store.set_coding(g2[1], EARLY, "Cai")       # Cai double-codes g2 with Anna only
     store.set_coding(g2[2], EARLY, "Cai")
-    report = agreement(store, ["Anna", "Bo", "Cai"], bootstrap=0)
+    report = agreement(store, ["Anna", "Bo", "Cai"], bootstrap=0, units="all")
     assert report.documents == ["g1.txt", "g2.txt"]
     assert report.per_code[0].kappa is None      # kappa is for two coders only
     nan = np.nan
@@ -222,9 +237,10 @@ def test_report_renders_as_table_and_dict(coded):
     store, _seg = coded
     report = agreement(store, ["Anna", "Bo"], bootstrap=50)
     table = report.to_table()
-    assert "Ad. 1: Tidlig indsats" in table and "Alle koder" in table and "-0.25" in table
+    assert "Ad. 1: Tidlig indsats" in table and "Alle koder" in table and "-0.50" in table
+    assert "3 segments coded by at least one of them (2 uncoded segments left out)" in table
     d = report.as_dict()
-    assert d["coders"] == ["Anna", "Bo"] and d["overall"]["percent"] == pytest.approx(0.8)
+    assert d["coders"] == ["Anna", "Bo"] and d["overall"]["percent"] == pytest.approx(4 / 6, abs=1e-4)
 
 
 def test_coders_without_a_shared_document(coded):

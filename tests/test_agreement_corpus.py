@@ -39,7 +39,10 @@ def test_agreement_is_measured_on_the_double_coded_documents_only(corpus):
     report = agreement(corpus, bootstrap=200)
     assert report.coders == [A, B]
     assert set(report.documents) == _double_coded() and len(report.documents) == 2
-    assert report.segments == sum(1 for s in corpus.segments() if s.document in report.documents)
+    total = sum(1 for s in corpus.segments() if s.document in report.documents)
+    # moderator turns and small talk nobody coded are left out of the units by default
+    assert report.uncoded_segments > 0 and report.segments + report.uncoded_segments == total
+    assert agreement(corpus, bootstrap=0, units="all").segments == total
     overall = report.overall
     # careful coders: high but imperfect agreement, with real uncertainty
     assert 0.9 < overall.percent < 1.0

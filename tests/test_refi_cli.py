@@ -34,11 +34,18 @@ def test_agreement_command_table_and_json(db_url, capsys):
     _coded_db(db_url).dispose()
     assert main(["agreement", "--db", db_url, "--bootstrap", "200", "--disagreements"]) == 0
     out = capsys.readouterr().out
-    assert "Coders: Anna, Bo; 1 documents, 4 segments" in out
+    assert "Coders: Anna, Bo; 1 documents, 3 segments coded by at least one of them (1 uncoded" in out
     assert "2 disagreements between Anna and Bo" in out and "g.txt  #2  tvaerfaglig-koordinering: Anna" in out
     assert main(["agreement", "--db", db_url, "--format", "json", "--codes", "1", "--bootstrap", "0"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [c["code_id"] for c in data["per_code"]] == ["tidlig-indsats"]
+    # one segment carries the code and both coders applied it: agreement, but kappa is undefined
+    assert data["segments"] == 1 and data["per_code"][0]["percent"] == 1.0
+    assert data["per_code"][0]["kappa"] is None
+    assert main(["agreement", "--db", db_url, "--format", "json", "--codes", "1", "--all-segments",
+                 "--bootstrap", "0"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["units"], data["segments"], data["uncoded_segments"]) == ("all", 4, 0)
     assert data["per_code"][0]["kappa"] == 1.0
 
 

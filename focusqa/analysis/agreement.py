@@ -2,8 +2,10 @@
 
 The unit of analysis is the *segment* (a speaker turn or a paragraph of one), never the
 character: each coder either applied a code to a segment or did not. Only documents that
-at least two of the compared coders have coded are measured, so a document nobody
-double-coded does not count as "agreement on absence".
+at least two of the compared coders have coded are measured, and by default only the
+segments at least one of the coders applied some code to: moderator questions and small
+talk that nobody coded would otherwise count as thousands of easy "agreements on
+absence" (``units="all"`` keeps them).
 
 Per code the data is a coders x segments matrix of 1 (code applied), 0 (not applied) and
 missing (that coder did not code the document). The overall figures pool every
@@ -184,11 +186,13 @@ class CodeAgreement:
 class AgreementReport:
     coders: list[str]
     documents: list[str]
-    segments: int
+    segments: int                   # segments compared (the units)
     per_code: list[CodeAgreement]
     overall: CodeAgreement
     bootstrap: int
     machine_threshold: float | None = None
+    units: str = "coded"            # "coded": segments some coder coded; "all": every segment
+    uncoded_segments: int = 0       # segments of the documents left out because nobody coded them
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -212,8 +216,11 @@ class AgreementReport:
                          str(item.disagreements), fmt(item.percent, True) + ci(item.percent_ci, True),
                          fmt(item.kappa) + ci(item.kappa_ci), fmt(item.alpha) + ci(item.alpha_ci)])
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-        lines = [f"Coders: {', '.join(self.coders)}; {len(self.documents)} documents, "
-                 f"{self.segments} segments; 95% bootstrap intervals from {self.bootstrap} resamples",
+        scope = (f"{self.segments} segments coded by at least one of them "
+                 f"({self.uncoded_segments} uncoded segments left out)" if self.units == "coded"
+                 else f"all {self.segments} segments")
+        lines = [f"Coders: {', '.join(self.coders)}; {len(self.documents)} documents, {scope}; "
+                 f"95% bootstrap intervals from {self.bootstrap} resamples",
                  "  ".join(h.ljust(w) for h, w in zip(headers, widths)),
                  "  ".join("-" * w for w in widths)]
         for i, r in enumerate(rows):
@@ -339,7 +346,8 @@ def default_coders(store, include_machine: bool = False) -> list[str]:
 
 def agreement(store, coders: list[str] | None = None, *, documents: Iterable[int | str] | None = None,
               codes: Iterable[str] | None = None, include_machine: bool = False, bootstrap: int = 1000,
-              random_state: int = 0, machine_threshold: float | None = None) -> AgreementReport:
+              random_state: int = 0, machine_threshold: float | None = None,
+              units: str = "coded") -> AgreementReport:
     """Agreement between coders on the documents at least two of them coded.
 
     A human coder "applied" a code to a segment when their coding is accepted; a rejected
@@ -347,8 +355,11 @@ def agreement(store, coders: list[str] | None = None, *, documents: Iterable[int
     ``coders``) the machine's suggestions count as another coder: every suggestion the
     machine wrote, whatever its review status, with score >= ``machine_threshold`` when
     one is given. A coder who has no coding at all in a document is *missing* there,
-    not "absent".
+    not "absent". ``units="coded"`` (default) compares the segments at least one of the
+    coders applied any of the codes to; ``units="all"`` every segment of the documents.
     """
+    if units not in ("coded", "all"):
+        raise FocusqaError("units must be 'coded' or 'all'")
     chosen = list(coders) if coders else default_coders(store, include_machine)
     if include_machine and MACHINE_CODER not in chosen:
         chosen.append(MACHINE_CODER)
@@ -362,6 +373,16 @@ def agreement(store, coders: list[str] | None = None, *, documents: Iterable[int
             raise FocusqaError(f"coder '{coder}' has no codings in the selected documents")
     if not data.segments:
         raise FocusqaError("no document has been coded by at least two of: " + ", ".join(chosen))
+    doc_names = sorted({name for _s, _d, name, _i, _t in data.segments})
+    uncoded = 0
+    if units == "coded":
+        wanted = set(data.codes)
+        touched = {seg for coder in chosen for seg, code in data.applied[coder] if code in wanted}
+        kept = [row for row in data.segments if row[0] in touched]
+        uncoded = len(data.segments) - len(kept)
+        data.segments = kept
+        if not kept:
+            raise FocusqaError("none of the coders applied any of these codes in the documents they share")
     rng = np.random.default_rng(random_state)
     n = len(data.segments)
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=bootstrap).astype(float) if bootstrap > 0 else None
@@ -385,9 +406,8 @@ def agreement(store, coders: list[str] | None = None, *, documents: Iterable[int
         overall = _summarise(None, "Alle koder / all codes", None, pooled, counts, pooled_applied)
     else:
         overall = CodeAgreement(None, "Alle koder / all codes", 0, pooled_applied, 0, None, None, None)
-    doc_names = sorted({name for _s, _d, name, _i, _t in data.segments})
     return AgreementReport(chosen, doc_names, n, per_code, overall, bootstrap,
-                           machine_threshold if MACHINE_CODER in chosen else None)
+                           machine_threshold if MACHINE_CODER in chosen else None, units, uncoded)
 
 
 def _summarise(code_id: str | None, label: str, values: np.ndarray | None, stats: dict[str, np.ndarray],

@@ -15,7 +15,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "agreement", help="intercoder agreement (percent, Cohen's kappa, Krippendorff's alpha)",
         description="Agreement between coders, measured on segments (speaker turns), per code and "
-                    "overall, over the documents at least two of the coders have coded. Intervals are "
+                    "overall, over the documents at least two of the coders have coded (only segments "
+                    "some coder applied a code to, unless --all-segments). Intervals are "
                     "95%% bootstrap intervals (segments resampled). --machine adds the machine's "
                     "suggestions as a coder.")
     p.add_argument("--coders", nargs="+", metavar="NAME",
@@ -25,6 +26,8 @@ def register(sub) -> None:
     p.add_argument("--machine", action="store_true", help="include the machine's suggestions as a coder")
     p.add_argument("--machine-threshold", type=float, metavar="SCORE",
                    help="count only suggestions with at least this score")
+    p.add_argument("--all-segments", action="store_true",
+                   help="also count segments nobody coded (moderator turns, small talk) as agreement")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (0: none)")
     p.add_argument("--disagreements", action="store_true",
                    help="also list each segment and code the first two coders disagree on")
@@ -88,7 +91,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     codes = _code_ids(store, args.codes)
     report = agreement(store, args.coders, documents=args.documents, codes=codes,
                        include_machine=args.machine, bootstrap=args.bootstrap,
-                       machine_threshold=args.machine_threshold)
+                       machine_threshold=args.machine_threshold, units="all" if args.all_segments else "coded")
     listed = []
     if args.disagreements:
         listed = disagreements(store, report.coders[0], report.coders[1], args.documents, codes=codes,
