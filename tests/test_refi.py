@@ -462,3 +462,23 @@ def test_crlf_counted_as_one_is_detected_from_selection_names(store, tmp_path):
     report = import_qdpx(store, _zip(tmp_path / "atlas.qdpx", qde, {}), actor="Lise")
     assert "offsets read as code points, CRLF as 1" in report
     assert _coded(store) == {("atlas.txt", "PPR", "Koordinering", "Lise")}
+
+
+def test_a_foreign_code_matched_by_name_keeps_our_definition(store, tmp_path):
+    before = store.codebook().get("organisering")
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="{NS_PROJECT}" name="x" origin="MAXQDA 2020">
+  <CodeBook><Codes><Code guid="c0de0009-0000-4000-8000-000000000009" name="Organisering" isCodable="true" color="#F00"/>
+  </Codes></CodeBook>
+  <Sources><TextSource guid="50c00001-0000-4000-8000-000000000001" name="g.txt">
+    <PlainTextContent>I: Hvem er chef?
+
+P1: Vi har fire forskellige ledere.</PlainTextContent>
+    <PlainTextSelection guid="5e1e0001-0000-4000-8000-000000000001" startPosition="22" endPosition="52">
+      <Coding guid="c0d10001-0000-4000-8000-000000000001"><CodeRef targetGUID="c0de0009-0000-4000-8000-000000000009"/></Coding>
+    </PlainTextSelection></TextSource></Sources>
+</Project>"""
+    report = import_qdpx(store, _zip(tmp_path / "x.qdpx", qde, {}), actor="Lise")
+    assert "0 new codes" in report
+    assert store.codebook().get("organisering") == before          # terms, colour, definition kept
+    assert _coded(store) == {("g.txt", "Vi har fire forskellige ledere", "Organisering", "Lise")}

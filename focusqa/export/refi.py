@@ -948,12 +948,15 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
     for code_id, row in rows.items():
         by_label.setdefault(row["label_da"].casefold(), []).append(code_id)
     existing: dict[str, str] = {}
+    same_code: set[str] = set()     # matched by GUID or focusqa id: the file describes this very code
     for fc in file_codes:
         wanted = parse_code_description(fc.description).get("id", "")
         if fc.guid in by_guid:
             existing[fc.guid] = by_guid[fc.guid]
+            same_code.add(fc.guid)
         elif wanted in rows:
             existing[fc.guid] = wanted
+            same_code.add(fc.guid)
         elif len(by_label.get(fc.name.casefold(), [])) == 1:
             existing[fc.guid] = by_label[fc.name.casefold()][0]
     if len(set(existing.values())) < len(existing):
@@ -1094,7 +1097,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
                 s.add(row)
                 code_rows[code.id] = row
                 new_codes += 1
-            elif empty_project and any(getattr(row, f) != v for f, v in values.items()):
+            elif empty_project and fc.guid in same_code and any(getattr(row, f) != v for f, v in values.items()):
                 for f, v in values.items():
                     setattr(row, f, v)
                 changed_codes += 1
