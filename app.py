@@ -16,6 +16,7 @@ from pages.common import BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_
 
 HERE = Path(__file__).resolve().parent
 AUTH_KEY = "_focusqa_authenticated"
+CODER_PARAM = "koder"
 
 STRINGS = {
     "da": {
@@ -154,6 +155,15 @@ def _copy(key: str) -> None:
     st.session_state[key] = st.session_state[f"_widget_{key}"]
 
 
+def _keep_coder_in_url() -> None:
+    """Put the coder's name in the address (``?koder=``) so a reload or a bookmark keeps it."""
+    name = str(st.session_state.get(CODER_KEY) or "").strip()
+    if name and st.query_params.get(CODER_PARAM) != name:
+        st.query_params[CODER_PARAM] = name
+    elif not name and CODER_PARAM in st.query_params:
+        del st.query_params[CODER_PARAM]
+
+
 def sidebar() -> None:
     """Cross-page settings: language, coder, blind mode, and which database is open."""
     with st.sidebar:
@@ -163,6 +173,7 @@ def sidebar() -> None:
         st.text_input(tr(STRINGS, "coder"), key=_persistent(CODER_KEY), help=tr(STRINGS, "coder_help"),
                       placeholder=tr(STRINGS, "coder_placeholder"), max_chars=60, on_change=_copy,
                       args=(CODER_KEY,))
+        _keep_coder_in_url()
         if not str(st.session_state.get(CODER_KEY) or "").strip():
             st.caption(tr(STRINGS, "coder_missing"))
         st.toggle(tr(STRINGS, "blind"), key=_persistent(BLIND_KEY), help=tr(STRINGS, "blind_help"),
@@ -197,6 +208,8 @@ def main() -> None:
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
         st.session_state[LANGUAGE_KEY] = "da"
     st.session_state.setdefault(BLIND_KEY, False)
+    if CODER_KEY not in st.session_state and st.query_params.get(CODER_PARAM):
+        st.session_state[CODER_KEY] = st.query_params[CODER_PARAM][:60]
     login_gate()
     page = navigation()
     sidebar()

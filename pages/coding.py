@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -83,6 +84,8 @@ STRINGS = {
         "my_codes_help": "Vælg de koder, taleturen skal have. Fjernes en kode her, slettes din "
                          "kodning (det kan fortrydes).",
         "save_codes": "Gem koder",
+        "choose_codes": "Ingen koder – vælg en eller flere",
+        "choose_sentences_ph": "Vælg sætninger",
         "partial": "Kod kun udvalgte sætninger",
         "partial_code": "Kode",
         "sentences": "Sætninger",
@@ -163,6 +166,8 @@ STRINGS = {
         "my_codes_help": "Choose the codes the turn should have. Removing a code here deletes "
                          "your coding (it can be undone).",
         "save_codes": "Save codes",
+        "choose_codes": "No codes – choose one or more",
+        "choose_sentences_ph": "Choose sentences",
         "partial": "Code only some sentences",
         "partial_code": "Code",
         "sentences": "Sentences",
@@ -475,23 +480,26 @@ def _safe_code(codebook: Codebook, code_id: str):
 
 
 def render_turn(view: SegmentView, codebook: Codebook) -> None:
+    """One speaker turn: who speaks, the codes as coloured tags, the text, the suggestions."""
     seg = view.segment
-    role = tr(STRINGS, f"role_{seg.role}")
-    head = f"**{_escape(seg.speaker or '?')}** · {role} · {tr(STRINGS, 'turn', n=seg.turn + 1)}"
+    parts = [f"<b>{_escape(seg.speaker or '?')}</b>", tr(STRINGS, f"role_{seg.role}"),
+             tr(STRINGS, "turn", n=seg.turn + 1)]
     if seg.timestamp:
-        head += f" · {seg.timestamp}"
+        parts.append(_escape(seg.timestamp))
+    if view.memos:
+        parts.append("📝 " + tr(STRINGS, "memo_count", n=len(view.memos)))
+    colour = "#5f6368" if seg.role == "moderator" else "inherit"
+    tags = _tags_html(view, codebook)
+    body = (f'<div style="font-size:0.9em;margin-bottom:0.2em">{" · ".join(parts)}</div>'
+            + (f"<div>{tags}</div>" if tags else "")
+            + f'<div style="line-height:1.55;color:{colour}">{highlighted_text(view, codebook)}</div>')
     with st.container(border=True, key=f"turn_{seg.id}"):
-        top = st.columns([6, 1], vertical_alignment="top")
-        top[0].markdown(head + (f" · 📝 {tr(STRINGS, 'memo_count', n=len(view.memos))}" if view.memos else ""))
+        left, right = st.columns([9, 1], vertical_alignment="top")
+        left.markdown(body, unsafe_allow_html=True)
         active = st.session_state.get(ACTIVE_KEY) == seg.id
-        top[1].button(tr(STRINGS, "close" if active else "edit"), key=f"edit_{seg.id}",
-                      help=tr(STRINGS, "edit_help"), on_click=on_toggle_edit, args=(seg.id,),
-                      width="stretch", type="tertiary")
-        tags = _tags_html(view, codebook)
-        if tags:
-            st.markdown(tags, unsafe_allow_html=True)
-        st.markdown(f'<div style="line-height:1.55">{highlighted_text(view, codebook)}</div>',
-                    unsafe_allow_html=True)
+        right.button(tr(STRINGS, "close" if active else "edit"), key=f"edit_{seg.id}",
+                     help=tr(STRINGS, "edit_help"), on_click=on_toggle_edit, args=(seg.id,),
+                     type="tertiary", icon=":material/expand_less:" if active else ":material/edit:")
         for suggestion in view.suggestions:
             render_suggestion(view, suggestion, codebook)
         if active:
@@ -502,7 +510,7 @@ def render_suggestion(view: SegmentView, suggestion: Any, codebook: Codebook) ->
     label = _label(codebook, suggestion.code_id)
     code = _safe_code(codebook, suggestion.code_id)
     cols = st.columns([5, 2], vertical_alignment="center")
-    tag = code_tag(code, faded=True) if code is not None else html.escape(label)
+    tag = code_tag(code, dashed=True) if code is not None else html.escape(label)
     cols[0].markdown(f"{tag} <span style='font-size:0.9em;color:#444'>"
                      f"{_escape(suggestion_text(suggestion, codebook))}</span>", unsafe_allow_html=True)
     key = f"{view.segment.id}_{suggestion.code_id}"
@@ -523,7 +531,8 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
     codes_key = f"codes_{seg.id}"
     current = [c.code_id for c in view.accepted if c.start is None]
     st.multiselect(tr(STRINGS, "my_codes"), ids, default=current, key=codes_key,
-                   format_func=lambda c: _label(codebook, c), help=tr(STRINGS, "my_codes_help"))
+                   format_func=lambda c: _label(codebook, c), help=tr(STRINGS, "my_codes_help"),
+                   placeholder=tr(STRINGS, "choose_codes"))
     st.button(tr(STRINGS, "save_codes"), key=f"save_codes_{seg.id}", on_click=on_save_codes,
               args=(view, codes_key), type="primary")
     parts = sentences(seg.text)
@@ -534,7 +543,8 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
         cols[0].selectbox(tr(STRINGS, "partial_code"), ids, key=code_key,
                           format_func=lambda c: _label(codebook, c))
         cols[1].multiselect(tr(STRINGS, "sentences"), list(range(len(parts))), key=sentences_key,
-                            format_func=lambda i: parts[i][2], help=tr(STRINGS, "sentences_help"))
+                            format_func=lambda i: parts[i][2], help=tr(STRINGS, "sentences_help"),
+                            placeholder=tr(STRINGS, "choose_sentences_ph"))
         st.button(tr(STRINGS, "save_partial"), key=f"save_partial_{seg.id}", on_click=on_save_partial,
                   args=(view, code_key, sentences_key))
     me = require_coder()
@@ -558,7 +568,7 @@ def table_frame(views: list[SegmentView], codebook: Codebook) -> pd.DataFrame:
     for view in views:
         ticked = {c.code_id for c in view.accepted} | {c.code_id for c in view.suggestions}
         row = {
-            tr(STRINGS, "col_turn"): view.segment.turn,
+            tr(STRINGS, "col_turn"): view.segment.turn + 1,
             tr(STRINGS, "col_speaker"): view.segment.speaker or "",
             tr(STRINGS, "col_text"): view.segment.text,
             tr(STRINGS, "col_waiting"): ", ".join(
@@ -609,15 +619,17 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
     generation = st.session_state.get(EDITOR_GEN_KEY, 0)
     text_columns = [tr(STRINGS, k) for k in ("col_turn", "col_speaker", "col_text", "col_waiting")]
     config = {
-        tr(STRINGS, "col_turn"): st.column_config.NumberColumn(width="small"),
-        tr(STRINGS, "col_speaker"): st.column_config.TextColumn(width="small"),
-        tr(STRINGS, "col_text"): st.column_config.TextColumn(width="large"),
-        tr(STRINGS, "col_waiting"): st.column_config.TextColumn(help=tr(STRINGS, "col_waiting_help")),
+        tr(STRINGS, "col_turn"): st.column_config.NumberColumn(width=50, pinned=True),
+        tr(STRINGS, "col_speaker"): st.column_config.TextColumn(width=110, pinned=True),
+        tr(STRINGS, "col_text"): st.column_config.TextColumn(width=330),
+        tr(STRINGS, "col_waiting"): st.column_config.TextColumn(width=100, help=tr(STRINGS, "col_waiting_help")),
     }
     for code in codebook.codes:
         config[code_label(code)] = st.column_config.CheckboxColumn(
             f"{code.number}" if code.number else code.label(language()),
-            help=code_label(code), width="small")
+            help=code_label(code), width=44)
+    st.caption(" · ".join(f"**{c.number}** {c.label(language())}" if c.number else c.label(language())
+                          for c in codebook.codes))
     with st.form(f"table_form_{generation}", border=False):
         after = st.data_editor(before, key=f"table_{generation}", hide_index=True, width="stretch",
                                disabled=text_columns, column_config=config, num_rows="fixed",
@@ -648,7 +660,6 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
 def _on_document_change() -> None:
     st.session_state[DOC_KEY] = st.session_state["_coding_document_widget"]
     st.session_state[ACTIVE_KEY] = None
-    st.session_state[PAGE_KEY] = 1
 
 
 def choose_document(docs: list, where: Any = st) -> Any:
@@ -691,13 +702,12 @@ def render_actions() -> None:
                    on_click=on_refit, help=tr(STRINGS, "refit_help", n=REFIT_EVERY), width="stretch")
 
 
-def paginate(views: list[SegmentView], total: int) -> list[SegmentView]:
+def paginate(views: list[SegmentView], total: int, scope: str) -> list[SegmentView]:
+    """The turns of the current page; a new document or filter (``scope``) starts at page 1."""
     pages = max(1, math.ceil(len(views) / PAGE_SIZE))
-    page = min(max(1, int(st.session_state.get(PAGE_KEY) or 1)), pages)
-    st.session_state[PAGE_KEY] = page
+    page = 1
     if pages > 1:
-        st.pagination(pages, key=PAGE_KEY)
-        page = st.session_state[PAGE_KEY]
+        page = st.pagination(pages, key=f"{PAGE_KEY}_{zlib.crc32(f'{scope}|{pages}'.encode())}")
     shown = views[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     st.caption(tr(STRINGS, "shown", n=fmt_number(len(views)), total=fmt_number(total), page=page,
                   pages=pages))
@@ -726,7 +736,7 @@ def main() -> None:
     if not matching:
         st.info(tr(STRINGS, "none"))
         return
-    shown = paginate(matching, len(views))
+    shown = paginate(matching, len(views), f"{doc.id}|{codes}|{statuses}|{role}")
     if view_mode == "table":
         render_table(shown, codebook, me)
         return

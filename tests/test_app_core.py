@@ -256,7 +256,7 @@ def test_long_documents_are_paginated(tmp_path, monkeypatch) -> None:
     at = _app(page="pages/coding.py")
     assert len([b for b in at.button if (b.key or "").startswith("edit_")]) == 25
     assert any("side 1 af 3" in t for t in _texts(at.caption))
-    at.pagination(key="coding_page").set_value(3).run()
+    at.pagination[0].set_value(3).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len([b for b in at.button if (b.key or "").startswith("edit_")]) == 10
     assert any("Replik nummer 59" in t for t in _texts(at.markdown))

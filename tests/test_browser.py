@@ -1,0 +1,198 @@
+"""End to end in a real browser: the system Chromium against ``streamlit run app.py``.
+
+A coder opens Kodning, accepts a suggestion, reloads the page and still sees it
+accepted (and the database has it); then Temaer shows the demo districts in the matrix.
+Screenshots of every step go to the test's tmp folder and to ``screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from focusqa.config import MACHINE_CODER
+from focusqa.store import Store
+from focusqa.types import CodeSuggestion
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "corpora" / "socialraadgivere"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DISTRICTS = ("Nord", "Øst", "Centrum", "Vest")
+CODER = "Evaluator"
+
+pytestmark = pytest.mark.browser
+
+FIXTURE = """Interviewer: Hvad er jeres erfaringer med den tidlige indsats?
+Mette: Forældrene henvender sig tidligt, inden problemerne vokser.
+Interviewer: Og samarbejdet med familiegruppen?
+Lars: Underretningerne er blevet skarpere, samarbejdet med familiegruppen er godt.
+"""
+
+
+def _require_browser() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = f"{CHROMIUM} is missing (install the distribution's chromium package)"
+    if os.environ.get("FOCUSQA_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _load_project(url: str, folder: Path) -> tuple[Store, int]:
+    """The demo corpus (or a small fixture when it is absent) plus suggestions on one document.
+
+    Returns the store and the id of the segment whose suggestion the test accepts.
+    """
+    from focusqa.cli import main
+
+    if DEMO.is_dir():
+        assert main(["import", str(DEMO), "--with-reference", "--db", url]) == 0
+    else:
+        folder.mkdir()
+        for district in DISTRICTS:
+            (folder / f"2016_{district}.txt").write_text(FIXTURE.replace("Mette", f"Mette {district}"),
+                                                         encoding="utf-8")
+            assert main(["import", str(folder / f"2016_{district}.txt"), "--round", "2016",
+                         "--district", district, "--db", url]) == 0
+    store = Store(url)
+    first = store.documents()[0]
+    participants = [s for s in store.segments(first.id) if s.role == "participant"][:6]
+    store.replace_suggestions({s.id: [CodeSuggestion("tidlig-indsats", 1, "Tidlig indsats", 0.82,
+                                                     {"terms": ["tidligt"]})] for s in participants})
+    return store, participants[0].id
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    """``streamlit run app.py`` on a free port with its own database; yields (base URL, store)."""
+    _require_browser()
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    store, segment_id = _load_project(url, tmp_path / "fixture")
+    port = _free_port()
+    env = {**os.environ, "FOCUSQA_DATABASE_URL": url}
+    log = (tmp_path / "streamlit.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()}")
+        time.sleep(0.3)
+    yield base, store, segment_id
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    store.dispose()
+
+
+@pytest.fixture
+def shots(tmp_path: Path):
+    """Save a screenshot under tmp and copy it to screenshots/ (git-ignored) for a human look."""
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    public = ROOT / "screenshots"
+
+    def take(page, name: str) -> Path:
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=False)
+        public.mkdir(exist_ok=True)
+        shutil.copy(path, public / path.name)
+        return path
+
+    return take
+
+
+def _wait_idle(page) -> None:
+    """Wait until Streamlit has finished the current run (no 'running' indicator)."""
+    page.wait_for_selector("[data-testid=stApp]", timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]')"
+        " && !document.querySelector('[data-testid=stSkeleton]') && !document.querySelector('[inert]')", timeout=30_000)
+    page.wait_for_timeout(300)
+
+
+def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, store, segment_id = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="da-DK")
+        page.goto(base)
+        expect(page.get_by_role("heading", name="Oversigt")).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        shots(page, "01_oversigt")
+
+        page.get_by_label("Koder", exact=True).fill(CODER)
+        page.keyboard.press("Enter")
+        _wait_idle(page)
+        page.get_by_role("link", name="Kodning").click()
+        expect(page.get_by_role("heading", name="Kodning")).to_be_visible(timeout=30_000)
+        turn = page.locator(f".st-key-turn_{segment_id}")
+        expect(turn).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        shots(page, "02_kodning")
+
+        turn.get_by_role("button", name="Accepter").click()
+        expect(turn.get_by_role("button", name="Accepter")).to_have_count(0, timeout=30_000)
+        _wait_idle(page)
+        shots(page, "03_accepteret")
+        mine = store.codings(coder=CODER, segment_ids=[segment_id])
+        assert [(c.code_id, c.status) for c in mine] == [("tidlig-indsats", "accepted")]
+
+        page.reload()
+        expect(page.get_by_role("heading", name="Kodning")).to_be_visible(timeout=30_000)
+        turn = page.locator(f".st-key-turn_{segment_id}")
+        expect(turn).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        expect(turn).to_contain_text("1. Tidlig indsats")
+        expect(turn.get_by_role("button", name="Accepter")).to_have_count(0)
+        assert page.get_by_label("Koder", exact=True).input_value() == CODER, "the name survives a reload"
+        shots(page, "04_efter_genindlaesning")
+        assert [c.status for c in store.codings(coder=CODER, segment_ids=[segment_id])] == ["accepted"]
+        assert store.codings(coder=MACHINE_CODER, segment_ids=[segment_id])[0].status == "accepted"
+
+        themes = page.get_by_role("link", name="Temaer pr. distrikt")
+        assert themes.count() == 1, ("the Temaer page (pages/themes.py) is missing from the navigation; "
+                                     "the district matrix cannot be checked")
+        themes.click()
+        expect(page.get_by_role("heading", name="Temaer pr. distrikt")).to_be_visible(timeout=30_000)
+        chart = page.locator("[data-testid=stVegaLiteChart]").first
+        expect(chart).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        shots(page, "05_temaer")
+        visible = set(chart.locator("svg text").evaluate_all(
+            "els => els.filter(e => getComputedStyle(e).opacity !== '0' && e.getAttribute('opacity') !== '0')"
+            ".map(e => e.textContent)"))
+        missing = [d for d in DISTRICTS if d not in visible]
+        assert not missing, (f"district labels not visible in the Temaer matrix: {missing} "
+                             f"(visible labels: {sorted(t for t in visible if not t.isdigit())})")
+        browser.close()
