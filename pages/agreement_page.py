@@ -10,6 +10,7 @@ naming who decided.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -57,13 +58,14 @@ STRINGS = {
                  "pålideligt, 0,67–0,80 for foreløbigt. 'n/a' betyder, at ingen af koderne har brugt koden.",
         "per_code": "Pr. kode",
         "col_code": "Kode",
-        "col_units": "Taleture",
+        "col_units": "Enheder",
         "col_used": "Givet af {coder}",
         "col_diff": "Uenige",
         "col_percent": "Enighed",
         "col_kappa": "Kappa",
         "col_alpha": "Alpha",
-        "col_ci": "{name} 95 %",
+        "table_note": "I parentes: 95 %-interval.",
+        "units_help": "Taleture, som mindst to kodere har taget stilling til. For 'Alle koder': taletur × kode.",
         "all_codes": "Alle koder",
         "disagreements": "Uenigheder",
         "pair": "Sammenlign",
@@ -126,13 +128,14 @@ STRINGS = {
                  "0.67–0.80 tentative. 'n/a' means none of the coders used the code.",
         "per_code": "Per code",
         "col_code": "Code",
-        "col_units": "Turns",
+        "col_units": "Units",
         "col_used": "Given by {coder}",
         "col_diff": "Disagree",
         "col_percent": "Agreement",
         "col_kappa": "Kappa",
         "col_alpha": "Alpha",
-        "col_ci": "{name} 95%",
+        "table_note": "In brackets: 95% interval.",
+        "units_help": "Turns that at least two coders decided on. For 'All codes': turn × code.",
         "all_codes": "All codes",
         "disagreements": "Disagreements",
         "pair": "Compare",
@@ -176,6 +179,15 @@ def md_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def local_time(moment: datetime | None) -> str:
+    """A stored (UTC) time as local '25.11.2026 12:12'."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%d.%m.%Y %H:%M")
+
+
 def number(value: float | None) -> str:
     return "n/a" if value is None else fmt_number(value, 2)
 
@@ -206,19 +218,20 @@ def _decisions(_store: Store, url: str, segment_ids: tuple) -> dict:
 def controls(store: Store, coders: list[str]) -> tuple[list[str], tuple | None, float | None]:
     """Coders (optionally plus the machine), documents, and the machine's score threshold."""
     docs = load_documents(store)
-    cols = st.columns([2, 2, 1], vertical_alignment="top")
+    cols = st.columns(2)
     chosen = cols[0].multiselect(tr(STRINGS, "coders"), coders, default=coders, key="agreement_coders",
                                  help=tr(STRINGS, "coders_help"))
     names = {d.id: d.name for d in docs}
     picked = cols[1].multiselect(tr(STRINGS, "documents"), list(names), key="agreement_documents",
-                                 format_func=names.get, help=tr(STRINGS, "documents_help"))
-    with cols[2]:
-        machine = st.toggle(tr(STRINGS, "machine"), key="agreement_machine", help=tr(STRINGS, "machine_help"))
-        threshold = None
-        if machine:
-            value = st.number_input(tr(STRINGS, "threshold"), min_value=0.0, max_value=1.0, value=0.0,
-                                    step=0.05, key="agreement_threshold", help=tr(STRINGS, "threshold_help"))
-            threshold = value or None
+                                 format_func=names.get, help=tr(STRINGS, "documents_help"),
+                                 placeholder=tr(STRINGS, "all").lower())
+    cols = st.columns([2, 1, 1], vertical_alignment="center")
+    machine = cols[0].toggle(tr(STRINGS, "machine"), key="agreement_machine", help=tr(STRINGS, "machine_help"))
+    threshold = None
+    if machine:
+        value = cols[1].number_input(tr(STRINGS, "threshold"), min_value=0.0, max_value=1.0, value=0.0,
+                                     step=0.05, key="agreement_threshold", help=tr(STRINGS, "threshold_help"))
+        threshold = value or None
     chosen = list(chosen) + ([MACHINE_CODER] if machine else [])
     return chosen, (tuple(picked) if picked else None), threshold
 
@@ -251,8 +264,10 @@ def per_code_table(report: AgreementReport, codebook) -> None:
     """One line per code plus the pooled line, with the three coefficients and intervals."""
     st.subheader(tr(STRINGS, "per_code"))
 
-    def ci(iv, fmt) -> str:
-        return "" if iv.low is None or iv.high is None else f"{fmt(iv.low)} – {fmt(iv.high)}"
+    def with_ci(value, iv, fmt) -> str:
+        if value is None or iv.low is None or iv.high is None:
+            return fmt(value)
+        return f"{fmt(value)}  ({fmt(iv.low)} – {fmt(iv.high)})"
 
     records = []
     for item in [*report.per_code, report.overall]:
@@ -261,15 +276,14 @@ def per_code_table(report: AgreementReport, codebook) -> None:
         for coder in report.coders:
             record[tr(STRINGS, "col_used", coder=coder_display(coder))] = item.applied.get(coder, 0)
         record[tr(STRINGS, "col_diff")] = item.disagreements
-        record[tr(STRINGS, "col_percent")] = percent(item.percent)
-        record[tr(STRINGS, "col_ci", name=tr(STRINGS, "col_percent"))] = ci(item.percent_ci, percent)
+        record[tr(STRINGS, "col_percent")] = with_ci(item.percent, item.percent_ci, percent)
         if len(report.coders) == 2:
-            record[tr(STRINGS, "col_kappa")] = number(item.kappa)
-            record[tr(STRINGS, "col_ci", name=tr(STRINGS, "col_kappa"))] = ci(item.kappa_ci, number)
-        record[tr(STRINGS, "col_alpha")] = number(item.alpha)
-        record[tr(STRINGS, "col_ci", name=tr(STRINGS, "col_alpha"))] = ci(item.alpha_ci, number)
+            record[tr(STRINGS, "col_kappa")] = with_ci(item.kappa, item.kappa_ci, number)
+        record[tr(STRINGS, "col_alpha")] = with_ci(item.alpha, item.alpha_ci, number)
         records.append(record)
-    st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch")
+    st.caption(tr(STRINGS, "table_note"))
+    st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch", column_config={
+        tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help"))})
 
 
 def _decide(segment_id: int, code_id: str, present: bool, document: str, index: int) -> None:
@@ -345,14 +359,14 @@ def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bo
         st.caption(f"{said(a, item.a)} · {said(b, item.b)}")
         if decision is not None:
             st.caption(tr(STRINGS, "decided_yes" if decision else "decided_no"))
-        cols = st.columns([1, 1, 3])
         args = (item.segment_id, item.code_id)
-        cols[0].button(tr(STRINGS, "yes"), key=f"reconcile_yes_{position}", disabled=not enabled,
-                       on_click=_decide, args=(*args, True, item.document, item.segment_index),
-                       icon=":material/check:", type="primary" if decision is None else "secondary")
-        cols[1].button(tr(STRINGS, "no"), key=f"reconcile_no_{position}", disabled=not enabled,
-                       on_click=_decide, args=(*args, False, item.document, item.segment_index),
-                       icon=":material/close:")
+        with st.container(horizontal=True):
+            st.button(tr(STRINGS, "yes"), key=f"reconcile_yes_{position}", disabled=not enabled,
+                      on_click=_decide, args=(*args, True, item.document, item.segment_index),
+                      icon=":material/check:")
+            st.button(tr(STRINGS, "no"), key=f"reconcile_no_{position}", disabled=not enabled,
+                      on_click=_decide, args=(*args, False, item.document, item.segment_index),
+                      icon=":material/close:")
 
 
 def recent_decisions(store: Store, codebook) -> None:
@@ -368,7 +382,7 @@ def recent_decisions(store: Store, codebook) -> None:
             after = e.after or {}
             seg = segments.get(after.get("segment_id"))
             rows.append({
-                tr(STRINGS, "col_at"): e.at.strftime("%d.%m.%Y %H:%M") if e.at else "",
+                tr(STRINGS, "col_at"): local_time(e.at),
                 tr(STRINGS, "col_by"): e.actor,
                 tr(STRINGS, "col_turn"): f"{seg.document} · {tr(STRINGS, 'turn', n=seg.index + 1)}" if seg else "",
                 tr(STRINGS, "col_code"): code_label(codebook.get(after["code_id"])) if after.get("code_id") in codebook.ids

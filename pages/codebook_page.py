@@ -9,6 +9,7 @@ The cached tables are cleared afterwards, so the tagger (cached per codebook ver
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -31,9 +32,7 @@ STRINGS = {
                  "farve. Hver gemt rettelse bliver en ny version af kodebogen med dit navn, og focusqa's "
                  "forslag bygger straks på den nye version.",
         "version": "Version",
-        "codes": "Koder",
-        "changed": "Senest ændret",
-        "changed_value": "{when} af {who}",
+        "summary": "**Version {version}** · {codes} koder · senest ændret {when} af {who}",
         "overview": "Koderne",
         "col_number": "Nr.",
         "col_label": "Kode",
@@ -89,9 +88,7 @@ STRINGS = {
                  "terms and colour. Every saved edit becomes a new version of the codebook with your name, "
                  "and focusqa's suggestions use the new version straight away.",
         "version": "Version",
-        "codes": "Codes",
-        "changed": "Last changed",
-        "changed_value": "{when} by {who}",
+        "summary": "**Version {version}** · {codes} codes · last changed {when} by {who}",
         "overview": "The codes",
         "col_number": "No.",
         "col_label": "Code",
@@ -227,16 +224,20 @@ def _save() -> None:
     flash("success", tr(STRINGS, "saved", version=version))
 
 
+def local_time(moment: datetime | None) -> str:
+    """A stored (UTC) time as local '25.11.2026 12:12'."""
+    if moment is None:
+        return "–"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%d.%m.%Y %H:%M")
+
+
 def summary(store, codebook: Codebook) -> None:
     versions = store.codebook_versions()
-    cols = st.columns(3)
-    cols[0].metric(tr(STRINGS, "version"), codebook.version)
-    cols[1].metric(tr(STRINGS, "codes"), len(codebook.codes))
-    if versions:
-        _number, when, who = versions[-1]
-        cols[2].metric(tr(STRINGS, "changed"), tr(STRINGS, "changed_value",
-                                                  when=when.strftime("%d.%m.%Y %H:%M") if when else "–",
-                                                  who=who or "–"))
+    when, who = (versions[-1][1], versions[-1][2]) if versions else (None, None)
+    st.markdown(tr(STRINGS, "summary", version=codebook.version, codes=len(codebook.codes),
+                   when=local_time(when), who=who or "–"))
 
 
 def overview(codebook: Codebook) -> None:
@@ -252,8 +253,12 @@ def overview(codebook: Codebook) -> None:
         tr(STRINGS, "col_color"): [c.color for c in codebook.codes],
     })
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        tr(STRINGS, "col_number"): st.column_config.NumberColumn(width="small"),
+        tr(STRINGS, "col_label"): st.column_config.TextColumn(width="medium"),
+        tr(STRINGS, "col_id"): st.column_config.TextColumn(width="small"),
         tr(STRINGS, "col_definition"): st.column_config.TextColumn(width="large"),
         tr(STRINGS, "col_terms"): st.column_config.TextColumn(width="large"),
+        tr(STRINGS, "col_color"): st.column_config.TextColumn(width="small"),
     })
 
 
@@ -316,7 +321,7 @@ def history(store) -> None:
     with st.expander(f"{tr(STRINGS, 'history')} ({len(versions)})"):
         st.dataframe(pd.DataFrame({
             tr(STRINGS, "version"): [v for v, _w, _b in reversed(versions)],
-            tr(STRINGS, "col_created"): [w.strftime("%d.%m.%Y %H:%M") if w else "" for _v, w, _b in reversed(versions)],
+            tr(STRINGS, "col_created"): [local_time(w) for _v, w, _b in reversed(versions)],
             tr(STRINGS, "col_by"): [b or "" for _v, _w, b in reversed(versions)],
         }), hide_index=True, width="stretch")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 
 import altair as alt
 import pandas as pd
@@ -142,12 +143,12 @@ def md_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def pp(value: float | None, *, sign: bool = True) -> str:
-    """A share difference in percentage points ("+12", "−5")."""
+def pp(value: float | None, decimals: int = 0) -> str:
+    """A share difference in percentage points ("+12", "−5"; interval ends with one decimal)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    number = fmt_number(abs(value) * 100, 0)
-    if not sign or number == "0":
+    number = fmt_number(abs(value) * 100, decimals)
+    if not number.strip("0,."):
         return number
     return ("+" if value > 0 else "−") + number
 
@@ -164,7 +165,7 @@ def _side_by_side(_store: Store, url: str, row: str, code_id: str, round_a: str,
 
 
 def controls(rounds: list[str]) -> tuple[str, str, str, tuple]:
-    cols = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    cols = st.columns([1, 1, 1.5, 2], vertical_alignment="bottom")
     round_a = cols[0].selectbox(tr(STRINGS, "round_a"), rounds, index=0, key="rounds_a")
     round_b = cols[1].selectbox(tr(STRINGS, "round_b"), rounds, index=len(rounds) - 1, key="rounds_b")
     by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
@@ -192,11 +193,13 @@ def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by
                     for c, f in zip(data["change"], data["flagged"])]
     data["prev_a_text"] = [fmt_percent(None if math.isnan(v) else v) for v in data["prev_a"]]
     data["prev_b_text"] = [fmt_percent(None if math.isnan(v) else v) for v in data["prev_b"]]
-    data["ci_text"] = [f"{pp(lo)} … {pp(hi)}" for lo, hi in zip(data["ci_low"], data["ci_high"])]
+    data["ci_text"] = [f"{pp(lo, 1)} … {pp(hi, 1)}" for lo, hi in zip(data["ci_low"], data["ci_high"])]
     data["status_text"] = [tr(STRINGS, f"status_{s}") if s else "" for s in data["status"]]
     data["change_pp"] = data["change_pp"].astype(float)
     rows = list(dict.fromkeys(data["row"]))
-    code_order = [code_label(codebook.get(c)) for c in dict.fromkeys(data["code_id"])]
+    wrapped = {c: "|".join(textwrap.wrap(code_label(codebook.get(c)), 16, break_long_words=False)) for c in dict.fromkeys(data["code_id"])}
+    data["axis_label"] = [wrapped[c] for c in data["code_id"]]
+    axis_order = list(wrapped.values())
     limit = max(10.0, float(data["change_pp"].abs().max(skipna=True) or 0.0))
     row_title = tr(STRINGS, f"by_{by}")
     select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
@@ -207,8 +210,10 @@ def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by
                alt.Tooltip("ci_text:N", title=tr(STRINGS, "col_ci")),
                alt.Tooltip("status_text:N", title=tr(STRINGS, "col_status"))]
     base = alt.Chart(data).encode(
-        x=alt.X("label:N", sort=code_order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220, orient="top")),
-        y=alt.Y("row:N", sort=rows, title=row_title, axis=alt.Axis(labelLimit=200)),
+        x=alt.X("axis_label:N", sort=axis_order, title=None, axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelLimit=200,
+                                  labelOverlap=False, orient="bottom", labelFontSize=12,
+                                  labelPadding=6)),
+        y=alt.Y("row:N", sort=rows, title=row_title, axis=alt.Axis(labelLimit=200, labelOverlap=False, labelFontSize=13)),
     )
     rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color("change_pp:Q", title=tr(STRINGS, "change_pp"),
@@ -223,7 +228,7 @@ def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by
         tooltip=tooltip,
     )
     st.subheader(tr(STRINGS, "chart", a=round_a, b=round_b), help=tr(STRINGS, "chart_help"))
-    st.altair_chart((rect + text).properties(height=max(160, 48 * len(rows))), key=CHART_KEY,
+    st.altair_chart((rect + text).properties(height=alt.Step(46)), key=CHART_KEY,
                     on_select=_on_cell_click, selection_mode=["cell"], width="stretch")
 
 
@@ -256,13 +261,14 @@ def numbers_table(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> 
         tr(STRINGS, "col_n", r=round_b): [f"{n}/{t}" for n, t in zip(shown["n_b"], shown["total_b"])],
         tr(STRINGS, "col_change"): [pp(c) if not math.isnan(c) else tr(STRINGS, "not_interviewed")
                                     for c in shown["change"]],
-        tr(STRINGS, "col_ci"): [f"{pp(lo)} … {pp(hi)}" if not math.isnan(lo) else ""
-                                for lo, hi in zip(shown["ci_low"], shown["ci_high"])],
         tr(STRINGS, "col_flag"): shown["flagged"],
+        tr(STRINGS, "col_ci"): [f"{pp(lo, 1)} … {pp(hi, 1)}" if not math.isnan(lo) else ""
+                                for lo, hi in zip(shown["ci_low"], shown["ci_high"])],
         tr(STRINGS, "col_status"): [tr(STRINGS, f"status_{s}") if s else "" for s in shown["status"]],
     })
     percent = st.column_config.NumberColumn(format="%.0f %%")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
+        tr(STRINGS, "col_code"): st.column_config.TextColumn(width="medium"),
         tr(STRINGS, "col_prev", r=round_a): percent, tr(STRINGS, "col_prev", r=round_b): percent})
 
 
@@ -306,8 +312,8 @@ def cell_quotes(store: Store, frame: pd.DataFrame, codebook, round_a: str, round
                    p_a=fmt_percent(None if math.isnan(item["prev_a"]) else item["prev_a"]),
                    p_b=fmt_percent(None if math.isnan(item["prev_b"]) else item["prev_b"])))
     if not math.isnan(item["change"]):
-        st.caption(tr(STRINGS, "cell_change", change=pp(item["change"]), low=pp(item["ci_low"]),
-                      high=pp(item["ci_high"])) + " "
+        st.caption(tr(STRINGS, "cell_change", change=pp(item["change"]), low=pp(item["ci_low"], 1),
+                      high=pp(item["ci_high"], 1)) + " "
                    + tr(STRINGS, "flagged" if item["flagged"] else "not_flagged"))
     excerpts_a, excerpts_b = _side_by_side(store, store.url, row, code_id, round_a, round_b, by, statuses)
     left, right = st.columns(2)

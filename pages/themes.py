@@ -9,6 +9,7 @@ short extractive summary and which codes occur together with it.
 from __future__ import annotations
 
 import re
+import textwrap
 
 import altair as alt
 import streamlit as st
@@ -198,13 +199,17 @@ def heatmap(matrix: ThemeMatrix, codebook) -> None:
     long = matrix.long()
     long["label"] = [code_label(codebook.get(c)) for c in long["code_id"]]
     long["share_text"] = [fmt_percent(s) for s in long["share"]]
-    code_order = [code_label(codebook.get(c)) for c in matrix.codes]
+    wrapped = {c: "|".join(textwrap.wrap(code_label(codebook.get(c)), 16, break_long_words=False)) for c in matrix.codes}
+    long["axis_label"] = [wrapped[c] for c in long["code_id"]]
+    axis_order = [wrapped[c] for c in matrix.codes]
     row_title = tr(STRINGS, "by_district") if matrix.by == "district" else tr(STRINGS, "by_group")
     select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
     base = alt.Chart(long).encode(
-        x=alt.X("label:N", sort=code_order, title=None,
-                axis=alt.Axis(labelAngle=-30, labelLimit=220, orient="top")),
-        y=alt.Y("row:N", sort=matrix.rows, title=row_title, axis=alt.Axis(labelLimit=200)),
+        x=alt.X("axis_label:N", sort=axis_order, title=None,
+                axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelLimit=200,
+                                  labelOverlap=False, orient="bottom", labelFontSize=12,
+                                  labelPadding=6)),
+        y=alt.Y("row:N", sort=matrix.rows, title=row_title, axis=alt.Axis(labelLimit=200, labelOverlap=False, labelFontSize=13)),
     )
     tooltip = [alt.Tooltip("row:N", title=row_title), alt.Tooltip("label:N", title=tr(STRINGS, "code")),
                alt.Tooltip("count:Q", title=tr(STRINGS, "count")),
@@ -222,7 +227,7 @@ def heatmap(matrix: ThemeMatrix, codebook) -> None:
         color=alt.condition(alt.datum.share > 0.25, alt.value("white"), alt.value("#1f2d3d")),
         tooltip=tooltip,
     )
-    chart = (rect + text).properties(height=max(160, 48 * len(matrix.rows)))
+    chart = (rect + text).properties(height=alt.Step(46))
     st.altair_chart(chart, key=CHART_KEY, on_select=_on_cell_click, selection_mode=["cell"],
                     width="stretch")
 
