@@ -155,8 +155,8 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
         seen_ids[code_id] = line
         number = entry.get("number")
         if number is not None:
-            if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-                raise CodebookError("number must be a positive whole number", path=source,
+            if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 999_999:
+                raise CodebookError("number must be a whole number from 1 to 999999", path=source,
                                     line=_field_line(node, "number"), code=code_id)
             if number in seen_numbers:
                 raise CodebookError(f"number {number} is already used by '{seen_numbers[number]}'",
