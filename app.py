@@ -12,7 +12,8 @@ from typing import Any
 
 import streamlit as st
 
-from pages.common import BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr
+from pages.common import (BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr,
+                          warm_up)
 
 HERE = Path(__file__).resolve().parent
 AUTH_KEY = "_focusqa_authenticated"
@@ -211,6 +212,7 @@ def main() -> None:
     if CODER_KEY not in st.session_state and st.query_params.get(CODER_PARAM):
         st.session_state[CODER_KEY] = st.query_params[CODER_PARAM][:60]
     login_gate()
+    warm_up()
     page = navigation()
     sidebar()
     page.run()

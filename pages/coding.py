@@ -306,12 +306,12 @@ def _run(action: Callable[[], Any]) -> tuple[bool, Any]:
         result = action()
     except ConflictError as error:
         flash_conflict(error)
-        after_write()
+        after_write("codings")
         return False, None
     except FocusqaError as error:
         flash("error", str(error))
         return False, None
-    after_write()
+    after_write("codings")
     return True, result
 
 

@@ -130,8 +130,24 @@ def refit_tagger() -> int:
     _tagger_for.clear()
     st.session_state["_focusqa_refit"] = st.session_state.get("_focusqa_refit", 0) + 1
     written = autocode(store, get_tagger())
-    after_write()
+    after_write("codings")
     return written
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> Any:
+    """Import the auto-coder (spaCy, scikit-learn: seconds) in the background, once per server.
+
+    Called by app.py at start, so the first visit to Kodning does not wait for it.
+    """
+    import threading
+
+    def _import() -> None:
+        import focusqa.tagging  # noqa: F401
+
+    thread = threading.Thread(target=_import, name="focusqa-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 # ------------------------------------------------------------------ cached data
@@ -220,18 +236,32 @@ def load_coders(store: Store) -> list[str]:
     return _coders(store, store.url)
 
 
+_PAGE_CACHES: dict[str, Any] = {}
+
+
 def cached(func: Callable) -> Callable:
     """``st.cache_data`` for a page's own loader ``func(_store, url, ...)``.
 
     Use it for analysis results computed from the store, so :func:`after_write`
-    clears them with everything else.
+    clears them with everything else (also after a coding change).
     """
-    return st.cache_data(show_spinner=False)(func)
+    wrapped = st.cache_data(show_spinner=False)(func)
+    _PAGE_CACHES[f"{func.__code__.co_filename}:{func.__qualname__}"] = wrapped
+    return wrapped
 
 
-def after_write() -> None:
-    """Forget every cached table: call after any change to the database."""
-    st.cache_data.clear()
+def after_write(what: str = "all") -> None:
+    """Forget cached tables: call after any change to the database.
+
+    ``what="codings"`` (codings or memos changed) keeps the documents' text and the
+    codebook, which a coding cannot change, so the next run stays fast on big
+    projects; every page cache made with :func:`cached` is cleared either way.
+    """
+    if what != "codings":
+        st.cache_data.clear()
+        return
+    for loader in (_codings, _memos, _progress, _excerpts, _coders, *_PAGE_CACHES.values()):
+        loader.clear()
 
 
 # ------------------------------------------------------------------ coder
