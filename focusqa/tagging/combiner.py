@@ -1,0 +1,128 @@
+"""The combiner: one score in [0, 1] per segment and code from the three signals.
+
+Per code, a small logistic regression turns (model probability, term score,
+question prior) into a calibrated score. There are two regimes: segments with
+interview structure (a moderator or headings), where the prior is informative,
+and plain content (prose, or transcripts with moderator turns removed), where
+only the text speaks. Each regime has its own weights and F1-optimal threshold,
+learned on out-of-fold model probabilities so the combiner never sees a model
+score on the data that model was trained on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .model import fit_logistic
+
+# Used for a code or regime without enough training examples (e.g. codebook only):
+# intercept, model logit, term score, prior.
+DEFAULT_STRUCTURED = np.array([-2.2, 0.8, 3.2, 2.6])
+DEFAULT_CONTENT = np.array([-1.8, 0.8, 3.6, 0.0])
+THRESHOLD_RANGE = (0.25, 0.65)
+MIN_EXAMPLES = 4
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def signal_features(model_proba: np.ndarray, rule_scores: np.ndarray,
+                    prior: np.ndarray) -> np.ndarray:
+    """Stack the signals into shape (n_segments, n_codes, 3): model logit, terms, prior."""
+    return np.stack([_logit(model_proba), rule_scores, prior], axis=2)
+
+
+def _best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
+    best, best_f1 = 0.5, -1.0
+    for t in np.arange(THRESHOLD_RANGE[0], THRESHOLD_RANGE[1] + 1e-9, 0.025):
+        pred = scores >= t
+        tp = float(np.sum(pred & (y == 1)))
+        denom = float(pred.sum() + y.sum())
+        f1 = 2 * tp / denom if denom else 0.0
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = float(t), f1
+    return round(best, 3)
+
+
+class ScoreCombiner(ClassifierMixin, BaseEstimator):
+    """Per-code logistic stacking of the signals, in two regimes.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Regularisation of the per-code logistic regressions.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (2, n_codes, 4)
+        [regime, code] -> intercept and weights of model logit, terms, prior.
+        Regime 0 is "structured", regime 1 "content only".
+    thresholds_ : ndarray of shape (2, n_codes)
+    learned_ : ndarray of bool, shape (2, n_codes)
+        Whether the weights were learned (else the documented defaults).
+    """
+
+    def __init__(self, *, C: float = 1.0) -> None:
+        self.C = C
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, structured: np.ndarray | None = None) -> "ScoreCombiner":
+        """X from :func:`signal_features`, Y the binary label matrix, structured a bool per row.
+
+        Structured rows also train the content regime with their prior removed,
+        so the content weights are learned from every labelled segment.
+        """
+        X = np.asarray(X, dtype=float)
+        Y = np.asarray(Y, dtype=int)
+        n, k, _ = X.shape
+        structured = np.ones(n, bool) if structured is None else np.asarray(structured, bool)
+        self.classes_ = np.arange(k)
+        self.coef_ = np.zeros((2, k, 4))
+        self.thresholds_ = np.full((2, k), 0.5)
+        self.learned_ = np.zeros((2, k), bool)
+        for j in range(k):
+            for regime, rows, cols in ((0, structured, [0, 1, 2]), (1, np.ones(n, bool), [0, 1])):
+                default = DEFAULT_STRUCTURED if regime == 0 else DEFAULT_CONTENT
+                self.coef_[regime, j] = default
+                y = Y[rows, j]
+                if y.sum() < MIN_EXAMPLES or (len(y) - y.sum()) < MIN_EXAMPLES:
+                    continue
+                fitted = fit_logistic(X[rows][:, j, cols], y, l2=1.0 / self.C)
+                coef = np.zeros(4)
+                coef[0] = fitted[0]
+                coef[[c + 1 for c in cols]] = fitted[1:]
+                self.coef_[regime, j] = coef
+                self.learned_[regime, j] = True
+                scores = self._scores(X[rows][:, j, :], coef)
+                self.thresholds_[regime, j] = _best_threshold(scores, y)
+        return self
+
+    @staticmethod
+    def _scores(features: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        z = coef[0] + features @ coef[1:]
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def predict_proba(self, X: np.ndarray, structured: np.ndarray | None = None) -> np.ndarray:
+        """Combined score per segment and code, shape (n_segments, n_codes)."""
+        check_is_fitted(self, "coef_")
+        X = np.asarray(X, dtype=float)
+        n, k, _ = X.shape
+        structured = np.ones(n, bool) if structured is None else np.asarray(structured, bool)
+        out = np.zeros((n, k))
+        for j in range(k):
+            out[structured, j] = self._scores(X[structured, j, :], self.coef_[0, j])
+            out[~structured, j] = self._scores(X[~structured, j, :], self.coef_[1, j])
+        return out
+
+    def thresholds(self, structured: np.ndarray) -> np.ndarray:
+        """Per segment and code, the threshold of the segment's regime."""
+        check_is_fitted(self, "thresholds_")
+        return np.where(np.asarray(structured, bool)[:, None], self.thresholds_[0], self.thresholds_[1])
+
+    def predict(self, X: np.ndarray, structured: np.ndarray | None = None) -> np.ndarray:
+        n = np.asarray(X).shape[0]
+        structured = np.ones(n, bool) if structured is None else np.asarray(structured, bool)
+        return (self.predict_proba(X, structured) >= self.thresholds(structured)).astype(int)

@@ -1,0 +1,246 @@
+"""The tagger: segments in, scored code suggestions with evidence out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+from spacy.attrs import IS_ALPHA, IS_STOP, LEMMA
+
+from ..codebook import Codebook
+from ..nlp import build_pipeline
+from ..types import CodeSuggestion
+from .combiner import ScoreCombiner, signal_features
+from .model import CalibratedOneVsRest, CompoundTfidfVectorizer
+from .rules import TermEvidence, term_evidence
+from .structure import Prior, QuestionRecognizer, assign_priors
+from .training import TrainingDocument, codebook_documents, merge_documents, store_documents
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FLOOR = 0.3
+BATCH_SIZE = 512
+# Content words at which a segment counts as fully substantive for the prior.
+SUBSTANCE_LEMMAS = 6
+
+
+@dataclass
+class SegmentAnalysis:
+    """What the pipeline found in one segment: content lemmas and term matches."""
+
+    lemmas: list[str]
+    terms: TermEvidence
+
+
+def _documents(segments: Sequence) -> list[list[int]]:
+    """Positions of ``segments`` grouped by document (document_id, or index restarts)."""
+    groups: list[list[int]] = []
+    last_doc, last_index = object(), None
+    for i, seg in enumerate(segments):
+        doc_id = getattr(seg, "document_id", None)
+        index = getattr(seg, "index", None)
+        new = not groups or doc_id != last_doc or (
+            doc_id is None and index is not None and last_index is not None and index <= last_index)
+        if new:
+            groups.append([])
+        groups[-1].append(i)
+        last_doc, last_index = doc_id, index
+    return groups
+
+
+class Tagger:
+    """Suggests codes for segments from interview structure, codebook terms and a learned model.
+
+    Build it with :func:`focusqa.tagging.build_tagger`; ``fit`` trains on
+    :class:`TrainingDocument` lists, ``refit(store)`` retrains with the latest
+    accepted codings, ``suggest(segments)`` scores new text.
+    """
+
+    def __init__(self, codebook: Codebook, *, threshold: float | None = None,
+                 floor: float = DEFAULT_FLOOR, random_state: int = 0) -> None:
+        self.codebook = codebook
+        self.threshold = threshold
+        self.floor = floor
+        self.random_state = random_state
+        self.nlp = build_pipeline(codebook)
+        self.code_ids = [c.id for c in codebook.codes]
+        self._numbers = {c.number: i for i, c in enumerate(codebook.codes) if c.number is not None}
+        self._strings: dict[int, str] = {}
+        self._analysis_cache: dict[str, SegmentAnalysis] = {}
+        self.base_documents: list[TrainingDocument] = []
+        self.documents_: list[TrainingDocument] | None = None
+
+    # ----------------------------------------------------------------- analysis
+    def _lemma_strings(self, hashes: list[int]) -> list[str]:
+        strings, table = self._strings, self.nlp.vocab.strings
+        out = []
+        for h in hashes:
+            s = strings.get(h)
+            if s is None:
+                s = strings[h] = table[h]
+            out.append(s)
+        return out
+
+    def analyse(self, texts: Iterable[str], *, cache: bool = False) -> list[SegmentAnalysis]:
+        """Run the pipeline over texts: content lemmas and codebook term matches."""
+        texts = list(texts)
+        results: list[SegmentAnalysis | None] = [None] * len(texts)
+        todo = []
+        for i, text in enumerate(texts):
+            hit = self._analysis_cache.get(text) if cache else None
+            if hit is not None:
+                results[i] = hit
+            else:
+                todo.append(i)
+        docs = self.nlp.pipe((texts[i] for i in todo), batch_size=BATCH_SIZE)
+        for i, doc in zip(todo, docs):
+            if len(doc):
+                arr = doc.to_array([LEMMA, IS_ALPHA, IS_STOP])
+                keep = arr[(arr[:, 1] == 1) & (arr[:, 2] == 0), 0].tolist()
+                lemmas = [w for w in self._lemma_strings(keep) if len(w) > 1]
+            else:
+                lemmas = []
+            results[i] = SegmentAnalysis(lemmas, term_evidence(doc))
+            if cache:
+                self._analysis_cache[texts[i]] = results[i]
+        return results  # type: ignore[return-value]
+
+    def _code_lemmas(self) -> list[list[str]]:
+        texts = [" ".join([c.label_da, c.label_en, c.question, c.definition, c.include, *c.terms])
+                 for c in self.codebook.codes]
+        return [a.lemmas for a in self.analyse(texts, cache=True)]
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, documents: Sequence[TrainingDocument]) -> "Tagger":
+        """Train the question recogniser, the model and the combiner on labelled documents.
+
+        The codebook's own texts are always added as seed examples, so a tagger with
+        no coded documents still works from the codebook alone.
+        """
+        k = len(self.code_ids)
+        index = {c: j for j, c in enumerate(self.code_ids)}
+        self.recognizer_ = QuestionRecognizer().fit(self._code_lemmas(), list(range(k)))
+        docs = list(documents) + codebook_documents(self.codebook)
+        rows_lemmas, rows_y, rows_rules, rows_prior, rows_structured, rows_stack = [], [], [], [], [], []
+        for doc in docs:
+            segments = list(doc.segments)
+            analyses = self.analyse([s.text for s in segments], cache=True)
+            priors, roles = self._priors(segments, analyses)
+            for pos, labels in sorted(doc.labels.items()):
+                if roles[pos] == "moderator":
+                    continue
+                y = np.zeros(k, dtype=int)
+                for code in labels:
+                    if code in index:
+                        y[index[code]] = 1
+                rows_lemmas.append(analyses[pos].lemmas)
+                rows_y.append(y)
+                rows_rules.append([analyses[pos].terms.score(c) for c in self.code_ids])
+                rows_prior.append(self._prior_vector(priors[pos], analyses[pos]))
+                rows_structured.append(priors[pos].structured)
+                rows_stack.append(doc.source != "codebook")
+        Y = np.array(rows_y).reshape(-1, k)
+        self.vectorizer_ = CompoundTfidfVectorizer(min_df=1 if len(rows_y) < 200 else 2)
+        X = self.vectorizer_.fit_transform(rows_lemmas)
+        self.model_ = CalibratedOneVsRest(random_state=self.random_state).fit(X, Y)
+        stack = np.array(rows_stack, bool)
+        features = signal_features(self.model_.oof_proba_, np.array(rows_rules).reshape(-1, k),
+                                   np.array(rows_prior).reshape(-1, k))
+        self.combiner_ = ScoreCombiner().fit(features[stack], Y[stack],
+                                             np.array(rows_structured, bool)[stack])
+        self.documents_ = list(documents)
+        self.n_training_segments_ = int(stack.sum())
+        return self
+
+    def refit(self, store) -> "Tagger":
+        """Retrain with the base documents plus the codings accepted in ``store`` now."""
+        return self.fit(merge_documents(self.base_documents, store_documents(store)))
+
+    # ----------------------------------------------------------------- scoring
+    def _prior_vector(self, prior: Prior, analysis: SegmentAnalysis) -> np.ndarray:
+        """One-hot prior of the point asked last, weighted by how much the segment says.
+
+        A backchannel ("Ja, præcis.") sits under a question but is not about it.
+        """
+        vec = np.zeros(len(self.code_ids))
+        if prior.code is not None:
+            vec[prior.code] = min(1.0, len(analysis.lemmas) / SUBSTANCE_LEMMAS)
+        return vec
+
+    def _priors(self, segments: Sequence, analyses: Sequence[SegmentAnalysis]) -> tuple[list[Prior], list[str]]:
+        priors: list[Prior] = [Prior(None, False)] * len(segments)
+        roles = [getattr(s, "role", "participant") or "participant" for s in segments]
+        for group in _documents(segments):
+            p, r = assign_priors([roles[i] for i in group], [getattr(segments[i], "speaker", None) for i in group],
+                                 [segments[i].text for i in group], [analyses[i].lemmas for i in group],
+                                 self.recognizer_, self._numbers,
+                                 [np.array([analyses[i].terms.score(c) for c in self.code_ids]) for i in group])
+            for i, prior, role in zip(group, p, r):
+                priors[i], roles[i] = prior, role
+        return priors, roles
+
+    def score(self, segments: Sequence) -> tuple[np.ndarray, dict]:
+        """Combined scores (n_segments, n_codes) and the signals behind them."""
+        if self.documents_ is None:
+            raise RuntimeError("the tagger is not fitted; use focusqa.tagging.build_tagger()")
+        segments = list(segments)
+        k = len(self.code_ids)
+        analyses = self.analyse([s.text for s in segments])
+        priors, roles = self._priors(segments, analyses)
+        content = np.array([r != "moderator" for r in roles], bool)
+        model = np.zeros((len(segments), k))
+        if content.any():
+            X = self.vectorizer_.transform([a.lemmas for a, c in zip(analyses, content) if c])
+            model[content] = self.model_.predict_proba(X)
+        rules = np.array([[a.terms.score(c) for c in self.code_ids] for a in analyses]).reshape(-1, k)
+        prior = np.array([self._prior_vector(p, a) for p, a in zip(priors, analyses)]).reshape(-1, k)
+        structured = np.array([p.structured for p in priors], bool)
+        scores = self.combiner_.predict_proba(signal_features(model, rules, prior), structured)
+        scores[~content] = 0.0
+        return scores, {"model": model, "rules": rules, "prior": prior, "priors": priors,
+                        "analyses": analyses, "structured": structured, "content": content}
+
+    def suggest(self, segments: Sequence, *, threshold: float | None = None) -> list[list[CodeSuggestion]]:
+        """Per segment, the codes above threshold (highest first); moderator turns get none.
+
+        When no code clears its threshold, the top code is still suggested alone if
+        its score clears the floor. ``threshold`` (or the tagger's) replaces the
+        learned per-code thresholds.
+        """
+        segments = list(segments)
+        if not segments:
+            return []
+        scores, signals = self.score(segments)
+        threshold = threshold if threshold is not None else self.threshold
+        if threshold is None:
+            limits = self.combiner_.thresholds(signals["structured"])
+        else:
+            limits = np.full(scores.shape, float(threshold))
+        floor = min(self.floor, float(threshold)) if threshold is not None else self.floor
+        out: list[list[CodeSuggestion]] = []
+        for i in range(len(segments)):
+            if not signals["content"][i]:
+                out.append([])
+                continue
+            row = scores[i]
+            chosen = [j for j in np.argsort(-row, kind="stable") if row[j] >= limits[i, j]]
+            if not chosen:
+                top = int(np.argmax(row))
+                chosen = [top] if row[top] >= floor else []
+            out.append([self._suggestion(j, row[j], i, signals) for j in chosen])
+        return out
+
+    def _suggestion(self, j: int, score: float, i: int, signals: dict) -> CodeSuggestion:
+        code = self.codebook.codes[j]
+        prior: Prior = signals["priors"][i]
+        question = self.codebook.codes[prior.code].number if prior.code is not None else None
+        evidence = {
+            "terms": list(signals["analyses"][i].terms.words.get(code.id, [])),
+            "question": question,
+            "prior": round(float(signals["prior"][i, j]), 3),
+            "model": round(float(signals["model"][i, j]), 3),
+            "rules": round(float(signals["rules"][i, j]), 3),
+        }
+        return CodeSuggestion(code.id, code.number, code.label_da, round(float(score), 4), evidence)
