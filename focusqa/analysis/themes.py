@@ -176,14 +176,19 @@ def matrix_cooccurrence(matrix: ThemeMatrix, *, row: str | None = None) -> pd.Da
 
 
 # ------------------------------------------------------------------ summaries
-# Filler words of spoken Danish that the general stop list lacks; they would
-# otherwise top every cell's "distinctive" terms.
+# Filler words of spoken Danish and very common verbs, adverbs and numerals that the
+# general stop list lacks; they would otherwise top every cell's "distinctive" terms.
 SPOKEN_FILLERS = {
     "altså", "ja", "nej", "jamen", "nå", "øh", "øhm", "hmm", "mm", "okay", "ok", "bare", "rigtig",
     "rigtigt", "helt", "faktisk", "egentlig", "vel", "tror", "synes", "tænker", "ting", "sådan",
-    "lidt", "godt", "gode", "ret", "hvert", "fald", "enig", "også", "måske", "nogle", "meget",
-    "være", "have", "blive", "komme", "sige", "gøre", "kunne", "skulle", "ville", "måtte",
-    "fordi", "både", "uge", "dag", "gang", "gange", "år", "mere", "mest", "sgu", "osv",
+    "godt", "gode", "ret", "hvert", "fald", "enig", "både", "sgu", "osv", "fx", "præcis", "nemlig",
+    "gerne", "hele", "omvendt", "rundt", "sent", "hos", "inden", "uge", "dag", "gang", "gange", "år",
+    "sted", "måde", "del", "masse", "slags", "lige", "igen", "ellers", "heller", "aldrig", "tit",
+    "være", "have", "blive", "komme", "sige", "gøre", "kunne", "skulle", "ville", "måtte", "få", "gå",
+    "se", "tage", "give", "stå", "ligge", "sætte", "holde", "høre", "vide", "tro", "mene", "tale",
+    "snakke", "spørge", "ske", "bruge", "prøve", "begynde", "hedde", "finde", "tænke", "kende",
+    "to", "tre", "fire", "fem", "seks", "syv", "otte", "ni", "ti", "første", "anden", "sidste",
+    "sin", "sit", "sine", "derude", "herinde", "derinde",
 }
 _WORD = re.compile(r"[a-zæøåäöüé]+(?:-[a-zæøåäöüé]+)*")
 
@@ -200,9 +205,22 @@ def _lemma_table() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
-    from spacy.lang.da.stop_words import STOP_WORDS
+    """spaCy's Danish stop words plus :data:`SPOKEN_FILLERS`.
 
-    return frozenset(STOP_WORDS) | SPOKEN_FILLERS
+    The list is read from spaCy's source file without importing spaCy itself, which
+    would take a second or more on a first call from the app or the CLI.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy")
+    path = Path(spec.origin).parent / "lang" / "da" / "stop_words.py" if spec and spec.origin else None
+    if path is not None and path.exists():
+        namespace: dict = {}
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # a literal set
+        words = namespace["STOP_WORDS"]
+    else:
+        from spacy.lang.da.stop_words import STOP_WORDS as words
+    return frozenset(words) | SPOKEN_FILLERS
 
 
 def terms(text: str) -> list[str]:
@@ -219,23 +237,33 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def _centroid_similarity(tokens: list[list[str]]) -> np.ndarray:
+    """Cosine similarity of each text's TF-IDF vector (sublinear tf, smoothed idf, l2-normed)
+    to the mean vector of all of them."""
+    vocabulary = {t: i for i, t in enumerate(sorted({t for toks in tokens for t in toks}))}
+    x = np.zeros((len(tokens), len(vocabulary)))
+    for row, toks in enumerate(tokens):
+        for term, k in Counter(toks).items():
+            x[row, vocabulary[term]] = 1.0 + math.log(k)
+    df = (x > 0).sum(axis=0)
+    x *= np.log((1 + len(tokens)) / (1 + df)) + 1.0
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    centroid = x.mean(axis=0)
+    return x @ centroid / (np.linalg.norm(centroid) or 1.0)
+
+
 def _representative(items: list[CodedExcerpt], n: int) -> list[CodedExcerpt]:
     """The ``n`` excerpts closest (cosine, TF-IDF) to the cell's centroid.
 
     Very short answers ("Ja, helt enig") are only chosen when nothing longer exists:
     a representative quote must carry content.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     tokens = [terms(i.text) for i in items]
     if n >= len(items) or not any(tokens):
         scored = list(range(len(items)))
         return [items[i] for i in sorted(scored, key=lambda i: -len(tokens[i]))][:n]
-    vectorizer = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True)
-    x = vectorizer.fit_transform(tokens)
-    centroid = np.asarray(x.mean(axis=0)).ravel()
-    norm = np.linalg.norm(centroid) or 1.0
-    similarity = (x @ centroid) / norm
+    similarity = _centroid_similarity(tokens)
     substantive = np.array([len(t) >= 4 for t in tokens])
     order = sorted(range(len(items)), key=lambda i: (not substantive[i], -similarity[i], i))
     return [items[i] for i in order[:n]]
