@@ -59,7 +59,8 @@ STRINGS = {
         "per_code": "Pr. kode",
         "col_code": "Kode",
         "col_units": "Enheder",
-        "col_used": "Givet af {coder}",
+        "col_used": "{coder}",
+        "used_help": "Antal taleture, hvor {coder} gav koden.",
         "col_diff": "Uenige",
         "col_percent": "Enighed",
         "col_kappa": "Kappa",
@@ -129,7 +130,8 @@ STRINGS = {
         "per_code": "Per code",
         "col_code": "Code",
         "col_units": "Units",
-        "col_used": "Given by {coder}",
+        "col_used": "{coder}",
+        "used_help": "Number of turns where {coder} gave the code.",
         "col_diff": "Disagree",
         "col_percent": "Agreement",
         "col_kappa": "Kappa",
@@ -282,8 +284,13 @@ def per_code_table(report: AgreementReport, codebook) -> None:
         record[tr(STRINGS, "col_alpha")] = with_ci(item.alpha, item.alpha_ci, number)
         records.append(record)
     st.caption(tr(STRINGS, "table_note"))
-    st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch", column_config={
-        tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help"))})
+    config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help")),
+              tr(STRINGS, "col_code"): st.column_config.TextColumn(width="medium")}
+    for coder in report.coders:
+        name = coder_display(coder)
+        config[tr(STRINGS, "col_used", coder=name)] = st.column_config.NumberColumn(
+            help=tr(STRINGS, "used_help", coder=name), width="small")
+    st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch", column_config=config)
 
 
 def _decide(segment_id: int, code_id: str, present: bool, document: str, index: int) -> None:

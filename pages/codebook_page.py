@@ -247,18 +247,14 @@ def overview(codebook: Codebook) -> None:
     frame = pd.DataFrame({
         tr(STRINGS, "col_number"): [c.number for c in codebook.codes],
         tr(STRINGS, "col_label"): [c.label(lang) for c in codebook.codes],
-        tr(STRINGS, "col_id"): [c.id for c in codebook.codes],
         tr(STRINGS, "col_definition"): [c.definition for c in codebook.codes],
         tr(STRINGS, "col_terms"): [", ".join(c.terms) for c in codebook.codes],
-        tr(STRINGS, "col_color"): [c.color for c in codebook.codes],
     })
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
         tr(STRINGS, "col_number"): st.column_config.NumberColumn(width="small"),
         tr(STRINGS, "col_label"): st.column_config.TextColumn(width="medium"),
-        tr(STRINGS, "col_id"): st.column_config.TextColumn(width="small"),
         tr(STRINGS, "col_definition"): st.column_config.TextColumn(width="large"),
         tr(STRINGS, "col_terms"): st.column_config.TextColumn(width="large"),
-        tr(STRINGS, "col_color"): st.column_config.TextColumn(width="small"),
     })
 
 

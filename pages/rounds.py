@@ -177,11 +177,21 @@ def controls(rounds: list[str]) -> tuple[str, str, str, tuple]:
 
 
 def _on_cell_click() -> None:
-    state = st.session_state.get(CHART_KEY) or {}
-    points = (state.get("selection") or {}).get("cell") or []
-    if points and points[0].get("row") is not None and points[0].get("code_id") is not None:
-        st.session_state[ROW_KEY] = points[0]["row"]
-        st.session_state[CODE_KEY] = points[0]["code_id"]
+    """Clicking a heatmap cell (its colour or its number) selects it in the boxes below the chart.
+
+    The colour and the number are two layers with one selection each; the one that
+    changed since the last click is the cell the user clicked.
+    """
+    selection = (st.session_state.get(CHART_KEY) or {}).get("selection") or {}
+    seen = st.session_state.setdefault("_rounds_seen_selection", {})
+    for name in ("cell", "cell_number"):
+        points = selection.get(name) or []
+        if points and points != seen.get(name):
+            point = points[0]
+            if point.get("row") is not None and point.get("code_id") is not None:
+                st.session_state[ROW_KEY] = point["row"]
+                st.session_state[CODE_KEY] = point["code_id"]
+        seen[name] = points
 
 
 def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str) -> None:
@@ -203,6 +213,8 @@ def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by
     limit = max(10.0, float(data["change_pp"].abs().max(skipna=True) or 0.0))
     row_title = tr(STRINGS, f"by_{by}")
     select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
+    select_number = alt.selection_point(name="cell_number", fields=["row", "code_id"], on="click",
+                                        clear="dblclick")
     tooltip = [alt.Tooltip("row:N", title=row_title), alt.Tooltip("label:N", title=tr(STRINGS, "code")),
                alt.Tooltip("prev_a_text:N", title=tr(STRINGS, "col_prev", r=round_a)),
                alt.Tooltip("prev_b_text:N", title=tr(STRINGS, "col_prev", r=round_b)),
@@ -219,17 +231,16 @@ def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by
         color=alt.Color("change_pp:Q", title=tr(STRINGS, "change_pp"),
                         scale=alt.Scale(scheme="redblue", domain=[-limit, limit]),
                         legend=alt.Legend(orient="right")),
-        opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)),
         tooltip=tooltip,
     ).add_params(select)
     text = base.mark_text(fontSize=13).encode(
         text="text:N",
         color=alt.condition(f"abs(datum.change_pp) > {limit * 0.6}", alt.value("white"), alt.value("#1f2d3d")),
         tooltip=tooltip,
-    )
+    ).add_params(select_number)
     st.subheader(tr(STRINGS, "chart", a=round_a, b=round_b), help=tr(STRINGS, "chart_help"))
     st.altair_chart((rect + text).properties(height=alt.Step(46)), key=CHART_KEY,
-                    on_select=_on_cell_click, selection_mode=["cell"], width="stretch")
+                    on_select=_on_cell_click, selection_mode=["cell", "cell_number"], width="stretch")
 
 
 def new_and_gone(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> None:

@@ -184,14 +184,21 @@ def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tup
 
 
 def _on_cell_click() -> None:
-    """Clicking a heatmap cell selects it in the two boxes below the chart."""
-    state = st.session_state.get(CHART_KEY) or {}
-    points = (state.get("selection") or {}).get("cell") or []
-    if points:
-        point = points[0]
-        if point.get("row") is not None and point.get("code_id") is not None:
-            st.session_state[ROW_KEY] = point["row"]
-            st.session_state[CODE_KEY] = point["code_id"]
+    """Clicking a heatmap cell (its colour or its number) selects it in the boxes below the chart.
+
+    The colour and the number are two layers with one selection each; the one that
+    changed since the last click is the cell the user clicked.
+    """
+    selection = (st.session_state.get(CHART_KEY) or {}).get("selection") or {}
+    seen = st.session_state.setdefault("_themes_seen_selection", {})
+    for name in ("cell", "cell_number"):
+        points = selection.get(name) or []
+        if points and points != seen.get(name):
+            point = points[0]
+            if point.get("row") is not None and point.get("code_id") is not None:
+                st.session_state[ROW_KEY] = point["row"]
+                st.session_state[CODE_KEY] = point["code_id"]
+        seen[name] = points
 
 
 def heatmap(matrix: ThemeMatrix, codebook) -> None:
@@ -204,6 +211,8 @@ def heatmap(matrix: ThemeMatrix, codebook) -> None:
     axis_order = [wrapped[c] for c in matrix.codes]
     row_title = tr(STRINGS, "by_district") if matrix.by == "district" else tr(STRINGS, "by_group")
     select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
+    select_number = alt.selection_point(name="cell_number", fields=["row", "code_id"], on="click",
+                                        clear="dblclick")
     base = alt.Chart(long).encode(
         x=alt.X("axis_label:N", sort=axis_order, title=None,
                 axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelLimit=200,
@@ -219,16 +228,15 @@ def heatmap(matrix: ThemeMatrix, codebook) -> None:
         color=alt.Color("share:Q", title=tr(STRINGS, "share"),
                         scale=alt.Scale(scheme="blues", domainMin=0),
                         legend=alt.Legend(format="%", orient="right")),
-        opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)),
         tooltip=tooltip,
     ).add_params(select)
     text = base.mark_text(fontSize=14).encode(
         text=alt.Text("count:Q"),
         color=alt.condition(alt.datum.share > 0.25, alt.value("white"), alt.value("#1f2d3d")),
         tooltip=tooltip,
-    )
+    ).add_params(select_number)
     chart = (rect + text).properties(height=alt.Step(46))
-    st.altair_chart(chart, key=CHART_KEY, on_select=_on_cell_click, selection_mode=["cell"],
+    st.altair_chart(chart, key=CHART_KEY, on_select=_on_cell_click, selection_mode=["cell", "cell_number"],
                     width="stretch")
 
 
