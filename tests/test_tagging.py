@@ -1,0 +1,243 @@
+"""The tagger: structure prior, evidence, thresholds, training sources, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from focusqa.codebook import load_codebook
+from focusqa.ingest import parse_text
+from focusqa.tagging import Tagger, build_tagger, describe, load_examples
+from focusqa.tagging.combiner import ScoreCombiner, signal_features
+from focusqa.tagging.model import CalibratedOneVsRest, CompoundTfidfVectorizer
+from focusqa.tagging.structure import QuestionRecognizer, looks_like_heading, referenced_number
+from focusqa.types import CodeSuggestion
+
+TRANSCRIPT = """Moderator: Velkommen til jer alle, og tak fordi I ville komme i dag.
+Lise: Tak for invitationen.
+Moderator: Hvad er jeres erfaringer med den konsultative rådgivning, altså råd og vejledning til lærerne og pædagogerne?
+Lise: Vi har fået rigtig god sparring, når vi skulle skrive en underretning. Lærerne føler sig bedre klædt på, når de er usikre på en mistanke om vold.
+Moderator: Kan I give et eksempel?
+Per: Hun hjalp en pædagog med at formulere bekymringen skarpere, så den blev konkret.
+Moderator: Så til samarbejdet med familiegruppen. Hvordan er dialogen og forventningsafstemningen?
+Lise: Underretningerne er blevet bedre, siger familiegruppelederen, og skolen får en tilbagemelding.
+Per: Ja.
+Moderator: Næste punkt er familiens netværk og ressourcepersoner.
+Per: Vi holdt netværksmøder med Signs of Safety, og bedstemoren blev en vigtig ressource for drengen.
+"""
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def tagger(codebook):
+    """A tagger that knows only the codebook (no coded documents)."""
+    return Tagger(codebook).fit([])
+
+
+@pytest.fixture(scope="module")
+def segments():
+    return parse_text(TRANSCRIPT, "fokus.txt").segments
+
+
+def test_tagging_moderator_turns_get_no_codes(tagger, segments):
+    suggestions = tagger.suggest(segments)
+    assert len(suggestions) == len(segments)
+    for seg, items in zip(segments, suggestions):
+        if seg.role == "moderator":
+            assert items == []
+
+
+def test_tagging_prior_follows_the_guide_question_until_the_next(tagger, segments):
+    _, signals = tagger.score(segments)
+    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals["priors"]]
+    kinds = [p.kind for p in signals["priors"]]
+    # greeting: no question yet; then 3, a follow-up keeps 3; then 4; then 5.
+    assert numbers == [None, None, 3, 3, 3, 3, 4, 4, 4, 5, 5]
+    assert kinds[2] == "question" and kinds[4] == "follow-up" and kinds[6] == "question"
+
+
+def test_tagging_suggests_the_codes_people_talk_about(tagger, segments):
+    top = [items[0].number if items else None for items in tagger.suggest(segments)]
+    assert top[3] == 3 and top[5] == 3 and top[7] == 4 and top[10] == 5
+
+
+def test_tagging_every_suggestion_has_score_and_evidence(tagger, segments):
+    found = 0
+    for items in tagger.suggest(segments):
+        assert [s.score for s in items] == sorted((s.score for s in items), reverse=True)
+        for s in items:
+            found += 1
+            assert isinstance(s, CodeSuggestion) and 0.0 <= s.score <= 1.0
+            assert set(s.evidence) == {"terms", "question", "prior", "model", "rules"}
+            assert isinstance(s.evidence["terms"], list)
+            assert s.evidence["question"] is None or isinstance(s.evidence["question"], int)
+            for key in ("prior", "model", "rules"):
+                assert 0.0 <= s.evidence[key] <= 1.0
+    assert found >= 4
+
+
+def test_tagging_evidence_names_matched_words_as_written(tagger, segments):
+    items = tagger.suggest(segments)[7]
+    family = next(s for s in items if s.code_id == "samarbejde-familiegruppe")
+    assert "Underretningerne" in family.evidence["terms"]
+    assert "familiegruppelederen" in family.evidence["terms"]
+    assert family.evidence["question"] == 4 and family.evidence["prior"] > 0
+
+
+def test_tagging_backchannel_gets_little_from_the_prior(tagger, segments):
+    assert tagger.suggest(segments)[8] == [] or tagger.suggest(segments)[8][0].score < 0.5
+
+
+def test_tagging_is_deterministic(codebook, segments):
+    a = Tagger(codebook).fit([]).suggest(segments)
+    b = Tagger(codebook).fit([]).suggest(segments)
+    assert a == b
+
+
+def test_tagging_threshold_and_floor(tagger, segments):
+    everything = tagger.suggest(segments, threshold=0.0)
+    assert all(len(items) == 7 for seg, items in zip(segments, everything) if seg.role != "moderator")
+    strict = tagger.suggest(segments, threshold=0.999)
+    assert all(len(items) <= 1 for items in strict)
+
+
+def test_tagging_prose_without_speakers_uses_headings(tagger):
+    text = ("Ad. 6: Organisering\n\nDet er uklart hvem socialrådgiveren refererer til, og om funktionen "
+            "skal forankres i familiegruppen.\n\nAd. 5: Netværk\n\nBedsteforældre og naboer deltog i "
+            "netværksmøderne.\n")
+    segments = parse_text(text, "notat.txt").segments
+    assert all(s.speaker is None for s in segments)
+    _, signals = tagger.score(segments)
+    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals["priors"]]
+    assert numbers == [6, 6, 5, 5]
+    top = [items[0].number for items in tagger.suggest(segments)]
+    assert top[1] == 6 and top[3] == 5
+
+
+def test_tagging_finds_an_unlabelled_moderator_by_the_questions(tagger):
+    text = ("A: Hvad er jeres erfaringer med koordineringen og brobygningen mellem fagpersonerne?\n"
+            "B: PPR og sundhedsplejersken sidder nu med i det tværfaglige team.\n"
+            "A: Og hvordan er organiseringen, hvem refererer hun til ledelsesmæssigt?\n"
+            "B: Hun refererer til lederen af PPR, det er en god placering.\n"
+            "C: Enig.\n")
+    segments = parse_text(text, "ab.txt").segments
+    assert all(s.role == "participant" for s in segments)
+    suggestions = tagger.suggest(segments)
+    assert suggestions[0] == [] and suggestions[2] == []
+    assert suggestions[1][0].number == 2 and suggestions[3][0].number == 6
+
+
+@pytest.mark.parametrize("text,number", [
+    ("Så til spørgsmål 4 om familiegruppen", 4), ("Ad. 2. Tværfaglig koordinering", 2),
+    ("Det fjerde punkt handler om dialog", 4), ("Hvordan går det?", None),
+])
+def test_tagging_referenced_guide_point(text, number):
+    assert referenced_number(text) == number
+
+
+@pytest.mark.parametrize("text,heading", [
+    ("Ad. 3: Konsultativ rådgivning", True), ("Organisering", True),
+    ("Det er uklart hvem hun refererer til, og det skaber usikkerhed i familiegruppen.", False),
+])
+def test_tagging_heading_detection(text, heading):
+    assert looks_like_heading(text) is heading
+
+
+def test_tagging_describe_in_danish_and_english(codebook):
+    s = CodeSuggestion("samarbejde-familiegruppe", 4, "Samarbejdet i forhold til familiegruppe", 0.8241,
+                       {"terms": ["underretning", "familiegruppen"], "question": 4, "prior": 1.0,
+                        "model": 0.7, "rules": 0.6})
+    assert describe(s, codebook) == ("forslag: Samarbejdet i forhold til familiegruppe 0,82 – ord: "
+                                     "underretning, familiegruppen; spørgsmål 4")
+    assert describe(s, codebook, "en") == ("suggested: Collaboration with the family group 0.82 – words: "
+                                           "underretning, familiegruppen; question 4")
+    bare = CodeSuggestion("organisering", 6, "Organisering", 0.5,
+                          {"terms": [], "question": None, "prior": 0.0, "model": 0.61, "rules": 0.0})
+    assert describe(bare, codebook) == "forslag: Organisering 0,50 – model 0,61"
+
+
+def test_tagging_examples_are_learned(codebook, tmp_path):
+    path = tmp_path / "examples.jsonl"
+    rows = [{"text": f"Kantinen serverer frikadeller og rugbrød dag {i}.", "code": 7} for i in range(6)]
+    rows += [{"text": f"Parkeringen ved rådhuset er fyldt dag {i}.", "code": "organisering"} for i in range(6)]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    docs = load_examples(path, codebook)
+    assert len(docs) == 12 and docs[0].labels == {0: frozenset({"supplerende"})}
+    seg = parse_text("Frikadeller og rugbrød i kantinen igen.", "x.txt").segments
+    before = Tagger(codebook).fit([]).score(seg)[0][0, 6]
+    after = Tagger(codebook).fit(docs).score(seg)[0][0, 6]
+    assert after > before
+
+
+def test_tagging_examples_file_errors_name_the_line(codebook, tmp_path):
+    from focusqa.errors import FocusqaError
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "ok", "code": 1}\n{"text": "x", "code": 99}\n', encoding="utf-8")
+    with pytest.raises(FocusqaError, match=r"bad.jsonl, line 2: unknown code 99"):
+        load_examples(path, codebook)
+
+
+def test_tagging_build_tagger_works_from_the_codebook_alone(monkeypatch, tmp_path, segments):
+    import focusqa.tagging as tagging
+
+    monkeypatch.setattr(tagging, "default_reference", lambda: tmp_path / "missing.jsonl")
+    tagger = build_tagger()
+    assert tagger.documents_ == []
+    assert any(tagger.suggest(segments))
+
+
+def test_tagging_estimators_follow_sklearn_conventions():
+    vec = CompoundTfidfVectorizer(min_df=1, ngram_range=(3, 4))
+    assert clone(vec).get_params() == vec.get_params()
+    assert not hasattr(vec, "vocabulary_")
+    docs = [["skoleunderretning", "kom"], ["underretning", "sendt"], ["netværksmøde", "holdt"]]
+    X = vec.fit_transform(docs)
+    assert X.shape[0] == 3 and np.allclose(np.asarray(X.multiply(X).sum(axis=1)).ravel(), 1.0)
+    # a compound never seen in training shares n-grams with its part
+    unseen = vec.transform([["familieunderretningerne"]])
+    assert (unseen @ X[1].T).toarray()[0, 0] > 0
+    model = CalibratedOneVsRest(cv=2, random_state=0)
+    assert clone(model).get_params() == model.get_params()
+    Y = np.array([[1, 0], [1, 0], [0, 1]])
+    with pytest.raises(Exception):
+        model.predict_proba(X)
+    proba = model.fit(X, Y).predict_proba(X)
+    assert proba.shape == (3, 2) and ((proba >= 0) & (proba <= 1)).all()
+    combiner = ScoreCombiner()
+    assert clone(combiner).get_params() == {"C": 1.0}
+    feats = signal_features(proba, np.zeros((3, 2)), np.zeros((3, 2)))
+    assert combiner.fit(feats, Y).predict_proba(feats).shape == (3, 2)
+
+
+def test_tagging_question_recognizer_ignores_the_shared_frame():
+    rec = QuestionRecognizer().fit([["erfaring", "underretning"], ["erfaring", "netværk"]], [0, 1])
+    sims = rec.similarity([["erfaring"], ["netværk"]])
+    assert sims[0].max() == 0.0 and sims[1].argmax() == 1
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parent.parent / "corpora" / "socialraadgivere" /
+                         "reference" / "coder_a.jsonl").exists(), reason="demo corpus not installed")
+def test_tagging_refit_learns_from_accepted_codings(store, codebook):
+    """An evaluator's accepted codings enter training at the next refit."""
+    from focusqa.ingest import parse_text as parse
+
+    text = ("Moderator: Har I supplerende bemærkninger?\n"
+            "Lise: Kantinen serverer frikadeller og rugbrød hver dag.\n")
+    _, doc_id = store.import_document(parse(text, "kantine.txt"), actor="test")
+    seg = [s for s in store.segments(doc_id) if s.role == "participant"][0]
+    tagger = Tagger(codebook).fit([])
+    tagger.refit(store)
+    assert not any(d.name == "kantine.txt" for d in tagger.documents_)
+    store.set_coding(seg.id, "organisering", "evaluator")
+    tagger.refit(store)
+    trained = [d for d in tagger.documents_ if d.name == "kantine.txt"]
+    assert trained and trained[0].labels == {1: frozenset({"organisering"})}
