@@ -285,7 +285,7 @@ def per_code_table(report: AgreementReport, codebook) -> None:
         records.append(record)
     st.caption(tr(STRINGS, "table_note"))
     config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help")),
-              tr(STRINGS, "col_code"): st.column_config.TextColumn(width="medium")}
+              tr(STRINGS, "col_code"): st.column_config.TextColumn(width="large")}
     for coder in report.coders:
         name = coder_display(coder)
         config[tr(STRINGS, "col_used", coder=name)] = st.column_config.NumberColumn(

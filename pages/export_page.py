@@ -104,7 +104,9 @@ STRINGS = {
         "qdpx": "Hent projektet (.qdpx)",
         "qdpx_warning": "Projektfilen indeholder de fulde transskriptioner uden maskering. Del den kun med "
                         "personer, der må se materialet.",
-        "qdpx_made": "Projektfilen er klar: {summary}",
+        "qdpx_made": "Projektfilen er klar ({size} kB): alle interviews, kodebogen, koderes bekræftede koder, "
+                     "runde/distrikt/gruppe og memoer. Maskinens forslag og afviste koder kommer ikke med – "
+                     "de andre programmer har ingen plads til dem.",
         "all": "alle",
     },
     "en": {
@@ -175,7 +177,7 @@ STRINGS = {
         "qdpx": "Download the project (.qdpx)",
         "qdpx_warning": "The project file holds the full transcripts without masking. Share it only with "
                         "people allowed to see the material.",
-        "qdpx_made": "The project file is ready: {summary}",
+        "qdpx_made": "The project file is ready ({size} kB): {summary}.",
         "all": "all",
     },
 }
@@ -397,7 +399,7 @@ def refi_section(store: Store, codebook) -> None:
         cols[2].download_button(tr(STRINGS, "qdpx"), data=data, file_name="projekt.qdpx",
                                 mime="application/zip", key="export_download_qdpx",
                                 icon=":material/download:", on_click="ignore")
-        st.caption(tr(STRINGS, "qdpx_made", summary=summary))
+        st.caption(tr(STRINGS, "qdpx_made", summary=summary, size=fmt_number(len(data) / 1024)))
         st.warning(tr(STRINGS, "qdpx_warning"))
 
 

@@ -223,7 +223,7 @@ def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by
                alt.Tooltip("status_text:N", title=tr(STRINGS, "col_status"))]
     base = alt.Chart(data).encode(
         x=alt.X("axis_label:N", sort=axis_order, title=None, axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelLimit=200,
-                                  labelOverlap=False, orient="bottom", labelFontSize=12,
+                                  labelOverlap=False, orient="bottom", labelFontSize=11,
                                   labelPadding=6)),
         y=alt.Y("row:N", sort=rows, title=row_title, axis=alt.Axis(labelLimit=200, labelOverlap=False, labelFontSize=13)),
     )

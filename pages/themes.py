@@ -216,7 +216,7 @@ def heatmap(matrix: ThemeMatrix, codebook) -> None:
     base = alt.Chart(long).encode(
         x=alt.X("axis_label:N", sort=axis_order, title=None,
                 axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelLimit=200,
-                                  labelOverlap=False, orient="bottom", labelFontSize=12,
+                                  labelOverlap=False, orient="bottom", labelFontSize=11,
                                   labelPadding=6)),
         y=alt.Y("row:N", sort=matrix.rows, title=row_title, axis=alt.Axis(labelLimit=200, labelOverlap=False, labelFontSize=13)),
     )

@@ -129,6 +129,24 @@ def texts(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+# ------------------------------------------------------------------ every page
+@pytest.mark.parametrize("page, title", [
+    ("pages/themes.py", "Themes by district"), ("pages/rounds.py", "Compare rounds"),
+    ("pages/codebook_page.py", "Codebook"), ("pages/export_page.py", "Export"),
+    ("pages/agreement_page.py", "Agreement between coders"),
+])
+def test_pages_run_in_english(project, page, title):
+    at = open_page(page, language="en")
+    assert at.title[0].value == title
+
+
+def test_pages_explain_an_empty_project(tmp_path, monkeypatch):
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    for page in ("pages/themes.py", "pages/rounds.py", "pages/export_page.py", "pages/agreement_page.py"):
+        at = open_page(page)
+        assert any("Import" in i.value for i in at.info), page
+
+
 # ------------------------------------------------------------------ Temaer
 def test_themes_page_shows_matrix_and_the_cells_quotes(project):
     at = open_page("pages/themes.py")
