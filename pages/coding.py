@@ -61,10 +61,12 @@ STRINGS = {
         "undone": "Din seneste ændring er fortrudt.",
         "nothing_to_undo": "Der er ingen ændring at fortryde.",
         "refit": "Opdater forslag",
-        "refit_help": "Lær af de koder, der er bekræftet indtil nu, og lav nye forslag til de "
-                      "taleture, ingen har taget stilling til. Sker også af sig selv efter hver "
-                      "{n}. accept.",
-        "refitted": "Forslagene er opdateret ud fra de bekræftede koder ({n} forslag).",
+        "refit_help": "Lær af de koder, der er bekræftet indtil nu, og lav nye forslag i alle "
+                      "interviews til de taleture, ingen har taget stilling til. Efter hver "
+                      "{n}. accept sker det af sig selv for det interview, du koder.",
+        "refitted": "Forslagene er opdateret ud fra de bekræftede koder ({n} forslag i alt).",
+        "refitted_doc": "Modellen har lært af dine accepter; forslagene i dette interview er "
+                        "opdateret ({n} forslag).",
         "refitting": "Opdaterer forslagene …",
         "shown": "{n} af {total} taleture · side {page} af {pages}",
         "none": "Ingen taleture passer til filtrene.",
@@ -143,10 +145,12 @@ STRINGS = {
         "undone": "Your latest change was undone.",
         "nothing_to_undo": "There is no change to undo.",
         "refit": "Update suggestions",
-        "refit_help": "Learn from the codes confirmed so far and make new suggestions for the "
-                      "turns nobody has decided on. Also happens by itself after every "
-                      "{n}th accept.",
-        "refitted": "The suggestions were updated from the confirmed codes ({n} suggestions).",
+        "refit_help": "Learn from the codes confirmed so far and make new suggestions in every "
+                      "interview for the turns nobody has decided on. After every {n}th accept "
+                      "this happens by itself for the interview you are coding.",
+        "refitted": "The suggestions were updated from the confirmed codes ({n} suggestions in all).",
+        "refitted_doc": "The model learned from your accepts; this interview's suggestions were "
+                        "updated ({n} suggestions).",
         "refitting": "Updating the suggestions …",
         "shown": "{n} of {total} turns · page {page} of {pages}",
         "none": "No turns match the filters.",
@@ -333,14 +337,16 @@ def on_review(segment_id: int, code_id: str, decision: str, version: int, label:
         count = st.session_state.get(ACCEPTS_KEY, 0) + 1
         st.session_state[ACCEPTS_KEY] = count
         if count >= REFIT_EVERY:
-            on_refit()
+            on_refit(st.session_state.get(DOC_KEY))
 
 
-def on_refit() -> None:
+def on_refit(document_id: int | None = None) -> None:
+    """Refit the model; ``document_id`` re-suggests that document only (the automatic refit)."""
     st.session_state[ACCEPTS_KEY] = 0
-    ok, written = _run(refit_tagger)
+    with st.spinner(tr(STRINGS, "refitting")):
+        ok, written = _run(lambda: refit_tagger(document_id))
     if ok:
-        flash("success", tr(STRINGS, "refitted", n=fmt_number(written)))
+        flash("success", tr(STRINGS, "refitted_doc" if document_id else "refitted", n=fmt_number(written)))
 
 
 def on_undo() -> None:
@@ -650,8 +656,7 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
     flash("success" if written else "info",
           tr(STRINGS, "table_saved", n=written) if written else tr(STRINGS, "table_nothing"))
     if st.session_state[ACCEPTS_KEY] >= REFIT_EVERY:
-        with st.spinner(tr(STRINGS, "refitting")):
-            on_refit()
+        on_refit(st.session_state.get(DOC_KEY))
     st.session_state[EDITOR_GEN_KEY] = generation + 1
     st.rerun()
 
@@ -699,7 +704,7 @@ def render_actions() -> None:
     cols[0].button(tr(STRINGS, "undo"), key="coding_undo", icon=":material/undo:", on_click=on_undo,
                    help=tr(STRINGS, "undo_help"), width="stretch")
     cols[1].button(tr(STRINGS, "refit"), key="coding_refit", icon=":material/autorenew:",
-                   on_click=on_refit, help=tr(STRINGS, "refit_help", n=REFIT_EVERY), width="stretch")
+                   on_click=on_refit, args=(None,), help=tr(STRINGS, "refit_help", n=REFIT_EVERY), width="stretch")
 
 
 def paginate(views: list[SegmentView], total: int, scope: str) -> list[SegmentView]:

@@ -118,9 +118,11 @@ def get_tagger() -> Any:
     return _tagger_for(store.url, version, st.session_state.get("_focusqa_refit", 0))
 
 
-def refit_tagger() -> int:
+def refit_tagger(document_id: int | None = None) -> int:
     """Rebuild the tagger from the current confirmations and re-suggest open segments.
 
+    Without ``document_id`` every document gets new suggestions (``autocode``); with
+    it only that document does, which stays fast on a project of a million words.
     Returns the number of suggestions written. Reviewed suggestions and human codings
     are left alone (the Store guarantees that).
     """
@@ -129,9 +131,24 @@ def refit_tagger() -> int:
     store = get_store()
     _tagger_for.clear()
     st.session_state["_focusqa_refit"] = st.session_state.get("_focusqa_refit", 0) + 1
-    written = autocode(store, get_tagger())
+    tagger = get_tagger()
+    if document_id is None:
+        written = autocode(store, tagger)
+    else:
+        written = suggest_document(store, tagger, document_id)
     after_write("codings")
     return written
+
+
+def suggest_document(store: Store, tagger: Any, document_id: int) -> int:
+    """``autocode`` for one document: new suggestions for codes nobody has decided on."""
+    segments = store.segments(document_id)
+    decided = {(c.segment_id, c.code_id) for c in store.codings(document_id=document_id, origin="human")
+               if c.coder != MACHINE_CODER}
+    suggestions = tagger.suggest(segments)
+    return store.replace_suggestions({
+        segment.id: [s for s in items if (segment.id, s.code_id) not in decided]
+        for segment, items in zip(segments, suggestions)})
 
 
 @st.cache_resource(show_spinner=False)

@@ -300,3 +300,29 @@ def test_password_gate_blocks_until_the_right_password(project) -> None:
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Oversigt"
+
+
+def test_ten_accepts_refit_the_model_for_the_document(tmp_path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path / 'refit.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = Store(url)
+    lines = []
+    for i in range(12):
+        lines.append(f"Interviewer: Hvad betyder den tidlige indsats for jer, spørgsmål {i}?")
+        lines.append(f"Mette: Vi opdager mistrivsel tidligt, og forældrene henvender sig selv ({i}).")
+    _, doc_id = store.import_document(parse_text("\n".join(lines), "refit.txt",
+                                                 DocumentMetadata(round="2016", district="Nord")))
+    participants = [s for s in store.segments(doc_id) if s.role == "participant"]
+    store.replace_suggestions({s.id: [CodeSuggestion("tidlig-indsats", 1, "Tidlig indsats", 0.7, {})]
+                               for s in participants})
+    refits_before = sum(a.action == "autocode" for a in store.audit_log())
+    at = _app(page="pages/coding.py")
+    for segment in participants[:10]:
+        at.button(key=f"accept_{segment.id}_tidlig-indsats").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert len(store.codings(coder="Anne", status="accepted")) == 10
+    assert sum(a.action == "autocode" for a in store.audit_log()) == refits_before + 1
+    assert any("Modellen har lært" in t for t in _texts(at.success))
+    # the refit touched only open suggestions: the ten decisions stand
+    assert {c.segment_id for c in store.codings(coder="Anne")} == {s.id for s in participants[:10]}
+    store.dispose()

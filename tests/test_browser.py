@@ -72,7 +72,9 @@ def _load_project(url: str, folder: Path) -> tuple[Store, int]:
                          "--district", district, "--db", url]) == 0
     store = Store(url)
     first = store.documents()[0]
-    participants = [s for s in store.segments(first.id) if s.role == "participant"][:6]
+    participants = [s for s in store.segments(first.id) if s.role == "participant"]
+    plausible = [s for s in participants if any(w in s.text.lower() for w in ("tidlig", "forebyg"))]
+    participants = (plausible or participants)[:6]
     store.replace_suggestions({s.id: [CodeSuggestion("tidlig-indsats", 1, "Tidlig indsats", 0.82,
                                                      {"terms": ["tidligt"]})] for s in participants})
     return store, participants[0].id
@@ -130,13 +132,31 @@ def shots(tmp_path: Path):
     return take
 
 
-def _wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current run (no 'running' indicator)."""
-    page.wait_for_selector("[data-testid=stApp]", timeout=30_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=stStatusWidget]')"
-        " && !document.querySelector('[data-testid=stSkeleton]') && !document.querySelector('[inert]')", timeout=30_000)
-    page.wait_for_timeout(300)
+BUSY = ("() => [...document.querySelectorAll("
+        "'[data-testid=stStatusWidget], [data-testid=stSkeleton], [inert], [role=dialog]')]"
+        ".filter(e => e.dataset.testid !== 'stExpanderDetails')"  # a closed expander is inert
+        ".map(e => e.dataset.testid || e.getAttribute('role') || e.tagName)")
+
+
+def _wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished the current run and drawn every element.
+
+    Busy means: the running indicator, skeletons of elements still loading, or an
+    inert page behind a dialog. On timeout the failure says which of them stayed.
+    """
+    page.wait_for_selector("[data-testid=stApp]", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        page.wait_for_timeout(250)
+        busy = page.evaluate(BUSY)
+        if not busy:
+            page.wait_for_timeout(250)
+            if not page.evaluate(BUSY):
+                return
+        if time.monotonic() > deadline:
+            dialog = page.locator("[role=dialog]")
+            text = dialog.first.inner_text() if dialog.count() else ""
+            pytest.fail(f"the app stayed busy: {busy} {text!r}")
 
 
 def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> None:
