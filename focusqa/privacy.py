@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Iterable
@@ -53,6 +54,7 @@ ROLE_WORDS = {
 # Words that look like names when capitalised at a sentence start but are not.
 _NOT_NAMES = {"Og", "Men", "Der", "Det", "Den", "De", "Vi", "Jeg", "Ja", "Nej", "Så"}
 
+_DIGIT = re.compile(r"\d\d")  # every CPR and phone pattern has two digits in a row
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _CPR = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})(?:-|\s)?(\d{4})(?![\d-])")
 _PHONE = re.compile(
@@ -120,6 +122,7 @@ def save_names(names: Iterable[str], path: str | Path | None = None) -> Path:
     return target
 
 
+@lru_cache(maxsize=4096)
 def is_role_label(label: str | None) -> bool:
     """True when a speaker label names a function ("Rådgiver 1", "Moderator", "D2"), not a person."""
     if not label or not label.strip():
@@ -206,12 +209,14 @@ class Masker:
         Where matches overlap, the earlier kind in the order e-mail, CPR, phone, name wins.
         """
         candidates: list[Finding] = []
-        for m in _EMAIL.finditer(text):
-            candidates.append(Finding("email", m.group(), m.start(), m.end(), REPLACEMENTS["email"]))
-        for m in _CPR.finditer(text):
+        if "@" in text:
+            for m in _EMAIL.finditer(text):
+                candidates.append(Finding("email", m.group(), m.start(), m.end(), REPLACEMENTS["email"]))
+        has_digits = _DIGIT.search(text) is not None
+        for m in _CPR.finditer(text) if has_digits else ():
             if _valid_cpr_date(*m.groups()):
                 candidates.append(Finding("cpr", m.group(), m.start(), m.end(), REPLACEMENTS["cpr"]))
-        for m in _PHONE.finditer(text):
+        for m in _PHONE.finditer(text) if has_digits else ():
             digits = re.sub(r"\D", "", m.group())
             prefixed = len(digits) > 8
             if not prefixed and _year_span(m.group()):
