@@ -130,22 +130,37 @@ def _run(text: str, *, italic: bool = False, bold: bool = False, colour: str | N
         for j, chunk in enumerate(line.split("\t")):
             if j:
                 pieces.append("<w:tab/>")
-            if chunk:
-                pieces.append(f'<w:t xml:space="preserve">{escape(chunk)}</w:t>')
+            for k, piece in enumerate(chunk.split("\u00ad")):  # soft hyphen: Word's optional break
+                if k:
+                    pieces.append("<w:softHyphen/>")
+                if piece:
+                    pieces.append(f'<w:t xml:space="preserve">{escape(piece)}</w:t>')
     return f"<w:r>{rpr}{''.join(pieces)}</w:r>"
 
 
+def _breakable(label: str) -> str:
+    """'Projektgruppe' -> 'Projekt' + soft hyphen + 'gruppe', so narrow table columns break it well."""
+    for suffix in ("gruppe", "distrikt"):
+        if label.casefold().endswith(suffix) and len(label) > len(suffix) + 3:
+            return label[:-len(suffix)] + "\u00ad" + label[-len(suffix):]
+    return label
+
+
 def _para(style: str | None, *runs: str, keep_next: bool = False, page_break_before: bool = False,
-          no_indent: bool = False) -> str:
+          in_table: bool = False) -> str:
     ppr = ""
     if style:
         ppr += f'<w:pStyle w:val="{style}"/>'
     if keep_next:
         ppr += "<w:keepNext/>"
+    elif in_table:
+        # "keep with next" inside table rows chains the rows together, and a table
+        # longer than a page is then pushed off the page instead of flowing on.
+        ppr += '<w:keepNext w:val="0"/>'
     if page_break_before:
         ppr += "<w:pageBreakBefore/>"
-    if no_indent:
-        ppr += '<w:ind w:left="0" w:right="0"/>'  # inside a narrow table cell
+    if in_table:
+        ppr += '<w:ind w:left="0" w:right="0"/>'  # no quote indent inside a narrow cell
     return f"<w:p>{f'<w:pPr>{ppr}</w:pPr>' if ppr else ''}{''.join(runs)}</w:p>"
 
 
@@ -156,14 +171,18 @@ def _cell(content: str, width: int, *, shade: str | None = None) -> str:
 
 
 def _table(rows: list[list[str]], widths: list[int], *, style: str | None, header: bool = True,
-           borders: bool = True) -> str:
+           borders: bool = True, cell_margin: int | None = None) -> str:
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     tblpr = f'<w:tblStyle w:val="{style}"/>' if style else ""
-    tblpr += f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
+    tblpr += f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/>'  # children in the schema's order
     if not borders:
         tblpr += ("<w:tblBorders>" + "".join(f'<w:{b} w:val="nil"/>' for b in
                                             ("top", "left", "bottom", "right", "insideH", "insideV"))
                   + "</w:tblBorders>")
+    tblpr += '<w:tblLayout w:type="fixed"/>'
+    if cell_margin is not None:
+        tblpr += (f'<w:tblCellMar><w:left w:w="{cell_margin}" w:type="dxa"/>'
+                  f'<w:right w:w="{cell_margin}" w:type="dxa"/></w:tblCellMar>')
     body = []
     for i, cells in enumerate(rows):
         trpr = "<w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>" if header and i == 0 else ""
@@ -296,7 +315,7 @@ class _Writer:
     def excerpt_xml(self, item: CodedExcerpt, *, in_table: bool = False) -> str:
         """The quote, its attribution line and its memos."""
         seg, t = item.segment, self.t
-        parts = [_para(self.sid["Quote"], _run(self.sel.text(item.text)), no_indent=in_table)]
+        parts = [_para(self.sid["Quote"], _run(self.sel.text(item.text)), in_table=in_table)]
         fields = [f"{t['document']}: {seg.document}", f"{t['speaker']}: {self.sel.speaker(item)}"]
         if seg.district:
             fields.append(f"{t['district']}: {seg.district}")
@@ -308,10 +327,10 @@ class _Writer:
             runs.append(_run(status))
         else:
             runs.append(_run(status, bold=True, colour=SUGGESTION_COLOUR))
-        parts.append(_para(self.sid[ATTRIBUTION_STYLE], *runs, no_indent=in_table))
+        parts.append(_para(self.sid[ATTRIBUTION_STYLE], *runs, in_table=in_table))
         for memo in item.memos:
             parts.append(_para(self.sid[MEMO_STYLE], _run(f"{t['memo']}: ", bold=True),
-                               _run(self.sel.text(memo), italic=True), no_indent=in_table))
+                               _run(self.sel.text(memo), italic=True), in_table=in_table))
         return "".join(parts)
 
     def excerpts(self, items: list[CodedExcerpt], section: str) -> None:
@@ -373,15 +392,16 @@ class _Writer:
                 counts[key] = counts.get(key, 0) + 1
             cell = lambda text, bold=False: _para(self.sid[TABLE_TEXT_STYLE], _run(text, bold=bold))  # noqa: E731
             header = [cell(f"{t['round']} {self.round_label(round_)}", True)]
-            header += [cell(c, True) for c in columns] + [cell(t["total"], True)]
+            header += [cell(_breakable(c), True) for c in columns] + [cell(t["total"], True)]
             rows = [header]
             for code_id in sel.code_ids:
                 values = [counts.get((code_id, c), 0) for c in columns]
                 rows.append([cell(self.code_label(code_id))] + [cell(str(v) if v else "–") for v in values]
                             + [cell(str(sum(values)), True)])
-            first = 3800
+            first = 3000
             rest = max(700, (9000 - first) // (len(columns) + 1))
-            self.body.add(_table(rows, [first] + [rest] * (len(columns) + 1), style=self.sid["Table Grid"]))
+            self.body.add(_table(rows, [first] + [rest] * (len(columns) + 1), style=self.sid["Table Grid"],
+                                 cell_margin=60))
             self.body.add(_para(None))
 
     # -- layouts
