@@ -20,7 +20,7 @@ from focusqa.analysis import round_order
 from focusqa.analysis.rounds import compare_rounds, side_by_side
 from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
-from pages.common import (cached, code_label, fmt_number, fmt_percent, get_store, load_codebook,
+from pages.common import (cached, code_label, fmt_number, fmt_percent, get_store, language, load_codebook,
                           require_documents, show_error, tr)
 
 PAGE_SIZE = 8
@@ -194,7 +194,22 @@ def _on_cell_click() -> None:
         seen[name] = points
 
 
-def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str) -> None:
+@cached
+def _change_spec(_store: Store, _codebook, url: str, round_a: str, round_b: str, by: str, statuses: tuple,
+                 lang: str, version: int) -> dict:
+    """The change heatmap's Vega-Lite spec, built (and validated by Altair) once per comparison."""
+    frame = _compare(_store, url, round_a, round_b, by, statuses)
+    return change_spec(frame, _codebook, round_a, round_b, by)
+
+
+def change_heatmap(store: Store, codebook, round_a: str, round_b: str, by: str, statuses: tuple) -> None:
+    st.subheader(tr(STRINGS, "chart", a=round_a, b=round_b), help=tr(STRINGS, "chart_help"))
+    spec = _change_spec(store, codebook, store.url, round_a, round_b, by, statuses, language(), codebook.version)
+    st.vega_lite_chart(spec=spec, key=CHART_KEY, on_select=_on_cell_click,
+                       selection_mode=["cell", "cell_number"], width="stretch")
+
+
+def change_spec(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str) -> dict:
     """Rows × codes coloured by the change; ▲/▼ marks changes that clear their interval."""
     data = frame.copy()
     data["label"] = [code_label(codebook.get(c)) for c in data["code_id"]]
@@ -238,9 +253,7 @@ def change_heatmap(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by
         color=alt.condition(f"abs(datum.change_pp) > {limit * 0.6}", alt.value("white"), alt.value("#1f2d3d")),
         tooltip=tooltip,
     ).add_params(select_number)
-    st.subheader(tr(STRINGS, "chart", a=round_a, b=round_b), help=tr(STRINGS, "chart_help"))
-    st.altair_chart((rect + text).properties(height=alt.Step(46)), key=CHART_KEY,
-                    on_select=_on_cell_click, selection_mode=["cell", "cell_number"], width="stretch")
+    return (rect + text).properties(height=alt.Step(46)).to_dict()
 
 
 def new_and_gone(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> None:
@@ -358,7 +371,7 @@ def main() -> None:
     if frame.empty:
         st.info(tr(STRINGS, "need_two", rounds=", ".join(rounds)))
         return
-    change_heatmap(frame, codebook, round_a, round_b, by)
+    change_heatmap(store, codebook, round_a, round_b, by, statuses)
     st.caption(tr(STRINGS, "caveat"))
     new_and_gone(frame, codebook, round_a, round_b)
     numbers_table(frame, codebook, round_a, round_b)

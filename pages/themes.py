@@ -18,7 +18,8 @@ from focusqa.analysis import round_order
 from focusqa.analysis.themes import CellSummary, ThemeMatrix, cell_summary, matrix_cooccurrence, theme_matrix
 from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
-from pages.common import (cached, code_label, fmt_number, fmt_percent, get_store, load_codebook, load_coders,
+from pages.common import (cached, code_label, fmt_number, fmt_percent, get_store, language, load_codebook,
+                          load_coders,
                           require_documents, show_error, tr)
 
 PAGE_SIZE = 10
@@ -201,7 +202,13 @@ def _on_cell_click() -> None:
         seen[name] = points
 
 
-def heatmap(matrix: ThemeMatrix, codebook) -> None:
+@cached
+def _heatmap_spec(_store: Store, _codebook, url: str, args: tuple, lang: str, version: int) -> dict:
+    """The heatmap's Vega-Lite spec, built (and validated by Altair) once per matrix and language."""
+    return heatmap_spec(_matrix(_store, url, *args), _codebook)
+
+
+def heatmap_spec(matrix: ThemeMatrix, codebook) -> dict:
     """Rows × codes; colour = share of the row's participant turns, text = count."""
     long = matrix.long()
     long["label"] = [code_label(codebook.get(c)) for c in long["code_id"]]
@@ -235,9 +242,13 @@ def heatmap(matrix: ThemeMatrix, codebook) -> None:
         color=alt.condition(alt.datum.share > 0.25, alt.value("white"), alt.value("#1f2d3d")),
         tooltip=tooltip,
     ).add_params(select_number)
-    chart = (rect + text).properties(height=alt.Step(46))
-    st.altair_chart(chart, key=CHART_KEY, on_select=_on_cell_click, selection_mode=["cell", "cell_number"],
-                    width="stretch")
+    return (rect + text).properties(height=alt.Step(46)).to_dict()
+
+
+def heatmap(store: Store, codebook, args: tuple) -> None:
+    spec = _heatmap_spec(store, codebook, store.url, args, language(), codebook.version)
+    st.vega_lite_chart(spec=spec, key=CHART_KEY, on_select=_on_cell_click,
+                       selection_mode=["cell", "cell_number"], width="stretch")
 
 
 def numbers_table(matrix: ThemeMatrix, codebook) -> None:
@@ -358,7 +369,7 @@ def main() -> None:
     if matrix.counts.empty or int(matrix.totals.sum()) == 0:
         st.info(tr(STRINGS, "empty"))
         return
-    heatmap(matrix, codebook)
+    heatmap(store, codebook, args)
     numbers_table(matrix, codebook)
     if int(matrix.counts.to_numpy().sum()) == 0:
         st.info(tr(STRINGS, "no_codings"))
