@@ -248,8 +248,9 @@ class SegmentView:
 def build_views(segments: list, codings: list, memos: list, me: str, blind: bool) -> list[SegmentView]:
     """Group codings and memos by segment, from the point of view of coder ``me``.
 
-    A machine suggestion is open for ``me`` until ``me`` has a coding of that code on
-    the segment; other coders' codes and memos are hidden in blind mode.
+    A machine suggestion is open until someone decides on it; in blind mode it stays
+    open for ``me`` until ``me`` decides (each coder reviews on their own), and other
+    coders' codes and memos are hidden.
     """
     views = {s.id: SegmentView(s) for s in segments}
     machine: list = []
@@ -265,7 +266,7 @@ def build_views(segments: list, codings: list, memos: list, me: str, blind: bool
             view.others.append(c)
     for c in machine:
         view = views[c.segment_id]
-        if c.code_id not in view.mine:
+        if c.code_id not in view.mine and (blind or c.status == "suggested"):
             view.suggestions.append(c)
     for view in views.values():
         view.suggestions.sort(key=lambda c: -(c.score or 0))

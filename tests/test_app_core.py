@@ -179,15 +179,18 @@ def test_memo_is_saved_and_edited(project) -> None:
 def test_conflicting_review_shows_a_warning_and_the_current_state(project) -> None:
     store, seg = project["store"], project["segs"][1]
     at = _app(page="pages/coding.py")
-    store.set_coding(seg.id, "tidlig-indsats", "Bo")  # unrelated coder: no conflict
-    store.review(seg.id, "tidlig-indsats", "Bo", "rejected")  # changes the suggestion Anne sees
+    store.review(seg.id, "tidlig-indsats", "Bo", "rejected")  # Bo decides while Anne looks at it
     at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("En anden har ændret" in t for t in _texts(at.warning))
-    assert store.codings(coder="Anne") == []
-    # the suggestion is shown again with its current version and can now be accepted
+    assert store.codings(coder="Anne") == [], "nothing written over Bo's decision"
+    # the page shows the current state: Bo's decision closed the suggestion
+    assert f"accept_{seg.id}_tidlig-indsats" not in {b.key for b in at.button}
+    # in blind mode Anne reviews on her own, against the current version
+    at.sidebar.toggle(key="_widget_focusqa_blind").set_value(True).run()
     at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
     assert [c.status for c in store.codings(coder="Anne")] == ["accepted"]
+    assert [c.status for c in store.codings(coder="Bo")] == ["rejected"]
 
 
 def test_blind_mode_hides_other_coders_codes(project) -> None:
