@@ -129,7 +129,7 @@ def theme_matrix(store: Store, *, round: str | None = None, by: By = "district",
     for item in merge_excerpts(e for e in raw if e.segment.id in row_of):
         cells.setdefault((row_of[item.segment.id], item.code_id), []).append(item)
     rows = row_order(totals)
-    codes = [c for c in codebook.ids]
+    codes = list(codebook.ids)
     counts = pd.DataFrame(0, index=pd.Index(rows, name=by), columns=pd.Index(codes, name="code_id"),
                           dtype="int64")
     for (row, code_id), items in cells.items():

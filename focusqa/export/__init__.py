@@ -113,7 +113,9 @@ def select(store: Store, *, rounds: Iterable[str] | None = None, districts: Iter
     codebook = store.codebook()
     code_ids = resolve_codes(codebook, codes)
     status_tuple = parse_statuses(statuses)
-    listed = lambda values: [v for v in values if v] if values is not None else None  # noqa: E731
+    def listed(values: Iterable[str] | None) -> list[str] | None:
+        return [v for v in values if v] if values is not None else None
+
     raw = store.excerpts(rounds=listed(rounds), districts=listed(districts), groups=listed(groups),
                          codes=code_ids, coders=listed(coders), statuses=status_tuple, min_score=min_score)
     excerpts = merge_excerpts(raw)

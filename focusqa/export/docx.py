@@ -292,7 +292,7 @@ class _Writer:
         styles = document.styles
         self.sid = {name: styles[name].style_id for name in
                     ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Quote",
-                     ATTRIBUTION_STYLE, MEMO_STYLE, TABLE_TEXT_STYLE, "Table Grid", "Light Grid Accent 1")}
+                     ATTRIBUTION_STYLE, MEMO_STYLE, TABLE_TEXT_STYLE, "Table Grid")}
         self.sections: dict[str, int] = {}
         self.multi_round = len({e.segment.round for e in selection.excerpts}) > 1 or len(selection.rounds) > 1
 
