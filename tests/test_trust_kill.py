@@ -104,3 +104,76 @@ def test_import_killed_midway_leaves_whole_documents_and_reruns(any_db_url: str,
     assert f"{FILES} ok, 0 failed" in done.stdout
     assert done.stdout.count("already present") == seen[-1], "the files imported before the kill are not duplicated"
     assert _assert_consistent(any_db_url, folder, expected) == FILES
+
+
+class WriteWatcher:
+    """True while another connection holds an open write transaction on the database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = None if url.startswith("sqlite") else create_engine(url)
+
+    def __call__(self) -> bool:
+        if self.engine is None:
+            import sqlite3
+
+            conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                return False
+            except sqlite3.OperationalError:
+                return True  # "database is locked": a writer is mid-transaction
+            finally:
+                conn.close()
+        with self.engine.connect() as conn:
+            return bool(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")).scalar_one())
+
+
+def _machine_and_human(url: str) -> tuple[int, list[tuple], int]:
+    from focusqa.config import MACHINE_CODER
+    from focusqa.store.models import Coding
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            machine = conn.execute(select(func.count()).select_from(Coding)
+                                   .where(Coding.coder == MACHINE_CODER)).scalar_one()
+            human = sorted(conn.execute(select(Coding.segment_id, Coding.code_id, Coding.coder, Coding.status,
+                                               Coding.version).where(Coding.coder != MACHINE_CODER)).all())
+            runs = conn.execute(select(func.count()).select_from(AuditEntry)
+                                .where(AuditEntry.action == "autocode")).scalar_one()
+            if url.startswith("sqlite"):
+                assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+    finally:
+        engine.dispose()
+    return machine, [tuple(h) for h in human], runs
+
+
+def test_autocode_killed_while_writing_leaves_no_partial_suggestions(any_db_url: str) -> None:
+    from focusqa.cli import main
+
+    from conftest import DEMO
+
+    assert main(["import", str(DEMO), "--with-reference", "--db", any_db_url]) == 0
+    _, human_before, _ = _machine_and_human(any_db_url)
+    assert len(human_before) > 100
+
+    writing = WriteWatcher(any_db_url)
+    proc = _start(["autocode"], any_db_url)
+    _kill_when(proc, writing, timeout=240)
+    machine, human, runs = _machine_and_human(any_db_url)
+    print(f"autocode killed while writing: {machine} suggestions, {runs} completed runs")
+    assert human == human_before, "human codings are untouched by a crashed autocode"
+
+    done = subprocess.run([sys.executable, "-m", "focusqa.cli", "autocode", "--db", any_db_url],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    full, human_after, runs_after = _machine_and_human(any_db_url)
+    assert full > 0 and human_after == human_before
+    assert (machine, runs) in {(0, 0), (full, 1)}, f"killed autocode left {machine} of {full} suggestions"
+    assert runs_after == runs + 1
+    if writing.engine is not None:
+        writing.engine.dispose()
