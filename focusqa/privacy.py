@@ -130,7 +130,8 @@ def is_role_label(label: str | None) -> bool:
     label = label.strip()
     if is_moderator_label(label) or any(ch.isdigit() for ch in label):
         return True
-    words = re.findall(r"[^\W\d_]+", label)
+    core = re.sub(r"\(.*?\)|\[.*?\]", " ", label)  # "Mette (leder)": the name is outside the brackets
+    words = re.findall(r"[^\W\d_]+", core) or re.findall(r"[^\W\d_]+", label)
     if not words:
         return True
     if words[0].casefold() in ROLE_WORDS:

@@ -305,3 +305,16 @@ def test_export_docx_renders_to_pdf_with_libreoffice(default_doc, tmp_path):
     info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert pages >= 9  # title page, overview, and each guide point starts a page
+
+
+def test_export_docx_masks_names_in_document_names(db_url):
+    from focusqa.ingest import parse_text
+    from focusqa.store import Store
+
+    store = Store(db_url)
+    _, doc_id = store.import_document(parse_text("Moderator: Hvordan gik det?\n\nMette Holm: Det gik godt.\n",
+                                                 "Interview med Mette Holm.txt"))
+    seg = [s for s in store.segments(doc_id) if s.role == "participant"][0]
+    store.set_coding(seg.id, T, "Anna")
+    text = all_text(docx.Document(io.BytesIO(to_bytes(store))))
+    assert "Dokument: Interview med [navn].txt · Taler: Deltager" in text and "Mette" not in text

@@ -63,7 +63,7 @@ def test_privacy_role_labels_are_not_names(label):
     assert Masker(speakers=[label]).mask(f"{label} sagde noget") == f"{label} sagde noget"
 
 
-@pytest.mark.parametrize("label", ["Mette", "Mette Holm", "Anne-Grethe", "Bo"])
+@pytest.mark.parametrize("label", ["Mette", "Mette Holm", "Anne-Grethe", "Bo", "Mette (leder)"])
 def test_privacy_person_name_labels_are_names(label):
     assert not is_role_label(label)
 

@@ -316,7 +316,7 @@ class _Writer:
         """The quote, its attribution line and its memos."""
         seg, t = item.segment, self.t
         parts = [_para(self.sid["Quote"], _run(self.sel.text(item.text)), in_table=in_table)]
-        fields = [f"{t['document']}: {seg.document}", f"{t['speaker']}: {self.sel.speaker(item)}"]
+        fields = [f"{t['document']}: {self.sel.text(seg.document)}", f"{t['speaker']}: {self.sel.speaker(item)}"]
         if seg.district:
             fields.append(f"{t['district']}: {seg.district}")
         fields += [f"{t['round']}: {self.round_label(seg.round)}", f"{t['segment']} {seg.index}",

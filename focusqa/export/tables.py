@@ -45,7 +45,7 @@ def excerpt_frame(selection: Selection, language: str = "da") -> pd.DataFrame:
         doc = selection.documents.get(seg.document_id)
         start, end = item.span
         record = {
-            "document": seg.document, "round": seg.round, "district": seg.district, "group": seg.group,
+            "document": selection.text(seg.document), "round": seg.round, "district": seg.district, "group": seg.group,
             "row": row_label(seg.district, seg.group), "date": doc.date if doc else None,
             "segment": seg.index, "segment_id": seg.id, "speaker": selection.speaker(item), "role": seg.role,
             "timestamp": seg.timestamp, "code_id": code.id, "code_number": code.number,
