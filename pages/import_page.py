@@ -41,6 +41,8 @@ STRINGS = {
         "preview": "Sådan bliver filerne læst",
         "turns": "{n} taleture · {p} fra deltagere · {m} fra moderator · {w} ord",
         "present": "{name} er allerede indlæst (som {existing}) og bliver ikke indlæst igen.",
+        "present_same": "{name} er allerede indlæst og bliver ikke indlæst igen.",
+        "line": "linje {line}",
         "failed": "{name} kan ikke læses: {message}",
         "col_turn": "Nr.",
         "col_speaker": "Taler",
@@ -81,6 +83,8 @@ STRINGS = {
         "preview": "How the files are read",
         "turns": "{n} turns · {p} by participants · {m} by the moderator · {w} words",
         "present": "{name} is already imported (as {existing}) and will not be imported again.",
+        "present_same": "{name} is already imported and will not be imported again.",
+        "line": "line {line}",
         "failed": "{name} cannot be read: {message}",
         "col_turn": "No.",
         "col_speaker": "Speaker",
@@ -137,6 +141,12 @@ def _metadata_inputs(store) -> DocumentMetadata:
                             moderators=[m.strip() for m in moderators.split(",") if m.strip()])
 
 
+def _without_temp_path(error: FocusqaError) -> str:
+    """The reader's message without the temporary folder the upload was parsed in."""
+    where = tr(STRINGS, "line", line=error.line) + ": " if error.line is not None else ""
+    return where + error.message
+
+
 def candidates(store, uploads: list, metadata: DocumentMetadata) -> list[Candidate]:
     """Parse every upload; each failure or duplicate is kept with its own message."""
     names = {d.id: d.name for d in load_documents(store)}
@@ -145,12 +155,18 @@ def candidates(store, uploads: list, metadata: DocumentMetadata) -> list[Candida
         try:
             parsed = parse_upload(upload.name, upload.getvalue(), metadata)
         except FocusqaError as error:
-            out.append(Candidate(upload.name, error=str(error)))
+            out.append(Candidate(upload.name, error=_without_temp_path(error)))
             continue
         existing = store.find_document(parsed.content_hash)
         out.append(Candidate(upload.name, parsed, existing=names.get(existing, str(existing))
                              if existing is not None else None))
     return out
+
+
+def _present_message(candidate: Candidate) -> str:
+    if candidate.existing == candidate.name:
+        return tr(STRINGS, "present_same", name=candidate.name)
+    return tr(STRINGS, "present", name=candidate.name, existing=candidate.existing)
 
 
 def render_preview(candidate: Candidate) -> None:
@@ -168,7 +184,7 @@ def render_preview(candidate: Candidate) -> None:
             st.warning(tr(STRINGS, "no_meta"))
         shown = segments[:PREVIEW_TURNS]
         st.dataframe(pd.DataFrame({
-            tr(STRINGS, "col_turn"): [s.turn for s in shown],
+            tr(STRINGS, "col_turn"): [s.turn + 1 for s in shown],
             tr(STRINGS, "col_speaker"): [s.speaker or "" for s in shown],
             tr(STRINGS, "col_role"): [tr(STRINGS, s.role) for s in shown],
             tr(STRINGS, "col_text"): [s.text for s in shown],
@@ -214,7 +230,7 @@ def main() -> None:
         if candidate.error:
             st.error(tr(STRINGS, "failed", name=candidate.name, message=candidate.error))
         elif candidate.existing:
-            st.info(tr(STRINGS, "present", name=candidate.name, existing=candidate.existing))
+            st.info(_present_message(candidate))
     ready = [c for c in found if c.parsed is not None and not c.existing]
     for candidate in ready:
         render_preview(candidate)

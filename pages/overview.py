@@ -48,9 +48,10 @@ STRINGS = {
                         "koder ud fra kodebogen og de koder, der allerede er bekræftet.",
         "hint_done": "Alle taleture er gennemset. Se temaerne pr. distrikt, eller sammenlign "
                      "runderne.",
-        "hint_metadata": "{n} interviews mangler runde eller distrikt og tæller derfor ikke med "
-                         "i sammenligningerne. Angiv det ved import (eller i manifest.csv).",
-        "open_coding": "Kod {doc}",
+        "hint_metadata": "{n} af interviewene har ingen runde eller intet distrikt (det gælder fx "
+                         "projektgruppen) og står som „(ikke angivet)“ i tabellerne. Er det en "
+                         "fejl, så angiv det ved import (eller i manifest.csv).",
+        "open_coding": "Åbn i Kodning",
         "suggest": "Foreslå koder",
         "suggested": "focusqa skrev {n} nye forslag.",
         "themes": "Se temaer pr. distrikt",
@@ -88,9 +89,10 @@ STRINGS = {
                         "codes from the codebook and the codes already confirmed.",
         "hint_done": "Every turn has been reviewed. Look at the themes by district, or compare "
                      "the rounds.",
-        "hint_metadata": "{n} interviews have no round or district and are left out of the "
-                         "comparisons. Set them when importing (or in manifest.csv).",
-        "open_coding": "Code {doc}",
+        "hint_metadata": "{n} interview(s) have no round or district (as for the project "
+                         "group) and appear as \"(not set)\" in the tables. If that is a "
+                         "mistake, set it when importing (or in manifest.csv).",
+        "open_coding": "Open in Coding",
         "suggest": "Suggest codes",
         "suggested": "focusqa wrote {n} new suggestions.",
         "themes": "See themes by district",
@@ -120,7 +122,7 @@ def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataF
             tr(STRINGS, "col_suggested"): p["suggested"],
             tr(STRINGS, "col_rejected"): p["rejected"],
             tr(STRINGS, "col_uncoded"): p["uncoded"],
-            tr(STRINGS, "col_done"): (p["accepted"] + p["rejected"]) / total,
+            tr(STRINGS, "col_done"): round(100 * (p["accepted"] + p["rejected"]) / total),
         })
     return pd.DataFrame(rows)
 
@@ -168,7 +170,7 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
             st.switch_page("pages/themes.py")
     no_meta = [d for d in docs if not d.round or not d.district]
     if no_meta:
-        st.markdown(tr(STRINGS, "hint_metadata", n=len(no_meta)))
+        st.caption(tr(STRINGS, "hint_metadata", n=len(no_meta)))
 
 
 def render_round_matrix(frame: pd.DataFrame) -> None:
@@ -200,8 +202,8 @@ def main() -> None:
     st.subheader(tr(STRINGS, "table"))
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
         tr(STRINGS, "col_done"): st.column_config.ProgressColumn(
-            tr(STRINGS, "col_done"), help=tr(STRINGS, "col_done_help"), min_value=0.0, max_value=1.0,
-            format="percent"),
+            tr(STRINGS, "col_done"), help=tr(STRINGS, "col_done_help"), min_value=0, max_value=100,
+            format="%d %%"),
     })
 
 
