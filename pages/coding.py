@@ -701,11 +701,11 @@ def render_view_choice(where: Any = st) -> None:
 
 
 def render_actions() -> None:
-    cols = st.columns([1, 1, 4])
-    cols[0].button(tr(STRINGS, "undo"), key="coding_undo", icon=":material/undo:", on_click=on_undo,
-                   help=tr(STRINGS, "undo_help"), width="stretch")
-    cols[1].button(tr(STRINGS, "refit"), key="coding_refit", icon=":material/autorenew:",
-                   on_click=on_refit, args=(None,), help=tr(STRINGS, "refit_help", n=REFIT_EVERY), width="stretch")
+    row = st.container(horizontal=True)
+    row.button(tr(STRINGS, "undo"), key="coding_undo", icon=":material/undo:", on_click=on_undo,
+               help=tr(STRINGS, "undo_help"))
+    row.button(tr(STRINGS, "refit"), key="coding_refit", icon=":material/autorenew:", on_click=on_refit,
+               args=(None,), help=tr(STRINGS, "refit_help", n=REFIT_EVERY))
 
 
 def paginate(views: list[SegmentView], total: int, scope: str) -> list[SegmentView]:

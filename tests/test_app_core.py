@@ -330,3 +330,18 @@ def test_ten_accepts_refit_the_model_for_the_document(tmp_path, monkeypatch) -> 
     # the refit touched only open suggestions: the ten decisions stand
     assert {c.segment_id for c in store.codings(coder="Anne")} == {s.id for s in participants[:10]}
     store.dispose()
+
+
+def test_update_suggestions_button_refits_and_keeps_decisions(project) -> None:
+    store, segs = project["store"], project["segs"]
+    store.review(segs[1].id, "tidlig-indsats", "Anne", "accepted")
+    at = _app(page="pages/coding.py")
+    before = sum(a.action == "autocode" for a in store.audit_log())
+    at.button(key="coding_refit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sum(a.action == "autocode" for a in store.audit_log()) == before + 1
+    assert any("Forslagene er opdateret" in t for t in _texts(at.success))
+    assert [(c.segment_id, c.status) for c in store.codings(coder="Anne")] == [(segs[1].id, "accepted")]
+    # moderator turns never get suggestions from the model
+    moderator_ids = {s.id for s in segs if s.role == "moderator"}
+    assert not [c for c in store.codings(coder=MACHINE_CODER, status="suggested") if c.segment_id in moderator_ids]
