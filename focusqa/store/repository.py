@@ -14,7 +14,7 @@ from typing import Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..codebook import Code, Codebook, parse_codebook
@@ -610,7 +610,8 @@ class Store:
             q = (select(Coding, SegmentRow, Document).join(SegmentRow, Coding.segment_id == SegmentRow.id)
                  .join(Document, SegmentRow.document_id == Document.id)
                  .where(Coding.status.in_([st for st in statuses if st != "rejected"]))
-                 .order_by(Document.round, Document.district, Document.id, SegmentRow.index, Coding.code_id))
+                 .order_by(Document.round, Document.district, Document.id, SegmentRow.index, Coding.code_id)
+                 .options(defer(Document.plain_text), defer(Document.preamble)))
             filters = ((Document.round, rounds), (Document.district, districts),
                        (Document.respondent_group, groups), (Coding.code_id, codes), (Coding.coder, coders),
                        (Coding.origin, origins), (Document.id, document_ids))
