@@ -104,6 +104,11 @@ def _auth_settings() -> dict[str, Any]:
     return dict(section) if section else {}
 
 
+def _logged_in() -> bool:
+    """Whether Streamlit's OIDC login (``st.login``) has signed this browser in."""
+    return bool(st.user.get("is_logged_in", False))
+
+
 def login_gate() -> None:
     """Require a login when the secrets ask for one; stop the run until it succeeds.
 
@@ -127,7 +132,7 @@ def login_gate() -> None:
                 st.rerun()
             st.error(tr(STRINGS, "wrong_password"))
         st.stop()
-    if not st.user.is_logged_in:
+    if not _logged_in():
         st.title(tr(STRINGS, "login_title"))
         st.write(tr(STRINGS, "oidc_intro"))
         providers = [k for k, v in settings.items() if isinstance(v, dict) or hasattr(v, "keys")]
@@ -180,7 +185,7 @@ def sidebar() -> None:
         st.toggle(tr(STRINGS, "blind"), key=_persistent(BLIND_KEY), help=tr(STRINGS, "blind_help"),
                   on_change=_copy, args=(BLIND_KEY,))
         st.caption(f"{tr(STRINGS, 'database')}: `{_display_url(current_database_url())}`")
-        if _auth_settings() and "password" not in _auth_settings() and st.user.is_logged_in:
+        if _auth_settings() and "password" not in _auth_settings() and _logged_in():
             st.button(tr(STRINGS, "logout"), on_click=st.logout)
 
 
@@ -212,6 +217,8 @@ def main() -> None:
     if CODER_KEY not in st.session_state and st.query_params.get(CODER_PARAM):
         st.session_state[CODER_KEY] = st.query_params[CODER_PARAM][:60]
     login_gate()
+    if CODER_KEY not in st.session_state and _logged_in():  # signed in: name the coder
+        st.session_state[CODER_KEY] = str(st.user.get("name") or st.user.get("email") or "")[:60]
     warm_up()
     page = navigation()
     sidebar()

@@ -345,3 +345,21 @@ def test_update_suggestions_button_refits_and_keeps_decisions(project) -> None:
     # moderator turns never get suggestions from the model
     moderator_ids = {s.id for s in segs if s.role == "moderator"}
     assert not [c for c in store.codings(coder=MACHINE_CODER, status="suggested") if c.segment_id in moderator_ids]
+
+
+def test_oidc_login_shows_only_the_login_button_until_signed_in(project) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"client_id": "focusqa", "client_secret": "hemmelig",
+                          "server_metadata_url": "https://login.example.invalid/.well-known/openid-configuration",
+                          "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "log ind" in at.title[0].value
+    assert [b.label for b in at.button] == ["Log ind"]
+    assert not at.metric and not at.dataframe, "no project data before login"
+    at.user = {"is_logged_in": True, "email": "anne@kommune.example", "name": "Anne"}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Oversigt"
+    assert "Log ud" in [b.label for b in at.sidebar.button]
+    assert at.sidebar.text_input(key="_widget_focusqa_coder").value == "Anne", "coder named from the login"
