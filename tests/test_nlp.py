@@ -107,7 +107,7 @@ def test_nlp_pipeline_is_cached_by_codebook_content():
 
 def test_nlp_pipeline_is_blank_danish_with_registered_components(nlp):
     assert nlp.lang == "da"
-    assert nlp.pipe_names == ["sentencizer", "focusqa_lemmatizer", "focusqa_codebook"]
+    assert nlp.pipe_names == ["focusqa_sentences", "focusqa_lemmatizer", "focusqa_codebook"]
     assert "focusqa_codebook" in spacy.registry.factories.get_all() or nlp.get_pipe("focusqa_codebook")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc
 
 from ..nlp import SPANS_KEY
+from ..nlp.components import MATCHES_KEY
 
 # Each distinct matched term adds this much evidence; the score saturates at 1.
 TERM_WEIGHT = 0.55
@@ -21,6 +22,13 @@ class TermEvidence:
     words: dict[str, list[str]] = field(default_factory=dict)
     terms: dict[str, set[str]] = field(default_factory=dict)
 
+    def add(self, code_id: str, term: str, text: str) -> None:
+        """Record a matched term (``text`` as written) for a code."""
+        words = self.words.setdefault(code_id, [])
+        if text not in words:
+            words.append(text)
+        self.terms.setdefault(code_id, set()).add(term.lower())
+
     def score(self, code_id: str) -> float:
         terms = self.terms.get(code_id)
         if not terms:
@@ -29,13 +37,20 @@ class TermEvidence:
         return 1.0 - math.exp(-total)
 
 
+def term_spans(doc: Doc, spans_key: str = SPANS_KEY) -> list[tuple[str, str, str, int]]:
+    """(code id, term, text as written, first token) of every codebook match in ``doc``."""
+    raw = doc.user_data.get(MATCHES_KEY)
+    if raw is not None and spans_key == SPANS_KEY:
+        return [(code_id, term, doc[start:end].text if end - start > 1 else doc[start].text, start)
+                for code_id, term, start, end in raw]
+    if spans_key not in doc.spans:
+        return []
+    return [(span.label_, span.id_, span.text, span.start) for span in doc.spans[spans_key]]
+
+
 def term_evidence(doc: Doc, spans_key: str = SPANS_KEY) -> TermEvidence:
     """Collect the codebook matcher's spans of ``doc`` per code."""
     evidence = TermEvidence()
-    for span in doc.spans[spans_key] if spans_key in doc.spans else ():
-        code = span.label_
-        words = evidence.words.setdefault(code, [])
-        if span.text not in words:
-            words.append(span.text)
-        evidence.terms.setdefault(code, set()).add(span.id_.lower())
+    for code_id, term, text, _ in term_spans(doc, spans_key):
+        evidence.add(code_id, term, text)
     return evidence

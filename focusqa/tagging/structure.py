@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -118,26 +119,32 @@ class QuestionRecognizer(BaseEstimator):
     def similarity(self, X: Sequence[Sequence[str]]) -> np.ndarray:
         """Cosine similarity of each lemma list to each code, shape (n, n_codes)."""
         check_is_fitted(self, "centroids_")
-        out = np.zeros((len(X), self.centroids_.shape[0]))
+        rows, cols, vals = [], [], []
+        vocabulary, idf = self.vocabulary_, self.idf_
         for i, lemmas in enumerate(X):
-            cols = [self.vocabulary_[w] for w in set(lemmas) if w in self.vocabulary_]
-            if not cols:
-                continue
-            weights = np.array([self.idf_[w] for w in set(lemmas) if w in self.vocabulary_])
-            vec = weights / np.linalg.norm(weights)
-            out[i] = self.centroids_[:, cols] @ vec
-        return out
+            for w in set(lemmas):
+                col = vocabulary.get(w)
+                if col is not None:
+                    rows.append(i)
+                    cols.append(col)
+                    vals.append(idf[w])
+        query = sp.csr_matrix((vals, (rows, cols)), shape=(len(X), len(vocabulary)))
+        norms = np.sqrt(np.asarray(query.multiply(query).sum(axis=1)).ravel())
+        query = sp.diags(1.0 / np.where(norms == 0, 1.0, norms)) @ query
+        return np.asarray(query @ self.centroids_.T)
 
     def recognise(self, lemmas: Sequence[str], text: str, numbers: dict[int, int], *,
-                  terms: np.ndarray | None = None, current: int | None = None) -> tuple[int | None, float]:
+                  terms: np.ndarray | None = None, current: int | None = None,
+                  similarity: np.ndarray | None = None) -> tuple[int | None, float]:
         """(code index, score) if the text asks a guide question, else (None, best score).
 
-        terms: the turn's codebook-term score per code; current: the point asked last.
+        terms: the turn's codebook-term score per code; current: the point asked last;
+        similarity: this text's row of :meth:`similarity`, if already computed.
         """
         number = referenced_number(text)
         if number is not None and number in numbers:
             return numbers[number], 1.0
-        sims = self.similarity([lemmas])[0]
+        sims = similarity if similarity is not None else self.similarity([lemmas])[0]
         if sims.size == 0:
             return None, 0.0
         if terms is not None:
@@ -192,19 +199,36 @@ def find_moderators(speakers: Sequence[str | None], texts: Sequence[str],
     return set()
 
 
+def recognition_candidates(roles: Sequence[str], speakers: Sequence[str | None],
+                           texts: Sequence[str]) -> list[int]:
+    """Positions of one document's segments that may ask a guide question or be a heading."""
+    has_speakers = any(s is not None for s in speakers)
+    detect = has_speakers and "moderator" not in roles
+    return [i for i, (r, t) in enumerate(zip(roles, texts))
+            if detect or r == "moderator" or (not has_speakers and looks_like_heading(t))]
+
+
 def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: Sequence[str],
                   lemmas: Sequence[Sequence[str]], recognizer: QuestionRecognizer,
                   numbers: dict[int, int], terms: Sequence[np.ndarray] | None = None,
-                  ) -> tuple[list[Prior], list[str]]:
+                  similarity: dict[int, np.ndarray] | None = None) -> tuple[list[Prior], list[str]]:
     """Structure priors for one document's segments (in order), and the effective roles.
 
     Roles can change: if no turn is labelled as the moderator's, the speaker who
-    asks the guide questions is recognised as the moderator.
+    asks the guide questions is recognised as the moderator. ``similarity`` may
+    hold the recogniser's rows for :func:`recognition_candidates`, computed for
+    many documents at once.
     """
     roles = list(roles)
     has_speakers = any(s is not None for s in speakers)
-    if has_speakers and "moderator" not in roles:
-        hits = [recognizer.recognise(lem, t, numbers, terms=None if terms is None else terms[i])[0] is not None
+    detect = has_speakers and "moderator" not in roles
+    sims = similarity
+    if sims is None:
+        candidates = recognition_candidates(roles, speakers, texts)
+        sims = dict(zip(candidates, recognizer.similarity([lemmas[i] for i in candidates])))
+    if detect:
+        hits = [recognizer.recognise(lem, t, numbers, terms=None if terms is None else terms[i],
+                                     similarity=sims[i])[0] is not None
                 and "?" in t for i, (lem, t) in enumerate(zip(lemmas, texts))]
         moderators = find_moderators(speakers, texts, hits)
         roles = ["moderator" if s in moderators else r for s, r in zip(speakers, roles)]
@@ -214,7 +238,8 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
     for i, (role, text, lem) in enumerate(zip(roles, texts, lemmas)):
         term_scores = None if terms is None else terms[i]
         if role == "moderator":
-            code, sim = recognizer.recognise(lem, text, numbers, terms=term_scores, current=current)
+            code, sim = recognizer.recognise(lem, text, numbers, terms=term_scores, current=current,
+                                             similarity=sims[i])
             if code is not None and code != current:
                 current = code
                 priors.append(Prior(current, True, "question", sim))
@@ -222,7 +247,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
                 priors.append(Prior(current, True, "follow-up", sim))
             continue
         if not has_speakers and looks_like_heading(text):
-            code, sim = recognizer.recognise(lem, text, numbers, terms=term_scores)
+            code, sim = recognizer.recognise(lem, text, numbers, terms=term_scores, similarity=sims[i])
             if code is not None:
                 current, structured = code, True
                 priors.append(Prior(current, True, "heading", sim))

@@ -7,21 +7,23 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
-from spacy.attrs import IS_ALPHA, IS_STOP, LEMMA
+from spacy.attrs import IDX, IS_ALPHA, IS_STOP, LEMMA
 
 from ..codebook import Codebook
 from ..nlp import build_pipeline
 from ..types import CodeSuggestion
 from .combiner import ScoreCombiner, signal_features
 from .model import CalibratedOneVsRest, CompoundTfidfVectorizer
-from .rules import TermEvidence, term_evidence
-from .structure import Prior, QuestionRecognizer, assign_priors
+from .rules import TermEvidence, term_spans
+from .structure import Prior, QuestionRecognizer, assign_priors, recognition_candidates
 from .training import TrainingDocument, codebook_documents, merge_documents, store_documents
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_FLOOR = 0.3
-BATCH_SIZE = 512
+# Segments per spaCy Doc when analysing, and the text that joins them.
+CHUNK_SEGMENTS = 200
+SEPARATOR = "\n\n"
 # Content words at which a segment counts as fully substantive for the prior.
 SUBSTANCE_LEMMAS = 6
 
@@ -84,7 +86,13 @@ class Tagger:
         return out
 
     def analyse(self, texts: Iterable[str], *, cache: bool = False) -> list[SegmentAnalysis]:
-        """Run the pipeline over texts: content lemmas and codebook term matches."""
+        """Run the pipeline over texts: content lemmas and codebook term matches.
+
+        Segments are joined into chunks separated by blank lines and each chunk is
+        one ``Doc``; results are cut back to segments by character offsets. This
+        keeps the per-``Doc`` overhead off the short turns of a transcript (the
+        separator is its own whitespace token, so no term matches across turns).
+        """
         texts = list(texts)
         results: list[SegmentAnalysis | None] = [None] * len(texts)
         todo = []
@@ -94,18 +102,35 @@ class Tagger:
                 results[i] = hit
             else:
                 todo.append(i)
-        docs = self.nlp.pipe((texts[i] for i in todo), batch_size=BATCH_SIZE)
-        for i, doc in zip(todo, docs):
-            if len(doc):
-                arr = doc.to_array([LEMMA, IS_ALPHA, IS_STOP])
-                keep = arr[(arr[:, 1] == 1) & (arr[:, 2] == 0), 0].tolist()
-                lemmas = [w for w in self._lemma_strings(keep) if len(w) > 1]
-            else:
-                lemmas = []
-            results[i] = SegmentAnalysis(lemmas, term_evidence(doc))
-            if cache:
-                self._analysis_cache[texts[i]] = results[i]
+        chunks = [todo[i:i + CHUNK_SEGMENTS] for i in range(0, len(todo), CHUNK_SEGMENTS)]
+        joined = (SEPARATOR.join(texts[i] for i in chunk) for chunk in chunks)
+        for chunk, doc in zip(chunks, self.nlp.pipe(joined, batch_size=4)):
+            for i, analysis in zip(chunk, self._split(doc, [len(texts[i]) for i in chunk])):
+                results[i] = analysis
+                if cache:
+                    self._analysis_cache[texts[i]] = analysis
         return results  # type: ignore[return-value]
+
+    def _split(self, doc, lengths: list[int]) -> list[SegmentAnalysis]:
+        """Cut a chunk's token arrays and term spans back into its segments."""
+        starts = np.cumsum([0] + [n + len(SEPARATOR) for n in lengths[:-1]])
+        if not len(doc):
+            return [SegmentAnalysis([], TermEvidence()) for _ in lengths]
+        arr = doc.to_array([LEMMA, IS_ALPHA, IS_STOP, IDX])
+        owner = np.searchsorted(starts, arr[:, 3].astype(np.int64), side="right") - 1
+        keep = (arr[:, 1] == 1) & (arr[:, 2] == 0)
+        lemma_hashes = arr[keep, 0].tolist()
+        lemma_owner = owner[keep]
+        words = self._lemma_strings(lemma_hashes)
+        bounds = np.searchsorted(lemma_owner, np.arange(len(lengths) + 1))
+        lemmas = [[w for w in words[bounds[j]:bounds[j + 1]] if len(w) > 1] for j in range(len(lengths))]
+        evidence: dict[int, TermEvidence] = {}
+        for code_id, term, text, token in term_spans(doc):
+            seg = int(owner[token])
+            found = evidence.setdefault(seg, TermEvidence())
+            found.add(code_id, term, text)
+        empty = TermEvidence()
+        return [SegmentAnalysis(lemmas[j], evidence.get(j, empty)) for j in range(len(lengths))]
 
     def _code_lemmas(self) -> list[list[str]]:
         texts = [" ".join([c.label_da, c.label_en, c.question, c.definition, c.include, *c.terms])
@@ -169,14 +194,34 @@ class Tagger:
             vec[prior.code] = min(1.0, len(analysis.lemmas) / SUBSTANCE_LEMMAS)
         return vec
 
-    def _priors(self, segments: Sequence, analyses: Sequence[SegmentAnalysis]) -> tuple[list[Prior], list[str]]:
+    def _rules(self, analyses: Sequence[SegmentAnalysis]) -> np.ndarray:
+        """Term scores, shape (n_segments, n_codes); only segments with matches cost anything."""
+        rules = np.zeros((len(analyses), len(self.code_ids)))
+        for i, a in enumerate(analyses):
+            if a.terms.terms:
+                rules[i] = [a.terms.score(c) for c in self.code_ids]
+        return rules
+
+    def _priors(self, segments: Sequence, analyses: Sequence[SegmentAnalysis],
+                rules: np.ndarray | None = None) -> tuple[list[Prior], list[str]]:
         priors: list[Prior] = [Prior(None, False)] * len(segments)
         roles = [getattr(s, "role", "participant") or "participant" for s in segments]
-        for group in _documents(segments):
-            p, r = assign_priors([roles[i] for i in group], [getattr(segments[i], "speaker", None) for i in group],
-                                 [segments[i].text for i in group], [analyses[i].lemmas for i in group],
-                                 self.recognizer_, self._numbers,
-                                 [np.array([analyses[i].terms.score(c) for c in self.code_ids]) for i in group])
+        rules = self._rules(analyses) if rules is None else rules
+        groups = _documents(segments)
+        speakers = [getattr(s, "speaker", None) for s in segments]
+        texts = [s.text for s in segments]
+        # One similarity product for the questions of every document.
+        wanted = [[group[j] for j in recognition_candidates([roles[i] for i in group],
+                                                             [speakers[i] for i in group],
+                                                             [texts[i] for i in group])]
+                  for group in groups]
+        flat = [i for positions in wanted for i in positions]
+        rows = dict(zip(flat, self.recognizer_.similarity([analyses[i].lemmas for i in flat])))
+        for group in groups:
+            local = {j: rows[i] for j, i in enumerate(group) if i in rows}
+            p, r = assign_priors([roles[i] for i in group], [speakers[i] for i in group],
+                                 [texts[i] for i in group], [analyses[i].lemmas for i in group],
+                                 self.recognizer_, self._numbers, rules[group], local)
             for i, prior, role in zip(group, p, r):
                 priors[i], roles[i] = prior, role
         return priors, roles
@@ -188,14 +233,17 @@ class Tagger:
         segments = list(segments)
         k = len(self.code_ids)
         analyses = self.analyse([s.text for s in segments])
-        priors, roles = self._priors(segments, analyses)
+        rules = self._rules(analyses)
+        priors, roles = self._priors(segments, analyses, rules)
         content = np.array([r != "moderator" for r in roles], bool)
         model = np.zeros((len(segments), k))
         if content.any():
             X = self.vectorizer_.transform([a.lemmas for a, c in zip(analyses, content) if c])
             model[content] = self.model_.predict_proba(X)
-        rules = np.array([[a.terms.score(c) for c in self.code_ids] for a in analyses]).reshape(-1, k)
-        prior = np.array([self._prior_vector(p, a) for p, a in zip(priors, analyses)]).reshape(-1, k)
+        prior = np.zeros((len(segments), k))
+        for i, (p, a) in enumerate(zip(priors, analyses)):
+            if p.code is not None:
+                prior[i, p.code] = min(1.0, len(a.lemmas) / SUBSTANCE_LEMMAS)
         structured = np.array([p.structured for p in priors], bool)
         scores = self.combiner_.predict_proba(signal_features(model, rules, prior), structured)
         scores[~content] = 0.0
@@ -213,6 +261,8 @@ class Tagger:
         if not segments:
             return []
         scores, signals = self.score(segments)
+        scores = np.round(scores, 4)
+        signals["rounded"] = {key: np.round(signals[key], 3).tolist() for key in ("prior", "model", "rules")}
         threshold = threshold if threshold is not None else self.threshold
         if threshold is None:
             limits = self.combiner_.thresholds(signals["structured"])
@@ -229,18 +279,20 @@ class Tagger:
             if not chosen:
                 top = int(np.argmax(row))
                 chosen = [top] if row[top] >= floor else []
-            out.append([self._suggestion(j, row[j], i, signals) for j in chosen])
+            values = row.tolist()
+            out.append([self._suggestion(j, values[j], i, signals) for j in chosen])
         return out
 
     def _suggestion(self, j: int, score: float, i: int, signals: dict) -> CodeSuggestion:
         code = self.codebook.codes[j]
         prior: Prior = signals["priors"][i]
         question = self.codebook.codes[prior.code].number if prior.code is not None else None
+        rounded = signals["rounded"]
         evidence = {
             "terms": list(signals["analyses"][i].terms.words.get(code.id, [])),
             "question": question,
-            "prior": round(float(signals["prior"][i, j]), 3),
-            "model": round(float(signals["model"][i, j]), 3),
-            "rules": round(float(signals["rules"][i, j]), 3),
+            "prior": rounded["prior"][i][j],
+            "model": rounded["model"][i][j],
+            "rules": rounded["rules"][i][j],
         }
-        return CodeSuggestion(code.id, code.number, code.label_da, round(float(score), 4), evidence)
+        return CodeSuggestion(code.id, code.number, code.label_da, score, evidence)

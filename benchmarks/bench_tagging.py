@@ -1,0 +1,141 @@
+"""How fast the tagger is: throughput against the bare spaCy tokenizer, memory, refit time.
+
+Targets (issue 4), measured in one run:
+- ``tag`` on at least 1 million words: throughput ≥ 40 % of bare
+  ``spacy.blank("da").tokenizer.pipe`` on the same texts; peak memory ≤ 1.5 GB;
+- refit on 5,000 labelled segments ≤ 5 s.
+
+The large corpus is the demo corpus recombined: each copy keeps every transcript's
+moderator questions in place and shuffles the participant turns between them with
+a fixed seed, so the structure signal does real work and nothing is read from disk
+during the timing. Ratios are printed so that ≥ 1.0 means "meets the target".
+
+    .venv/bin/python benchmarks/bench_tagging.py
+    .venv/bin/python benchmarks/bench_tagging.py --words 2000000 --refit-segments 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+THROUGHPUT_TARGET = 0.40
+MEMORY_TARGET_MB = 1536.0
+REFIT_TARGET_S = 5.0
+
+
+def recombined_documents(documents, copies: int, seed: int = 0):
+    """``copies`` shuffled variants of each transcript (participant turns permuted per block)."""
+    rng = random.Random(seed)
+    out = []
+    for copy in range(copies):
+        for doc in documents:
+            segments = list(doc.segments)
+            blocks, current = [], []
+            for seg in segments:
+                if seg.role == "moderator":
+                    if current:
+                        blocks.append(current)
+                    blocks.append([seg])
+                    current = []
+                else:
+                    current.append(seg)
+            if current:
+                blocks.append(current)
+            order = []
+            for block in blocks:
+                if block[0].role != "moderator":
+                    block = block[:]
+                    rng.shuffle(block)
+                order.extend(block)
+            positions = {id(seg): i for i, seg in enumerate(segments)}
+            new_segments = [replace(seg, index=i) for i, seg in enumerate(order)]
+            labels = {i: doc.labels[positions[id(seg)]] for i, seg in enumerate(order)
+                      if positions[id(seg)] in doc.labels}
+            out.append(type(doc)(f"{doc.name}#{copy}", new_segments, labels, doc.round, doc.source))
+    return out
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--words", type=int, default=1_000_000)
+    parser.add_argument("--refit-segments", type=int, default=5000)
+    args = parser.parse_args()
+
+    import spacy
+
+    from focusqa.codebook import load_codebook
+    from focusqa.tagging import Tagger, build_tagger
+    from focusqa.tagging.training import load_reference
+
+    codebook = load_codebook()
+    reference = load_reference(codebook=codebook)
+    words_per_copy = sum(len(s.text.split()) for d in reference for s in d.segments)
+    copies = -(-args.words // words_per_copy)
+    big = recombined_documents(reference, copies)
+    segments = [seg for doc in big for seg in doc.segments]
+    texts = [seg.text for seg in segments]
+    n_words = sum(len(t.split()) for t in texts)
+    print(f"corpus: {len(big)} documents, {len(segments):,} segments, {n_words:,} words "
+          f"({copies} recombined copies of the demo corpus)")
+
+    tagger = build_tagger(codebook)
+    tagger.suggest(segments[:2000])  # warm both the tagger's and the tokenizer's caches
+    blank = spacy.blank("da")
+    for _ in blank.tokenizer.pipe(texts[:2000]):
+        pass
+
+    start = time.perf_counter()
+    tokens = 0
+    for doc in blank.tokenizer.pipe(texts, batch_size=1000):
+        tokens += len(doc)
+    bare = time.perf_counter() - start
+
+    start = time.perf_counter()
+    suggestions = tagger.suggest(segments)
+    tagged = time.perf_counter() - start
+    coded = sum(1 for items in suggestions if items)
+    ratio = bare / tagged
+    print(f"bare tokenizer : {bare:6.2f} s  ({n_words / bare:,.0f} words/s, {tokens:,} tokens)")
+    print(f"focusqa tag    : {tagged:6.2f} s  ({n_words / tagged:,.0f} words/s, {coded:,} segments coded)")
+    print(f"throughput ratio tag/tokenizer = {ratio:.2f} (target ≥ {THROUGHPUT_TARGET:.2f}; "
+          f"ratio to target {ratio / THROUGHPUT_TARGET:.2f})")
+    memory = peak_mb()
+    print(f"peak memory    : {memory:,.0f} MB (target ≤ {MEMORY_TARGET_MB:,.0f} MB; "
+          f"ratio to target {MEMORY_TARGET_MB / memory:.2f})")
+
+    labelled_docs, labelled = [], 0
+    for doc in recombined_documents(reference, 50, seed=1):
+        if labelled >= args.refit_segments:
+            break
+        labelled_docs.append(doc)
+        labelled += len(doc.labels)
+    cold = Tagger(codebook)
+    start = time.perf_counter()
+    cold.fit(labelled_docs)
+    cold_s = time.perf_counter() - start
+    start = time.perf_counter()
+    cold.fit(labelled_docs)
+    warm_s = time.perf_counter() - start
+    print(f"refit on {labelled:,} labelled segments: first fit {cold_s:.2f} s, refit {warm_s:.2f} s "
+          f"(target ≤ {REFIT_TARGET_S:.1f} s; ratio to target {REFIT_TARGET_S / cold_s:.2f} first, "
+          f"{REFIT_TARGET_S / warm_s:.2f} refit)")
+    ok = ratio >= THROUGHPUT_TARGET and memory <= MEMORY_TARGET_MB and cold_s <= REFIT_TARGET_S
+    print("all targets met" if ok else "some targets missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
