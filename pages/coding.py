@@ -120,6 +120,8 @@ STRINGS = {
         "table_saved": "{n} ændring(er) gemt.",
         "table_nothing": "Der var ingen ændringer at gemme.",
         "blind_on": "Blind kodning er slået til: du ser kun dine egne koder og maskinens forslag.",
+        "legend": "Dine koder står i fuld farve, andre koderes koder i lys farve med navn, og "
+                  "maskinens forslag med stiplet kant.",
         "score": "forslag: {label} {score}",
         "page": "Side",
     },
@@ -204,6 +206,8 @@ STRINGS = {
         "table_saved": "{n} change(s) saved.",
         "table_nothing": "There were no changes to save.",
         "blind_on": "Blind coding is on: you only see your own codes and the machine's suggestions.",
+        "legend": "Your codes are in full colour, other coders' codes in a light colour with "
+                  "their name, and the machine's suggestions with a dashed border.",
         "score": "suggestion: {label} {score}",
         "page": "Page",
     },
@@ -734,8 +738,7 @@ def main() -> None:
     view_mode, codes, statuses, role = render_toolbar(codebook)
     render_actions()
     blind = blind_mode()
-    if blind:
-        st.caption(tr(STRINGS, "blind_on"))
+    st.caption(tr(STRINGS, "blind_on") if blind else tr(STRINGS, "legend"))
     segments = load_segments(store, doc.id)
     views = build_views(segments, load_codings(store, doc.id), load_memos(store, doc.id), me, blind)
     matching = filter_views(views, codes, statuses, role)

@@ -179,11 +179,13 @@ def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> 
         turn = page.locator(f".st-key-turn_{segment_id}")
         expect(turn).to_be_visible(timeout=30_000)
         _wait_idle(page)
+        turn.scroll_into_view_if_needed()
         shots(page, "02_kodning")
 
         turn.get_by_role("button", name="Accepter").click()
         expect(turn.get_by_role("button", name="Accepter")).to_have_count(0, timeout=30_000)
         _wait_idle(page)
+        turn.scroll_into_view_if_needed()
         shots(page, "03_accepteret")
         mine = store.codings(coder=CODER, segment_ids=[segment_id])
         assert [(c.code_id, c.status) for c in mine] == [("tidlig-indsats", "accepted")]
@@ -196,6 +198,7 @@ def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> 
         expect(turn).to_contain_text("1. Tidlig indsats")
         expect(turn.get_by_role("button", name="Accepter")).to_have_count(0)
         assert page.get_by_label("Koder", exact=True).input_value() == CODER, "the name survives a reload"
+        turn.scroll_into_view_if_needed()
         shots(page, "04_efter_genindlaesning")
         assert [c.status for c in store.codings(coder=CODER, segment_ids=[segment_id])] == ["accepted"]
         assert store.codings(coder=MACHINE_CODER, segment_ids=[segment_id])[0].status == "accepted"
