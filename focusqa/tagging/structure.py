@@ -38,6 +38,9 @@ _TRANSITION = re.compile(
     r"første|andet|tredje|fjerde|femte|sjette|sidste|til\s+sidst|afslutningsvis)"
     r"|\b(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b",
     re.IGNORECASE)
+# In prose, a heading's point is a prior for at most this many paragraphs: a
+# document's sections are rarely longer, and a stray heading must not colour it all.
+HEADING_SPAN = 8
 _HEADING_FORM = re.compile(r"^\s*(?:ad\.?\s*\d|\d{1,2}\s*[.):]\s|[A-ZÆØÅ][^.!?]{0,80}:\s*$)",
                            re.IGNORECASE)
 
@@ -234,6 +237,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
         roles = ["moderator" if s in moderators else r for s, r in zip(speakers, roles)]
     priors: list[Prior] = []
     current: int | None = None
+    since_heading = 0
     structured = "moderator" in roles
     for i, (role, text, lem) in enumerate(zip(roles, texts, lemmas)):
         term_scores = None if terms is None else terms[i]
@@ -248,11 +252,15 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
             continue
         if not has_speakers and looks_like_heading(text):
             code, sim = recognizer.recognise(lem, text, numbers, terms=term_scores, similarity=sims[i])
+            # Any other heading (or table header) ends the previous section.
+            current, since_heading = code, 0
             if code is not None:
-                current, structured = code, True
+                structured = True
                 priors.append(Prior(current, True, "heading", sim))
                 continue
-            if _HEADING_FORM.match(text.strip()):
+        elif not has_speakers and current is not None:
+            since_heading += 1
+            if since_heading > HEADING_SPAN:
                 current = None
         priors.append(Prior(current, structured, "content"))
     if not structured:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -34,6 +35,15 @@ class SegmentAnalysis:
 
     lemmas: list[str]
     terms: TermEvidence
+
+
+_MARKUP = re.compile(r"</?[A-Za-z][^>\s]*>?|&[a-z]+;")
+
+
+def _clean_word(text: str) -> str:
+    """A matched word for display: without stray HTML markup or trailing punctuation."""
+    cleaned = _MARKUP.sub("", text).strip(" .,;:!?()[]\"'“”«»•-–")
+    return cleaned or text
 
 
 def _documents(segments: Sequence) -> list[list[int]]:
@@ -128,7 +138,7 @@ class Tagger:
         for code_id, term, text, token in term_spans(doc):
             seg = int(owner[token])
             found = evidence.setdefault(seg, TermEvidence())
-            found.add(code_id, term, text)
+            found.add(code_id, term, _clean_word(text))
         empty = TermEvidence()
         return [SegmentAnalysis(lemmas[j], evidence.get(j, empty)) for j in range(len(lengths))]
 
