@@ -9,7 +9,7 @@ import streamlit as st
 
 from focusqa.errors import FocusqaError
 from pages.common import (fmt_number, fmt_percent, get_store, load_documents,
-                          load_progress, refit_tagger, show_error, show_flashes, flash, tr)
+                          load_participant_progress, refit_tagger, show_error, show_flashes, flash, tr)
 
 CODING_DOCUMENT_KEY = "coding_document"
 PAGES_DIR = Path(__file__).resolve().parent
@@ -25,9 +25,10 @@ STRINGS = {
         "words": "Ord",
         "segments": "Taleture",
         "reviewed": "Gennemset",
+        "reviewed_help": "Andel af deltagernes taleture, hvor en koder har taget stilling.",
         "open": "Forslag der venter",
         "next": "Det kan du gøre nu",
-        "by_round": "Interviews pr. runde og distrikt",
+        "by_round": "Interviews pr. runde, gruppe og distrikt",
         "by_round_help": "Antal interviews (og ord) i hver celle.",
         "table": "Interviews",
         "col_round": "Runde",
@@ -41,11 +42,17 @@ STRINGS = {
         "col_rejected": "Afvist",
         "col_uncoded": "Ukodet",
         "col_done": "Gennemset",
-        "col_done_help": "Andel af taleturene, hvor en koder har accepteret eller afvist koder.",
+        "col_done_help": "Andel af deltagernes taleture, hvor en koder har accepteret eller "
+                         "afvist koder.",
+        "participants_only": "Kodet, Forslag, Afvist, Ukodet og Gennemset tæller deltagernes "
+                             "taleture; moderatorens spørgsmål kodes ikke.",
         "missing": "(ikke angivet)",
         "hint_suggestions": "**{doc}** har {n} taleture med forslag, der venter på gennemsyn.",
-        "hint_uncoded": "**{n}** taleture har hverken koder eller forslag. Lad focusqa foreslå "
+        "hint_uncoded": "**{n}** af deltagernes taleture har hverken koder eller forslag. Lad focusqa foreslå "
                         "koder ud fra kodebogen og de koder, der allerede er bekræftet.",
+        "hint_uncoded_left": "**{n}** af deltagernes taleture har ingen koder, og focusqa har "
+                             "ikke flere forslag til dem. Gennemgå dem i Kodning med "
+                             "statusfilteret „Ukodet“.",
         "hint_done": "Alle taleture er gennemset. Se temaerne pr. distrikt, eller sammenlign "
                      "runderne.",
         "hint_metadata": "{n} af interviewene har ingen runde eller intet distrikt (det gælder fx "
@@ -66,9 +73,10 @@ STRINGS = {
         "words": "Words",
         "segments": "Turns",
         "reviewed": "Reviewed",
+        "reviewed_help": "Share of the participants' turns a coder has decided on.",
         "open": "Suggestions waiting",
         "next": "What to do next",
-        "by_round": "Interviews by round and district",
+        "by_round": "Interviews by round, group and district",
         "by_round_help": "Number of interviews (and words) in each cell.",
         "table": "Interviews",
         "col_round": "Round",
@@ -82,11 +90,17 @@ STRINGS = {
         "col_rejected": "Rejected",
         "col_uncoded": "Uncoded",
         "col_done": "Reviewed",
-        "col_done_help": "Share of turns where a coder accepted or rejected codes.",
+        "col_done_help": "Share of the participants' turns where a coder accepted or rejected "
+                         "codes.",
+        "participants_only": "Coded, Suggested, Rejected, Uncoded and Reviewed count the "
+                             "participants' turns; the moderator's questions are not coded.",
         "missing": "(not set)",
         "hint_suggestions": "**{doc}** has {n} turns with suggestions waiting for review.",
-        "hint_uncoded": "**{n}** turns have neither codes nor suggestions. Let focusqa suggest "
+        "hint_uncoded": "**{n}** of the participants' turns have neither codes nor suggestions. Let focusqa suggest "
                         "codes from the codebook and the codes already confirmed.",
+        "hint_uncoded_left": "**{n}** of the participants' turns have no codes, and focusqa has "
+                             "no more suggestions for them. Go through them in Coding with the "
+                             "status filter \"Uncoded\".",
         "hint_done": "Every turn has been reviewed. Look at the themes by district, or compare "
                      "the rounds.",
         "hint_metadata": "{n} interview(s) have no round or district (as for the project "
@@ -109,7 +123,7 @@ def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataF
     rows = []
     missing = tr(STRINGS, "missing")
     for d in docs:
-        p = progress.get(d.id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": d.segments})
+        p = progress.get(d.id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": 0})
         total = sum(p.values()) or 1
         rows.append({
             tr(STRINGS, "col_round"): d.round or missing,
@@ -130,29 +144,25 @@ def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataF
 def render_metrics(docs: list, progress: dict[int, dict[str, int]]) -> None:
     totals = {k: sum(p.get(k, 0) for p in progress.values())
               for k in ("suggested", "accepted", "rejected", "uncoded")}
-    segments = sum(d.segments for d in docs) or 1
+    segments = sum(sum(p.values()) for p in progress.values()) or 1
     cols = st.columns(5)
     cols[0].metric(tr(STRINGS, "documents"), fmt_number(len(docs)))
     cols[1].metric(tr(STRINGS, "words"), fmt_number(sum(d.words for d in docs)))
     cols[2].metric(tr(STRINGS, "segments"), fmt_number(sum(d.segments for d in docs)))
-    cols[3].metric(tr(STRINGS, "reviewed"), fmt_percent((totals["accepted"] + totals["rejected"]) / segments))
+    cols[3].metric(tr(STRINGS, "reviewed"), fmt_percent((totals["accepted"] + totals["rejected"]) / segments),
+                   help=tr(STRINGS, "reviewed_help"))
     cols[4].metric(tr(STRINGS, "open"), fmt_number(totals["suggested"]))
 
 
 def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
-    """Concrete suggestions: the document with most open suggestions, uncoded turns, metadata."""
+    """Concrete next steps: review waiting suggestions, let focusqa suggest, code the rest."""
     st.subheader(tr(STRINGS, "next"))
-    waiting = sorted(((progress.get(d.id, {}).get("suggested", 0), d) for d in docs),
-                     key=lambda item: -item[0])
-    waiting = [(n, d) for n, d in waiting if n > 0][:3]
-    for n, doc in waiting:
-        cols = st.columns([3, 1], vertical_alignment="center")
-        cols[0].markdown(tr(STRINGS, "hint_suggestions", doc=doc.name, n=fmt_number(n)))
-        if cols[1].button(tr(STRINGS, "open_coding", doc=doc.name), key=f"open_{doc.id}",
-                          on_click=_open_in_coding, args=(doc.id,)):
-            st.switch_page("pages/coding.py")
-    uncoded = sum(p.get("uncoded", 0) for p in progress.values())
-    if uncoded:
+    count = lambda d, key: progress.get(d.id, {}).get(key, 0)  # noqa: E731
+    waiting = [d for d in sorted(docs, key=lambda d: -count(d, "suggested")) if count(d, "suggested")][:3]
+    for doc in waiting:
+        _hint(tr(STRINGS, "hint_suggestions", doc=doc.name, n=fmt_number(count(doc, "suggested"))), doc)
+    uncoded = sum(count(d, "uncoded") for d in docs)
+    if uncoded and not any(count(d, "suggested") for d in docs):
         cols = st.columns([3, 1], vertical_alignment="center")
         cols[0].markdown(tr(STRINGS, "hint_uncoded", n=fmt_number(uncoded)))
         if cols[1].button(tr(STRINGS, "suggest"), key="suggest_codes"):
@@ -163,6 +173,9 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
                 st.rerun()
             except FocusqaError as error:
                 show_error(error)
+    elif uncoded and not waiting:
+        most = max(docs, key=lambda d: count(d, "uncoded"))
+        _hint(tr(STRINGS, "hint_uncoded_left", n=fmt_number(uncoded)), most)
     if not waiting and not uncoded:
         cols = st.columns([3, 1], vertical_alignment="center")
         cols[0].markdown(tr(STRINGS, "hint_done"))
@@ -173,14 +186,23 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
         st.caption(tr(STRINGS, "hint_metadata", n=len(no_meta)))
 
 
+def _hint(text: str, doc) -> None:
+    """A hint with a button that opens ``doc`` in Kodning."""
+    cols = st.columns([3, 1], vertical_alignment="center")
+    cols[0].markdown(text)
+    if cols[1].button(tr(STRINGS, "open_coding"), key=f"open_{doc.id}", on_click=_open_in_coding,
+                      args=(doc.id,)):
+        st.switch_page("pages/coding.py")
+
+
 def render_round_matrix(frame: pd.DataFrame) -> None:
-    """Round × district: number of interviews, words in brackets."""
+    """Round and group × district: number of interviews, words in brackets."""
     st.subheader(tr(STRINGS, "by_round"), help=tr(STRINGS, "by_round_help"))
-    r, d, w = tr(STRINGS, "col_round"), tr(STRINGS, "col_district"), tr(STRINGS, "col_words")
-    grouped = frame.groupby([r, d]).agg(n=(w, "size"), words=(w, "sum")).reset_index()
+    r, g, d, w = (tr(STRINGS, k) for k in ("col_round", "col_group", "col_district", "col_words"))
+    grouped = frame.groupby([r, g, d]).agg(n=(w, "size"), words=(w, "sum")).reset_index()
     grouped["cell"] = [f"{n} ({fmt_number(words)} {tr(STRINGS, 'words').lower()})"
                        for n, words in zip(grouped["n"], grouped["words"])]
-    matrix = grouped.pivot(index=r, columns=d, values="cell").fillna("–")
+    matrix = grouped.pivot(index=[r, g], columns=d, values="cell").fillna("–")
     st.dataframe(matrix, width="stretch")
 
 
@@ -194,12 +216,13 @@ def main() -> None:
         st.page_link("pages/import_page.py", label=tr(STRINGS, "go_import"), icon=":material/upload_file:")
         return
     st.caption(tr(STRINGS, "intro"))
-    progress = load_progress(store)
+    progress = load_participant_progress(store)
     render_metrics(docs, progress)
     frame = documents_frame(docs, progress)
     render_next_steps(docs, progress)
     render_round_matrix(frame)
     st.subheader(tr(STRINGS, "table"))
+    st.caption(tr(STRINGS, "participants_only"))
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
         tr(STRINGS, "col_done"): st.column_config.ProgressColumn(
             tr(STRINGS, "col_done"), help=tr(STRINGS, "col_done_help"), min_value=0, max_value=100,

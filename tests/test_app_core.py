@@ -363,3 +363,17 @@ def test_oidc_login_shows_only_the_login_button_until_signed_in(project) -> None
     assert at.title[0].value == "Oversigt"
     assert "Log ud" in [b.label for b in at.sidebar.button]
     assert at.sidebar.text_input(key="_widget_focusqa_coder").value == "Anne", "coder named from the login"
+
+
+def test_overview_offers_suggestions_when_there_are_none(tmp_path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = Store(url)
+    store.import_document(parse_text(TRANSCRIPT, "nord_2016.txt", DocumentMetadata(round="2016", district="Nord")))
+    at = _app(coder=None)
+    assert any("3** af deltagernes taleture har hverken koder eller forslag" in t for t in _texts(at.markdown))
+    at.button(key="suggest_codes").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(a.action == "autocode" for a in store.audit_log())
+    assert any("nye forslag" in t for t in _texts(at.success))
+    store.dispose()

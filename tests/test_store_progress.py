@@ -1,0 +1,29 @@
+"""Participant-turn progress: the moderator's questions never count as uncoded work."""
+
+from __future__ import annotations
+
+from focusqa.ingest import parse_text
+from focusqa.store.progress import participant_progress
+from focusqa.types import CodeSuggestion, DocumentMetadata
+
+TEXT = """Interviewer: Hvad med den tidlige indsats?
+Mette: Vi når familierne tidligt.
+Lars: Vi sparrer med socialrådgiveren.
+Interviewer: Og familiegruppen?
+Mette: Samarbejdet er godt.
+Sara: Det ved jeg ikke.
+"""
+
+
+def test_counts_each_participant_turn_once_by_its_most_advanced_state(store) -> None:
+    _, doc = store.import_document(parse_text(TEXT, "p.txt", DocumentMetadata(round="2016")))
+    segs = [s for s in store.segments(doc) if s.role == "participant"]
+    assert len(segs) == 4
+    store.replace_suggestions({segs[0].id: [CodeSuggestion("tidlig-indsats", 1, "Tidlig indsats", 0.8, {})],
+                               segs[1].id: [CodeSuggestion("konsultativ-raadgivning", 3, "K", 0.7, {})],
+                               segs[2].id: [CodeSuggestion("organisering", 6, "O", 0.6, {})]})
+    store.review(segs[0].id, "tidlig-indsats", "Anne", "accepted")
+    store.review(segs[2].id, "organisering", "Anne", "rejected")
+    assert participant_progress(store) == {doc: {"accepted": 1, "suggested": 1, "rejected": 1, "uncoded": 1}}
+    # the store's own progress counts the two moderator questions as uncoded too
+    assert store.progress()[doc]["uncoded"] == 3
