@@ -224,20 +224,10 @@ def _progress(_store: Store, url: str) -> dict:
 
 
 def load_progress(store: Store) -> dict[int, dict[str, int]]:
-    """Per document id: segments suggested / accepted / rejected / uncoded."""
+    """Per document id: participant turns accepted / suggested / rejected / uncoded."""
     return _progress(store, store.url)
 
 
-@st.cache_data(show_spinner=False)
-def _participant_progress(_store: Store, url: str) -> dict:
-    from focusqa.store.progress import participant_progress
-
-    return participant_progress(_store)
-
-
-def load_participant_progress(store: Store) -> dict[int, dict[str, int]]:
-    """Like :func:`load_progress`, counting only participant turns (moderators are not coded)."""
-    return _participant_progress(store, store.url)
 
 
 @st.cache_data(show_spinner=False)
@@ -289,7 +279,7 @@ def after_write(what: str = "all") -> None:
     if what != "codings":
         st.cache_data.clear()
         return
-    for loader in (_codings, _memos, _progress, _participant_progress, _excerpts, _coders,
+    for loader in (_codings, _memos, _progress, _excerpts, _coders,
                    *_PAGE_CACHES.values()):
         loader.clear()
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from focusqa.errors import FocusqaError
 from pages.common import (fmt_number, fmt_percent, get_store, load_documents,
-                          load_participant_progress, refit_tagger, show_error, show_flashes, flash, tr)
+                          load_progress, refit_tagger, show_error, show_flashes, flash, tr)
 
 CODING_DOCUMENT_KEY = "coding_document"
 PAGES_DIR = Path(__file__).resolve().parent
@@ -216,7 +216,7 @@ def main() -> None:
         st.page_link("pages/import_page.py", label=tr(STRINGS, "go_import"), icon=":material/upload_file:")
         return
     st.caption(tr(STRINGS, "intro"))
-    progress = load_participant_progress(store)
+    progress = load_progress(store)
     render_metrics(docs, progress)
     frame = documents_frame(docs, progress)
     render_next_steps(docs, progress)

@@ -682,24 +682,25 @@ class Store:
 
     # ------------------------------------------------------------ summaries
     def progress(self) -> dict[int, dict[str, int]]:
-        """Per document: segments suggested / accepted / rejected / uncoded (participant turns)."""
+        """Per document: participant turns accepted / suggested / rejected / uncoded.
+
+        Moderator turns are left out: they are never coded, so counting them would keep
+        a finished document from ever reaching 100 %. A turn counts once, by its most
+        advanced state: accepted (by anyone), then an open suggestion, then rejected.
+        """
         with self.session() as s:
-            seg_rows = s.execute(select(SegmentRow.id, SegmentRow.document_id)).all()
-            status_rows = s.execute(select(Coding.segment_id, Coding.status, Coding.origin)).all()
-        by_segment: dict[int, set[str]] = {}
-        for seg_id, status, origin in status_rows:
-            by_segment.setdefault(seg_id, set()).add(status)
+            turns = s.execute(select(SegmentRow.id, SegmentRow.document_id)
+                              .where(SegmentRow.role == "participant")).all()
+            states = s.execute(select(Coding.segment_id, Coding.status)
+                               .join(SegmentRow, Coding.segment_id == SegmentRow.id)
+                               .where(SegmentRow.role == "participant")).all()
+        by_turn: dict[int, set[str]] = {}
+        for segment_id, status in states:
+            by_turn.setdefault(segment_id, set()).add(status)
         out: dict[int, dict[str, int]] = {}
-        for seg_id, doc_id in seg_rows:
-            counts = out.setdefault(doc_id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": 0})
-            statuses = by_segment.get(seg_id, set())
-            if "accepted" in statuses:
-                counts["accepted"] += 1
-            elif "suggested" in statuses:
-                counts["suggested"] += 1
-            elif "rejected" in statuses:
-                counts["rejected"] += 1
-            else:
-                counts["uncoded"] += 1
+        for segment_id, document_id in turns:
+            counts = out.setdefault(document_id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": 0})
+            seen = by_turn.get(segment_id, set())
+            counts[next((k for k in ("accepted", "suggested", "rejected") if k in seen), "uncoded")] += 1
         return out
 
