@@ -117,7 +117,7 @@ def test_migrations_create_every_table_from_empty(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     migrate(engine)
     migrate(engine)  # idempotent
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     tables = set(inspect(engine).get_table_names())
     assert {"documents", "segments", "codes", "codebook_versions", "codings", "memos", "audit_log",
             "alembic_version"} <= tables
@@ -134,3 +134,28 @@ def test_deleting_a_document_removes_its_codings(store: Store) -> None:
     store.set_coding(seg.id, "tidlig-indsats", "anna")
     store.delete_document(doc_id, "anna")
     assert store.documents() == [] and store.codings() == []
+
+
+def test_upgrade_from_the_first_schema_keeps_data_and_fills_word_counts(tmp_path) -> None:
+    """A user's database made by the first release survives the upgrade with its data."""
+    from alembic import command
+
+    from focusqa.store.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    cfg = alembic_config(engine)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO documents (id, name, content_hash, source_format, moderators, attributes, "
+                          "plain_text, preamble, imported_at) VALUES (1, 'old.txt', 'h', 'txt', '[]', '{}', "
+                          "'Rådgiver: Tre små ord', '', '2016-01-01')"))
+        conn.execute(text("INSERT INTO segments (document_id, \"index\", turn, speaker, role, text, start, \"end\") "
+                          "VALUES (1, 0, 0, 'Rådgiver', 'participant', 'Tre små ord', 10, 21)"))
+    engine.dispose()
+    store = Store(url)
+    [doc] = store.documents()
+    assert (doc.name, doc.segments, doc.words) == ("old.txt", 1, 3)
+    store.dispose()

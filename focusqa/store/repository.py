@@ -151,10 +151,6 @@ def _coding_state(c: Coding | None) -> dict | None:
             "status": c.status, "score": c.score, "evidence": c.evidence, "start": c.start, "end": c.end}
 
 
-def _word_count(text: str) -> int:
-    return len(text.split())
-
-
 class Store:
     """A focusqa project database. ``Store()`` opens the default SQLite file."""
 
@@ -221,7 +217,8 @@ class Store:
                                source_format=parsed.source_format, round=meta.round,
                                district=meta.district, respondent_group=meta.group, date=meta.date,
                                moderators=list(meta.moderators), attributes=dict(meta.attributes),
-                               plain_text=parsed.plain_text, preamble=parsed.preamble, imported_by=actor)
+                               plain_text=parsed.plain_text, preamble=parsed.preamble, imported_by=actor,
+                               word_count=parsed.word_count)
                 s.add(doc)
                 s.flush()
                 s.add_all(SegmentRow(document_id=doc.id, index=seg.index, turn=seg.turn, speaker=seg.speaker,
@@ -240,14 +237,12 @@ class Store:
 
     def documents(self) -> list[DocumentInfo]:
         with self.session() as s:
-            counts: dict[int, list[int]] = {}
-            for doc_id, text in s.execute(select(SegmentRow.document_id, SegmentRow.text)):
-                entry = counts.setdefault(doc_id, [0, 0])
-                entry[0] += 1
-                entry[1] += _word_count(text)
-            docs = s.scalars(select(Document).order_by(Document.round, Document.district,
-                                                       Document.respondent_group, Document.name))
-            return [_doc_info(d, *counts.get(d.id, (0, 0))) for d in docs]
+            counts = dict(s.execute(select(SegmentRow.document_id, func.count(SegmentRow.id))
+                                    .group_by(SegmentRow.document_id)).all())
+            docs = s.scalars(select(Document).options(defer(Document.plain_text), defer(Document.preamble))
+                             .order_by(Document.round, Document.district, Document.respondent_group,
+                                       Document.name))
+            return [_doc_info(d, counts.get(d.id, 0), d.word_count) for d in docs]
 
     def document(self, document_id: int) -> DocumentInfo:
         for d in self.documents():
