@@ -18,9 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 from .model import fit_logistic
 
 # Used for a code or regime without enough training examples (e.g. codebook only):
-# intercept, model logit, term score, prior.
-DEFAULT_STRUCTURED = np.array([-2.2, 0.8, 3.2, 2.6])
-DEFAULT_CONTENT = np.array([-1.8, 0.8, 3.6, 0.0])
+# intercept, model logit, term score, prior, neighbours' model probability.
+DEFAULT_STRUCTURED = np.array([-2.2, 0.8, 3.2, 2.6, 0.0])
+DEFAULT_CONTENT = np.array([-1.8, 0.8, 3.6, 0.0, 0.0])
 THRESHOLD_RANGE = (0.25, 0.65)
 MIN_EXAMPLES = 4
 
@@ -30,10 +30,15 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def signal_features(model_proba: np.ndarray, rule_scores: np.ndarray,
-                    prior: np.ndarray) -> np.ndarray:
-    """Stack the signals into shape (n_segments, n_codes, 3): model logit, terms, prior."""
-    return np.stack([_logit(model_proba), rule_scores, prior], axis=2)
+def signal_features(model_proba: np.ndarray, rule_scores: np.ndarray, prior: np.ndarray,
+                    context: np.ndarray | None = None) -> np.ndarray:
+    """Stack the signals into shape (n_segments, n_codes, 4).
+
+    Model logit, term score, prior, and context: the model's probability for the
+    neighbouring participant turns (a short answer continues the turn before it).
+    """
+    context = np.zeros_like(prior) if context is None else context
+    return np.stack([_logit(model_proba), rule_scores, prior, context], axis=2)
 
 
 def _best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
@@ -58,8 +63,8 @@ class ScoreCombiner(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (2, n_codes, 4)
-        [regime, code] -> intercept and weights of model logit, terms, prior.
+    coef_ : ndarray of shape (2, n_codes, 5)
+        [regime, code] -> intercept and weights of model logit, terms, prior, context.
         Regime 0 is "structured", regime 1 "content only".
     thresholds_ : ndarray of shape (2, n_codes)
     learned_ : ndarray of bool, shape (2, n_codes)
@@ -80,18 +85,20 @@ class ScoreCombiner(ClassifierMixin, BaseEstimator):
         n, k, _ = X.shape
         structured = np.ones(n, bool) if structured is None else np.asarray(structured, bool)
         self.classes_ = np.arange(k)
-        self.coef_ = np.zeros((2, k, 4))
+        self.coef_ = np.zeros((2, k, 5))
         self.thresholds_ = np.full((2, k), 0.5)
         self.learned_ = np.zeros((2, k), bool)
         for j in range(k):
-            for regime, rows, cols in ((0, structured, [0, 1, 2]), (1, np.ones(n, bool), [0, 1])):
+            # Context helps where there is no structure; under a guide question the prior
+            # already carries it (on held-out 2016 documents adding it there did not help).
+            for regime, rows, cols in ((0, structured, [0, 1, 2]), (1, np.ones(n, bool), [0, 1, 3])):
                 default = DEFAULT_STRUCTURED if regime == 0 else DEFAULT_CONTENT
                 self.coef_[regime, j] = default
                 y = Y[rows, j]
                 if y.sum() < MIN_EXAMPLES or (len(y) - y.sum()) < MIN_EXAMPLES:
                     continue
                 fitted = fit_logistic(X[rows][:, j, cols], y, l2=1.0 / self.C)
-                coef = np.zeros(4)
+                coef = np.zeros(5)
                 coef[0] = fitted[0]
                 coef[[c + 1 for c in cols]] = fitted[1:]
                 self.coef_[regime, j] = coef

@@ -31,6 +31,7 @@ _NUMBERED = re.compile(
 _ORDINAL_FIRST = re.compile(
     r"\b(" + "|".join(k for k in _ORDINALS if len(k) > 3) + r")\s+(?:spørgsmål|punkt|tema)\b",
     re.IGNORECASE)
+_REFERENCE_WORDS = ("spørgsmål", "punkt", "tema", "ad", "question", "point")
 # Words a moderator uses to move on to a new guide point ("Så til…", "Næste punkt…").
 _TRANSITION = re.compile(
     r"^\W*(?:så\s+(?:til|går\s+vi|springer|tager|kommer|vil\s+jeg)|så\s+\w+(?:en|et|ne)?[.,]|"
@@ -47,6 +48,9 @@ _HEADING_FORM = re.compile(r"^\s*(?:ad\.?\s*\d|\d{1,2}\s*[.):]\s|[A-ZÆØÅ][^.!
 
 def referenced_number(text: str) -> int | None:
     """A guide point named explicitly: "spørgsmål 4", "Ad. 2", "det fjerde punkt"."""
+    lower = text.lower()
+    if not any(word in lower for word in _REFERENCE_WORDS):
+        return None
     for pattern in (_NUMBERED, _ORDINAL_FIRST):
         m = pattern.search(text)
         if m:

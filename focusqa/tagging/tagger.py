@@ -27,6 +27,8 @@ CHUNK_SEGMENTS = 200
 SEPARATOR = "\n\n"
 # Content words at which a segment counts as fully substantive for the prior.
 SUBSTANCE_LEMMAS = 6
+# Neighbouring turns count as context only under the same guide question.
+BLOCKS_PER_DOCUMENT = 100_000
 
 
 @dataclass
@@ -44,6 +46,31 @@ def _clean_word(text: str) -> str:
     """A matched word for display: without stray HTML markup or trailing punctuation."""
     cleaned = _MARKUP.sub("", text).strip(" .,;:!?()[]\"'“”«»•-–")
     return cleaned or text
+
+
+def _blocks(priors: Sequence[Prior]) -> list[int]:
+    """Number of the guide question (or heading) each segment falls under, counting from 0."""
+    out, block = [], 0
+    for prior in priors:
+        if prior.kind in ("question", "heading"):
+            block += 1
+        out.append(block)
+    return out
+
+
+def neighbour_context(proba: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per row, the larger model probability of the previous and next row of the same group.
+
+    Rows are participant turns in text order; a short answer ("Ja, og det gælder også
+    dagplejen") is usually about what the turn before it was about.
+    """
+    context = np.zeros_like(proba)
+    if len(proba) < 2:
+        return context
+    same = groups[1:] == groups[:-1]
+    context[1:][same] = proba[:-1][same]
+    context[:-1][same] = np.maximum(context[:-1][same], proba[1:][same])
+    return context
 
 
 def _documents(segments: Sequence) -> list[list[int]]:
@@ -159,10 +186,12 @@ class Tagger:
         self.recognizer_ = QuestionRecognizer().fit(self._code_lemmas(), list(range(k)))
         docs = list(documents) + codebook_documents(self.codebook)
         rows_lemmas, rows_y, rows_rules, rows_prior, rows_structured, rows_stack = [], [], [], [], [], []
-        for doc in docs:
+        rows_group: list[int] = []  # which document each row comes from (rows are in text order)
+        for doc_index, doc in enumerate(docs):
             segments = list(doc.segments)
             analyses = self.analyse([s.text for s in segments], cache=True)
             priors, roles = self._priors(segments, analyses)
+            blocks = _blocks(priors)
             for pos, labels in sorted(doc.labels.items()):
                 if roles[pos] == "moderator":
                     continue
@@ -176,13 +205,15 @@ class Tagger:
                 rows_prior.append(self._prior_vector(priors[pos], analyses[pos]))
                 rows_structured.append(priors[pos].structured)
                 rows_stack.append(doc.source != "codebook")
+                rows_group.append(doc_index * BLOCKS_PER_DOCUMENT + blocks[pos])
         Y = np.array(rows_y).reshape(-1, k)
         self.vectorizer_ = CompoundTfidfVectorizer(min_df=1 if len(rows_y) < 200 else 2)
         X = self.vectorizer_.fit_transform(rows_lemmas)
         self.model_ = CalibratedOneVsRest(random_state=self.random_state).fit(X, Y)
         stack = np.array(rows_stack, bool)
+        context = neighbour_context(self.model_.oof_proba_, np.array(rows_group))
         features = signal_features(self.model_.oof_proba_, np.array(rows_rules).reshape(-1, k),
-                                   np.array(rows_prior).reshape(-1, k))
+                                   np.array(rows_prior).reshape(-1, k), context)
         self.combiner_ = ScoreCombiner().fit(features[stack], Y[stack],
                                              np.array(rows_structured, bool)[stack])
         self.documents_ = list(documents)
@@ -255,7 +286,12 @@ class Tagger:
             if p.code is not None:
                 prior[i, p.code] = min(1.0, len(a.lemmas) / SUBSTANCE_LEMMAS)
         structured = np.array([p.structured for p in priors], bool)
-        scores = self.combiner_.predict_proba(signal_features(model, rules, prior), structured)
+        groups = np.zeros(len(segments), dtype=int)
+        for g, group in enumerate(_documents(segments)):
+            groups[group] = g * BLOCKS_PER_DOCUMENT + np.array(_blocks([priors[i] for i in group]))
+        context = np.zeros_like(model)
+        context[content] = neighbour_context(model[content], groups[content])
+        scores = self.combiner_.predict_proba(signal_features(model, rules, prior, context), structured)
         scores[~content] = 0.0
         return scores, {"model": model, "rules": rules, "prior": prior, "priors": priors,
                         "analyses": analyses, "structured": structured, "content": content}
@@ -280,17 +316,20 @@ class Tagger:
             limits = np.full(scores.shape, float(threshold))
         floor = min(self.floor, float(threshold)) if threshold is not None else self.floor
         out: list[list[CodeSuggestion]] = []
+        order = np.argsort(-scores, axis=1, kind="stable").tolist()
+        above = (scores >= limits).tolist()
+        values = scores.tolist()
+        content = signals["content"].tolist()
         for i in range(len(segments)):
-            if not signals["content"][i]:
+            if not content[i]:
                 out.append([])
                 continue
-            row = scores[i]
-            chosen = [j for j in np.argsort(-row, kind="stable") if row[j] >= limits[i, j]]
+            row, passed = values[i], above[i]
+            chosen = [j for j in order[i] if passed[j]]
             if not chosen:
-                top = int(np.argmax(row))
+                top = order[i][0]
                 chosen = [top] if row[top] >= floor else []
-            values = row.tolist()
-            out.append([self._suggestion(j, values[j], i, signals) for j in chosen])
+            out.append([self._suggestion(j, row[j], i, signals) for j in chosen])
         return out
 
     def _suggestion(self, j: int, score: float, i: int, signals: dict) -> CodeSuggestion:
