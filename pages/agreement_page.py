@@ -9,9 +9,6 @@ naming who decided.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
-
 import pandas as pd
 import streamlit as st
 
@@ -20,9 +17,9 @@ from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
-from pages.common import (after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent, get_store,
-                          load_codebook, load_coders, load_documents, require_documents, show_error,
-                          show_flashes, tr)
+from pages.common import (after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
+                          get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
+                          require_documents, show_error, show_flashes, tr)
 
 PAGE_SIZE = 10
 BOOTSTRAP = 1000
@@ -91,7 +88,6 @@ STRINGS = {
         "what_yes": "gælder",
         "what_no": "gælder ikke",
         "turn": "tur {n}",
-        "page": "Side {page} af {pages}",
         "recent": "Seneste afgørelser",
         "col_at": "Tidspunkt",
         "col_by": "Afgjort af",
@@ -162,7 +158,6 @@ STRINGS = {
         "what_yes": "applies",
         "what_no": "does not apply",
         "turn": "turn {n}",
-        "page": "Page {page} of {pages}",
         "recent": "Latest decisions",
         "col_at": "Time",
         "col_by": "Decided by",
@@ -172,23 +167,6 @@ STRINGS = {
         "machine_name": "the machine (focusqa)",
     },
 }
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
-
-
-def md_escape(text: str) -> str:
-    """Transcript text shown literally in Markdown."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def local_time(moment: datetime | None) -> str:
-    """A stored (UTC) time as local '25.11.2026 12:12'."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone().strftime("%d.%m.%Y %H:%M")
-
 
 def number(value: float | None) -> str:
     return "n/a" if value is None else fmt_number(value, 2)
@@ -343,15 +321,9 @@ def disagreement_list(store: Store, codebook, coders: list[str], documents: tupl
     decider = coder_name()
     if not decider:
         st.info(tr(STRINGS, "need_name"))
-    pages = max(1, -(-len(shown) // PAGE_SIZE))
-    value = st.session_state.get("agreement_page")
-    page = min(max(value if isinstance(value, int) else 1, 1), pages)
-    for position, item in enumerate(shown[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]):
+    for position, item in enumerate(paginate(shown, "agreement_page", page_size=PAGE_SIZE)):
         disagreement_card(item, codebook, a, b, decided.get((item.segment_id, item.code_id)), position,
                           enabled=bool(decider))
-    if pages > 1:
-        st.caption(tr(STRINGS, "page", page=page, pages=pages))
-        st.pagination(pages, key="agreement_page")
 
 
 def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bool | None, position: int,

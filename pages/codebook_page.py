@@ -9,7 +9,6 @@ The cached tables are cleared afterwards, so the tagger (cached per codebook ver
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +16,7 @@ import streamlit as st
 from focusqa.codebook import Code, Codebook
 from focusqa.errors import CodebookError, FocusqaError
 from pages.common import (after_write, code_label, code_tag, coder_name, flash, get_store, language,
-                          load_codebook, refit_tagger, show_error, show_flashes, tr)
+                          load_codebook, local_time, refit_tagger, show_error, show_flashes, tr)
 
 SELECT_KEY = "codebook_code"
 LOADED_KEY = "_codebook_loaded"
@@ -224,20 +223,11 @@ def _save() -> None:
     flash("success", tr(STRINGS, "saved", version=version))
 
 
-def local_time(moment: datetime | None) -> str:
-    """A stored (UTC) time as local '25.11.2026 12:12'."""
-    if moment is None:
-        return "–"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone().strftime("%d.%m.%Y %H:%M")
-
-
 def summary(store, codebook: Codebook) -> None:
     versions = store.codebook_versions()
     when, who = (versions[-1][1], versions[-1][2]) if versions else (None, None)
     st.markdown(tr(STRINGS, "summary", version=codebook.version, codes=len(codebook.codes),
-                   when=local_time(when), who=who or "–"))
+                   when=local_time(when, "–"), who=who or "–"))
 
 
 def overview(codebook: Codebook) -> None:
@@ -317,7 +307,7 @@ def history(store) -> None:
     with st.expander(f"{tr(STRINGS, 'history')} ({len(versions)})"):
         st.dataframe(pd.DataFrame({
             tr(STRINGS, "version"): [v for v, _w, _b in reversed(versions)],
-            tr(STRINGS, "col_created"): [local_time(w) for _v, w, _b in reversed(versions)],
+            tr(STRINGS, "col_created"): [local_time(w, "–") for _v, w, _b in reversed(versions)],
             tr(STRINGS, "col_by"): [b or "" for _v, _w, b in reversed(versions)],
         }), hide_index=True, width="stretch")
 

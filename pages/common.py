@@ -8,7 +8,9 @@ by the database URL and cleared after every write (:func:`after_write`).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+import re
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 import streamlit as st
 
@@ -33,6 +35,7 @@ _COMMON: dict[str, dict[str, str]] = {
                     "ikke gemt. Siden viser nu den aktuelle tilstand.",
         "no_documents": "Der er ingen interviews i databasen endnu. Gå til **Import** for at "
                         "indlæse transskriptioner.",
+        "page": "Side {page} af {pages}",
     },
     "en": {
         "need_coder": "Enter your name under **Coder** in the sidebar before coding. "
@@ -41,6 +44,7 @@ _COMMON: dict[str, dict[str, str]] = {
         "conflict": "{message}",
         "no_documents": "There are no interviews in the database yet. Go to **Import** to "
                         "load transcripts.",
+        "page": "Page {page} of {pages}",
     },
 }
 
@@ -388,3 +392,62 @@ def require_documents(store: Store) -> list:
         st.info(tr(_COMMON, "no_documents"))
         st.stop()
     return docs
+
+
+# ------------------------------------------------------------------ shared page pieces
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
+
+
+def md_escape(text: str) -> str:
+    """Transcript text shown literally in Markdown (no accidental bold, lists or links)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def local_time(moment: datetime | None, empty: str = "") -> str:
+    """A stored (UTC) time as local '25.11.2026 12:12'; ``empty`` when there is none."""
+    if moment is None:
+        return empty
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%d.%m.%Y %H:%M")
+
+
+T = TypeVar("T")
+
+
+def paginate(items: Sequence[T], key: str, page_size: int = 10) -> Iterator[T]:
+    """The current page's items; after the last one, "Side x af y" and the page buttons.
+
+    Use it as ``for item in paginate(items, key): render(item)`` so no page renders
+    thousands of cards; the buttons (``st.pagination`` under ``key``) are drawn when
+    the loop ends, below the items, and only when there is more than one page.
+    """
+    pages = max(1, -(-len(items) // page_size))
+    value = st.session_state.get(key)
+    page = min(max(value if isinstance(value, int) else 1, 1), pages)
+    yield from items[(page - 1) * page_size:page * page_size]
+    if pages > 1:
+        st.caption(tr(_COMMON, "page", page=page, pages=pages))
+        st.pagination(pages, key=key)
+
+
+def cell_click_handler(chart_key: str, row_key: str, code_key: str, seen_key: str) -> Callable[[], None]:
+    """An ``on_select`` callback: clicking a heatmap cell selects its row and code in two boxes.
+
+    The heatmaps draw the colour and the number as two layers (selections ``cell`` and
+    ``cell_number``); the one that changed since the last click (remembered under
+    ``seen_key``) is the cell the user clicked.
+    """
+    def on_click() -> None:
+        selection = (st.session_state.get(chart_key) or {}).get("selection") or {}
+        seen = st.session_state.setdefault(seen_key, {})
+        for name in ("cell", "cell_number"):
+            points = selection.get(name) or []
+            if points and points != seen.get(name):
+                point = points[0]
+                if point.get("row") is not None and point.get("code_id") is not None:
+                    st.session_state[row_key] = point["row"]
+                    st.session_state[code_key] = point["code_id"]
+            seen[name] = points
+
+    return on_click

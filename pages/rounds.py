@@ -9,7 +9,6 @@ excerpts of both rounds next to each other for a chosen cell.
 from __future__ import annotations
 
 import math
-import re
 import textwrap
 
 import altair as alt
@@ -20,8 +19,8 @@ from focusqa.analysis import round_order
 from focusqa.analysis.rounds import compare_rounds, side_by_side
 from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
-from pages.common import (cached, code_label, fmt_number, fmt_percent, get_store, language, load_codebook,
-                          require_documents, show_error, tr)
+from pages.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
+                          load_codebook, md_escape, paginate, require_documents, show_error, tr)
 
 PAGE_SIZE = 8
 ROW_KEY, CODE_KEY, CHART_KEY = "rounds_row", "rounds_code", "rounds_chart"
@@ -75,7 +74,6 @@ STRINGS = {
         "not_flagged": "Ændringen er inden for usikkerheden.",
         "no_excerpts": "Ingen taleture med koden i {r}.",
         "excerpts": "{r} ({n})",
-        "page": "Side {page} af {pages}",
         "segment": "tur {n}",
         "unknown_speaker": "ukendt taler",
         "code": "Kode",
@@ -128,20 +126,11 @@ STRINGS = {
         "not_flagged": "The change is within the uncertainty.",
         "no_excerpts": "No turns with the code in {r}.",
         "excerpts": "{r} ({n})",
-        "page": "Page {page} of {pages}",
         "segment": "turn {n}",
         "unknown_speaker": "unknown speaker",
         "code": "Code",
     },
 }
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
-
-
-def md_escape(text: str) -> str:
-    """Transcript text shown literally in Markdown."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
 
 def pp(value: float | None, decimals: int = 0) -> str:
     """A share difference in percentage points ("+12", "−5"; interval ends with one decimal)."""
@@ -176,22 +165,7 @@ def controls(rounds: list[str]) -> tuple[str, str, str, tuple]:
     return round_a, round_b, by or "district", ("accepted", "suggested") if suggestions else ("accepted",)
 
 
-def _on_cell_click() -> None:
-    """Clicking a heatmap cell (its colour or its number) selects it in the boxes below the chart.
-
-    The colour and the number are two layers with one selection each; the one that
-    changed since the last click is the cell the user clicked.
-    """
-    selection = (st.session_state.get(CHART_KEY) or {}).get("selection") or {}
-    seen = st.session_state.setdefault("_rounds_seen_selection", {})
-    for name in ("cell", "cell_number"):
-        points = selection.get(name) or []
-        if points and points != seen.get(name):
-            point = points[0]
-            if point.get("row") is not None and point.get("code_id") is not None:
-                st.session_state[ROW_KEY] = point["row"]
-                st.session_state[CODE_KEY] = point["code_id"]
-        seen[name] = points
+_on_cell_click = cell_click_handler(CHART_KEY, ROW_KEY, CODE_KEY, "_rounds_seen_selection")
 
 
 @cached
@@ -304,17 +278,6 @@ def excerpt_card(e: Excerpt) -> None:
                                md_escape(s.document), tr(STRINGS, "segment", n=s.index + 1)]))
 
 
-def paginated(excerpts: list[Excerpt], key: str) -> None:
-    pages = max(1, -(-len(excerpts) // PAGE_SIZE))
-    value = st.session_state.get(key)
-    page = min(max(value if isinstance(value, int) else 1, 1), pages)
-    for e in excerpts[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]:
-        excerpt_card(e)
-    if pages > 1:
-        st.caption(tr(STRINGS, "page", page=page, pages=pages))
-        st.pagination(pages, key=key)
-
-
 def cell_quotes(store: Store, frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str,
                 statuses: tuple) -> None:
     """Choose a cell; its numbers, then the excerpts of the two rounds in two columns."""
@@ -346,7 +309,8 @@ def cell_quotes(store: Store, frame: pd.DataFrame, codebook, round_a: str, round
             st.markdown(f"#### {tr(STRINGS, 'excerpts', r=name, n=len(excerpts))}")
             if not excerpts:
                 st.caption(tr(STRINGS, "no_excerpts", r=name))
-            paginated(excerpts, key=f"rounds_page_{name}_{row}_{code_id}")
+            for e in paginate(excerpts, key=f"rounds_page_{name}_{row}_{code_id}", page_size=PAGE_SIZE):
+                excerpt_card(e)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ short extractive summary and which codes occur together with it.
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import altair as alt
@@ -18,9 +17,8 @@ from focusqa.analysis import round_order
 from focusqa.analysis.themes import CellSummary, ThemeMatrix, cell_summary, matrix_cooccurrence, theme_matrix
 from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
-from pages.common import (cached, code_label, fmt_number, fmt_percent, get_store, language, load_codebook,
-                          load_coders,
-                          require_documents, show_error, tr)
+from pages.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
+                          load_codebook, load_coders, md_escape, paginate, require_documents, show_error, tr)
 
 PAGE_SIZE = 10
 ROW_KEY, CODE_KEY, CHART_KEY = "themes_row", "themes_code", "themes_chart"
@@ -69,7 +67,6 @@ STRINGS = {
         "no_terms": "Ingen ord skiller sig ud fra de andre distrikter.",
         "excerpts": "Alle uddrag ({n})",
         "cell_empty": "Ingen taleture i denne celle.",
-        "page": "Side {page} af {pages}",
         "speaker": "Taler",
         "document": "Interview",
         "segment": "tur {n}",
@@ -124,7 +121,6 @@ STRINGS = {
         "no_terms": "No words stand out from the other districts.",
         "excerpts": "All excerpts ({n})",
         "cell_empty": "No turns in this cell.",
-        "page": "Page {page} of {pages}",
         "speaker": "Speaker",
         "document": "Interview",
         "segment": "turn {n}",
@@ -139,14 +135,6 @@ STRINGS = {
         "unknown_speaker": "unknown speaker",
     },
 }
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
-
-
-def md_escape(text: str) -> str:
-    """Transcript text shown literally in Markdown (no accidental bold, lists or links)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
 
 # ------------------------------------------------------------------ cached analysis
 @cached
@@ -184,22 +172,7 @@ def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tup
         (tuple(picked) if picked else None)
 
 
-def _on_cell_click() -> None:
-    """Clicking a heatmap cell (its colour or its number) selects it in the boxes below the chart.
-
-    The colour and the number are two layers with one selection each; the one that
-    changed since the last click is the cell the user clicked.
-    """
-    selection = (st.session_state.get(CHART_KEY) or {}).get("selection") or {}
-    seen = st.session_state.setdefault("_themes_seen_selection", {})
-    for name in ("cell", "cell_number"):
-        points = selection.get(name) or []
-        if points and points != seen.get(name):
-            point = points[0]
-            if point.get("row") is not None and point.get("code_id") is not None:
-                st.session_state[ROW_KEY] = point["row"]
-                st.session_state[CODE_KEY] = point["code_id"]
-        seen[name] = points
+_on_cell_click = cell_click_handler(CHART_KEY, ROW_KEY, CODE_KEY, "_themes_seen_selection")
 
 
 @cached
@@ -302,18 +275,6 @@ def excerpt_card(e: Excerpt, *, show_coders: bool = True) -> None:
             st.caption(f"{tr(STRINGS, 'memo')}: {md_escape(memo)}")
 
 
-def paginated(excerpts: list[Excerpt], key: str) -> None:
-    """At most PAGE_SIZE cards per run, with page buttons below (no page renders thousands)."""
-    pages = max(1, -(-len(excerpts) // PAGE_SIZE))
-    page = st.session_state.get(key, 1) if isinstance(st.session_state.get(key), int) else 1
-    page = min(max(page, 1), pages)
-    for e in excerpts[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]:
-        excerpt_card(e)
-    if pages > 1:
-        st.caption(tr(STRINGS, "page", page=page, pages=pages))
-        st.pagination(pages, key=key)
-
-
 def cell_details(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id: str,
                  args: tuple) -> None:
     """The chosen cell: size, summary, every excerpt (paginated), co-occurring codes."""
@@ -337,7 +298,9 @@ def cell_details(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id:
     for e in summary.representative:
         excerpt_card(e, show_coders=False)
     st.markdown(f"#### {tr(STRINGS, 'excerpts', n=fmt_number(len(excerpts)))}")
-    paginated(excerpts, key=f"themes_page_{row}_{code_id}_{matrix.round}_{matrix.by}")
+    for e in paginate(excerpts, key=f"themes_page_{row}_{code_id}_{matrix.round}_{matrix.by}",
+                      page_size=PAGE_SIZE):
+        excerpt_card(e)
 
 
 def cooccurrence_table(matrix: ThemeMatrix, codebook, row: str) -> None:
