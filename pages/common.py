@@ -451,3 +451,35 @@ def cell_click_handler(chart_key: str, row_key: str, code_key: str, seen_key: st
             seen[name] = points
 
     return on_click
+
+
+def heatmap_spec(data: Any, codebook: Codebook, codes: Sequence[str], rows: Sequence[str], row_title: str, *,
+                 color: Any, text: Any, text_color: Any, tooltip: list, font_size: int) -> dict:
+    """The rows × codes heatmap both analysis pages draw, as a Vega-Lite spec.
+
+    ``data`` (a DataFrame with ``row`` and ``code_id``) gets an ``axis_label`` column:
+    code labels wrapped at 16 characters ("|" splits the lines). The colour and the
+    number are two layers with one click selection each (``cell``, ``cell_number``),
+    which :func:`cell_click_handler` reads.
+    """
+    import textwrap
+
+    import altair as alt
+
+    wrapped = {c: "|".join(textwrap.wrap(code_label(codebook.get(c)), 16, break_long_words=False))
+               for c in codes}
+    data["axis_label"] = [wrapped[c] for c in data["code_id"]]
+    select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
+    select_number = alt.selection_point(name="cell_number", fields=["row", "code_id"], on="click",
+                                        clear="dblclick")
+    base = alt.Chart(data).encode(
+        x=alt.X("axis_label:N", sort=[wrapped[c] for c in codes], title=None,
+                axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelLimit=200,
+                              labelOverlap=False, orient="bottom", labelFontSize=11, labelPadding=6)),
+        y=alt.Y("row:N", sort=list(rows), title=row_title,
+                axis=alt.Axis(labelLimit=200, labelOverlap=False, labelFontSize=13)),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(color=color, tooltip=tooltip).add_params(select)
+    number = base.mark_text(fontSize=font_size).encode(text=text, color=text_color, tooltip=tooltip) \
+        .add_params(select_number)
+    return (rect + number).properties(height=alt.Step(46)).to_dict()

@@ -9,7 +9,6 @@ excerpts of both rounds next to each other for a chosen cell.
 from __future__ import annotations
 
 import math
-import textwrap
 
 import altair as alt
 import pandas as pd
@@ -21,6 +20,7 @@ from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
 from pages.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
                           load_codebook, md_escape, paginate, require_documents, show_error, tr)
+from pages.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 8
 ROW_KEY, CODE_KEY, CHART_KEY = "rounds_row", "rounds_code", "rounds_chart"
@@ -196,38 +196,20 @@ def change_spec(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: s
     data["status_text"] = [tr(STRINGS, f"status_{s}") if s else "" for s in data["status"]]
     data["change_pp"] = data["change_pp"].astype(float)
     rows = list(dict.fromkeys(data["row"]))
-    wrapped = {c: "|".join(textwrap.wrap(code_label(codebook.get(c)), 16, break_long_words=False)) for c in dict.fromkeys(data["code_id"])}
-    data["axis_label"] = [wrapped[c] for c in data["code_id"]]
-    axis_order = list(wrapped.values())
     limit = max(10.0, float(data["change_pp"].abs().max(skipna=True) or 0.0))
     row_title = tr(STRINGS, f"by_{by}")
-    select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
-    select_number = alt.selection_point(name="cell_number", fields=["row", "code_id"], on="click",
-                                        clear="dblclick")
     tooltip = [alt.Tooltip("row:N", title=row_title), alt.Tooltip("label:N", title=tr(STRINGS, "code")),
                alt.Tooltip("prev_a_text:N", title=tr(STRINGS, "col_prev", r=round_a)),
                alt.Tooltip("prev_b_text:N", title=tr(STRINGS, "col_prev", r=round_b)),
                alt.Tooltip("text:N", title=tr(STRINGS, "col_change")),
                alt.Tooltip("ci_text:N", title=tr(STRINGS, "col_ci")),
                alt.Tooltip("status_text:N", title=tr(STRINGS, "col_status"))]
-    base = alt.Chart(data).encode(
-        x=alt.X("axis_label:N", sort=axis_order, title=None, axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelLimit=200,
-                                  labelOverlap=False, orient="bottom", labelFontSize=11,
-                                  labelPadding=6)),
-        y=alt.Y("row:N", sort=rows, title=row_title, axis=alt.Axis(labelLimit=200, labelOverlap=False, labelFontSize=13)),
-    )
-    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+    return common_heatmap_spec(
+        data, codebook, list(dict.fromkeys(data["code_id"])), rows, row_title, tooltip=tooltip, font_size=13,
         color=alt.Color("change_pp:Q", title=tr(STRINGS, "change_pp"),
-                        scale=alt.Scale(scheme="redblue", domain=[-limit, limit]),
-                        legend=alt.Legend(orient="right")),
-        tooltip=tooltip,
-    ).add_params(select)
-    text = base.mark_text(fontSize=13).encode(
+                        scale=alt.Scale(scheme="redblue", domain=[-limit, limit]), legend=alt.Legend(orient="right")),
         text="text:N",
-        color=alt.condition(f"abs(datum.change_pp) > {limit * 0.6}", alt.value("white"), alt.value("#1f2d3d")),
-        tooltip=tooltip,
-    ).add_params(select_number)
-    return (rect + text).properties(height=alt.Step(46)).to_dict()
+        text_color=alt.condition(f"abs(datum.change_pp) > {limit * 0.6}", alt.value("white"), alt.value("#1f2d3d")))
 
 
 def new_and_gone(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> None:

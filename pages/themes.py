@@ -8,7 +8,6 @@ short extractive summary and which codes occur together with it.
 
 from __future__ import annotations
 
-import textwrap
 
 import altair as alt
 import streamlit as st
@@ -19,6 +18,7 @@ from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
 from pages.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
                           load_codebook, load_coders, md_escape, paginate, require_documents, show_error, tr)
+from pages.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 10
 ROW_KEY, CODE_KEY, CHART_KEY = "themes_row", "themes_code", "themes_chart"
@@ -186,36 +186,17 @@ def heatmap_spec(matrix: ThemeMatrix, codebook) -> dict:
     long = matrix.long()
     long["label"] = [code_label(codebook.get(c)) for c in long["code_id"]]
     long["share_text"] = [fmt_percent(s) for s in long["share"]]
-    wrapped = {c: "|".join(textwrap.wrap(code_label(codebook.get(c)), 16, break_long_words=False)) for c in matrix.codes}
-    long["axis_label"] = [wrapped[c] for c in long["code_id"]]
-    axis_order = [wrapped[c] for c in matrix.codes]
     row_title = tr(STRINGS, "by_district") if matrix.by == "district" else tr(STRINGS, "by_group")
-    select = alt.selection_point(name="cell", fields=["row", "code_id"], on="click", clear="dblclick")
-    select_number = alt.selection_point(name="cell_number", fields=["row", "code_id"], on="click",
-                                        clear="dblclick")
-    base = alt.Chart(long).encode(
-        x=alt.X("axis_label:N", sort=axis_order, title=None,
-                axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '|')", labelLimit=200,
-                                  labelOverlap=False, orient="bottom", labelFontSize=11,
-                                  labelPadding=6)),
-        y=alt.Y("row:N", sort=matrix.rows, title=row_title, axis=alt.Axis(labelLimit=200, labelOverlap=False, labelFontSize=13)),
-    )
     tooltip = [alt.Tooltip("row:N", title=row_title), alt.Tooltip("label:N", title=tr(STRINGS, "code")),
                alt.Tooltip("count:Q", title=tr(STRINGS, "count")),
                alt.Tooltip("share_text:N", title=tr(STRINGS, "share")),
                alt.Tooltip("total:Q", title=tr(STRINGS, "segments"))]
-    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("share:Q", title=tr(STRINGS, "share"),
-                        scale=alt.Scale(scheme="blues", domainMin=0),
+    return common_heatmap_spec(
+        long, codebook, matrix.codes, matrix.rows, row_title, tooltip=tooltip, font_size=14,
+        color=alt.Color("share:Q", title=tr(STRINGS, "share"), scale=alt.Scale(scheme="blues", domainMin=0),
                         legend=alt.Legend(format="%", orient="right")),
-        tooltip=tooltip,
-    ).add_params(select)
-    text = base.mark_text(fontSize=14).encode(
         text=alt.Text("count:Q"),
-        color=alt.condition(alt.datum.share > 0.25, alt.value("white"), alt.value("#1f2d3d")),
-        tooltip=tooltip,
-    ).add_params(select_number)
-    return (rect + text).properties(height=alt.Step(46)).to_dict()
+        text_color=alt.condition(alt.datum.share > 0.25, alt.value("white"), alt.value("#1f2d3d")))
 
 
 def heatmap(store: Store, codebook, args: tuple) -> None:
