@@ -116,3 +116,19 @@ def test_nlp_matching_is_deterministic(nlp):
     docs = [nlp(text) for _ in range(3)]
     runs = [[(s.start, s.end, s.label_, s.id_) for s in doc.spans["codes"]] for doc in docs]
     assert runs[0] == runs[1] == runs[2] and runs[0]
+
+
+def test_nlp_shared_pipeline_is_safe_across_threads(nlp):
+    """The app shares one pipeline between sessions; concurrent use gives the same matches."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"Skoleunderretning nummer {i} kom til familiegruppe{i}lederen og netværk{i}et."
+             for i in range(300)]
+
+    def run(chunk: list[str]) -> list[list[tuple[str, str]]]:
+        return [[(s.text, s.label_) for s in doc.spans["codes"]] for doc in nlp.pipe(chunk)]
+
+    with ThreadPoolExecutor(4) as pool:
+        parallel = [m for part in pool.map(run, [texts[i::4] for i in range(4)]) for m in part]
+    serial = [m for i in range(4) for m in run(texts[i::4])]
+    assert parallel == serial and all(len(m) >= 2 for m in serial)

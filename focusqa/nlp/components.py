@@ -7,6 +7,7 @@ speed of the bare tokenizer.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -154,6 +155,7 @@ class CodebookMatcher:
         self._start_cache: dict[frozenset[int], tuple[int, ...]] = {}
         self._hits: np.ndarray | None = None
         self._hits_size = 0
+        self._lock = threading.Lock()
 
     def initialize(self, get_examples=None, *, nlp: Language | None = None,
                    codebook: "Codebook | None" = None) -> None:
@@ -205,13 +207,19 @@ class CodebookMatcher:
         """Sorted hashes of the word types in ``lowers`` that match any stem."""
         unique, first = np.unique(lowers, return_index=True)
         cache = self._cache
-        for h, i in zip(unique.tolist(), first.tolist()):
-            if h not in cache:
-                self._type_matches(h, int(lemmas[i]))
-        if self._hits is None or self._hits_size != len(cache):
-            self._hits = np.array(sorted(h for h, found in cache.items() if found), dtype=np.uint64)
-            self._hits_size = len(cache)
-        return self._hits
+        new = [(h, i) for h, i in zip(unique.tolist(), first.tolist()) if h not in cache]
+        if not new and self._hits is not None and self._hits_size == len(cache):
+            return self._hits
+        # The app shares one pipeline between sessions: update the caches one thread at a time.
+        with self._lock:
+            for h, i in new:
+                if h not in cache:
+                    self._type_matches(h, int(lemmas[i]))
+            if self._hits is None or self._hits_size != len(cache):
+                self._hits = np.array(sorted(h for h, found in list(cache.items()) if found),
+                                      dtype=np.uint64)
+                self._hits_size = len(cache)
+            return self._hits
 
     def match(self, doc: Doc) -> list[tuple[str, str, int, int]]:
         """(code id, term, start token, end token) for every term found in ``doc``."""
