@@ -151,21 +151,23 @@ class QuestionRecognizer(BaseEstimator):
         number = referenced_number(text)
         if number is not None and number in numbers:
             return numbers[number], 1.0
-        sims = similarity if similarity is not None else self.similarity([lemmas])[0]
-        if sims.size == 0:
+        row = similarity if similarity is not None else self.similarity([lemmas])[0]
+        if len(row) == 0:
             return None, 0.0
+        # Plain lists: this runs once per moderator turn, on a handful of codes.
+        sims = row.tolist()
         if terms is not None:
-            sims = sims + self.term_weight * np.asarray(terms)
+            sims = [s + self.term_weight * t for s, t in zip(sims, terms.tolist())]
         if _TRANSITION.search(text):
-            sims = sims + self.transition_bonus
+            sims = [s + self.transition_bonus for s in sims]
         if current is not None:
-            order = np.arange(sims.size)
-            sims = sims + np.where(order > current, self.order_bonus, np.where(order < current, -2 * self.order_bonus, 0.0))
-        order = np.argsort(-sims, kind="stable")
-        best = float(sims[order[0]])
-        second = float(sims[order[1]]) if sims.size > 1 else 0.0
+            sims = [s + (self.order_bonus if j > current else -2 * self.order_bonus if j < current else 0.0)
+                    for j, s in enumerate(sims)]
+        ranked = sorted(range(len(sims)), key=lambda j: -sims[j])
+        best = sims[ranked[0]]
+        second = sims[ranked[1]] if len(sims) > 1 else 0.0
         if best >= self.threshold and best - second >= self.margin:
-            return int(order[0]), best
+            return ranked[0], best
         return None, best
 
 
