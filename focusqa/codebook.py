@@ -14,7 +14,7 @@ import yaml
 
 from .errors import CodebookError
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 REQUIRED = ("id", "label_da")
 KNOWN_FIELDS = {
@@ -147,7 +147,7 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
             raise CodebookError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}", path=source,
                                 line=line, code=code_id)
         if not SLUG.match(code_id):
-            raise CodebookError("id must be lower-case letters, digits and hyphens (a slug)",
+            raise CodebookError("id must be lower-case letters, digits and hyphens (a slug of at most 64 characters)",
                                 path=source, line=_field_line(node, "id"), code=code_id)
         if code_id in seen_ids:
             raise CodebookError(f"duplicate id (first used on line {seen_ids[code_id]})",

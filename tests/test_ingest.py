@@ -61,7 +61,7 @@ def test_label_styles_give_turns_with_offsets(tmp_path: Path, style: str, newlin
     assert_offsets(parsed)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252"])
 def test_encodings_keep_danish_letters(tmp_path: Path, encoding: str) -> None:
     text = "Moderator: Hvordan går samarbejdet?\n\nRådgiver 1: Søren på Løvvangen er glad, og Ærø-turen gik godt.\n"
     path = tmp_path / "t.txt"

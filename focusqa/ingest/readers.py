@@ -73,7 +73,10 @@ def decode_text(data: bytes, path: Path) -> str:
                 raise TranscriptError(f"starts with a {encoding.upper()} mark but is not valid "
                                       f"{encoding.upper()} text", path=path) from None
     if b"\x00" in data:
-        raise TranscriptError("is a binary file, not text (it contains NUL bytes)", path=path)
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise TranscriptError("is a binary file, not text (it contains NUL bytes)", path=path)
+        return text
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -87,6 +90,23 @@ def decode_text(data: bytes, path: Path) -> str:
     if controls > max(3, len(text) // 100):
         raise TranscriptError("looks like binary data, not text", path=path)
     return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark: every other byte of Latin text is NUL."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    half = len(data) // 2
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    for encoding, nuls, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if nuls >= 0.6 * half and others == 0:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+            return text if controls <= max(3, len(text) // 100) else None
+    return None
 
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)

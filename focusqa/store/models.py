@@ -29,20 +29,20 @@ class Document(Base):
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     source_format: Mapped[str] = mapped_column(String(16), default="txt")
-    round: Mapped[str | None] = mapped_column(String(32), index=True)
-    district: Mapped[str | None] = mapped_column(String(128), index=True)
-    respondent_group: Mapped[str | None] = mapped_column(String(128))
-    date: Mapped[str | None] = mapped_column(String(32))
+    round: Mapped[str | None] = mapped_column(Text, index=True)
+    district: Mapped[str | None] = mapped_column(Text, index=True)
+    respondent_group: Mapped[str | None] = mapped_column(Text)
+    date: Mapped[str | None] = mapped_column(Text)
     moderators: Mapped[list] = mapped_column(JSON, default=list)
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
     plain_text: Mapped[str] = mapped_column(Text)
     word_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     preamble: Mapped[str] = mapped_column(Text, default="")
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    imported_by: Mapped[str | None] = mapped_column(String(128))
+    imported_by: Mapped[str | None] = mapped_column(Text)
 
     segments: Mapped[list["SegmentRow"]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="SegmentRow.index")
@@ -56,12 +56,12 @@ class SegmentRow(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     index: Mapped[int] = mapped_column(Integer)
     turn: Mapped[int] = mapped_column(Integer)
-    speaker: Mapped[str | None] = mapped_column(String(255))
+    speaker: Mapped[str | None] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
-    timestamp: Mapped[str | None] = mapped_column(String(32))
+    timestamp: Mapped[str | None] = mapped_column(Text)
 
     document: Mapped[Document] = relationship(back_populates="segments")
 
@@ -73,8 +73,8 @@ class CodeRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     number: Mapped[int | None] = mapped_column(Integer)
-    label_da: Mapped[str] = mapped_column(String(255))
-    label_en: Mapped[str] = mapped_column(String(255), default="")
+    label_da: Mapped[str] = mapped_column(Text)
+    label_en: Mapped[str] = mapped_column(Text, default="")
     question: Mapped[str] = mapped_column(Text, default="")
     definition: Mapped[str] = mapped_column(Text, default="")
     include: Mapped[str] = mapped_column(Text, default="")
@@ -91,10 +91,10 @@ class CodebookVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, unique=True)
-    name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text)  # the codebook as YAML
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[str | None] = mapped_column(Text)
 
 
 class Coding(Base):
@@ -113,7 +113,7 @@ class Coding(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), index=True)
     code_id: Mapped[str] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
-    coder: Mapped[str] = mapped_column(String(128))
+    coder: Mapped[str] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(16))  # human | auto
     status: Mapped[str] = mapped_column(String(16))  # suggested | accepted | rejected
     score: Mapped[float | None] = mapped_column(Float)
@@ -135,7 +135,7 @@ class Memo(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), index=True)
     code_id: Mapped[str | None] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
-    author: Mapped[str] = mapped_column(String(128))
+    author: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -151,7 +151,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
