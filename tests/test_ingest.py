@@ -233,6 +233,7 @@ def test_reader_on_real_background_documents() -> None:
         assert_offsets(parsed)
         words_in = len(parsed.plain_text.split())
         assert parsed.word_count >= 0.9 * words_in
+        assert not any(tag in parsed.plain_text for tag in ("<p>", "</li>", "<b>"))
 
 
 def test_role_labels_with_commas_in_parentheses() -> None:
@@ -241,3 +242,10 @@ def test_role_labels_with_commas_in_parentheses() -> None:
     assert [s.speaker for s in parsed.segments] == [
         "Moderator", "Socialrådgiver (skoler, PPR)", "Socialrådgiver (dagtilbud Nord)", "Moderator"]
     assert parsed.segments[3].text == "Hun sagde, at: det gik."
+
+
+def test_html_markup_is_removed_but_a_literal_tag_stays() -> None:
+    parsed = parse_text("<p><b>Mål:</b> tidlig indsats &amp; forebyggelse</p>\n<p>Status:</p><ul><li>Tre forløb</li></ul>")
+    assert [s.text for s in parsed.segments] == ["Mål: tidlig indsats & forebyggelse", "Status:", "Tre forløb"]
+    literal = parse_text("Rådgiver: Hun skrev <b> i mailen, sjovt nok.\n\nI: Nå.")
+    assert literal.segments[0].text == "Hun skrev <b> i mailen, sjovt nok."

@@ -32,9 +32,9 @@ def read_transcript(path: str | Path, metadata: DocumentMetadata | None = None) 
 
 def parse_text(text: str, name: str = "text.txt", metadata: DocumentMetadata | None = None) -> ParsedDocument:
     """Parse transcript text held in memory (as a .txt file would be)."""
-    from .readers import RawText, split_front_matter, text_paragraphs
+    from .readers import RawText, normalise_text, split_front_matter, text_paragraphs
 
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = normalise_text(text)
     front, body = split_front_matter(text, Path(name))
     raw = RawText(body, text_paragraphs(body, _starts_turn), "txt", front)
     meta = metadata_from_mapping(front).merged(metadata or DocumentMetadata())

@@ -7,6 +7,7 @@ gives explicitly (a bold run in Word, the first cell of a "Taler | Tekst" table)
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -170,9 +171,34 @@ def text_paragraphs(plain: str, starts_turn) -> list[Paragraph]:
     return paragraphs
 
 
+_HTML_TAG = re.compile(r"</?(p|br|li|ul|ol|b|i|u|em|strong|span|div|h[1-6]|table|tr|td|th|font|a)\b[^>]*>",
+                       re.I)
+_HTML_BLOCKS = {"p", "br", "li", "ul", "ol", "div", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _strip_html(text: str) -> str:
+    """Text pasted from a web page or a case system often keeps its HTML tags; drop them.
+
+    Only when the text really holds markup (three or more known tags), so a literal
+    "<b>" in a transcript stays. Block tags become line breaks, cells a tab.
+    """
+    if len(_HTML_TAG.findall(text, 0, 200_000)) < 3:
+        return text
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1).lower()
+        return "\n" if name in _HTML_BLOCKS else "\t" if name in ("td", "th") else ""
+
+    return html.unescape(_HTML_TAG.sub(replace, text))
+
+
+def normalise_text(text: str) -> str:
+    """One line-end convention, no byte-order mark, no HTML markup."""
+    return _strip_html(text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
+
+
 def read_text_file(path: Path, starts_turn) -> RawText:
-    text = decode_text(check_file(path), path)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = normalise_text(decode_text(check_file(path), path))
     front_matter, body = split_front_matter(text, path)
     if not body.strip():
         raise TranscriptError("has no text after its front matter", path=path)
