@@ -144,9 +144,12 @@ def _matrix(_store: Store, url: str, round: str | None, by: str, statuses: tuple
 
 
 @cached
-def _summary(_store: Store, url: str, round: str | None, by: str, statuses: tuple, coders: tuple | None,
-             row: str, code_id: str) -> CellSummary:
-    return cell_summary(_matrix(_store, url, round, by, statuses, coders), row, code_id, n=3)
+def _cell(_store: Store, url: str, round: str | None, by: str, statuses: tuple, coders: tuple | None,
+          row: str, code_id: str) -> tuple[list[Excerpt], CellSummary | None]:
+    """The chosen cell's excerpts and summary, read for that cell only (the matrix holds segment ids)."""
+    matrix = _matrix(_store, url, round, by, statuses, coders).attach(_store)
+    excerpts = matrix.excerpts(row, code_id)
+    return excerpts, (cell_summary(matrix, row, code_id, n=3) if excerpts else None)
 
 
 # ------------------------------------------------------------------ widgets
@@ -264,11 +267,10 @@ def cell_details(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id:
     n, total = int(matrix.counts.at[row, code_id]), int(matrix.totals[row])
     st.markdown(tr(STRINGS, "cell_metrics", n=fmt_number(n), total=fmt_number(total),
                    share=fmt_percent(float(matrix.shares.at[row, code_id]))))
-    excerpts = matrix.excerpts(row, code_id)
-    if not excerpts:
+    excerpts, summary = _cell(store, store.url, *args, row, code_id)
+    if not excerpts or summary is None:
         st.info(tr(STRINGS, "cell_empty"))
         return
-    summary = _summary(store, store.url, *args, row, code_id)
     st.markdown(f"#### {tr(STRINGS, 'summary')}", help=tr(STRINGS, "summary_help"))
     if summary.distinctive_terms:
         st.markdown(f"{tr(STRINGS, 'terms')}: " + " ".join(

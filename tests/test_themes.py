@@ -148,3 +148,21 @@ def test_themes_summary_command_prints_the_same_matrix(project, capsys):
     assert "Projektgruppe" in table and "10 (83%)" in table
     nord = next(line for line in table.splitlines() if line.startswith("Nord"))
     assert "2 (17%)" in nord  # organisation in Nord 2017: the confirmed and the open suggestion
+
+
+def test_themes_cached_matrix_reads_its_cells_after_attach(project):
+    """The app caches the matrix pickled (without its store); attached again it gives the same cells."""
+    import pickle
+
+    _, store = project
+    m = theme_matrix(store, round="2016", statuses=("accepted", "suggested"))
+    copy = pickle.loads(pickle.dumps(m))
+    with pytest.raises(RuntimeError, match="attach"):
+        copy.excerpts("Øst", N)
+    copy.attach(store)
+    assert [(e.segment.id, e.coding.id) for e in copy.excerpts("Øst", N)] == \
+        [(e.segment.id, e.coding.id) for e in m.excerpts("Øst", N)]
+    assert len(copy.excerpts("Øst", N)) == copy.counts.at["Øst", N]
+    assert cell_summary(copy, "Øst", N, n=2) == cell_summary(m, "Øst", N, n=2)
+    # the numbers need no store
+    assert copy.counts.equals(m.counts) and copy.words.equals(m.words)

@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..codebook import Codebook
 from ..store import Excerpt, Store
+from ..store.analysis_queries import coded_participant_segments, participant_texts
 from . import By, CodedExcerpt, merge_excerpts, row_label, row_order
 
 
@@ -44,7 +45,14 @@ class CellSummary:
 
 @dataclass
 class ThemeMatrix:
-    """The row × code matrix with the excerpts behind every cell."""
+    """The row × code matrix with the segments behind every cell.
+
+    The matrix holds the cells' segment ids; the excerpts of a code (all rows) are
+    read from the store the first time a cell of that code is asked for, so building
+    the matrix of a large project does not build an excerpt for every coding. A
+    matrix taken from a cache (pickled without its store) needs :meth:`attach`
+    before its excerpts are read.
+    """
 
     counts: pd.DataFrame
     shares: pd.DataFrame
@@ -54,8 +62,20 @@ class ThemeMatrix:
     by: By = "district"
     round: str | None = None
     statuses: tuple[str, ...] = ("accepted",)
-    _cells: dict[tuple[str, str], list[CodedExcerpt]] = field(default_factory=dict, repr=False)
-    _row_texts: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    coders: tuple[str, ...] | None = None
+    _cell_ids: dict[tuple[str, str], list[int]] = field(default_factory=dict, repr=False)
+    _store: Store | None = field(default=None, repr=False, compare=False)
+    _coded: dict[str, dict[str, list[CodedExcerpt]]] = field(default_factory=dict, repr=False, compare=False)
+    _texts: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        # The store (engine, connections) stays behind when a cache pickles the matrix.
+        return {**self.__dict__, "_store": None}
+
+    def attach(self, store: Store) -> "ThemeMatrix":
+        """Give the matrix the store it reads excerpts from (after unpickling); returns it."""
+        self._store = store
+        return self
 
     @property
     def rows(self) -> list[str]:
@@ -68,7 +88,9 @@ class ThemeMatrix:
     def coded(self, row: str, code_id: str) -> list[CodedExcerpt]:
         """The cell's segments with all their codings, in document order."""
         self._check(row, code_id)
-        return list(self._cells.get((row, code_id), []))
+        if not self._cell_ids.get((row, code_id)):
+            return []
+        return list(self._code_items(code_id).get(row, []))
 
     def excerpts(self, row: str, code_id: str) -> list[Excerpt]:
         """The excerpts behind one cell (one per segment), in document order."""
@@ -87,15 +109,37 @@ class ThemeMatrix:
         return pd.DataFrame.from_records(
             records, columns=["row", "code_id", "code", "count", "total", "share"])
 
+    def _code_items(self, code_id: str) -> dict[str, list[CodedExcerpt]]:
+        """Every row's coded segments for one code, read once (same filters as the counts)."""
+        if code_id not in self._coded:
+            raw = self._require_store().excerpts(
+                rounds=[self.round] if self.round else None, codes=[code_id], statuses=self.statuses,
+                coders=list(self.coders) if self.coders is not None else None)
+            rows: dict[str, list[CodedExcerpt]] = {}
+            for item in merge_excerpts(e for e in raw if e.segment.role == "participant"):
+                rows.setdefault(row_label(item.segment.district, item.segment.group, self.by), []).append(item)
+            self._coded[code_id] = rows
+        return self._coded[code_id]
+
+    def row_texts(self) -> dict[str, list[str]]:
+        """Each row's participant segment texts (read when first needed)."""
+        if self._texts is None:
+            texts: dict[str, list[str]] = {}
+            for district, group, text in participant_texts(self._require_store(), self.round):
+                texts.setdefault(row_label(district, group, self.by), []).append(text)
+            self._texts = texts
+        return self._texts
+
+    def _require_store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("this theme matrix has no store to read excerpts from; call attach(store)")
+        return self._store
+
     def _check(self, row: str, code_id: str) -> None:
         if row not in self.counts.index:
             raise KeyError(f"no row {row!r} in the matrix (rows: {', '.join(self.rows)})")
         if code_id not in self.counts.columns:
             raise KeyError(f"no code {code_id!r} in the matrix")
-
-
-def _participant_segments(store: Store, round: str | None):
-    return [s for s in store.segments(role="participant") if round is None or s.round == round]
 
 
 def theme_matrix(store: Store, *, round: str | None = None, by: By = "district",
@@ -111,37 +155,32 @@ def theme_matrix(store: Store, *, round: str | None = None, by: By = "district",
         coders: only these coders' codings (``None``: anyone's).
     """
     statuses = tuple(statuses)
+    coders = tuple(coders) if coders is not None else None
     codebook = store.codebook()
-    segments = _participant_segments(store, round)
-    row_of: dict[int, str] = {}
     totals: Counter[str] = Counter()
     words: Counter[str] = Counter()
-    row_texts: dict[str, list[str]] = {}
-    for s in segments:
-        label = row_label(s.district, s.group, by)
-        row_of[s.id] = label
+    for district, group, text in participant_texts(store, round):
+        label = row_label(district, group, by)
         totals[label] += 1
-        words[label] += len(s.text.split())
-        row_texts.setdefault(label, []).append(s.text)
-    raw = store.excerpts(rounds=[round] if round else None, statuses=statuses,
-                         coders=list(coders) if coders is not None else None)
-    cells: dict[tuple[str, str], list[CodedExcerpt]] = {}
-    for item in merge_excerpts(e for e in raw if e.segment.id in row_of):
-        cells.setdefault((row_of[item.segment.id], item.code_id), []).append(item)
+        words[label] += len(text.split())
+    cells: dict[tuple[str, str], list[int]] = {}
+    for segment_id, code_id, district, group in coded_participant_segments(
+            store, round=round, statuses=statuses, coders=coders):
+        cells.setdefault((row_label(district, group, by), code_id), []).append(segment_id)
     rows = row_order(totals)
     codes = list(codebook.ids)
     counts = pd.DataFrame(0, index=pd.Index(rows, name=by), columns=pd.Index(codes, name="code_id"),
                           dtype="int64")
-    for (row, code_id), items in cells.items():
+    for (row, code_id), ids in cells.items():
         if code_id in counts.columns:
-            counts.at[row, code_id] = len(items)
+            counts.at[row, code_id] = len(ids)
     total_series = pd.Series([totals[r] for r in rows], index=counts.index, name="segments", dtype="int64")
     shares = counts.div(total_series.where(total_series > 0), axis=0).fillna(0.0)
     return ThemeMatrix(counts=counts, shares=shares, totals=total_series,
                        words=pd.Series([words[r] for r in rows], index=counts.index, name="words",
                                        dtype="int64"),
-                       codebook=codebook, by=by, round=round, statuses=statuses,
-                       _cells=cells, _row_texts=row_texts)
+                       codebook=codebook, by=by, round=round, statuses=statuses, coders=coders,
+                       _cell_ids=cells, _store=store)
 
 
 def cooccurrence(store: Store, *, round: str | None = None, row: str | None = None, by: By = "district",
@@ -160,11 +199,11 @@ def matrix_cooccurrence(matrix: ThemeMatrix, *, row: str | None = None) -> pd.Da
     """:func:`cooccurrence` from an already built matrix (the app builds it once)."""
     codes = matrix.codes
     per_segment: dict[int, set[str]] = {}
-    for (cell_row, code_id), items in matrix._cells.items():
+    for (cell_row, code_id), ids in matrix._cell_ids.items():
         if row is not None and cell_row != row:
             continue
-        for item in items:
-            per_segment.setdefault(item.segment.id, set()).add(code_id)
+        for segment_id in ids:
+            per_segment.setdefault(segment_id, set()).add(code_id)
     position = {c: i for i, c in enumerate(codes)}
     grid = np.zeros((len(codes), len(codes)), dtype="int64")
     for present in per_segment.values():
@@ -310,10 +349,10 @@ def cell_summary(matrix: ThemeMatrix, row: str, code_id: str, n: int = 3, *,
     background: Counter[str] = Counter()
     for other in matrix.rows:
         if other != row:
-            for item in matrix._cells.get((other, code_id), []):
+            for item in matrix.coded(other, code_id):
                 background.update(terms(item.text))
     if not background:
-        for other, texts in matrix._row_texts.items():
+        for other, texts in matrix.row_texts().items():
             if other != row:
                 for text in texts:
                     background.update(terms(text))
