@@ -153,6 +153,8 @@ class CodebookMatcher:
         self._starts: dict[int, list[int]] = {}
         self._cache: dict[int, frozenset[int]] = {}
         self._start_cache: dict[frozenset[int], tuple[int, ...]] = {}
+        self._single_cache: dict[frozenset[int], tuple[tuple[str, str], ...]] = {}
+        self._string_ids: dict[str, int] = {}
         self._hits: np.ndarray | None = None
         self._hits_size = 0
         self._lock = threading.Lock()
@@ -191,6 +193,7 @@ class CodebookMatcher:
                 self._starts.setdefault(stem, []).append(index)
         self._cache = {}
         self._start_cache = {}
+        self._single_cache = {}
         self._hits = None
 
     def _type_matches(self, lower: int, lemma: int) -> frozenset[int]:
@@ -253,20 +256,38 @@ class CodebookMatcher:
             yield from batch
 
     def _match_types(self, lowers: list[int], where: list[int] | None = None) -> list[tuple[str, str, int, int]]:
-        """Patterns starting at the positions ``where`` (default: every token)."""
+        """Patterns starting at the positions ``where`` (default: every token).
+
+        A position whose candidate patterns are all single words, and which no phrase
+        found earlier covers, always gives the same matches for the same word type:
+        those are taken from a per-type cache instead of being worked out again.
+        """
         cache, starts, patterns = self._cache, self._start_cache, self.patterns
+        singles = self._single_cache
         empty: frozenset[int] = frozenset()
         results: list[tuple[str, str, int, int]] = []
         seen: set[tuple[str, int]] = set()
         covered: dict[str, int] = {}
+        horizon = -1  # end of the furthest phrase matched so far
         n = len(lowers)
         for i in range(n) if where is None else where:
             found = cache.get(lowers[i], empty)
             if not found:
                 continue
+            if i >= horizon:
+                single = singles.get(found)
+                if single is not None:
+                    results.extend((code_id, term, i, i + 1) for code_id, term in single)
+                    continue
             candidates = starts.get(found)
             if candidates is None:
                 candidates = starts[found] = tuple(sorted({p for s in found for p in self._starts.get(s, ())}))
+                if all(len(patterns[index].sets) == 1 for index in candidates):
+                    # First pattern per code wins, as in the loop below.
+                    first: dict[str, str] = {}
+                    for index in candidates:
+                        first.setdefault(patterns[index].code_id, patterns[index].term)
+                    singles[found] = tuple(first.items())
             for index in candidates:
                 pattern = patterns[index]
                 size = len(pattern.sets)
@@ -281,6 +302,8 @@ class CodebookMatcher:
                     continue
                 seen.add((code_id, i))
                 covered[code_id] = max(covered.get(code_id, -1), i + size)
+                if size > 1:
+                    horizon = max(horizon, i + size)
                 results.append((code_id, pattern.term, i, i + size))
         return results
 
@@ -291,7 +314,14 @@ class CodebookMatcher:
         readers need not build a ``Span`` object per match again.
         """
         ordered = sorted(matches, key=lambda m: (m[2], m[3], m[0]))
-        doc.spans[self.spans_key] = [Span(doc, start, end, label=code_id, span_id=term)
+        ids = self._string_ids
+        if any(m[0] not in ids or m[1] not in ids for m in ordered):
+            for code_id, term, _, _ in ordered:
+                for value in (code_id, term):
+                    if value not in ids:
+                        ids[value] = doc.vocab.strings.add(value)
+        # Labels as string ids: the same spans, without a string-store lookup per match.
+        doc.spans[self.spans_key] = [Span(doc, start, end, label=ids[code_id], span_id=ids[term])
                                      for code_id, term, start, end in ordered]
         doc.user_data[MATCHES_KEY] = ordered
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
+import threading
+from contextlib import contextmanager
+from itertools import compress
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
-from spacy.attrs import IDX, IS_ALPHA, IS_STOP, LEMMA
+from spacy.attrs import IDX, IS_ALPHA, IS_STOP, LEMMA, LENGTH
 
 from ..codebook import Codebook
 from ..nlp import build_pipeline
+from ..nlp.components import MATCHES_KEY
 from ..types import CodeSuggestion
 from .combiner import ScoreCombiner, signal_features
 from .model import CalibratedOneVsRest, CompoundTfidfVectorizer
@@ -73,6 +78,33 @@ def neighbour_context(proba: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return context
 
 
+_GC_LOCK = threading.Lock()
+_GC_USERS = [0, False]  # callers inside _no_gc, and whether the collector was on before the first
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large batch is tagged.
+
+    Tagging a million words allocates millions of small, acyclic objects (lemma
+    strings, lists, evidence); the collector would walk them all again and again
+    (about a quarter of the run time) and find nothing to free. Reference counting
+    still frees everything; the previous state is restored afterwards.
+    """
+    with _GC_LOCK:
+        if _GC_USERS[0] == 0:
+            _GC_USERS[1] = gc.isenabled()
+            gc.disable()
+        _GC_USERS[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_USERS[0] -= 1
+            if _GC_USERS[0] == 0 and _GC_USERS[1]:
+                gc.enable()
+
+
 def _documents(segments: Sequence) -> list[list[int]]:
     """Positions of ``segments`` grouped by document (document_id, or index restarts)."""
     groups: list[list[int]] = []
@@ -108,19 +140,20 @@ class Tagger:
         self._numbers = {c.number: i for i, c in enumerate(codebook.codes) if c.number is not None}
         self._strings: dict[int, str] = {}
         self._analysis_cache: dict[str, SegmentAnalysis] = {}
+        self._clean: dict[str, str] = {}
         self.base_documents: list[TrainingDocument] = []
         self.documents_: list[TrainingDocument] | None = None
 
     # ----------------------------------------------------------------- analysis
     def _lemma_strings(self, hashes: list[int]) -> list[str]:
-        strings, table = self._strings, self.nlp.vocab.strings
-        out = []
-        for h in hashes:
-            s = strings.get(h)
-            if s is None:
-                s = strings[h] = table[h]
-            out.append(s)
-        return out
+        strings = self._strings
+        try:
+            return list(map(strings.__getitem__, hashes))
+        except KeyError:
+            table = self.nlp.vocab.strings
+            for h in set(hashes).difference(strings):
+                strings[h] = table[h]
+            return list(map(strings.__getitem__, hashes))
 
     def analyse(self, texts: Iterable[str], *, cache: bool = False) -> list[SegmentAnalysis]:
         """Run the pipeline over texts: content lemmas and codebook term matches.
@@ -140,32 +173,54 @@ class Tagger:
             else:
                 todo.append(i)
         chunks = [todo[i:i + CHUNK_SEGMENTS] for i in range(0, len(todo), CHUNK_SEGMENTS)]
-        joined = (SEPARATOR.join(texts[i] for i in chunk) for chunk in chunks)
-        for chunk, doc in zip(chunks, self.nlp.pipe(joined, batch_size=4)):
-            for i, analysis in zip(chunk, self._split(doc, [len(texts[i]) for i in chunk])):
+        joined = [SEPARATOR.join(texts[i] for i in chunk) for chunk in chunks]
+        for chunk, text, doc in zip(chunks, joined, self.nlp.pipe(joined, batch_size=4)):
+            for i, analysis in zip(chunk, self._split(doc, [len(texts[i]) for i in chunk], text)):
                 results[i] = analysis
                 if cache:
                     self._analysis_cache[texts[i]] = analysis
         return results  # type: ignore[return-value]
 
-    def _split(self, doc, lengths: list[int]) -> list[SegmentAnalysis]:
-        """Cut a chunk's token arrays and term spans back into its segments."""
+    def _split(self, doc, lengths: list[int], text: str | None = None) -> list[SegmentAnalysis]:
+        """Cut a chunk's token arrays and term spans back into its segments.
+
+        ``text`` is the chunk's text; matched words are sliced from it by character
+        offsets instead of building a ``Token`` per match.
+        """
         starts = np.cumsum([0] + [n + len(SEPARATOR) for n in lengths[:-1]])
         if not len(doc):
             return [SegmentAnalysis([], TermEvidence()) for _ in lengths]
-        arr = doc.to_array([LEMMA, IS_ALPHA, IS_STOP, IDX])
-        owner = np.searchsorted(starts, arr[:, 3].astype(np.int64), side="right") - 1
+        text = doc.text if text is None else text
+        arr = doc.to_array([LEMMA, IS_ALPHA, IS_STOP, IDX, LENGTH])
+        idx = arr[:, 3].astype(np.int64)
+        owner = np.searchsorted(starts, idx, side="right") - 1
         keep = (arr[:, 1] == 1) & (arr[:, 2] == 0)
-        lemma_hashes = arr[keep, 0].tolist()
-        lemma_owner = owner[keep]
-        words = self._lemma_strings(lemma_hashes)
-        bounds = np.searchsorted(lemma_owner, np.arange(len(lengths) + 1))
-        lemmas = [[w for w in words[bounds[j]:bounds[j + 1]] if len(w) > 1] for j in range(len(lengths))]
+        words = self._lemma_strings(arr[keep, 0].tolist())
+        # One-letter lemmas carry no content: drop them once for the whole chunk.
+        long = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) > 1
+        words = list(compress(words, long.tolist()))
+        lemma_owner = owner[keep][long]
+        bounds = np.searchsorted(lemma_owner, np.arange(len(lengths) + 1)).tolist()
+        lemmas = [words[bounds[j]:bounds[j + 1]] for j in range(len(lengths))]
         evidence: dict[int, TermEvidence] = {}
-        for code_id, term, text, token in term_spans(doc):
+        raw = doc.user_data.get(MATCHES_KEY)
+        if raw is None:
+            spans = term_spans(doc)
+        else:
+            ends = (idx + arr[:, 4].astype(np.int64)).tolist()
+            begins = idx.tolist()
+            spans = [(code_id, term, text[begins[start]:ends[end - 1]], start)
+                     for code_id, term, start, end in raw]
+        clean = self._clean
+        for code_id, term, word, token in spans:
             seg = int(owner[token])
-            found = evidence.setdefault(seg, TermEvidence())
-            found.add(code_id, term, _clean_word(text))
+            found = evidence.get(seg)
+            if found is None:
+                found = evidence[seg] = TermEvidence()
+            shown = clean.get(word)
+            if shown is None:
+                shown = clean[word] = _clean_word(word)
+            found.add(code_id, term, shown)
         empty = TermEvidence()
         return [SegmentAnalysis(lemmas[j], evidence.get(j, empty)) for j in range(len(lengths))]
 
@@ -238,9 +293,12 @@ class Tagger:
     def _rules(self, analyses: Sequence[SegmentAnalysis]) -> np.ndarray:
         """Term scores, shape (n_segments, n_codes); only segments with matches cost anything."""
         rules = np.zeros((len(analyses), len(self.code_ids)))
+        index = {c: j for j, c in enumerate(self.code_ids)}
         for i, a in enumerate(analyses):
-            if a.terms.terms:
-                rules[i] = [a.terms.score(c) for c in self.code_ids]
+            for code_id in a.terms.terms:
+                j = index.get(code_id)
+                if j is not None:
+                    rules[i, j] = a.terms.score(code_id)
         return rules
 
     def _priors(self, segments: Sequence, analyses: Sequence[SegmentAnalysis],
@@ -306,6 +364,10 @@ class Tagger:
         segments = list(segments)
         if not segments:
             return []
+        with _no_gc():
+            return self._suggest(segments, threshold)
+
+    def _suggest(self, segments: list, threshold: float | None) -> list[list[CodeSuggestion]]:
         scores, signals = self.score(segments)
         scores = np.round(scores, 4)
         signals["rounded"] = {key: np.round(signals[key], 3).tolist() for key in ("prior", "model", "rules")}
