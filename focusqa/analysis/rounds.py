@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..store import Excerpt, Store
-from . import By, merge_excerpts, row_label, row_order
-from .themes import theme_matrix
+from . import By, row_order
+from .themes import code_excerpts, theme_matrix
 
 Z95 = 1.959963984540054
 COLUMNS = ["row", "code_id", "n_a", "total_a", "prev_a", "n_b", "total_b", "prev_b", "change",
@@ -95,11 +95,8 @@ def cell_excerpts(store: Store, row: str, code_id: str, round: str | None, *, by
                   statuses: Iterable[str] = ("accepted",),
                   coders: Iterable[str] | None = None) -> list[Excerpt]:
     """The participant excerpts of one row × code in one round (one per segment)."""
-    raw = store.excerpts(rounds=[round] if round else None, codes=[code_id], statuses=tuple(statuses),
-                         coders=list(coders) if coders is not None else None)
-    return [item.excerpt for item in merge_excerpts(raw)
-            if item.segment.role == "participant"
-            and row_label(item.segment.district, item.segment.group, by) == row]
+    rows = code_excerpts(store, code_id, round, by=by, statuses=statuses, coders=coders)
+    return [item.excerpt for item in rows.get(row, [])]
 
 
 def side_by_side(store: Store, row: str, code_id: str, round_a: str, round_b: str, *,

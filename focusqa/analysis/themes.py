@@ -112,13 +112,8 @@ class ThemeMatrix:
     def _code_items(self, code_id: str) -> dict[str, list[CodedExcerpt]]:
         """Every row's coded segments for one code, read once (same filters as the counts)."""
         if code_id not in self._coded:
-            raw = self._require_store().excerpts(
-                rounds=[self.round] if self.round else None, codes=[code_id], statuses=self.statuses,
-                coders=list(self.coders) if self.coders is not None else None)
-            rows: dict[str, list[CodedExcerpt]] = {}
-            for item in merge_excerpts(e for e in raw if e.segment.role == "participant"):
-                rows.setdefault(row_label(item.segment.district, item.segment.group, self.by), []).append(item)
-            self._coded[code_id] = rows
+            self._coded[code_id] = code_excerpts(self._require_store(), code_id, self.round, by=self.by,
+                                                 statuses=self.statuses, coders=self.coders)
         return self._coded[code_id]
 
     def row_texts(self) -> dict[str, list[str]]:
@@ -140,6 +135,18 @@ class ThemeMatrix:
             raise KeyError(f"no row {row!r} in the matrix (rows: {', '.join(self.rows)})")
         if code_id not in self.counts.columns:
             raise KeyError(f"no code {code_id!r} in the matrix")
+
+
+def code_excerpts(store: Store, code_id: str, round: str | None, *, by: By = "district",
+                  statuses: Iterable[str] = ("accepted",),
+                  coders: Iterable[str] | None = None) -> dict[str, list[CodedExcerpt]]:
+    """One code's participant segments (with all their codings) per row, in document order."""
+    raw = store.excerpts(rounds=[round] if round else None, codes=[code_id], statuses=tuple(statuses),
+                         coders=list(coders) if coders is not None else None)
+    rows: dict[str, list[CodedExcerpt]] = {}
+    for item in merge_excerpts(e for e in raw if e.segment.role == "participant"):
+        rows.setdefault(row_label(item.segment.district, item.segment.group, by), []).append(item)
+    return rows
 
 
 def theme_matrix(store: Store, *, round: str | None = None, by: By = "district",
@@ -363,5 +370,5 @@ def cell_summary(matrix: ThemeMatrix, row: str, code_id: str, n: int = 3, *,
     return CellSummary(representative, ranked[:max_terms])
 
 
-__all__ = ["theme_matrix", "ThemeMatrix", "cell_summary", "CellSummary", "cooccurrence",
+__all__ = ["theme_matrix", "ThemeMatrix", "cell_summary", "CellSummary", "code_excerpts", "cooccurrence",
            "matrix_cooccurrence", "terms"]
