@@ -8,7 +8,7 @@ Masked, with Danish replacements:
   its parts ("Mette Holm" masks "Mette" and "Holm"), since speakers call each other
   by first name. Matching is case-sensitive on whole words, with the Danish genitive
   ("Mettes" -> "[navn]s").
-* CPR numbers (``[CPR-nr.]``): ``DDMMYY-XXXX``, ``DDMMYY XXXX`` or ten digits, only when
+* CPR numbers (``[CPR-nr.]``): ``DDMMYY-NNNN``, ``DDMMYY NNNN`` or ten digits, only when
   the first six digits are a real date in the century that the seventh digit gives
   (the CPR office's rule). No modulus-11 check: numbers issued since 2007 may fail it.
 * phone numbers (``[telefon]``): Danish eight-digit numbers written ``12345678``,
