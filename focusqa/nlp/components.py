@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
+import pandas as pd
 from spacy.attrs import LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 SPANS_KEY = "codes"
 MATCHES_KEY = ("focusqa", "codebook_matches")
+# Token attribute arrays the components computed anyway ("orth", "lower", "lemma"),
+# kept on the Doc so later components and bulk readers need not call to_array again.
+ARRAYS_KEY = ("focusqa", "token_arrays")
 SENTENCE_ENDS = (".", "!", "?", "…", "...", "?!", "!!", "??")
 
 
@@ -51,7 +55,9 @@ class SentenceSplitter:
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
         for doc in stream:
-            self._set_starts(doc, doc.to_array(ORTH))
+            orth = doc.to_array(ORTH)
+            self._set_starts(doc, orth)
+            doc.user_data.setdefault(ARRAYS_KEY, {})["orth"] = orth
             yield doc
 
     def _set_starts(self, doc: Doc, orth: np.ndarray) -> None:
@@ -69,6 +75,44 @@ def make_sentence_splitter(nlp: Language, name: str) -> SentenceSplitter:
     return SentenceSplitter(nlp, name)
 
 
+class TypeMap:
+    """A growing map from word-type hashes to values, for whole arrays of tokens.
+
+    A corpus has far fewer word types than tokens, so per-type results (a lemma, a
+    flag) are computed once and looked up for every token of a batch through a
+    hash index (pandas' ``Index.get_indexer``: about five times faster than a
+    ``searchsorted`` over a sorted table). The arrays and the index are replaced,
+    never changed in place, so threads sharing the pipeline read a consistent state.
+    """
+
+    def __init__(self) -> None:
+        self._state: tuple[pd.Index, np.ndarray] = (pd.Index(np.zeros(0, dtype=np.uint64)),
+                                                    np.zeros(0, dtype=np.uint64))
+        self._lock = threading.Lock()
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self._state[0].to_numpy()
+
+    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, found): values are only meaningful where found is true."""
+        index, values = self._state
+        if not len(values):
+            return np.zeros(len(hashes), dtype=np.uint64), np.zeros(len(hashes), bool)
+        pos = index.get_indexer(np.asarray(hashes, dtype=np.uint64))
+        return values[pos], pos >= 0
+
+    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Add types (``keys`` unique); types already present keep their value."""
+        with self._lock:
+            index, old = self._state
+            keys = np.asarray(keys, dtype=np.uint64)
+            fresh = index.get_indexer(keys) < 0 if len(old) else np.ones(len(keys), bool)
+            all_keys = np.concatenate([index.to_numpy(), keys[fresh]])
+            all_values = np.concatenate([old, np.asarray(values, dtype=np.uint64)[fresh]])
+            self._state = (pd.Index(all_keys), all_values)
+
+
 class DanishLemmatizer:
     """Set ``token.lemma_`` from the spacy-lookups-data table applied to lower-cased tokens."""
 
@@ -76,6 +120,7 @@ class DanishLemmatizer:
         self.name = name
         self.table: LemmaTable = lemma_table()
         self._known: set[int] = set()
+        self._types = TypeMap()  # lower-case form -> lemma, for the forms seen so far
 
     def __call__(self, doc: Doc) -> Doc:
         """Write lemmas onto ``doc``.
@@ -97,7 +142,11 @@ class DanishLemmatizer:
         if not arrays:
             return
         lower = np.concatenate(arrays)
-        lemmas = self.table.lemma_hashes(lower)
+        lemmas, found = self._types.lookup(lower)
+        if not found.all():
+            new_types = np.unique(lower[~found])
+            self._types.add(new_types, self.table.lemma_hashes(new_types))
+            lemmas, found = self._types.lookup(lower)
         changed = lemmas != lower
         if changed.any():
             new = set(np.unique(lemmas[changed]).tolist()) - self._known
@@ -112,6 +161,8 @@ class DanishLemmatizer:
             n = len(arr)
             if n:
                 doc.from_array([LEMMA], lemmas[offset:offset + n].reshape(-1, 1))
+            kept = doc.user_data.setdefault(ARRAYS_KEY, {})
+            kept["lower"], kept["lemma"] = arr, lemmas[offset:offset + n]
             offset += n
 
 
@@ -155,6 +206,7 @@ class CodebookMatcher:
         self._start_cache: dict[frozenset[int], tuple[int, ...]] = {}
         self._single_cache: dict[frozenset[int], tuple[tuple[str, str], ...]] = {}
         self._string_ids: dict[str, int] = {}
+        self._type_flags = TypeMap()  # word type -> 1 if a term can start with it, else 0
         self._hits: np.ndarray | None = None
         self._hits_size = 0
         self._lock = threading.Lock()
@@ -194,6 +246,7 @@ class CodebookMatcher:
         self._cache = {}
         self._start_cache = {}
         self._single_cache = {}
+        self._type_flags = TypeMap()
         self._hits = None
 
     def _type_matches(self, lower: int, lemma: int) -> frozenset[int]:
@@ -224,6 +277,28 @@ class CodebookMatcher:
                 self._hits_size = len(cache)
             return self._hits
 
+    def _token_hits(self, lowers: np.ndarray, lemmas: np.ndarray) -> np.ndarray:
+        """Per token, whether a term can start at its word type (types seen before cost one lookup).
+
+        A type that only matches a later word of a phrase ("rådgivning" in "åben
+        rådgivning") starts nothing; the phrase is checked from its first word.
+        """
+        flags, known = self._type_flags.lookup(lowers)
+        if not known.all():
+            missing = np.flatnonzero(~known)
+            unique, first = np.unique(lowers[missing], return_index=True)
+            cache = self._cache
+            with self._lock:
+                for h, i in zip(unique.tolist(), missing[first].tolist()):
+                    if h not in cache:
+                        self._type_matches(h, int(lemmas[i]))
+            starts = self._starts
+            values = np.array([1 if any(stem in starts for stem in cache[h]) else 0
+                               for h in unique.tolist()], dtype=np.uint64)
+            self._type_flags.add(unique, values)
+            flags, known = self._type_flags.lookup(lowers)
+        return flags == 1
+
     def match(self, doc: Doc) -> list[tuple[str, str, int, int]]:
         """(code id, term, start token, end token) for every term found in ``doc``."""
         if not self.patterns or not len(doc):
@@ -237,11 +312,11 @@ class CodebookMatcher:
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
         """Match documents in batches; only documents with a candidate word are examined."""
         for batch in minibatch(stream, size=batch_size):
-            arrays = [doc.to_array([LOWER, LEMMA]) for doc in batch]
+            arrays = [_lower_lemma(doc) for doc in batch]
             both = np.concatenate(arrays) if arrays else np.zeros((0, 2), np.uint64)
             found = np.zeros(len(both), bool)
             if self.patterns and len(both):
-                found = _member(both[:, 0], self._matching_types(both[:, 0], both[:, 1]))
+                found = self._token_hits(both[:, 0], both[:, 1])
             # Per document: does any token match? (cumulative counts at the boundaries)
             counts = np.concatenate([[0], np.cumsum(found)])
             offset = 0
@@ -333,6 +408,14 @@ class CodebookMatcher:
         """
         self.set_annotations(doc, self.match(doc))
         return doc
+
+
+def _lower_lemma(doc: Doc) -> np.ndarray:
+    """(LOWER, LEMMA) per token: the lemmatizer's arrays when it kept them, else to_array."""
+    kept = doc.user_data.get(ARRAYS_KEY)
+    if kept is not None and "lower" in kept and "lemma" in kept and len(kept["lower"]) == len(doc):
+        return np.column_stack([kept["lower"], kept["lemma"]])
+    return doc.to_array([LOWER, LEMMA])
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:

@@ -7,16 +7,15 @@ import logging
 import re
 import threading
 from contextlib import contextmanager
-from itertools import compress
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
-from spacy.attrs import IDX, IS_ALPHA, IS_STOP, LEMMA, LENGTH
+from spacy.attrs import IDX, LEMMA, ORTH
 
 from ..codebook import Codebook
 from ..nlp import build_pipeline
-from ..nlp.components import MATCHES_KEY
+from ..nlp.components import ARRAYS_KEY, MATCHES_KEY, TypeMap
 from ..types import CodeSuggestion
 from .combiner import ScoreCombiner, signal_features
 from .model import CalibratedOneVsRest, CompoundTfidfVectorizer
@@ -138,22 +137,57 @@ class Tagger:
         self.nlp = build_pipeline(codebook)
         self.code_ids = [c.id for c in codebook.codes]
         self._numbers = {c.number: i for i, c in enumerate(codebook.codes) if c.number is not None}
-        self._strings: dict[int, str] = {}
+        # Lemma hash -> position in _lemma_list / _lemma_array (see _lemma_words).
+        self._lemma_types = TypeMap()
+        self._orth_types = TypeMap()  # word type -> packed flags (see _type_flags)
+        self._lemma_list: list[str] = []
+        self._lemma_array = np.zeros(0, dtype=object)
+        self._lemma_long = np.zeros(0, dtype=bool)
+        self._lemma_lock = threading.Lock()
         self._analysis_cache: dict[str, SegmentAnalysis] = {}
         self._clean: dict[str, str] = {}
         self.base_documents: list[TrainingDocument] = []
         self.documents_: list[TrainingDocument] | None = None
 
     # ----------------------------------------------------------------- analysis
-    def _lemma_strings(self, hashes: list[int]) -> list[str]:
-        strings = self._strings
-        try:
-            return list(map(strings.__getitem__, hashes))
-        except KeyError:
-            table = self.nlp.vocab.strings
-            for h in set(hashes).difference(strings):
-                strings[h] = table[h]
-            return list(map(strings.__getitem__, hashes))
+    def _type_flags(self, orth: np.ndarray) -> np.ndarray:
+        """Per token: length * 4 + 2 * is_alpha + is_stop, looked up once per word type."""
+        values, known = self._orth_types.lookup(orth)
+        if not known.all():
+            new = np.unique(orth[~known])
+            vocab = self.nlp.vocab
+            packed = []
+            for h in new.tolist():
+                lex = vocab[h]
+                packed.append(len(lex.orth_) * 4 + 2 * int(lex.is_alpha) + int(lex.is_stop))
+            self._orth_types.add(new, np.array(packed, dtype=np.uint64))
+            values, known = self._orth_types.lookup(orth)
+        return values
+
+    def _lemma_words(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(words, long) for an array of lemma hashes: an object array of the strings,
+        and whether each has more than one letter.
+
+        Strings are looked up once per lemma type and kept in arrays, so a chunk's
+        lemmas are mapped with one ``searchsorted`` and one ``take``.
+        """
+        positions, known = self._lemma_types.lookup(hashes)
+        if not known.all():
+            with self._lemma_lock:
+                new = np.unique(hashes[~known])
+                new = new[~np.isin(new, self._lemma_types.keys)]
+                table = self.nlp.vocab.strings
+                words = [table[h] for h in new.tolist()]
+                start = len(self._lemma_list)
+                self._lemma_list.extend(words)
+                self._lemma_array = np.array(self._lemma_list, dtype=object)
+                self._lemma_long = np.fromiter((len(w) > 1 for w in self._lemma_list), dtype=bool,
+                                               count=len(self._lemma_list))
+                self._lemma_types.add(new, np.arange(start, start + len(new), dtype=np.uint64))
+            positions, known = self._lemma_types.lookup(hashes)
+        positions = positions.astype(np.int64)
+        array, long = self._lemma_array, self._lemma_long
+        return array[positions], long[positions]
 
     def analyse(self, texts: Iterable[str], *, cache: bool = False) -> list[SegmentAnalysis]:
         """Run the pipeline over texts: content lemmas and codebook term matches.
@@ -191,23 +225,27 @@ class Tagger:
         if not len(doc):
             return [SegmentAnalysis([], TermEvidence()) for _ in lengths]
         text = doc.text if text is None else text
-        arr = doc.to_array([LEMMA, IS_ALPHA, IS_STOP, IDX, LENGTH])
-        idx = arr[:, 3].astype(np.int64)
+        kept = doc.user_data.get(ARRAYS_KEY) or {}
+        n = len(doc)
+        orth = kept["orth"] if len(kept.get("orth", ())) == n else doc.to_array(ORTH)
+        lemma = kept["lemma"] if len(kept.get("lemma", ())) == n else doc.to_array(LEMMA)
+        idx = doc.to_array(IDX).astype(np.int64)
+        # Letters-only, stop word and length are properties of the word type.
+        flags = self._type_flags(orth)
         owner = np.searchsorted(starts, idx, side="right") - 1
-        keep = (arr[:, 1] == 1) & (arr[:, 2] == 0)
-        words = self._lemma_strings(arr[keep, 0].tolist())
+        keep = (flags & 3) == 2  # alphabetic and not a stop word
+        words, long = self._lemma_words(lemma[keep])
         # One-letter lemmas carry no content: drop them once for the whole chunk.
-        long = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) > 1
-        words = list(compress(words, long.tolist()))
+        words = words[long]
         lemma_owner = owner[keep][long]
         bounds = np.searchsorted(lemma_owner, np.arange(len(lengths) + 1)).tolist()
-        lemmas = [words[bounds[j]:bounds[j + 1]] for j in range(len(lengths))]
+        lemmas = [words[bounds[j]:bounds[j + 1]].tolist() for j in range(len(lengths))]
         evidence: dict[int, TermEvidence] = {}
         raw = doc.user_data.get(MATCHES_KEY)
         if raw is None:
             spans = term_spans(doc)
         else:
-            ends = (idx + arr[:, 4].astype(np.int64)).tolist()
+            ends = (idx + (flags >> 2).astype(np.int64)).tolist()
             begins = idx.tolist()
             spans = [(code_id, term, text[begins[start]:ends[end - 1]], start)
                      for code_id, term, start, end in raw]
