@@ -309,8 +309,13 @@ class CodebookMatcher:
             return []
         return self._match_types(lowers.tolist())
 
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
-        """Match documents in batches; only documents with a candidate word are examined."""
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256, spans: bool = True) -> Iterator[Doc]:
+        """Match documents in batches; only documents with a candidate word are examined.
+
+        ``spans=False`` (``nlp.pipe(..., component_cfg={"focusqa_codebook": {"spans":
+        False}})``) keeps the matches only in ``doc.user_data[MATCHES_KEY]``: bulk
+        readers that never look at ``doc.spans`` skip building a ``Span`` per match.
+        """
         for batch in minibatch(stream, size=batch_size):
             arrays = [_lower_lemma(doc) for doc in batch]
             both = np.concatenate(arrays) if arrays else np.zeros((0, 2), np.uint64)
@@ -326,7 +331,7 @@ class CodebookMatcher:
                 if counts[offset + n] > counts[offset]:
                     where = np.flatnonzero(found[offset:offset + n]).tolist()
                     matches = self._match_types(arr[:, 0].tolist(), where)
-                self.set_annotations(doc, matches)
+                self.set_annotations(doc, matches, spans=spans)
                 offset += n
             yield from batch
 
@@ -382,13 +387,17 @@ class CodebookMatcher:
                 results.append((code_id, pattern.term, i, i + size))
         return results
 
-    def set_annotations(self, doc: Doc, matches: Iterable[tuple[str, str, int, int]]) -> None:
+    def set_annotations(self, doc: Doc, matches: Iterable[tuple[str, str, int, int]], *,
+                        spans: bool = True) -> None:
         """Write matches to ``doc.spans[self.spans_key]`` in text order.
 
         The raw matches are also kept in ``doc.user_data[MATCHES_KEY]`` so bulk
         readers need not build a ``Span`` object per match again.
         """
         ordered = sorted(matches, key=lambda m: (m[2], m[3], m[0]))
+        doc.user_data[MATCHES_KEY] = ordered
+        if not spans:
+            return
         ids = self._string_ids
         if any(m[0] not in ids or m[1] not in ids for m in ordered):
             for code_id, term, _, _ in ordered:
@@ -398,7 +407,6 @@ class CodebookMatcher:
         # Labels as string ids: the same spans, without a string-store lookup per match.
         doc.spans[self.spans_key] = [Span(doc, start, end, label=ids[code_id], span_id=ids[term])
                                      for code_id, term, start, end in ordered]
-        doc.user_data[MATCHES_KEY] = ordered
 
     def __call__(self, doc: Doc) -> Doc:
         """Find the codebook's terms in ``doc``.

@@ -32,6 +32,7 @@ _ORDINAL_FIRST = re.compile(
     r"\b(" + "|".join(k for k in _ORDINALS if len(k) > 3) + r")\s+(?:spørgsmål|punkt|tema)\b",
     re.IGNORECASE)
 _REFERENCE_WORDS = ("spørgsmål", "punkt", "tema", "ad", "question", "point")
+_REFERENCE_GATE = re.compile(r"(?<!\w)(?:" + "|".join(_REFERENCE_WORDS) + ")", re.IGNORECASE)
 # Words a moderator uses to move on to a new guide point ("Så til…", "Næste punkt…").
 _TRANSITION = re.compile(
     r"^\W*(?:så\s+(?:til|går\s+vi|springer|tager|kommer|vil\s+jeg)|så\s+\w+(?:en|et|ne)?[.,]|"
@@ -48,8 +49,8 @@ _HEADING_FORM = re.compile(r"^\s*(?:ad\.?\s*\d|\d{1,2}\s*[.):]\s|[A-ZÆØÅ][^.!
 
 def referenced_number(text: str) -> int | None:
     """A guide point named explicitly: "spørgsmål 4", "Ad. 2", "det fjerde punkt"."""
-    lower = text.lower()
-    if not any(word in lower for word in _REFERENCE_WORDS):
+    # Both patterns need one of these words at a word start; most turns have none.
+    if not _REFERENCE_GATE.search(text):
         return None
     for pattern in (_NUMBERED, _ORDINAL_FIRST):
         m = pattern.search(text)

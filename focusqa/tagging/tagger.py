@@ -35,6 +35,10 @@ SUBSTANCE_LEMMAS = 6
 BLOCKS_PER_DOCUMENT = 100_000
 
 
+# The tagger reads the raw matches, not doc.spans (see CodebookMatcher.pipe).
+_BULK = {"focusqa_codebook": {"spans": False}}
+
+
 @dataclass
 class SegmentAnalysis:
     """What the pipeline found in one segment: content lemmas and term matches."""
@@ -208,7 +212,7 @@ class Tagger:
                 todo.append(i)
         chunks = [todo[i:i + CHUNK_SEGMENTS] for i in range(0, len(todo), CHUNK_SEGMENTS)]
         joined = [SEPARATOR.join(texts[i] for i in chunk) for chunk in chunks]
-        for chunk, text, doc in zip(chunks, joined, self.nlp.pipe(joined, batch_size=4)):
+        for chunk, text, doc in zip(chunks, joined, self.nlp.pipe(joined, batch_size=4, component_cfg=_BULK)):
             for i, analysis in zip(chunk, self._split(doc, [len(texts[i]) for i in chunk], text)):
                 results[i] = analysis
                 if cache:
