@@ -201,6 +201,7 @@ class CodebookMatcher:
         self.rules = MatchRules(min_prefix=min_prefix, min_suffix=min_suffix, min_infix=min_infix)
         self.stems: list[str] = []
         self.patterns: list[TermPattern] = []
+        self._longest = 1  # words in the longest term
         self._starts: dict[int, list[int]] = {}
         self._cache: dict[int, frozenset[int]] = {}
         self._start_cache: dict[frozenset[int], tuple[int, ...]] = {}
@@ -239,6 +240,7 @@ class CodebookMatcher:
         patterns.sort(key=lambda p: (-len(p.parts), -len(p.term)))
         self.stems = [s for s, _ in sorted(stem_ids.items(), key=lambda kv: kv[1])]
         self.patterns = patterns
+        self._longest = max((len(p.parts) for p in patterns), default=1)
         self._starts = {}
         for index, pattern in enumerate(patterns):
             for stem in pattern.parts[0]:
@@ -329,8 +331,9 @@ class CodebookMatcher:
                 n = len(arr)
                 matches = []
                 if counts[offset + n] > counts[offset]:
-                    where = np.flatnonzero(found[offset:offset + n]).tolist()
-                    matches = self._match_types(arr[:, 0].tolist(), where)
+                    where = np.flatnonzero(found[offset:offset + n])
+                    # Only the types around a candidate are needed as Python ints.
+                    matches = self._match_types(_Window(arr[:, 0], where, self._longest), where.tolist())
                 self.set_annotations(doc, matches, spans=spans)
                 offset += n
             yield from batch
@@ -357,7 +360,7 @@ class CodebookMatcher:
             if i >= horizon:
                 single = singles.get(found)
                 if single is not None:
-                    results.extend((code_id, term, i, i + 1) for code_id, term in single)
+                    results += [(code_id, term, i, i + 1) for code_id, term in single]
                     continue
             candidates = starts.get(found)
             if candidates is None:
@@ -416,6 +419,26 @@ class CodebookMatcher:
         """
         self.set_annotations(doc, self.match(doc))
         return doc
+
+
+class _Window:
+    """The token types at and just after some positions, as a list-like of Python ints.
+
+    ``_match_types`` reads a type at each candidate start and, for phrases, at the
+    next few tokens; converting the whole array with ``tolist`` would cost more.
+    """
+
+    def __init__(self, values: np.ndarray, where: np.ndarray, width: int) -> None:
+        self.n = len(values)
+        near = (where[:, None] + np.arange(max(width, 1))).ravel()
+        near = np.unique(near[near < self.n])
+        self.types = dict(zip(near.tolist(), values[near].tolist()))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> int:
+        return self.types[i]
 
 
 def _lower_lemma(doc: Doc) -> np.ndarray:

@@ -37,6 +37,8 @@ BLOCKS_PER_DOCUMENT = 100_000
 
 # The tagger reads the raw matches, not doc.spans (see CodebookMatcher.pipe).
 _BULK = {"focusqa_codebook": {"spans": False}}
+# No signal uses sentence boundaries, so bulk analysis does not set them.
+_UNUSED = ["focusqa_sentences"]
 
 
 @dataclass
@@ -150,6 +152,7 @@ class Tagger:
         self._lemma_lock = threading.Lock()
         self._analysis_cache: dict[str, SegmentAnalysis] = {}
         self._clean: dict[str, str] = {}
+        self._lowered: dict[str, str] = {}
         self.base_documents: list[TrainingDocument] = []
         self.documents_: list[TrainingDocument] | None = None
 
@@ -212,7 +215,7 @@ class Tagger:
                 todo.append(i)
         chunks = [todo[i:i + CHUNK_SEGMENTS] for i in range(0, len(todo), CHUNK_SEGMENTS)]
         joined = [SEPARATOR.join(texts[i] for i in chunk) for chunk in chunks]
-        for chunk, text, doc in zip(chunks, joined, self.nlp.pipe(joined, batch_size=4, component_cfg=_BULK)):
+        for chunk, text, doc in zip(chunks, joined, self.nlp.pipe(joined, batch_size=4, component_cfg=_BULK, disable=_UNUSED)):
             for i, analysis in zip(chunk, self._split(doc, [len(texts[i]) for i in chunk], text)):
                 results[i] = analysis
                 if cache:
@@ -248,21 +251,36 @@ class Tagger:
         raw = doc.user_data.get(MATCHES_KEY)
         if raw is None:
             spans = term_spans(doc)
+            segs = [int(owner[token]) for *_, token in spans]
+        elif raw:
+            first = np.fromiter((m[2] for m in raw), dtype=np.int64, count=len(raw))
+            last = np.fromiter((m[3] for m in raw), dtype=np.int64, count=len(raw)) - 1
+            begins = idx[first].tolist()
+            ends = (idx[last] + (flags[last] >> 2).astype(np.int64)).tolist()
+            segs = owner[first].tolist()
+            spans = [(m[0], m[1], text[b:e], m[2]) for m, b, e in zip(raw, begins, ends)]
         else:
-            ends = (idx + (flags >> 2).astype(np.int64)).tolist()
-            begins = idx.tolist()
-            spans = [(code_id, term, text[begins[start]:ends[end - 1]], start)
-                     for code_id, term, start, end in raw]
-        clean = self._clean
-        for code_id, term, word, token in spans:
-            seg = int(owner[token])
+            spans, segs = [], []
+        clean, lowered = self._clean, self._lowered
+        for (code_id, term, word, _), seg in zip(spans, segs):
             found = evidence.get(seg)
             if found is None:
                 found = evidence[seg] = TermEvidence()
             shown = clean.get(word)
             if shown is None:
                 shown = clean[word] = _clean_word(word)
-            found.add(code_id, term, shown)
+            key = lowered.get(term)
+            if key is None:
+                key = lowered[term] = term.lower()
+            # TermEvidence.add, inlined: this runs once per match.
+            shown_words = found.words.get(code_id)
+            if shown_words is None:
+                found.words[code_id] = [shown]
+                found.terms[code_id] = {key}
+            else:
+                if shown not in shown_words:
+                    shown_words.append(shown)
+                found.terms[code_id].add(key)
         empty = TermEvidence()
         return [SegmentAnalysis(lemmas[j], evidence.get(j, empty)) for j in range(len(lengths))]
 
