@@ -16,6 +16,7 @@ import re
 from typing import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.linear_model import RidgeClassifier
@@ -99,13 +100,21 @@ class CompoundTfidfVectorizer(TransformerMixin, BaseEstimator):
         return ["w:" + word] + grams
 
     def _doc_type_matrix(self, X: Iterable[TokenDoc], types: dict[str, int]) -> sp.csr_matrix:
-        indptr, indices = [0], []
-        for doc in X:
-            indices.extend(types.setdefault(t, len(types)) for t in _tokens(doc))
-            indptr.append(len(indices))
+        """Token counts per document over word types numbered in order of first appearance."""
+        docs = [_tokens(doc) for doc in X]
+        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum([len(doc) for doc in docs], out=indptr[1:])
+        flat = [t for doc in docs for t in doc]
+        if types or not flat:
+            indices = np.fromiter((types.setdefault(t, len(types)) for t in flat), dtype=np.int64,
+                                  count=len(flat))
+        else:
+            # Hashing in C; factorize numbers types by first appearance, like setdefault.
+            codes, uniques = pd.factorize(np.array(flat, dtype=object))
+            indices = codes.astype(np.int64)
+            types.update(zip(uniques.tolist(), range(len(uniques))))
         data = np.ones(len(indices), dtype=np.float64)
-        matrix = sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-                               shape=(len(indptr) - 1, max(len(types), 1)))
+        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(docs), max(len(types), 1)))
         matrix.sum_duplicates()
         return matrix
 

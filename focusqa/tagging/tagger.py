@@ -362,11 +362,12 @@ class Tagger:
         return rules
 
     def _priors(self, segments: Sequence, analyses: Sequence[SegmentAnalysis],
-                rules: np.ndarray | None = None) -> tuple[list[Prior], list[str]]:
+                rules: np.ndarray | None = None,
+                groups: list[list[int]] | None = None) -> tuple[list[Prior], list[str]]:
         priors: list[Prior] = [Prior(None, False)] * len(segments)
         roles = [getattr(s, "role", "participant") or "participant" for s in segments]
         rules = self._rules(analyses) if rules is None else rules
-        groups = _documents(segments)
+        groups = _documents(segments) if groups is None else groups
         speakers = [getattr(s, "speaker", None) for s in segments]
         texts = [s.text for s in segments]
         # One similarity product for the questions of every document.
@@ -393,7 +394,8 @@ class Tagger:
         k = len(self.code_ids)
         analyses = self.analyse([s.text for s in segments])
         rules = self._rules(analyses)
-        priors, roles = self._priors(segments, analyses, rules)
+        documents = _documents(segments)
+        priors, roles = self._priors(segments, analyses, rules, documents)
         content = np.array([r != "moderator" for r in roles], bool)
         model = np.zeros((len(segments), k))
         if content.any():
@@ -405,7 +407,7 @@ class Tagger:
                 prior[i, p.code] = min(1.0, len(a.lemmas) / SUBSTANCE_LEMMAS)
         structured = np.array([p.structured for p in priors], bool)
         groups = np.zeros(len(segments), dtype=int)
-        for g, group in enumerate(_documents(segments)):
+        for g, group in enumerate(documents):
             groups[group] = g * BLOCKS_PER_DOCUMENT + np.array(_blocks([priors[i] for i in group]))
         context = np.zeros_like(model)
         context[content] = neighbour_context(model[content], groups[content])
@@ -430,7 +432,6 @@ class Tagger:
     def _suggest(self, segments: list, threshold: float | None) -> list[list[CodeSuggestion]]:
         scores, signals = self.score(segments)
         scores = np.round(scores, 4)
-        signals["rounded"] = {key: np.round(signals[key], 3).tolist() for key in ("prior", "model", "rules")}
         threshold = threshold if threshold is not None else self.threshold
         if threshold is None:
             limits = self.combiner_.thresholds(signals["structured"])
@@ -442,6 +443,11 @@ class Tagger:
         above = (scores >= limits).tolist()
         values = scores.tolist()
         content = signals["content"].tolist()
+        # Rounded signals as plain lists, and per code what a suggestion repeats.
+        prior_r, model_r, rules_r = (np.round(signals[key], 3).tolist() for key in ("prior", "model", "rules"))
+        codes = [(c.id, c.number, c.label_da) for c in self.codebook.codes]
+        numbers = [c.number for c in self.codebook.codes]
+        priors, analyses = signals["priors"], signals["analyses"]
         for i in range(len(segments)):
             if not content[i]:
                 out.append([])
@@ -451,19 +457,18 @@ class Tagger:
             if not chosen:
                 top = order[i][0]
                 chosen = [top] if row[top] >= floor else []
-            out.append([self._suggestion(j, row[j], i, signals) for j in chosen])
+            if not chosen:
+                out.append([])
+                continue
+            code = priors[i].code
+            question = numbers[code] if code is not None else None
+            words = analyses[i].terms.words
+            p_row, m_row, r_row = prior_r[i], model_r[i], rules_r[i]
+            out.append([CodeSuggestion(codes[j][0], codes[j][1], codes[j][2], row[j], {
+                "terms": list(words.get(codes[j][0], ())),
+                "question": question,
+                "prior": p_row[j],
+                "model": m_row[j],
+                "rules": r_row[j],
+            }) for j in chosen])
         return out
-
-    def _suggestion(self, j: int, score: float, i: int, signals: dict) -> CodeSuggestion:
-        code = self.codebook.codes[j]
-        prior: Prior = signals["priors"][i]
-        question = self.codebook.codes[prior.code].number if prior.code is not None else None
-        rounded = signals["rounded"]
-        evidence = {
-            "terms": list(signals["analyses"][i].terms.words.get(code.id, [])),
-            "question": question,
-            "prior": rounded["prior"][i][j],
-            "model": rounded["model"][i][j],
-            "rules": rounded["rules"][i][j],
-        }
-        return CodeSuggestion(code.id, code.number, code.label_da, score, evidence)
