@@ -207,7 +207,9 @@ class CodebookMatcher:
         self._start_cache: dict[frozenset[int], tuple[int, ...]] = {}
         self._single_cache: dict[frozenset[int], tuple[tuple[str, str], ...]] = {}
         self._string_ids: dict[str, int] = {}
-        self._type_flags = TypeMap()  # word type -> 1 if a term can start with it, else 0
+        self._type_flags = TypeMap()  # word type -> kind (see _token_kinds)
+        self._single_list: list[tuple[tuple[str, str], ...]] = []
+        self._phrase_free_cache: dict[int, int] = {}
         self._hits: np.ndarray | None = None
         self._hits_size = 0
         self._lock = threading.Lock()
@@ -248,6 +250,8 @@ class CodebookMatcher:
         self._cache = {}
         self._start_cache = {}
         self._single_cache = {}
+        self._single_list = []
+        self._phrase_free_cache = {}
         self._type_flags = TypeMap()
         self._hits = None
 
@@ -279,13 +283,16 @@ class CodebookMatcher:
                 self._hits_size = len(cache)
             return self._hits
 
-    def _token_hits(self, lowers: np.ndarray, lemmas: np.ndarray) -> np.ndarray:
-        """Per token, whether a term can start at its word type (types seen before cost one lookup).
+    def _token_kinds(self, lowers: np.ndarray, lemmas: np.ndarray) -> np.ndarray:
+        """Per token, what can start at its word type (types seen before cost one lookup).
 
-        A type that only matches a later word of a phrase ("rådgivning" in "åben
-        rådgivning") starts nothing; the phrase is checked from its first word.
+        The value is ``kind * 2 + (the type matches any stem)``. Kind 0: no term
+        starts here (a type that only matches a later word of a phrase,
+        "rådgivning" in "åben rådgivning"; the phrase is checked from its first
+        word); 1: a phrase may start here; k + 2: only single-word terms, whose
+        matches are ``self._single_list[k]``.
         """
-        flags, known = self._type_flags.lookup(lowers)
+        kinds, known = self._type_flags.lookup(lowers)
         if not known.all():
             missing = np.flatnonzero(~known)
             unique, first = np.unique(lowers[missing], return_index=True)
@@ -294,12 +301,85 @@ class CodebookMatcher:
                 for h, i in zip(unique.tolist(), missing[first].tolist()):
                     if h not in cache:
                         self._type_matches(h, int(lemmas[i]))
-            starts = self._starts
-            values = np.array([1 if any(stem in starts for stem in cache[h]) else 0
-                               for h in unique.tolist()], dtype=np.uint64)
+                values = np.array([self._kind(cache[h]) * 2 + bool(cache[h]) for h in unique.tolist()],
+                                  dtype=np.uint64)
             self._type_flags.add(unique, values)
-            flags, known = self._type_flags.lookup(lowers)
-        return flags == 1
+            kinds, known = self._type_flags.lookup(lowers)
+        return kinds
+
+    def _kind(self, found: frozenset[int]) -> int:
+        """The kind code of :meth:`_token_kinds` for a type matching the stems ``found``."""
+        patterns = self.patterns
+        candidates = sorted({p for stem in found for p in self._starts.get(stem, ())})
+        if not candidates:
+            return 0
+        if any(len(patterns[index].sets) > 1 for index in candidates):
+            return 1
+        first: dict[str, str] = {}  # the first pattern per code wins, as in _match_types
+        for index in candidates:
+            first.setdefault(patterns[index].code_id, patterns[index].term)
+        self._single_list.append(tuple(first.items()))
+        return len(self._single_list) + 1
+
+    def _phrase_free(self, lower: int) -> int:
+        """Index in ``_single_list`` of a phrase-start type's single-word matches alone."""
+        found = self._phrase_free_cache.get(lower)
+        if found is None:
+            patterns = self.patterns
+            candidates = sorted({p for stem in self._cache[lower] for p in self._starts.get(stem, ())})
+            first: dict[str, str] = {}
+            for index in candidates:
+                if len(patterns[index].sets) == 1:
+                    first.setdefault(patterns[index].code_id, patterns[index].term)
+            with self._lock:
+                self._single_list.append(tuple(first.items()))
+                found = self._phrase_free_cache[lower] = len(self._single_list) - 1
+        return found
+
+    def _match_positions(self, lowers: np.ndarray, kinds: np.ndarray,
+                         where: np.ndarray) -> list[tuple[str, str, int, int]]:
+        """Matches starting at ``where`` (positions with a non-zero kind) in one document.
+
+        Positions where a phrase may start go through :meth:`_match_types`; the
+        others take their type's single-word matches, except a code already
+        covered by a phrase matched over that position.
+        """
+        k = kinds[where] >> 1
+        slow = k == 1
+        # A phrase needs a next word that matches a stem; without one, a phrase
+        # start is a position with single-word terms only.
+        after = where + 1
+        possible = np.zeros(len(where), bool)
+        inside = after < len(kinds)
+        possible[inside] = (kinds[after[inside]] & 1) == 1
+        results: list[tuple[str, str, int, int]] = []
+        phrases: list[tuple[str, int, int]] = []
+        if (slow & possible).any():
+            slow_where = where[slow & possible]
+            results = self._match_types(_Window(lowers, slow_where, self._longest), slow_where.tolist())
+            phrases = [(code_id, start, end) for code_id, _, start, end in results if end - start > 1]
+        fast = ~slow
+        positions, which = where[fast].tolist(), (k[fast] - 2).tolist()
+        singles = self._single_list
+        alone = slow & ~possible
+        if alone.any():
+            extra = where[alone]
+            positions += extra.tolist()
+            which += [self._phrase_free(h) for h in lowers[extra].tolist()]
+        if not phrases:
+            results += [(code_id, term, i, i + 1) for i, w in zip(positions, which)
+                        for code_id, term in singles[w]]
+            return results
+        # (code, position) inside a phrase of that code matched before the position.
+        covered = {(code_id, i) for code_id, start, end in phrases for i in range(start + 1, end)}
+        inside = {i for _, i in covered}
+        for i, w in zip(positions, which):
+            if i not in inside:
+                results += [(code_id, term, i, i + 1) for code_id, term in singles[w]]
+                continue
+            results += [(code_id, term, i, i + 1) for code_id, term in singles[w]
+                        if (code_id, i) not in covered]
+        return results
 
     def match(self, doc: Doc) -> list[tuple[str, str, int, int]]:
         """(code id, term, start token, end token) for every term found in ``doc``."""
@@ -321,9 +401,10 @@ class CodebookMatcher:
         for batch in minibatch(stream, size=batch_size):
             arrays = [_lower_lemma(doc) for doc in batch]
             both = np.concatenate(arrays) if arrays else np.zeros((0, 2), np.uint64)
-            found = np.zeros(len(both), bool)
+            kinds = np.zeros(len(both), np.uint64)
             if self.patterns and len(both):
-                found = self._token_hits(both[:, 0], both[:, 1])
+                kinds = self._token_kinds(both[:, 0], both[:, 1])
+            found = kinds > 1
             # Per document: does any token match? (cumulative counts at the boundaries)
             counts = np.concatenate([[0], np.cumsum(found)])
             offset = 0
@@ -332,8 +413,7 @@ class CodebookMatcher:
                 matches = []
                 if counts[offset + n] > counts[offset]:
                     where = np.flatnonzero(found[offset:offset + n])
-                    # Only the types around a candidate are needed as Python ints.
-                    matches = self._match_types(_Window(arr[:, 0], where, self._longest), where.tolist())
+                    matches = self._match_positions(arr[:, 0], kinds[offset:offset + n], where)
                 self.set_annotations(doc, matches, spans=spans)
                 offset += n
             yield from batch
