@@ -132,3 +132,38 @@ def test_nlp_shared_pipeline_is_safe_across_threads(nlp):
         parallel = [m for part in pool.map(run, [texts[i::4] for i in range(4)]) for m in part]
     serial = [m for i in range(4) for m in run(texts[i::4])]
     assert parallel == serial and all(len(m) >= 2 for m in serial)
+
+
+def test_nlp_batch_matching_equals_one_document_at_a_time():
+    """nlp.pipe (per-type shortcuts, phrases, overlaps) finds exactly what nlp(text) finds."""
+    from focusqa.nlp.components import MATCHES_KEY
+
+    codebook = _codebook(
+        ("familie", ["familiegruppe", "underretning", "åben rådgivning", "rådgivning af forældre", "med",
+                     "forældre"]),
+        ("netvaerk", ["netværk", "Signs of Safety", "familiens netværk", "rådgivning"]),
+        ("tidlig", ["tidlig", "åben", "med myndighed"]),
+    )
+    texts = [
+        "Åben rådgivning med myndighed og rådgivning af forældre.",
+        "Familiens netværk og familiegruppen, med underretningerne.",
+        "Signs of Safety blev brugt med familiens netværk i åben rådgivning.",
+        "Åben åben rådgivning rådgivning med med myndighed.",
+        "Ingen af ordene her.",
+        "med",
+    ] * 3
+    one = build_pipeline(codebook)
+    singles = [one(t) for t in texts]
+    expected = [sorted((s.start, s.end, s.label_, s.id_) for s in doc.spans["codes"]) for doc in singles]
+    # A fresh pipeline, so the batch path builds its per-type caches itself.
+    fresh = build_pipeline(_codebook(*[(c.id, list(c.terms)) for c in codebook.codes]
+                                     + [("extra", ["ekstra"])]))
+    batch = list(fresh.pipe(texts, batch_size=4))
+    found = [sorted((s.start, s.end, s.label_, s.id_) for s in doc.spans["codes"] if s.label_ != "extra")
+             for doc in batch]
+    assert found == expected
+    assert any(end - start > 1 for row in expected for start, end, _, _ in row)
+    quick = list(fresh.pipe(texts, batch_size=4, component_cfg={"focusqa_codebook": {"spans": False}}))
+    assert [sorted((m[2], m[3], m[0], m[1]) for m in doc.user_data[MATCHES_KEY] if m[0] != "extra")
+            for doc in quick] == expected
+    assert all(not doc.spans.get("codes") for doc in quick)
