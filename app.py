@@ -1,7 +1,8 @@
 """focusqa in the browser: the frame (login, sidebar, navigation) around the pages.
 
 Run it with ``focusqa serve`` (or ``streamlit run app.py``). Every page is listed
-explicitly below; ``st.navigation`` turns off the automatic ``pages/`` discovery.
+explicitly below with ``st.navigation``. The page files live in ``views/``, not ``pages/``, so that
+Streamlit does not also discover them on its own (it would flash a raw file list at start).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages.common import (BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr,
+from views.common import (BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr,
                           warm_up)
 
 HERE = Path(__file__).resolve().parent
@@ -82,14 +83,14 @@ STRINGS = {
 
 # (section, file, title key, icon, url path); files that do not exist yet are left out.
 PAGES = [
-    ("work", "pages/overview.py", "overview", ":material/dashboard:", "oversigt"),
-    ("work", "pages/import_page.py", "import", ":material/upload_file:", "import"),
-    ("work", "pages/coding.py", "coding", ":material/edit_note:", "kodning"),
-    ("analysis", "pages/themes.py", "themes", ":material/grid_on:", "temaer"),
-    ("analysis", "pages/rounds.py", "rounds", ":material/compare_arrows:", "runder"),
-    ("analysis", "pages/agreement_page.py", "agreement", ":material/handshake:", "enighed"),
-    ("project", "pages/codebook_page.py", "codebook", ":material/menu_book:", "kodebog"),
-    ("project", "pages/export_page.py", "export", ":material/download:", "eksport"),
+    ("work", "views/overview.py", "overview", ":material/dashboard:", "oversigt"),
+    ("work", "views/import_page.py", "import", ":material/upload_file:", "import"),
+    ("work", "views/coding.py", "coding", ":material/edit_note:", "kodning"),
+    ("analysis", "views/themes.py", "themes", ":material/grid_on:", "temaer"),
+    ("analysis", "views/rounds.py", "rounds", ":material/compare_arrows:", "runder"),
+    ("analysis", "views/agreement_page.py", "agreement", ":material/handshake:", "enighed"),
+    ("project", "views/codebook_page.py", "codebook", ":material/menu_book:", "kodebog"),
+    ("project", "views/export_page.py", "export", ":material/download:", "eksport"),
 ]
 
 

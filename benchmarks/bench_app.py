@@ -120,12 +120,12 @@ def bench_pages(url: str) -> Timer:
     at.sidebar.text_input(key="_widget_focusqa_coder").set_value(CODER)
     timer.run("type the coder name", at)
     source = (ROOT / "app.py").read_text(encoding="utf-8")
-    pages = [p for p in sorted((ROOT / "pages").glob("*.py")) if f'"pages/{p.name}"' in source]
+    pages = [p for p in sorted((ROOT / "pages").glob("*.py")) if f'"views/{p.name}"' in source]
     for page in pages:
-        at.switch_page(f"pages/{page.name}")
+        at.switch_page(f"views/{page.name}")
         timer.run(f"open {page.stem} (first render)", at)
         timer.run(f"open {page.stem} (again)", at)
-    at.switch_page("pages/coding.py")
+    at.switch_page("views/coding.py")
     timer.run("open coding", at)
     accepts = [b for b in at.button if (b.key or "").startswith("accept_")]
     if accepts:

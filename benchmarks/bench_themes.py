@@ -49,7 +49,7 @@ def measure(root: Path, url: str) -> dict[str, float]:
         if thread.name == "focusqa-warm-up":
             thread.join()
     for page in ("themes", "rounds"):
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         timed(f"page {page}: first render", at.run)
         if at.exception:
             raise SystemExit(f"{page}: {[e.value for e in at.exception]}")

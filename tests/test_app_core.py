@@ -100,14 +100,14 @@ def test_overview_button_opens_the_document_in_coding(project) -> None:
 
 
 def test_coding_asks_for_the_coder_name_first(project) -> None:
-    at = _app(coder=None, page="pages/coding.py")
+    at = _app(coder=None, page="views/coding.py")
     assert any("Skriv dit navn" in t for t in _texts(at.info))
     assert not [b for b in at.button if (b.key or "").startswith("accept_")]
 
 
 def test_accepting_a_suggestion_is_stored_and_shown(project) -> None:
     store, seg = project["store"], project["segs"][1]
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     assert any("0,82" in t for t in _texts(at.markdown)), "score in Danish notation"
     at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -123,7 +123,7 @@ def test_accepting_a_suggestion_is_stored_and_shown(project) -> None:
 
 def test_reject_then_undo_restores_the_suggestion(project) -> None:
     store, seg = project["store"], project["segs"][2]
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     at.button(key=f"reject_{seg.id}_konsultativ-raadgivning").click().run()
     assert [(c.code_id, c.status) for c in store.codings(coder="Anne")] == [
         ("konsultativ-raadgivning", "rejected")]
@@ -137,7 +137,7 @@ def test_reject_then_undo_restores_the_suggestion(project) -> None:
 
 def test_add_and_remove_a_code_in_the_turn_editor(project) -> None:
     store, seg = project["store"], project["segs"][3]
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     at.button(key=f"edit_{seg.id}").click().run()
     at.multiselect(key=f"codes_{seg.id}").set_value(["organisering"])
     at.button(key=f"save_codes_{seg.id}").click().run()
@@ -151,7 +151,7 @@ def test_add_and_remove_a_code_in_the_turn_editor(project) -> None:
 
 def test_coding_only_some_sentences_stores_their_offsets(project) -> None:
     store, seg = project["store"], project["segs"][1]
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     at.button(key=f"edit_{seg.id}").click().run()
     at.selectbox(key=f"partial_code_{seg.id}").set_value("tidlig-indsats")
     at.multiselect(key=f"partial_sentences_{seg.id}").set_value([1])
@@ -165,7 +165,7 @@ def test_coding_only_some_sentences_stores_their_offsets(project) -> None:
 
 def test_memo_is_saved_and_edited(project) -> None:
     store, seg = project["store"], project["segs"][2]
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     at.button(key=f"edit_{seg.id}").click().run()
     at.text_area(key=f"memo_{seg.id}_0").input("Godt citat om sparring")
     at.button(key=f"save_memo_{seg.id}").click().run()
@@ -178,7 +178,7 @@ def test_memo_is_saved_and_edited(project) -> None:
 
 def test_conflicting_review_shows_a_warning_and_the_current_state(project) -> None:
     store, seg = project["store"], project["segs"][1]
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     store.review(seg.id, "tidlig-indsats", "Bo", "rejected")  # Bo decides while Anne looks at it
     at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -196,7 +196,7 @@ def test_conflicting_review_shows_a_warning_and_the_current_state(project) -> No
 def test_blind_mode_hides_other_coders_codes(project) -> None:
     store, seg = project["store"], project["segs"][3]
     store.set_coding(seg.id, "organisering", "Bo")
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     assert any("af Bo" in t for t in _texts(at.markdown))
     at.sidebar.toggle(key="_widget_focusqa_blind").set_value(True).run()
     assert not any("af Bo" in t for t in _texts(at.markdown))
@@ -204,7 +204,7 @@ def test_blind_mode_hides_other_coders_codes(project) -> None:
 
 
 def test_filters_by_status_role_and_code(project) -> None:
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     edit_keys = lambda: {b.key for b in at.button if (b.key or "").startswith("edit_")}
     assert len(edit_keys()) == 5
     at.button_group(key="coding_filter_status").set_value(["open"]).run()
@@ -219,7 +219,7 @@ def test_filters_by_status_role_and_code(project) -> None:
 
 def test_quick_table_writes_only_changed_cells(project) -> None:
     store, segs = project["store"], project["segs"]
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     at.segmented_control(key="coding_view").set_value("table").run()
     assert not at.exception, [e.value for e in at.exception]
     editor = at.data_editor(key="table_0")
@@ -241,7 +241,7 @@ def test_quick_table_writes_only_changed_cells(project) -> None:
 
 def test_quick_table_can_accept_the_remaining_suggestions(project) -> None:
     store, segs = project["store"], project["segs"]
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     at.segmented_control(key="coding_view").set_value("table").run()
     next(b for b in at.button if b.label.startswith("Gem og accepter")).click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -256,7 +256,7 @@ def test_long_documents_are_paginated(tmp_path, monkeypatch) -> None:
     text = "\n".join(f"{'Interviewer' if i % 2 == 0 else 'Mette'}: Replik nummer {i} om trivsel."
                      for i in range(60))
     store.import_document(parse_text(text, "lang.txt", DocumentMetadata(round="2017", district="Vest")))
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     assert len([b for b in at.button if (b.key or "").startswith("edit_")]) == 25
     assert any("side 1 af 3" in t for t in _texts(at.caption))
     at.pagination[0].set_value(3).run()
@@ -268,7 +268,7 @@ def test_long_documents_are_paginated(tmp_path, monkeypatch) -> None:
 
 def test_import_previews_commits_and_reports_each_file(project) -> None:
     store = project["store"]
-    at = _app(page="pages/import_page.py")
+    at = _app(page="views/import_page.py")
     good = "Interviewer: Hvordan går det?\nSara: Vi har fået en socialrådgiver på skolen.\n".encode()
     at.text_input(key="import_round").input("2017")
     at.text_input(key="import_district").input("Øst")
@@ -320,7 +320,7 @@ def test_ten_accepts_refit_the_model_for_the_document(tmp_path, monkeypatch) -> 
     store.replace_suggestions({s.id: [CodeSuggestion("tidlig-indsats", 1, "Tidlig indsats", 0.7, {})]
                                for s in participants})
     refits_before = sum(a.action == "autocode" for a in store.audit_log())
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     for segment in participants[:10]:
         at.button(key=f"accept_{segment.id}_tidlig-indsats").click().run()
         assert not at.exception, [e.value for e in at.exception]
@@ -335,7 +335,7 @@ def test_ten_accepts_refit_the_model_for_the_document(tmp_path, monkeypatch) -> 
 def test_update_suggestions_button_refits_and_keeps_decisions(project) -> None:
     store, segs = project["store"], project["segs"]
     store.review(segs[1].id, "tidlig-indsats", "Anne", "accepted")
-    at = _app(page="pages/coding.py")
+    at = _app(page="views/coding.py")
     before = sum(a.action == "autocode" for a in store.audit_log())
     at.button(key="coding_refit").click().run()
     assert not at.exception, [e.value for e in at.exception]

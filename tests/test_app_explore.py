@@ -131,9 +131,9 @@ def texts(at: AppTest) -> str:
 
 # ------------------------------------------------------------------ every page
 @pytest.mark.parametrize("page, title", [
-    ("pages/themes.py", "Themes by district"), ("pages/rounds.py", "Compare rounds"),
-    ("pages/codebook_page.py", "Codebook"), ("pages/export_page.py", "Export"),
-    ("pages/agreement_page.py", "Agreement between coders"),
+    ("views/themes.py", "Themes by district"), ("views/rounds.py", "Compare rounds"),
+    ("views/codebook_page.py", "Codebook"), ("views/export_page.py", "Export"),
+    ("views/agreement_page.py", "Agreement between coders"),
 ])
 def test_pages_run_in_english(project, page, title):
     at = open_page(page, language="en")
@@ -142,14 +142,14 @@ def test_pages_run_in_english(project, page, title):
 
 def test_pages_explain_an_empty_project(tmp_path, monkeypatch):
     monkeypatch.setenv("FOCUSQA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    for page in ("pages/themes.py", "pages/rounds.py", "pages/export_page.py", "pages/agreement_page.py"):
+    for page in ("views/themes.py", "views/rounds.py", "views/export_page.py", "views/agreement_page.py"):
         at = open_page(page)
         assert any("Import" in i.value for i in at.info), page
 
 
 # ------------------------------------------------------------------ Temaer
 def test_themes_page_shows_matrix_and_the_cells_quotes(project):
-    at = open_page("pages/themes.py")
+    at = open_page("views/themes.py")
     assert at.title[0].value == "Temaer pr. distrikt"
     assert at.selectbox(key="themes_round").options == ["2016", "2017", "Alle runder"]
     assert at.selectbox(key="themes_round").value == "2017"
@@ -170,7 +170,7 @@ def test_themes_page_shows_matrix_and_the_cells_quotes(project):
 
 
 def test_themes_page_in_english_and_all_rounds(project):
-    at = open_page("pages/themes.py", language="en")
+    at = open_page("views/themes.py", language="en")
     assert at.title[0].value == "Themes by district"
     at.selectbox(key="themes_round").select("__all__").run()
     assert not at.exception
@@ -180,7 +180,7 @@ def test_themes_page_in_english_and_all_rounds(project):
 
 # ------------------------------------------------------------------ Sammenlign runder
 def test_rounds_page_compares_and_shows_both_rounds_side_by_side(project):
-    at = open_page("pages/rounds.py")
+    at = open_page("views/rounds.py")
     assert at.title[0].value == "Sammenlign runder"
     assert at.selectbox(key="rounds_a").value == "2016"
     assert at.selectbox(key="rounds_b").value == "2017"
@@ -201,7 +201,7 @@ def test_rounds_page_needs_two_rounds(tmp_path, monkeypatch):
     store = Store(url)
     store.import_document(parse_text("---\nround: 2016\ndistrict: Nord\n---\n\nI: Spørgsmål?\n\nAnne: Svar.\n",
                                      "a.txt"), actor="test")
-    at = open_page("pages/rounds.py")
+    at = open_page("views/rounds.py")
     assert any("mindst to runder" in i.value for i in at.info)
     store.dispose()
 
@@ -209,7 +209,7 @@ def test_rounds_page_needs_two_rounds(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ Kodebog
 def test_codebook_edit_is_saved_as_a_new_version(project):
     before = len(project.codebook_versions())
-    at = open_page("pages/codebook_page.py", coder="Mette")
+    at = open_page("views/codebook_page.py", coder="Mette")
     at.selectbox(key="codebook_code").select("tidlig-indsats").run()
     at.text_input(key="codebook_label_da").input("Tidlig forebyggende indsats")
     at.text_area(key="codebook_terms").input("underretning\nforebyggelse\ntidlig opsporing")
@@ -227,7 +227,7 @@ def test_codebook_edit_is_saved_as_a_new_version(project):
 
 def test_codebook_invalid_id_is_refused_with_a_message(project):
     before = len(project.codebook_versions())
-    at = open_page("pages/codebook_page.py", coder="Mette")
+    at = open_page("views/codebook_page.py", coder="Mette")
     at.selectbox(key="codebook_code").select("__new__").run()
     at.text_input(key="codebook_id").input("Ikke et id")
     at.text_input(key="codebook_label_da").input("Ny kode")
@@ -238,7 +238,7 @@ def test_codebook_invalid_id_is_refused_with_a_message(project):
 
 
 def test_codebook_new_code_is_added_and_selected(project):
-    at = open_page("pages/codebook_page.py", coder="Mette")
+    at = open_page("views/codebook_page.py", coder="Mette")
     at.selectbox(key="codebook_code").select("__new__").run()
     at.text_input(key="codebook_id").input("sprog")
     at.text_input(key="codebook_label_da").input("Sprogbarrierer")
@@ -250,14 +250,14 @@ def test_codebook_new_code_is_added_and_selected(project):
 
 
 def test_codebook_page_asks_for_a_name_before_editing(project):
-    at = open_page("pages/codebook_page.py", coder=None)
+    at = open_page("views/codebook_page.py", coder=None)
     assert any("Skriv dit navn" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "codebook_save"]
 
 
 # ------------------------------------------------------------------ Eksport
 def test_export_page_offers_word_excel_csv_with_data(project):
-    at = open_page("pages/export_page.py")
+    at = open_page("views/export_page.py")
     assert at.toggle(key="export_masking").value is True
     at.text_area(key="export_names").input("Karen Jensen").run()
     at.button(key="export_make").click().run()
@@ -278,7 +278,7 @@ def test_export_page_offers_word_excel_csv_with_data(project):
 
 
 def test_export_page_offers_refi_codebook_and_project(project):
-    at = open_page("pages/export_page.py")
+    at = open_page("views/export_page.py")
     keys = [b.key for b in at.get("download_button")]
     assert "export_download_qdc" in keys
     at.button(key="export_make_qdpx").click().run()
@@ -289,7 +289,7 @@ def test_export_page_offers_refi_codebook_and_project(project):
 
 
 def test_export_review_table_lists_what_masking_replaces(project):
-    at = open_page("pages/export_page.py")
+    at = open_page("views/export_page.py")
     at.text_area(key="export_names").input("Karen Jensen").run()
     frames = [d.value for d in at.dataframe]
     review = next(f for f in frames if "Erstattes med" in f.columns)
@@ -300,7 +300,7 @@ def test_export_review_table_lists_what_masking_replaces(project):
 
 # ------------------------------------------------------------------ Enighed
 def test_agreement_page_reports_statistics_and_reconciles(project):
-    at = open_page("pages/agreement_page.py", coder="Mette")
+    at = open_page("views/agreement_page.py", coder="Mette")
     assert at.title[0].value == "Enighed mellem kodere"
     assert set(at.multiselect(key="agreement_coders").value) == {"anne", "bo-coder"}
     table = at.dataframe[0].value

@@ -204,7 +204,7 @@ def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> 
         assert store.codings(coder=MACHINE_CODER, segment_ids=[segment_id])[0].status == "accepted"
 
         themes = page.get_by_role("link", name="Temaer pr. distrikt")
-        assert themes.count() == 1, ("the Temaer page (pages/themes.py) is missing from the navigation; "
+        assert themes.count() == 1, ("the Temaer page (views/themes.py) is missing from the navigation; "
                                      "the district matrix cannot be checked")
         themes.click()
         expect(page.get_by_role("heading", name="Temaer pr. distrikt")).to_be_visible(timeout=30_000)

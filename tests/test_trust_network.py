@@ -149,9 +149,9 @@ def test_cli_end_to_end_without_network(guard, tmp_path: Path, capsys) -> None:
 def _page_paths() -> list[str]:
     """The app's page files, as app.py lists them (only those that exist)."""
     source = (ROOT / "app.py").read_text(encoding="utf-8")
-    pages = sorted({p for p in (ROOT / "pages").glob("*.py") if f'"pages/{p.name}"' in source})
+    pages = sorted({p for p in (ROOT / "views").glob("*.py") if f'"views/{p.name}"' in source})
     assert pages, "app.py lists its pages"
-    return [f"pages/{p.name}" for p in pages]
+    return [f"views/{p.name}" for p in pages]
 
 
 def test_app_runs_every_page_without_network(guard, tmp_path: Path, monkeypatch) -> None:

@@ -16,9 +16,9 @@ from focusqa.analysis import round_order
 from focusqa.analysis.themes import CellSummary, ThemeMatrix, cell_summary, matrix_cooccurrence, theme_matrix
 from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
-from pages.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
+from views.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
                           load_codebook, load_coders, md_escape, paginate, require_documents, show_error, tr)
-from pages.common import heatmap_spec as common_heatmap_spec
+from views.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 10
 ROW_KEY, CODE_KEY, CHART_KEY = "themes_row", "themes_code", "themes_chart"

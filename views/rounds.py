@@ -18,9 +18,9 @@ from focusqa.analysis import round_order
 from focusqa.analysis.rounds import compare_rounds, side_by_side
 from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
-from pages.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
+from views.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
                           load_codebook, md_escape, paginate, require_documents, show_error, tr)
-from pages.common import heatmap_spec as common_heatmap_spec
+from views.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 8
 ROW_KEY, CODE_KEY, CHART_KEY = "rounds_row", "rounds_code", "rounds_chart"

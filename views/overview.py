@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from focusqa.errors import FocusqaError
-from pages.common import (fmt_number, fmt_percent, get_store, load_documents,
+from views.common import (fmt_number, fmt_percent, get_store, load_documents,
                           load_progress, refit_tagger, show_error, show_flashes, flash, tr)
 
 CODING_DOCUMENT_KEY = "coding_document"
@@ -180,7 +180,7 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
         cols = st.columns([3, 1], vertical_alignment="center")
         cols[0].markdown(tr(STRINGS, "hint_done"))
         if (PAGES_DIR / "themes.py").exists() and cols[1].button(tr(STRINGS, "themes"), key="go_themes"):
-            st.switch_page("pages/themes.py")
+            st.switch_page("views/themes.py")
     no_meta = [d for d in docs if not d.round or not d.district]
     if no_meta:
         st.caption(tr(STRINGS, "hint_metadata", n=len(no_meta)))
@@ -192,7 +192,7 @@ def _hint(text: str, doc) -> None:
     cols[0].markdown(text)
     if cols[1].button(tr(STRINGS, "open_coding"), key=f"open_{doc.id}", on_click=_open_in_coding,
                       args=(doc.id,)):
-        st.switch_page("pages/coding.py")
+        st.switch_page("views/coding.py")
 
 
 def render_round_matrix(frame: pd.DataFrame) -> None:
@@ -213,7 +213,7 @@ def main() -> None:
     docs = load_documents(store)
     if not docs:
         st.info(tr(STRINGS, "empty"))
-        st.page_link("pages/import_page.py", label=tr(STRINGS, "go_import"), icon=":material/upload_file:")
+        st.page_link("views/import_page.py", label=tr(STRINGS, "go_import"), icon=":material/upload_file:")
         return
     st.caption(tr(STRINGS, "intro"))
     progress = load_progress(store)

@@ -3,7 +3,7 @@
 Saving goes through :meth:`focusqa.store.Store.save_code`, which validates the code the
 same way a codebook file is validated and writes a new version with the coder's name.
 The cached tables are cleared afterwards, so the tagger (cached per codebook version in
-``pages.common``) is rebuilt from the new version the next time a page asks for it.
+``views.common``) is rebuilt from the new version the next time a page asks for it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import streamlit as st
 
 from focusqa.codebook import Code, Codebook
 from focusqa.errors import CodebookError, FocusqaError
-from pages.common import (after_write, code_label, code_tag, coder_name, flash, get_store, language,
+from views.common import (after_write, code_label, code_tag, coder_name, flash, get_store, language,
                           load_codebook, local_time, refit_tagger, show_error, show_flashes, tr)
 
 SELECT_KEY = "codebook_code"

@@ -17,7 +17,7 @@ from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
-from pages.common import (after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
+from views.common import (after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
                           get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
                           require_documents, show_error, show_flashes, tr)
 

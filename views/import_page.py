@@ -12,7 +12,7 @@ import streamlit as st
 from focusqa.errors import FocusqaError
 from focusqa.ingest import read_transcript
 from focusqa.types import DocumentMetadata, ParsedDocument
-from pages.common import (after_write, coder_name, fmt_number, flash, get_store, load_documents,
+from views.common import (after_write, coder_name, fmt_number, flash, get_store, load_documents,
                           show_flashes, tr)
 
 UPLOADER_KEY = "_import_uploader_generation"
@@ -222,7 +222,7 @@ def main() -> None:
     metadata = _metadata_inputs(store)
     if not uploads:
         if load_documents(store):
-            st.page_link("pages/coding.py", label=tr(STRINGS, "next"), icon=":material/edit_note:")
+            st.page_link("views/coding.py", label=tr(STRINGS, "next"), icon=":material/edit_note:")
         return
     found = candidates(store, uploads, metadata)
     st.subheader(tr(STRINGS, "preview"))

@@ -23,7 +23,7 @@ from focusqa.codebook import Codebook
 from focusqa.config import MACHINE_CODER
 from focusqa.errors import ConflictError, FocusqaError
 from focusqa.types import CodeSuggestion
-from pages.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
+from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
                           fmt_number, get_store, language, load_codebook, load_codings,
                           load_documents, load_memos, load_segments, refit_tagger, require_coder,
                           require_documents,

@@ -27,7 +27,7 @@ from focusqa.export.tables import csv_bytes, xlsx_bytes
 from focusqa.privacy import load_names, names_file, save_names
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER
-from pages.common import (cached, code_label, flash, fmt_number, get_store, language, load_codebook, load_coders,
+from views.common import (cached, code_label, flash, fmt_number, get_store, language, load_codebook, load_coders,
                           require_documents, show_error, show_flashes, tr)
 
 FILES_KEY = "export_files"
