@@ -188,6 +188,17 @@ class Prior:
     similarity: float = 0.0
 
 
+_CONTENT_PRIORS: dict[tuple[int | None, bool], Prior] = {}
+
+
+def _content_prior(code: int | None, structured: bool) -> Prior:
+    """The (immutable, so shared) prior of a content segment; most segments have one."""
+    prior = _CONTENT_PRIORS.get((code, structured))
+    if prior is None:
+        prior = _CONTENT_PRIORS[(code, structured)] = Prior(code, structured, "content")
+    return prior
+
+
 def find_moderators(speakers: Sequence[str | None], texts: Sequence[str],
                     hits: Sequence[bool]) -> set[str]:
     """Speakers who ask the guide questions, when no turn was labelled as a moderator's.
@@ -269,7 +280,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
             since_heading += 1
             if since_heading > HEADING_SPAN:
                 current = None
-        priors.append(Prior(current, structured, "content"))
+        priors.append(_content_prior(current, structured))
     if not structured:
         priors = [Prior(None, False, p.kind, p.similarity) for p in priors]
     return priors, roles

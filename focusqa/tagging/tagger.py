@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FLOOR = 0.3
 # Segments per spaCy Doc when analysing, and the text that joins them.
-CHUNK_SEGMENTS = 200
+CHUNK_SEGMENTS = 600
 SEPARATOR = "\n\n"
 # Content words at which a segment counts as fully substantive for the prior.
 SUBSTANCE_LEMMAS = 6
