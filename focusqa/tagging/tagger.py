@@ -399,12 +399,14 @@ class Tagger:
         content = np.array([r != "moderator" for r in roles], bool)
         model = np.zeros((len(segments), k))
         if content.any():
-            X = self.vectorizer_.transform([a.lemmas for a, c in zip(analyses, content) if c])
+            X = self.vectorizer_.transform([a.lemmas for a, c in zip(analyses, content.tolist()) if c])
             model[content] = self.model_.predict_proba(X)
         prior = np.zeros((len(segments), k))
-        for i, (p, a) in enumerate(zip(priors, analyses)):
-            if p.code is not None:
-                prior[i, p.code] = min(1.0, len(a.lemmas) / SUBSTANCE_LEMMAS)
+        codes = np.array([-1 if p.code is None else p.code for p in priors], dtype=np.int64)
+        rows = np.flatnonzero(codes >= 0)
+        if len(rows):
+            sizes = np.array([len(analyses[i].lemmas) for i in rows.tolist()], dtype=np.float64)
+            prior[rows, codes[rows]] = np.minimum(1.0, sizes / SUBSTANCE_LEMMAS)
         structured = np.array([p.structured for p in priors], bool)
         groups = np.zeros(len(segments), dtype=int)
         for g, group in enumerate(documents):
