@@ -164,11 +164,11 @@ class QuestionRecognizer(BaseEstimator):
         if current is not None:
             sims = [s + (self.order_bonus if j > current else -2 * self.order_bonus if j < current else 0.0)
                     for j, s in enumerate(sims)]
-        ranked = sorted(range(len(sims)), key=lambda j: -sims[j])
-        best = sims[ranked[0]]
-        second = sims[ranked[1]] if len(sims) > 1 else 0.0
+        best = max(sims)
+        top = sims.index(best)  # the first of equal scores, as a stable ranking would give
+        second = max(sims[:top] + sims[top + 1:]) if len(sims) > 1 else 0.0
         if best >= self.threshold and best - second >= self.margin:
-            return ranked[0], best
+            return top, best
         return None, best
 
 

@@ -239,25 +239,25 @@ class Tagger:
         idx = doc.to_array(IDX).astype(np.int64)
         # Letters-only, stop word and length are properties of the word type.
         flags = self._type_flags(orth)
-        owner = np.searchsorted(starts, idx, side="right") - 1
         keep = (flags & 3) == 2  # alphabetic and not a stop word
         words, long = self._lemma_words(lemma[keep])
         # One-letter lemmas carry no content: drop them once for the whole chunk.
         words = words[long]
-        lemma_owner = owner[keep][long]
+        lemma_owner = np.searchsorted(starts, idx[keep][long], side="right") - 1
         bounds = np.searchsorted(lemma_owner, np.arange(len(lengths) + 1)).tolist()
         lemmas = [words[bounds[j]:bounds[j + 1]].tolist() for j in range(len(lengths))]
         evidence: dict[int, TermEvidence] = {}
         raw = doc.user_data.get(MATCHES_KEY)
         if raw is None:
             spans = term_spans(doc)
-            segs = [int(owner[token]) for *_, token in spans]
+            tokens = np.array([token for *_, token in spans], dtype=np.int64)
+            segs = (np.searchsorted(starts, idx[tokens], side="right") - 1).tolist()
         elif raw:
             first = np.fromiter((m[2] for m in raw), dtype=np.int64, count=len(raw))
             last = np.fromiter((m[3] for m in raw), dtype=np.int64, count=len(raw)) - 1
             begins = idx[first].tolist()
             ends = (idx[last] + (flags[last] >> 2).astype(np.int64)).tolist()
-            segs = owner[first].tolist()
+            segs = (np.searchsorted(starts, idx[first], side="right") - 1).tolist()
             spans = [(m[0], m[1], text[b:e], m[2]) for m, b, e in zip(raw, begins, ends)]
         else:
             spans, segs = [], []
