@@ -213,7 +213,7 @@ def test_tagging_estimators_follow_sklearn_conventions():
     proba = model.fit(X, Y).predict_proba(X)
     assert proba.shape == (3, 2) and ((proba >= 0) & (proba <= 1)).all()
     combiner = ScoreCombiner()
-    assert clone(combiner).get_params() == {"C": 10.0}
+    assert clone(combiner).get_params() == {"C": 1.0}
     feats = signal_features(proba, np.zeros((3, 2)), np.zeros((3, 2)))
     assert combiner.fit(feats, Y).predict_proba(feats).shape == (3, 2)
 
