@@ -98,24 +98,36 @@ def _copy_sqlite(source: sqlite3.Connection, target_path: Path) -> None:
         target.close()
 
 
+def _copy_into_place(source_path: Path, target: Path, what: str) -> tuple[int, int]:
+    """Copy the SQLite file ``source_path`` to ``target`` through a checked partial file.
+
+    ``target`` is replaced only by a complete copy that passes the integrity check, so
+    a failure or a kill half-way leaves it as it was. Returns (documents, codings).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
+    try:
+        _copy_sqlite(source, partial)
+        counts = _check_sqlite_file(partial)
+        for suffix in ("-wal", "-shm"):  # stale journal files would be replayed onto the new file
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        os.replace(partial, target)
+        return counts
+    except sqlite3.Error as exc:
+        raise BackupError(f"{what} failed ({exc})", path=target) from None
+    finally:
+        source.close()
+        partial.unlink(missing_ok=True)
+
+
 def backup_sqlite(db_path: Path, out: Path) -> BackupReport:
     """A consistent online copy of the SQLite database at ``db_path`` written to ``out``."""
     if not db_path.exists():
         raise BackupError("no database here yet; import something first", path=db_path)
     _check_sqlite_file(db_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    partial.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
-    try:
-        _copy_sqlite(source, partial)
-        documents, codings = _check_sqlite_file(partial)
-        os.replace(partial, out)
-    except sqlite3.Error as exc:
-        raise BackupError(f"backup failed ({exc})", path=out) from None
-    finally:
-        source.close()
-        partial.unlink(missing_ok=True)
+    documents, codings = _copy_into_place(db_path, out, "backup")
     return BackupReport(out, "sqlite", out.stat().st_size, documents, codings)
 
 
@@ -132,21 +144,7 @@ def restore_sqlite(backup: Path, db_path: Path, *, force: bool = False) -> Backu
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         previous = db_path.with_name(f"{db_path.stem}.before-restore-{stamp}{db_path.suffix}")
         backup_sqlite(db_path, previous)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = db_path.with_name(f".{db_path.name}.restoring-{os.getpid()}")
-    partial.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-    try:
-        _copy_sqlite(source, partial)
-        _check_sqlite_file(partial)
-        for suffix in ("-wal", "-shm"):  # stale journal files would be replayed onto the new file
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        os.replace(partial, db_path)
-    except sqlite3.Error as exc:
-        raise BackupError(f"restore failed ({exc})", path=db_path) from None
-    finally:
-        source.close()
-        partial.unlink(missing_ok=True)
+    _copy_into_place(backup, db_path, "restore")
     return BackupReport(db_path, "sqlite", db_path.stat().st_size, documents, codings, previous)
 
 
