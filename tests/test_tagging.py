@@ -14,7 +14,8 @@ from focusqa.ingest import parse_text
 from focusqa.tagging import Tagger, build_tagger, describe, load_examples
 from focusqa.tagging.combiner import ScoreCombiner, signal_features
 from focusqa.tagging.model import CalibratedOneVsRest, CompoundTfidfVectorizer
-from focusqa.tagging.structure import QuestionRecognizer, looks_like_heading, referenced_number
+from focusqa.tagging.structure import (QuestionRecognizer, is_transition, looks_like_heading, referenced_number,
+                                      referenced_numbers, transition_flags)
 from focusqa.types import CodeSuggestion
 
 TRANSCRIPT = """Moderator: Velkommen til jer alle, og tak fordi I ville komme i dag.
@@ -143,6 +144,24 @@ def test_tagging_referenced_guide_point(text, number):
     assert referenced_number(text) == number
 
 
+TURNS = ["Så til spørgsmål 4 om familiegruppen", "SÅ TIL SPØRGSMÅL FIRE", "Hvordan går det?",
+         "...", "Lad os gå videre til organiseringen.", "Ad. 2. Tværfaglig koordinering",
+         "Det fjerde punkt handler om dialog", "Vi taler om adgangen og punktet bagefter",
+         "Hvad så?\nNæste punkt er netværket", "İstanbul-modellen: næste punkt 5", "",
+         "Så", "til spørgsmål 3", "Videre"]
+
+
+def test_tagging_question_cues_in_bulk_equal_one_by_one():
+    """The one-pass versions over many moderator turns give what each turn gives alone,
+    also when turns are empty, end where the next begins, or change length in lower case."""
+    assert referenced_numbers(TURNS) == [referenced_number(t) for t in TURNS]
+    assert transition_flags(TURNS) == [is_transition(t) for t in TURNS]
+    assert [referenced_number(t) for t in TURNS[:3]] == [4, 4, None]
+    assert transition_flags(TURNS)[:5] == [True, True, False, False, True]
+    # "Så" at the end of one turn and "til spørgsmål" at the start of the next are two turns.
+    assert transition_flags(["Ja, så", "til spørgsmål 3"]) == [False, False]
+
+
 @pytest.mark.parametrize("text,heading", [
     ("Ad. 3: Konsultativ rådgivning", True), ("Organisering", True),
     ("Det er uklart hvem hun refererer til, og det skaber usikkerhed i familiegruppen.", False),
@@ -241,3 +260,12 @@ def test_tagging_refit_learns_from_accepted_codings(store, codebook):
     tagger.refit(store)
     trained = [d for d in tagger.documents_ if d.name == "kantine.txt"]
     assert trained and trained[0].labels == {1: frozenset({"organisering"})}
+
+
+def test_tagging_model_signal_from_lemma_ids_equals_the_model_on_lemma_strings(tagger, segments):
+    """Bulk scoring feeds the model token-id arrays; it must see exactly the lemmas."""
+    _, signals = tagger.score(segments)
+    content = signals["content"]
+    lemmas = [a.lemmas for a, c in zip(tagger.analyse([s.text for s in segments]), content) if c]
+    expected = tagger.model_.predict_proba(tagger.vectorizer_.transform(lemmas))
+    np.testing.assert_allclose(signals["model"][content], expected, atol=1e-12)

@@ -168,7 +168,22 @@ class CompoundTfidfVectorizer(TransformerMixin, BaseEstimator):
             for i, w in enumerate(missing):
                 cache[w] = rows[i]
         type_matrix = sp.vstack([cache[w] for w in words], format="csr")
-        counts = (docs[:, : len(words)] @ type_matrix).tocsr()
+        return self.transform_types(docs[:, : len(words)], type_matrix)
+
+    def type_matrix(self, words: Sequence[str]) -> sp.csr_matrix:
+        """Feature counts of word types, one row per word in the order given.
+
+        With :meth:`transform_types`, a caller that numbers its word types itself
+        (a tagger keeps lemma ids) transforms token-id arrays without strings.
+        """
+        check_is_fitted(self, "vocabulary_")
+        return self._type_rows(list(words), self.vocabulary_)
+
+    def transform_types(self, doc_types: sp.csr_matrix, type_matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """TF-IDF matrix from token counts per document over word types (columns = rows of
+        ``type_matrix``, see :meth:`type_matrix`)."""
+        check_is_fitted(self, "vocabulary_")
+        counts = (doc_types @ type_matrix).tocsr()
         if self.sublinear_tf:
             np.log1p(counts.data, out=counts.data)
         counts = counts @ sp.diags(self.idf_)

@@ -25,21 +25,31 @@ from sklearn.utils.validation import check_is_fitted
 _ORDINALS = {"første": 1, "anden": 2, "andet": 2, "tredje": 3, "fjerde": 4, "femte": 5,
              "sjette": 6, "syvende": 7, "ottende": 8, "niende": 9, "en": 1, "et": 1, "to": 2,
              "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9}
+# Patterns on this page are written for lower-cased text: case-insensitive matching
+# scans several times slower.
 _NUMBERED = re.compile(
     r"\b(?:spørgsmål|punkt|punkter|tema|ad\.?|question|point)\s*(?:nr\.?\s*|nummer\s*)?(\d{1,2}|"
-    + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
+    + "|".join(_ORDINALS) + r")\b")
 _ORDINAL_FIRST = re.compile(
-    r"\b(" + "|".join(k for k in _ORDINALS if len(k) > 3) + r")\s+(?:spørgsmål|punkt|tema)\b",
-    re.IGNORECASE)
-_REFERENCE_WORDS = ("spørgsmål", "punkt", "tema", "ad", "question", "point")
-_REFERENCE_GATE = re.compile(r"(?<!\w)(?:" + "|".join(_REFERENCE_WORDS) + ")", re.IGNORECASE)
-# Words a moderator uses to move on to a new guide point ("Så til…", "Næste punkt…").
-_TRANSITION = re.compile(
-    r"^\W*(?:så\s+(?:til|går\s+vi|springer|tager|kommer|vil\s+jeg)|så\s+\w+(?:en|et|ne)?[.,]|"
+    r"\b(" + "|".join(k for k in _ORDINALS if len(k) > 3) + r")\s+(?:spørgsmål|punkt|tema)\b")
+# Both patterns need one of these words at a word start; most turns have none.
+_REFERENCE_WORD = re.compile("spørgsmål|punkt|tema|ad|question|point")
+# Words a moderator uses to move on to a new guide point: at the start of the turn
+# ("Så til…", "Næste…") or anywhere ("… videre til …", "næste punkt"). Both are
+# written for lower-cased text.
+_TRANSITION_START = re.compile(
+    r"\W*(?:så\s+(?:til|går\s+vi|springer|tager|kommer|vil\s+jeg)|så\s+\w+(?:en|et|ne)?[.,]|"
     r"lad\s+os|næste|videre|nu\s+(?:vil|skal)|det\s+næste|vi\s+går|hvis\s+vi\s+(?:går|tager|starter|bare)|"
-    r"første|andet|tredje|fjerde|femte|sjette|sidste|til\s+sidst|afslutningsvis)"
-    r"|\b(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b",
-    re.IGNORECASE)
+    r"første|andet|tredje|fjerde|femte|sjette|sidste|til\s+sidst|afslutningsvis)")
+_TRANSITION_PHRASE = re.compile(r"\b(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b")
+
+
+def is_transition(text: str) -> bool:
+    """Whether a moderator turn opens like a move to a new guide point."""
+    lowered = text.lower()
+    return bool(_TRANSITION_START.match(lowered) or _TRANSITION_PHRASE.search(lowered))
+
+
 # In prose, a heading's point is a prior for at most this many paragraphs: a
 # document's sections are rarely longer, and a stray heading must not colour it all.
 HEADING_SPAN = 8
@@ -49,15 +59,57 @@ _HEADING_FORM = re.compile(r"^\s*(?:ad\.?\s*\d|\d{1,2}\s*[.):]\s|[A-ZÆØÅ][^.!
 
 def referenced_number(text: str) -> int | None:
     """A guide point named explicitly: "spørgsmål 4", "Ad. 2", "det fjerde punkt"."""
-    # Both patterns need one of these words at a word start; most turns have none.
-    if not _REFERENCE_GATE.search(text):
+    lowered = text.lower()
+    if not any(_word_start(lowered, m.start()) for m in _REFERENCE_WORD.finditer(lowered)):
         return None
     for pattern in (_NUMBERED, _ORDINAL_FIRST):
-        m = pattern.search(text)
+        m = pattern.search(lowered)
         if m:
-            token = m.group(1).lower()
+            token = m.group(1)
             return int(token) if token.isdigit() else _ORDINALS.get(token)
     return None
+
+
+def _word_start(text: str, position: int) -> bool:
+    return position == 0 or not (text[position - 1].isalnum() or text[position - 1] == "_")
+
+
+# Texts are joined with this separator for one regex pass over many turns: the
+# digit stops ``\W*`` and ``\s+`` from running from one text into the next.
+_JOIN = "\n0\n"
+
+
+def _owners(pattern: re.Pattern, texts: Sequence[str], *, word_start: bool = False) -> set[int]:
+    """Which texts ``pattern`` finds something in (``word_start``: only matches at a word start).
+
+    A moderator asks thousands of questions in a large corpus; one ``finditer``
+    over the joined, lower-cased texts replaces a ``search`` per turn. Patterns that
+    start with a plain word list scan fastest, so a word-start condition is checked here.
+    """
+    if not texts:
+        return set()
+    cleaned = [t.replace("\n", " ") for t in texts]
+    joined = _JOIN.join(cleaned)
+    lowered = joined.lower()
+    if len(lowered) != len(joined):  # a letter whose lower case is longer: go text by text
+        return {i for i, t in enumerate(cleaned)
+                if any(not word_start or _word_start(t.lower(), m.start()) for m in pattern.finditer(t.lower()))}
+    starts = np.cumsum([0] + [len(t) + len(_JOIN) for t in cleaned[:-1]])
+    positions = [m.start() for m in pattern.finditer(lowered)
+                 if not word_start or _word_start(lowered, m.start())]
+    return set((np.searchsorted(starts, positions, side="right") - 1).tolist())
+
+
+def referenced_numbers(texts: Sequence[str]) -> list[int | None]:
+    """:func:`referenced_number` of many texts (most name no guide point)."""
+    gated = _owners(_REFERENCE_WORD, texts, word_start=True)
+    return [referenced_number(t) if i in gated else None for i, t in enumerate(texts)]
+
+
+def transition_flags(texts: Sequence[str]) -> list[bool]:
+    """:func:`is_transition` of many texts."""
+    found = _owners(_TRANSITION_PHRASE, texts)
+    return [i in found or bool(_TRANSITION_START.match(t.lower())) for i, t in enumerate(texts)]
 
 
 def looks_like_heading(text: str) -> bool:
@@ -149,24 +201,39 @@ class QuestionRecognizer(BaseEstimator):
         terms: the turn's codebook-term score per code; current: the point asked last;
         similarity: this text's row of :meth:`similarity`, if already computed.
         """
-        number = referenced_number(text)
+        row = similarity if similarity is not None else self.similarity([lemmas])[0]
+        base = self.base_scores(np.asarray(row, dtype=float).reshape(1, -1),
+                                None if terms is None else np.asarray(terms).reshape(1, -1),
+                                [is_transition(text)])
+        return self.decide(base[0].tolist(), referenced_number(text), numbers, current)
+
+    def base_scores(self, similarity: np.ndarray, terms: np.ndarray | None,
+                    transitions: Sequence[bool]) -> np.ndarray:
+        """Similarity plus the weighted term scores and the transition bonus, per turn and code."""
+        scores = np.array(similarity, dtype=float)
+        if terms is not None:
+            scores += self.term_weight * terms
+        scores[np.asarray(transitions, bool)] += self.transition_bonus
+        return scores
+
+    def decide(self, scores: list[float], number: int | None, numbers: dict[int, int],
+               current: int | None = None) -> tuple[int | None, float]:
+        """The recognition for one turn from its :meth:`base_scores` row (a list).
+
+        An explicit reference to a guide point wins; otherwise the best code, with the
+        order bonus relative to ``current``, must clear the threshold and the margin.
+        """
         if number is not None and number in numbers:
             return numbers[number], 1.0
-        row = similarity if similarity is not None else self.similarity([lemmas])[0]
-        if len(row) == 0:
+        if not scores:
             return None, 0.0
-        # Plain lists: this runs once per moderator turn, on a handful of codes.
-        sims = row.tolist()
-        if terms is not None:
-            sims = [s + self.term_weight * t for s, t in zip(sims, terms.tolist())]
-        if _TRANSITION.search(text):
-            sims = [s + self.transition_bonus for s in sims]
         if current is not None:
-            sims = [s + (self.order_bonus if j > current else -2 * self.order_bonus if j < current else 0.0)
-                    for j, s in enumerate(sims)]
-        best = max(sims)
-        top = sims.index(best)  # the first of equal scores, as a stable ranking would give
-        second = max(sims[:top] + sims[top + 1:]) if len(sims) > 1 else 0.0
+            bonus = self.order_bonus
+            scores = [s + (bonus if j > current else -2 * bonus if j < current else 0.0)
+                      for j, s in enumerate(scores)]
+        best = max(scores)
+        top = scores.index(best)  # the first of equal scores, as a stable ranking would give
+        second = max(scores[:top] + scores[top + 1:]) if len(scores) > 1 else 0.0
         if best >= self.threshold and best - second >= self.margin:
             return top, best
         return None, best
@@ -231,37 +298,42 @@ def recognition_candidates(roles: Sequence[str], speakers: Sequence[str | None],
 
 def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: Sequence[str],
                   lemmas: Sequence[Sequence[str]], recognizer: QuestionRecognizer,
-                  numbers: dict[int, int], terms: Sequence[np.ndarray] | None = None,
+                  numbers: dict[int, int], terms: np.ndarray | None = None,
                   similarity: dict[int, np.ndarray] | None = None) -> tuple[list[Prior], list[str]]:
     """Structure priors for one document's segments (in order), and the effective roles.
 
     Roles can change: if no turn is labelled as the moderator's, the speaker who
     asks the guide questions is recognised as the moderator. ``similarity`` may
     hold the recogniser's rows for :func:`recognition_candidates`, computed for
-    many documents at once.
+    many documents at once. ``lemmas`` is only read at those candidates, so it
+    may be a lazy sequence.
     """
     roles = list(roles)
     has_speakers = any(s is not None for s in speakers)
     detect = has_speakers and "moderator" not in roles
-    sims = similarity
-    if sims is None:
-        candidates = recognition_candidates(roles, speakers, texts)
-        sims = dict(zip(candidates, recognizer.similarity([lemmas[i] for i in candidates])))
+    candidates = recognition_candidates(roles, speakers, texts)
+    if similarity is None:
+        similarity = dict(zip(candidates, recognizer.similarity([lemmas[i] for i in candidates])))
+    # The recogniser's inputs for every candidate at once: scores before the order bonus.
+    k = len(recognizer.centroids_)
+    sims = np.array([similarity[i] for i in candidates]).reshape(-1, k)
+    term_rows = None if terms is None else np.asarray(terms)[candidates].reshape(-1, k)
+    candidate_texts = [texts[i] for i in candidates]
+    base_rows = recognizer.base_scores(sims, term_rows, transition_flags(candidate_texts)).tolist()
+    base = dict(zip(candidates, base_rows))
+    reference = dict(zip(candidates, referenced_numbers(candidate_texts)))
     if detect:
-        hits = [recognizer.recognise(lem, t, numbers, terms=None if terms is None else terms[i],
-                                     similarity=sims[i])[0] is not None
-                and "?" in t for i, (lem, t) in enumerate(zip(lemmas, texts))]
+        hits = [recognizer.decide(base[i], reference[i], numbers)[0] is not None and "?" in texts[i]
+                for i in range(len(texts))]
         moderators = find_moderators(speakers, texts, hits)
         roles = ["moderator" if s in moderators else r for s, r in zip(speakers, roles)]
     priors: list[Prior] = []
     current: int | None = None
     since_heading = 0
     structured = "moderator" in roles
-    for i, (role, text, lem) in enumerate(zip(roles, texts, lemmas)):
-        term_scores = None if terms is None else terms[i]
+    for i, (role, text) in enumerate(zip(roles, texts)):
         if role == "moderator":
-            code, sim = recognizer.recognise(lem, text, numbers, terms=term_scores, current=current,
-                                             similarity=sims[i])
+            code, sim = recognizer.decide(base[i], reference[i], numbers, current)
             if code is not None and code != current:
                 current = code
                 priors.append(Prior(current, True, "question", sim))
@@ -269,7 +341,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
                 priors.append(Prior(current, True, "follow-up", sim))
             continue
         if not has_speakers and looks_like_heading(text):
-            code, sim = recognizer.recognise(lem, text, numbers, terms=term_scores, similarity=sims[i])
+            code, sim = recognizer.decide(base[i], reference[i], numbers)
             # Any other heading (or table header) ends the previous section.
             current, since_heading = code, 0
             if code is not None:

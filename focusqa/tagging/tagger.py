@@ -8,9 +8,11 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from collections.abc import Sequence as SequenceABC
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from spacy.attrs import IDX, LEMMA, ORTH
 
 from ..codebook import Codebook
@@ -47,6 +49,48 @@ class SegmentAnalysis:
 
     lemmas: list[str]
     terms: TermEvidence
+
+
+@dataclass
+class BatchAnalysis:
+    """What the pipeline found in many segments, as flat arrays.
+
+    Segment i's content lemmas are ``words[lemma_ids[bounds[i]:bounds[i + 1]]]``.
+    Scoring a large batch works on these arrays (lemma counts, the model's
+    features) and builds lemma strings only where a signal needs them.
+    """
+
+    lemma_ids: np.ndarray
+    bounds: np.ndarray
+    words: np.ndarray
+    terms: list[TermEvidence]
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def lemmas(self, i: int) -> list[str]:
+        return self.words[self.lemma_ids[self.bounds[i]:self.bounds[i + 1]]].tolist()
+
+    def sizes(self) -> np.ndarray:
+        """Number of content lemmas per segment."""
+        return np.diff(self.bounds)
+
+    def segments(self) -> list[SegmentAnalysis]:
+        return [SegmentAnalysis(self.lemmas(i), self.terms[i]) for i in range(len(self))]
+
+
+class _Lazy(SequenceABC):
+    """``item(positions[j])`` for each j, computed when indexed (for lemma lists that
+    only a few positions need)."""
+
+    def __init__(self, item, positions: Sequence[int]) -> None:
+        self.item, self.positions = item, positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, j):
+        return self.item(self.positions[j])
 
 
 _MARKUP = re.compile(r"</?[A-Za-z][^>\s]*>?|&[a-z]+;")
@@ -171,12 +215,12 @@ class Tagger:
             values, known = self._orth_types.lookup(orth)
         return values
 
-    def _lemma_words(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(words, long) for an array of lemma hashes: an object array of the strings,
-        and whether each has more than one letter.
+    def _lemma_ids(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, long) for an array of lemma hashes: each lemma's position in
+        ``_lemma_list``, and whether it has more than one letter.
 
         Strings are looked up once per lemma type and kept in arrays, so a chunk's
-        lemmas are mapped with one ``searchsorted`` and one ``take``.
+        lemmas are mapped with one hash lookup.
         """
         positions, known = self._lemma_types.lookup(hashes)
         if not known.all():
@@ -193,17 +237,10 @@ class Tagger:
                 self._lemma_types.add(new, np.arange(start, start + len(new), dtype=np.uint64))
             positions, known = self._lemma_types.lookup(hashes)
         positions = positions.astype(np.int64)
-        array, long = self._lemma_array, self._lemma_long
-        return array[positions], long[positions]
+        return positions, self._lemma_long[positions]
 
     def analyse(self, texts: Iterable[str], *, cache: bool = False) -> list[SegmentAnalysis]:
-        """Run the pipeline over texts: content lemmas and codebook term matches.
-
-        Segments are joined into chunks separated by blank lines and each chunk is
-        one ``Doc``; results are cut back to segments by character offsets. This
-        keeps the per-``Doc`` overhead off the short turns of a transcript (the
-        separator is its own whitespace token, so no term matches across turns).
-        """
+        """Content lemmas and codebook term matches per text (``cache``: remember them by text)."""
         texts = list(texts)
         results: list[SegmentAnalysis | None] = [None] * len(texts)
         todo = []
@@ -213,25 +250,46 @@ class Tagger:
                 results[i] = hit
             else:
                 todo.append(i)
-        chunks = [todo[i:i + CHUNK_SEGMENTS] for i in range(0, len(todo), CHUNK_SEGMENTS)]
-        joined = [SEPARATOR.join(texts[i] for i in chunk) for chunk in chunks]
-        for chunk, text, doc in zip(chunks, joined, self.nlp.pipe(joined, batch_size=4, component_cfg=_BULK, disable=_UNUSED)):
-            for i, analysis in zip(chunk, self._split(doc, [len(texts[i]) for i in chunk], text)):
-                results[i] = analysis
-                if cache:
-                    self._analysis_cache[texts[i]] = analysis
+        for i, analysis in zip(todo, self.analyse_batch([texts[i] for i in todo]).segments()):
+            results[i] = analysis
+            if cache:
+                self._analysis_cache[texts[i]] = analysis
         return results  # type: ignore[return-value]
 
-    def _split(self, doc, lengths: list[int], text: str | None = None) -> list[SegmentAnalysis]:
-        """Cut a chunk's token arrays and term spans back into its segments.
+    def analyse_batch(self, texts: Sequence[str]) -> BatchAnalysis:
+        """Run the pipeline over texts; the result as flat arrays.
 
-        ``text`` is the chunk's text; matched words are sliced from it by character
-        offsets instead of building a ``Token`` per match.
+        Segments are joined into chunks separated by blank lines and each chunk is
+        one ``Doc``; results are cut back to segments by character offsets. This
+        keeps the per-``Doc`` overhead off the short turns of a transcript (the
+        separator is its own whitespace token, so no term matches across turns).
+        """
+        chunks = [texts[i:i + CHUNK_SEGMENTS] for i in range(0, len(texts), CHUNK_SEGMENTS)]
+        joined = [SEPARATOR.join(chunk) for chunk in chunks]
+        ids, sizes, terms = [], [], []
+        for chunk, text, doc in zip(chunks, joined, self.nlp.pipe(joined, batch_size=4, component_cfg=_BULK, disable=_UNUSED)):
+            chunk_ids, chunk_sizes, chunk_terms = self._split(doc, [len(t) for t in chunk], text)
+            ids.append(chunk_ids)
+            sizes.append(chunk_sizes)
+            terms.extend(chunk_terms)
+        bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+        if sizes:
+            np.cumsum(np.concatenate(sizes), out=bounds[1:])
+        lemma_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        return BatchAnalysis(lemma_ids, bounds, self._lemma_array, terms)
+
+    def _split(self, doc, lengths: list[int], text: str) -> tuple[np.ndarray, np.ndarray, list[TermEvidence]]:
+        """Cut a chunk's token arrays and term matches back into its segments.
+
+        Returns the chunk's content-lemma ids (segment after segment), the number of
+        them per segment, and each segment's term evidence. Matched words are sliced
+        from ``text`` (the chunk's text) by character offsets instead of building a
+        ``Token`` per match.
         """
         starts = np.cumsum([0] + [n + len(SEPARATOR) for n in lengths[:-1]])
+        empty = TermEvidence()
         if not len(doc):
-            return [SegmentAnalysis([], TermEvidence()) for _ in lengths]
-        text = doc.text if text is None else text
+            return np.zeros(0, dtype=np.int64), np.zeros(len(lengths), dtype=np.int64), [empty] * len(lengths)
         kept = doc.user_data.get(ARRAYS_KEY) or {}
         n = len(doc)
         orth = kept["orth"] if len(kept.get("orth", ())) == n else doc.to_array(ORTH)
@@ -239,13 +297,12 @@ class Tagger:
         idx = doc.to_array(IDX).astype(np.int64)
         # Letters-only, stop word and length are properties of the word type.
         flags = self._type_flags(orth)
-        keep = (flags & 3) == 2  # alphabetic and not a stop word
-        words, long = self._lemma_words(lemma[keep])
+        keep = np.flatnonzero((flags & 3) == 2)  # alphabetic and not a stop word
+        ids, long = self._lemma_ids(lemma[keep])
         # One-letter lemmas carry no content: drop them once for the whole chunk.
-        words = words[long]
-        lemma_owner = np.searchsorted(starts, idx[keep][long], side="right") - 1
-        bounds = np.searchsorted(lemma_owner, np.arange(len(lengths) + 1)).tolist()
-        lemmas = [words[bounds[j]:bounds[j + 1]].tolist() for j in range(len(lengths))]
+        ids = ids[long]
+        owner = np.searchsorted(starts, idx[keep[long]], side="right") - 1
+        sizes = np.bincount(owner, minlength=len(lengths))
         evidence: dict[int, TermEvidence] = {}
         raw = doc.user_data.get(MATCHES_KEY)
         if raw is None:
@@ -281,8 +338,7 @@ class Tagger:
                 if shown not in shown_words:
                     shown_words.append(shown)
                 found.terms[code_id].add(key)
-        empty = TermEvidence()
-        return [SegmentAnalysis(lemmas[j], evidence.get(j, empty)) for j in range(len(lengths))]
+        return ids, sizes, [evidence.get(j, empty) for j in range(len(lengths))]
 
     def _code_lemmas(self) -> list[list[str]]:
         texts = [" ".join([c.label_da, c.label_en, c.question, c.definition, c.include, *c.terms])
@@ -305,7 +361,8 @@ class Tagger:
         for doc_index, doc in enumerate(docs):
             segments = list(doc.segments)
             analyses = self.analyse([s.text for s in segments], cache=True)
-            priors, roles = self._priors(segments, analyses)
+            priors, roles = self._priors(segments, [a.lemmas for a in analyses],
+                                         self._rules([a.terms for a in analyses]))
             blocks = _blocks(priors)
             for pos, labels in sorted(doc.labels.items()):
                 if roles[pos] == "moderator":
@@ -325,6 +382,8 @@ class Tagger:
         self.vectorizer_ = CompoundTfidfVectorizer(min_df=1 if len(rows_y) < 200 else 2)
         X = self.vectorizer_.fit_transform(rows_lemmas)
         self.model_ = CalibratedOneVsRest(random_state=self.random_state).fit(X, Y)
+        with self._lemma_lock:
+            self._type_rows = self.vectorizer_.type_matrix([])
         stack = np.array(rows_stack, bool)
         context = neighbour_context(self.model_.oof_proba_, np.array(rows_group))
         features = signal_features(self.model_.oof_proba_, np.array(rows_rules).reshape(-1, k),
@@ -350,23 +409,24 @@ class Tagger:
             vec[prior.code] = min(1.0, len(analysis.lemmas) / SUBSTANCE_LEMMAS)
         return vec
 
-    def _rules(self, analyses: Sequence[SegmentAnalysis]) -> np.ndarray:
+    def _rules(self, terms: Sequence[TermEvidence]) -> np.ndarray:
         """Term scores, shape (n_segments, n_codes); only segments with matches cost anything."""
-        rules = np.zeros((len(analyses), len(self.code_ids)))
+        rules = np.zeros((len(terms), len(self.code_ids)))
         index = {c: j for j, c in enumerate(self.code_ids)}
-        for i, a in enumerate(analyses):
-            for code_id in a.terms.terms:
+        for i, evidence in enumerate(terms):
+            if not evidence.terms:
+                continue
+            for code_id in evidence.terms:
                 j = index.get(code_id)
                 if j is not None:
-                    rules[i, j] = a.terms.score(code_id)
+                    rules[i, j] = evidence.score(code_id)
         return rules
 
-    def _priors(self, segments: Sequence, analyses: Sequence[SegmentAnalysis],
-                rules: np.ndarray | None = None,
-                groups: list[list[int]] | None = None) -> tuple[list[Prior], list[str]]:
+    def _priors(self, segments: Sequence, lemmas: Sequence[Sequence[str]],
+                rules: np.ndarray, groups: list[list[int]] | None = None) -> tuple[list[Prior], list[str]]:
+        """Structure priors and effective roles; ``lemmas`` is read only at question candidates."""
         priors: list[Prior] = [Prior(None, False)] * len(segments)
         roles = [getattr(s, "role", "participant") or "participant" for s in segments]
-        rules = self._rules(analyses) if rules is None else rules
         groups = _documents(segments) if groups is None else groups
         speakers = [getattr(s, "speaker", None) for s in segments]
         texts = [s.text for s in segments]
@@ -376,15 +436,43 @@ class Tagger:
                                                              [texts[i] for i in group])]
                   for group in groups]
         flat = [i for positions in wanted for i in positions]
-        rows = dict(zip(flat, self.recognizer_.similarity([analyses[i].lemmas for i in flat])))
+        rows = dict(zip(flat, self.recognizer_.similarity([lemmas[i] for i in flat])))
         for group in groups:
             local = {j: rows[i] for j, i in enumerate(group) if i in rows}
             p, r = assign_priors([roles[i] for i in group], [speakers[i] for i in group],
-                                 [texts[i] for i in group], [analyses[i].lemmas for i in group],
+                                 [texts[i] for i in group], _Lazy(lemmas.__getitem__, group),
                                  self.recognizer_, self._numbers, rules[group], local)
             for i, prior, role in zip(group, p, r):
                 priors[i], roles[i] = prior, role
         return priors, roles
+
+    def _type_features(self) -> sp.csr_matrix:
+        """The fitted vectorizer's feature rows of every lemma type seen so far (row = lemma id).
+
+        Grows with the lemma table; a batch of new text costs only its new word types.
+        """
+        with self._lemma_lock:
+            known = self._type_rows
+            words = self._lemma_list
+            if known.shape[0] < len(words):
+                extra = self.vectorizer_.type_matrix(words[known.shape[0]:])
+                known = self._type_rows = sp.vstack([known, extra], format="csr")
+            return known
+
+    def _model_proba(self, batch: BatchAnalysis, rows: np.ndarray) -> np.ndarray:
+        """The model's probabilities for the segments ``rows`` of a batch, from lemma ids."""
+        sizes = batch.sizes()[rows]
+        bounds = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=bounds[1:])
+        if len(rows) == len(batch):
+            ids = batch.lemma_ids
+        else:
+            wanted = np.zeros(len(batch), bool)
+            wanted[rows] = True
+            ids = batch.lemma_ids[np.repeat(wanted, batch.sizes())]
+        types = self._type_features()
+        counts = sp.csr_matrix((np.ones(len(ids)), ids, bounds), shape=(len(rows), types.shape[0]))
+        return self.model_.predict_proba(self.vectorizer_.transform_types(counts, types))
 
     def score(self, segments: Sequence) -> tuple[np.ndarray, dict]:
         """Combined scores (n_segments, n_codes) and the signals behind them."""
@@ -392,21 +480,19 @@ class Tagger:
             raise RuntimeError("the tagger is not fitted; use focusqa.tagging.build_tagger()")
         segments = list(segments)
         k = len(self.code_ids)
-        analyses = self.analyse([s.text for s in segments])
-        rules = self._rules(analyses)
+        batch = self.analyse_batch([s.text for s in segments])
+        rules = self._rules(batch.terms)
         documents = _documents(segments)
-        priors, roles = self._priors(segments, analyses, rules, documents)
+        priors, roles = self._priors(segments, _Lazy(batch.lemmas, range(len(batch))), rules, documents)
         content = np.array([r != "moderator" for r in roles], bool)
         model = np.zeros((len(segments), k))
         if content.any():
-            X = self.vectorizer_.transform([a.lemmas for a, c in zip(analyses, content.tolist()) if c])
-            model[content] = self.model_.predict_proba(X)
+            model[content] = self._model_proba(batch, np.flatnonzero(content))
         prior = np.zeros((len(segments), k))
         codes = np.array([-1 if p.code is None else p.code for p in priors], dtype=np.int64)
         rows = np.flatnonzero(codes >= 0)
         if len(rows):
-            sizes = np.array([len(analyses[i].lemmas) for i in rows.tolist()], dtype=np.float64)
-            prior[rows, codes[rows]] = np.minimum(1.0, sizes / SUBSTANCE_LEMMAS)
+            prior[rows, codes[rows]] = np.minimum(1.0, batch.sizes()[rows] / SUBSTANCE_LEMMAS)
         structured = np.array([p.structured for p in priors], bool)
         groups = np.zeros(len(segments), dtype=int)
         for g, group in enumerate(documents):
@@ -416,7 +502,7 @@ class Tagger:
         scores = self.combiner_.predict_proba(signal_features(model, rules, prior, context), structured)
         scores[~content] = 0.0
         return scores, {"model": model, "rules": rules, "prior": prior, "priors": priors,
-                        "analyses": analyses, "structured": structured, "content": content}
+                        "terms": batch.terms, "structured": structured, "content": content}
 
     def suggest(self, segments: Sequence, *, threshold: float | None = None) -> list[list[CodeSuggestion]]:
         """Per segment, the codes above threshold (highest first); moderator turns get none.
@@ -449,7 +535,7 @@ class Tagger:
         prior_r, model_r, rules_r = (np.round(signals[key], 3).tolist() for key in ("prior", "model", "rules"))
         codes = [(c.id, c.number, c.label_da) for c in self.codebook.codes]
         numbers = [c.number for c in self.codebook.codes]
-        priors, analyses = signals["priors"], signals["analyses"]
+        priors, terms = signals["priors"], signals["terms"]
         for i in range(len(segments)):
             if not content[i]:
                 out.append([])
@@ -464,7 +550,7 @@ class Tagger:
                 continue
             code = priors[i].code
             question = numbers[code] if code is not None else None
-            words = analyses[i].terms.words
+            words = terms[i].words
             p_row, m_row, r_row = prior_r[i], model_r[i], rules_r[i]
             out.append([CodeSuggestion(codes[j][0], codes[j][1], codes[j][2], row[j], {
                 "terms": list(words.get(codes[j][0], ())),
