@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,13 +41,14 @@ _TRANSITION_START = re.compile(
     r"\W*(?:så\s+(?:til|går\s+vi|springer|tager|kommer|vil\s+jeg)|så\s+\w+(?:en|et|ne)?[.,]|"
     r"lad\s+os|næste|videre|nu\s+(?:vil|skal)|det\s+næste|vi\s+går|hvis\s+vi\s+(?:går|tager|starter|bare)|"
     r"første|andet|tredje|fjerde|femte|sjette|sidste|til\s+sidst|afslutningsvis)")
-_TRANSITION_PHRASE = re.compile(r"\b(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b")
+_TRANSITION_PHRASE = re.compile(r"(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b")
 
 
 def is_transition(text: str) -> bool:
     """Whether a moderator turn opens like a move to a new guide point."""
     lowered = text.lower()
-    return bool(_TRANSITION_START.match(lowered) or _TRANSITION_PHRASE.search(lowered))
+    return bool(_TRANSITION_START.match(lowered)) or any(
+        _word_start(lowered, m.start()) for m in _TRANSITION_PHRASE.finditer(lowered))
 
 
 # In prose, a heading's point is a prior for at most this many paragraphs: a
@@ -108,7 +109,7 @@ def referenced_numbers(texts: Sequence[str]) -> list[int | None]:
 
 def transition_flags(texts: Sequence[str]) -> list[bool]:
     """:func:`is_transition` of many texts."""
-    found = _owners(_TRANSITION_PHRASE, texts)
+    found = _owners(_TRANSITION_PHRASE, texts, word_start=True)
     return [i in found or bool(_TRANSITION_START.match(t.lower())) for i, t in enumerate(texts)]
 
 
@@ -205,7 +206,10 @@ class QuestionRecognizer(BaseEstimator):
         base = self.base_scores(np.asarray(row, dtype=float).reshape(1, -1),
                                 None if terms is None else np.asarray(terms).reshape(1, -1),
                                 [is_transition(text)])
-        return self.decide(base[0].tolist(), referenced_number(text), numbers, current)
+        codes, scores = self.decisions(base, [referenced_number(text)], numbers)
+        column = 0 if current is None else current + 1
+        code = codes[0][column]
+        return (None if code < 0 else code), scores[0][column]
 
     def base_scores(self, similarity: np.ndarray, terms: np.ndarray | None,
                     transitions: Sequence[bool]) -> np.ndarray:
@@ -216,27 +220,46 @@ class QuestionRecognizer(BaseEstimator):
         scores[np.asarray(transitions, bool)] += self.transition_bonus
         return scores
 
-    def decide(self, scores: list[float], number: int | None, numbers: dict[int, int],
-               current: int | None = None) -> tuple[int | None, float]:
-        """The recognition for one turn from its :meth:`base_scores` row (a list).
+    def decisions(self, scores: np.ndarray, referenced: Sequence[int | None],
+                  numbers: dict[int, int]) -> tuple[list[list[int]], list[list[float]]]:
+        """Every turn's recognition for every point that may have been asked last.
 
-        An explicit reference to a guide point wins; otherwise the best code, with the
-        order bonus relative to ``current``, must clear the threshold and the margin.
+        scores: :meth:`base_scores`, shape (n, n_codes); referenced: the guide point
+        each turn names explicitly, if any. Returns (codes, scores), each n lists of
+        n_codes + 1 values: column 0 for no point asked yet, column c + 1 when point c
+        was asked last; code -1 means "not a new guide question". An explicit
+        reference wins; otherwise the best code, with the order bonus (a moderator
+        works through the guide roughly in order), must clear the threshold and lead
+        the second best by the margin. Working out all columns at once leaves only a
+        lookup per turn for the sequential walk through a document.
         """
-        if number is not None and number in numbers:
-            return numbers[number], 1.0
-        if not scores:
-            return None, 0.0
-        if current is not None:
-            bonus = self.order_bonus
-            scores = [s + (bonus if j > current else -2 * bonus if j < current else 0.0)
-                      for j, s in enumerate(scores)]
-        best = max(scores)
-        top = scores.index(best)  # the first of equal scores, as a stable ranking would give
-        second = max(scores[:top] + scores[top + 1:]) if len(scores) > 1 else 0.0
-        if best >= self.threshold and best - second >= self.margin:
-            return top, best
-        return None, best
+        n, k = scores.shape
+        codes = np.full((n, k + 1), -1, dtype=np.int64)
+        best_scores = np.zeros((n, k + 1))
+        rows = np.arange(n)
+        positions = np.arange(k)
+        for column, current in enumerate([None, *range(k)]):
+            if k == 0 or n == 0:
+                break
+            shifted = scores
+            if current is not None:
+                shifted = scores + np.where(positions > current, self.order_bonus,
+                                            np.where(positions < current, -2 * self.order_bonus, 0.0))
+            top = shifted.argmax(axis=1)  # the first of equal scores, as a stable ranking would give
+            best = shifted[rows, top]
+            second = np.zeros(n)
+            if k > 1:
+                others = shifted.copy()
+                others[rows, top] = -np.inf
+                second = others.max(axis=1)
+            clear = (best >= self.threshold) & (best - second >= self.margin)
+            codes[:, column] = np.where(clear, top, -1)
+            best_scores[:, column] = best
+        for i, number in enumerate(referenced):
+            if number is not None and number in numbers:
+                codes[i] = numbers[number]
+                best_scores[i] = 1.0
+        return codes.tolist(), best_scores.tolist()
 
 
 @dataclass(frozen=True)
@@ -296,34 +319,57 @@ def recognition_candidates(roles: Sequence[str], speakers: Sequence[str | None],
             if detect or r == "moderator" or (not has_speakers and looks_like_heading(t))]
 
 
+class QuestionCue(NamedTuple):
+    """A candidate turn's recognition for every point that may have been asked last
+    (see :meth:`QuestionRecognizer.decisions`)."""
+
+    codes: list[int]
+    scores: list[float]
+
+    def decide(self, current: int | None = None) -> tuple[int | None, float]:
+        """(code index or None, score) when ``current`` was the point asked last."""
+        column = 0 if current is None else current + 1
+        code = self.codes[column]
+        return (None if code < 0 else code), self.scores[column]
+
+
+def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: Sequence[Sequence[str]],
+                  numbers: dict[int, int], terms: np.ndarray | None = None) -> list[QuestionCue]:
+    """The cues of many candidate turns (of any number of documents) at once.
+
+    numbers: guide point number -> code index; terms: the turns' codebook-term
+    scores, shape (n, n_codes).
+    """
+    k = len(recognizer.centroids_)
+    sims = recognizer.similarity(lemmas).reshape(-1, k)
+    term_rows = None if terms is None else np.asarray(terms).reshape(-1, k)
+    base = recognizer.base_scores(sims, term_rows, transition_flags(texts))
+    codes, scores = recognizer.decisions(base, referenced_numbers(texts), numbers)
+    return [QuestionCue(c, s) for c, s in zip(codes, scores)]
+
+
 def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: Sequence[str],
                   lemmas: Sequence[Sequence[str]], recognizer: QuestionRecognizer,
                   numbers: dict[int, int], terms: np.ndarray | None = None,
-                  similarity: dict[int, np.ndarray] | None = None) -> tuple[list[Prior], list[str]]:
+                  cues: dict[int, QuestionCue] | None = None) -> tuple[list[Prior], list[str]]:
     """Structure priors for one document's segments (in order), and the effective roles.
 
     Roles can change: if no turn is labelled as the moderator's, the speaker who
-    asks the guide questions is recognised as the moderator. ``similarity`` may
-    hold the recogniser's rows for :func:`recognition_candidates`, computed for
-    many documents at once. ``lemmas`` is only read at those candidates, so it
-    may be a lazy sequence.
+    asks the guide questions is recognised as the moderator. ``cues`` may hold the
+    :func:`question_cues` of the :func:`recognition_candidates`, computed for many
+    documents at once; otherwise ``lemmas`` and ``terms`` are read at those
+    candidates only (``lemmas`` may be a lazy sequence).
     """
     roles = list(roles)
     has_speakers = any(s is not None for s in speakers)
     detect = has_speakers and "moderator" not in roles
-    candidates = recognition_candidates(roles, speakers, texts)
-    if similarity is None:
-        similarity = dict(zip(candidates, recognizer.similarity([lemmas[i] for i in candidates])))
-    # The recogniser's inputs for every candidate at once: scores before the order bonus.
-    k = len(recognizer.centroids_)
-    sims = np.array([similarity[i] for i in candidates]).reshape(-1, k)
-    term_rows = None if terms is None else np.asarray(terms)[candidates].reshape(-1, k)
-    candidate_texts = [texts[i] for i in candidates]
-    base_rows = recognizer.base_scores(sims, term_rows, transition_flags(candidate_texts)).tolist()
-    base = dict(zip(candidates, base_rows))
-    reference = dict(zip(candidates, referenced_numbers(candidate_texts)))
+    if cues is None:
+        candidates = recognition_candidates(roles, speakers, texts)
+        cues = dict(zip(candidates, question_cues(
+            recognizer, [texts[i] for i in candidates], [lemmas[i] for i in candidates], numbers,
+            None if terms is None else np.asarray(terms)[candidates])))
     if detect:
-        hits = [recognizer.decide(base[i], reference[i], numbers)[0] is not None and "?" in texts[i]
+        hits = [cues[i].codes[0] >= 0 and "?" in texts[i]
                 for i in range(len(texts))]
         moderators = find_moderators(speakers, texts, hits)
         roles = ["moderator" if s in moderators else r for s, r in zip(speakers, roles)]
@@ -333,7 +379,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
     structured = "moderator" in roles
     for i, (role, text) in enumerate(zip(roles, texts)):
         if role == "moderator":
-            code, sim = recognizer.decide(base[i], reference[i], numbers, current)
+            code, sim = cues[i].decide(current)
             if code is not None and code != current:
                 current = code
                 priors.append(Prior(current, True, "question", sim))
@@ -341,7 +387,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
                 priors.append(Prior(current, True, "follow-up", sim))
             continue
         if not has_speakers and looks_like_heading(text):
-            code, sim = recognizer.decide(base[i], reference[i], numbers)
+            code, sim = cues[i].decide()
             # Any other heading (or table header) ends the previous section.
             current, since_heading = code, 0
             if code is not None:

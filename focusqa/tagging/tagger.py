@@ -22,7 +22,7 @@ from ..types import CodeSuggestion
 from .combiner import ScoreCombiner, signal_features
 from .model import CalibratedOneVsRest, CompoundTfidfVectorizer
 from .rules import TermEvidence, term_spans
-from .structure import Prior, QuestionRecognizer, assign_priors, recognition_candidates
+from .structure import Prior, QuestionRecognizer, assign_priors, question_cues, recognition_candidates
 from .training import TrainingDocument, codebook_documents, merge_documents, store_documents
 
 logger = logging.getLogger(__name__)
@@ -430,18 +430,17 @@ class Tagger:
         groups = _documents(segments) if groups is None else groups
         speakers = [getattr(s, "speaker", None) for s in segments]
         texts = [s.text for s in segments]
-        # One similarity product for the questions of every document.
-        wanted = [[group[j] for j in recognition_candidates([roles[i] for i in group],
-                                                             [speakers[i] for i in group],
-                                                             [texts[i] for i in group])]
-                  for group in groups]
-        flat = [i for positions in wanted for i in positions]
-        rows = dict(zip(flat, self.recognizer_.similarity([lemmas[i] for i in flat])))
-        for group in groups:
-            local = {j: rows[i] for j, i in enumerate(group) if i in rows}
+        # The recogniser's inputs for the candidate questions of every document at once.
+        local = [recognition_candidates([roles[i] for i in group], [speakers[i] for i in group],
+                                        [texts[i] for i in group]) for group in groups]
+        flat = [group[j] for group, js in zip(groups, local) for j in js]
+        found = iter(question_cues(self.recognizer_, [texts[i] for i in flat],
+                                   [lemmas[i] for i in flat], self._numbers, rules[flat]))
+        for group, js in zip(groups, local):
+            cues = {j: next(found) for j in js}
             p, r = assign_priors([roles[i] for i in group], [speakers[i] for i in group],
                                  [texts[i] for i in group], _Lazy(lemmas.__getitem__, group),
-                                 self.recognizer_, self._numbers, rules[group], local)
+                                 self.recognizer_, self._numbers, rules[group], cues)
             for i, prior, role in zip(group, p, r):
                 priors[i], roles[i] = prior, role
         return priors, roles
