@@ -33,8 +33,12 @@ class TermEvidence:
         terms = self.terms.get(code_id)
         if not terms:
             return 0.0
-        total = sum(PHRASE_WEIGHT if " " in t else TERM_WEIGHT for t in terms)
-        return 1.0 - math.exp(-total)
+        return 1.0 - math.exp(-sum(term_weight(t) for t in terms))
+
+
+def term_weight(term: str) -> float:
+    """The evidence one distinct matched term adds: a phrase more than a single word."""
+    return PHRASE_WEIGHT if " " in term else TERM_WEIGHT
 
 
 def term_spans(doc: Doc, spans_key: str = SPANS_KEY) -> list[tuple[str, str, str, int]]:

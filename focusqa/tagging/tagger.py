@@ -21,7 +21,7 @@ from ..nlp.components import ARRAYS_KEY, MATCHES_KEY, TypeMap
 from ..types import CodeSuggestion
 from .combiner import ScoreCombiner, signal_features
 from .model import CalibratedOneVsRest, CompoundTfidfVectorizer
-from .rules import TermEvidence, term_spans
+from .rules import TermEvidence, term_spans, term_weight
 from .structure import Prior, QuestionRecognizer, assign_priors, question_cues, recognition_candidates
 from .training import TrainingDocument, codebook_documents, merge_documents, store_documents
 
@@ -197,6 +197,7 @@ class Tagger:
         self._analysis_cache: dict[str, SegmentAnalysis] = {}
         self._clean: dict[str, str] = {}
         self._lowered: dict[str, str] = {}
+        self._term_weights: dict[str, float] = {}
         self.base_documents: list[TrainingDocument] = []
         self.documents_: list[TrainingDocument] | None = None
 
@@ -413,14 +414,22 @@ class Tagger:
         """Term scores, shape (n_segments, n_codes); only segments with matches cost anything."""
         rules = np.zeros((len(terms), len(self.code_ids)))
         index = {c: j for j, c in enumerate(self.code_ids)}
+        weights = self._term_weights
         for i, evidence in enumerate(terms):
-            if not evidence.terms:
-                continue
-            for code_id in evidence.terms:
+            for code_id, found in evidence.terms.items():
                 j = index.get(code_id)
                 if j is not None:
-                    rules[i, j] = evidence.score(code_id)
-        return rules
+                    # TermEvidence.score, inlined: this runs for every segment with a match.
+                    total = 0.0
+                    for term in found:
+                        weight = weights.get(term)
+                        if weight is None:
+                            weight = weights[term] = term_weight(term)
+                        total += weight
+                    rules[i, j] = total
+        np.negative(rules, out=rules)
+        np.exp(rules, out=rules)
+        return np.subtract(1.0, rules, out=rules)
 
     def _priors(self, segments: Sequence, lemmas: Sequence[Sequence[str]],
                 rules: np.ndarray, groups: list[list[int]] | None = None) -> tuple[list[Prior], list[str]]:
@@ -525,37 +534,31 @@ class Tagger:
         else:
             limits = np.full(scores.shape, float(threshold))
         floor = min(self.floor, float(threshold)) if threshold is not None else self.floor
-        out: list[list[CodeSuggestion]] = []
-        order = np.argsort(-scores, axis=1, kind="stable").tolist()
-        above = (scores >= limits).tolist()
-        values = scores.tolist()
-        content = signals["content"].tolist()
-        # Rounded signals as plain lists, and per code what a suggestion repeats.
-        prior_r, model_r, rules_r = (np.round(signals[key], 3).tolist() for key in ("prior", "model", "rules"))
+        content = signals["content"]
+        order = np.argsort(-scores, axis=1, kind="stable")
+        chosen = (scores >= limits) & content[:, None]
+        # Where no code clears its threshold, the top code alone if it clears the floor.
+        rows = np.arange(len(scores))
+        alone = content & ~chosen.any(axis=1) & (scores[rows, order[:, 0]] >= floor)
+        chosen[alone, order[alone, 0]] = True
+        # The chosen (segment, code) pairs, highest score first within a segment.
+        seg_index, rank = np.nonzero(np.take_along_axis(chosen, order, axis=1))
+        code_index = order[seg_index, rank]
+        values = scores[seg_index, code_index].tolist()
+        prior_v, model_v, rules_v = (np.round(signals[key][seg_index, code_index], 3).tolist()
+                                     for key in ("prior", "model", "rules"))
         codes = [(c.id, c.number, c.label_da) for c in self.codebook.codes]
         numbers = [c.number for c in self.codebook.codes]
         priors, terms = signals["priors"], signals["terms"]
-        for i in range(len(segments)):
-            if not content[i]:
-                out.append([])
-                continue
-            row, passed = values[i], above[i]
-            chosen = [j for j in order[i] if passed[j]]
-            if not chosen:
-                top = order[i][0]
-                chosen = [top] if row[top] >= floor else []
-            if not chosen:
-                out.append([])
-                continue
+        out: list[list[CodeSuggestion]] = [[] for _ in range(len(segments))]
+        for n, (i, j) in enumerate(zip(seg_index.tolist(), code_index.tolist())):
             code = priors[i].code
-            question = numbers[code] if code is not None else None
-            words = terms[i].words
-            p_row, m_row, r_row = prior_r[i], model_r[i], rules_r[i]
-            out.append([CodeSuggestion(codes[j][0], codes[j][1], codes[j][2], row[j], {
-                "terms": list(words.get(codes[j][0], ())),
-                "question": question,
-                "prior": p_row[j],
-                "model": m_row[j],
-                "rules": r_row[j],
-            }) for j in chosen])
+            code_id, number, label = codes[j]
+            out[i].append(CodeSuggestion(code_id, number, label, values[n], {
+                "terms": list(terms[i].words.get(code_id, ())),
+                "question": numbers[code] if code is not None else None,
+                "prior": prior_v[n],
+                "model": model_v[n],
+                "rules": rules_v[n],
+            }))
         return out
