@@ -8,6 +8,7 @@ speed of the bare tokenizer.
 from __future__ import annotations
 
 import threading
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -29,6 +30,8 @@ MATCHES_KEY = ("focusqa", "codebook_matches")
 # Token attribute arrays the components computed anyway ("orth", "lower", "lemma"),
 # kept on the Doc so later components and bulk readers need not call to_array again.
 ARRAYS_KEY = ("focusqa", "token_arrays")
+# Matches in text order: start token, end token, code id.
+_MATCH_ORDER = itemgetter(2, 3, 0)
 SENTENCE_ENDS = (".", "!", "?", "…", "...", "?!", "!!", "??")
 
 
@@ -145,17 +148,14 @@ class DanishLemmatizer:
         lemmas, found = self._types.lookup(lower)
         if not found.all():
             new_types = np.unique(lower[~found])
-            self._types.add(new_types, self.table.lemma_hashes(new_types))
+            new_lemmas = self.table.lemma_hashes(new_types)
+            # Lemma strings enter the string store when their first word type is seen.
+            strings = docs[0].vocab.strings
+            for value in set(new_lemmas[new_lemmas != new_types].tolist()) - self._known:
+                strings.add(self.table.lemma_text(value))
+                self._known.add(value)
+            self._types.add(new_types, new_lemmas)
             lemmas, found = self._types.lookup(lower)
-        changed = lemmas != lower
-        if changed.any():
-            new = set(np.unique(lemmas[changed]).tolist()) - self._known
-            if new:
-                # Lemma strings enter the string store only when first seen.
-                strings = docs[0].vocab.strings
-                for value in new:
-                    strings.add(self.table.lemma_text(value))
-                self._known |= new
         offset = 0
         for doc, arr in zip(docs, arrays):
             n = len(arr)
@@ -372,13 +372,14 @@ class CodebookMatcher:
             return results
         # (code, position) inside a phrase of that code matched before the position.
         covered = {(code_id, i) for code_id, start, end in phrases for i in range(start + 1, end)}
-        inside = {i for _, i in covered}
-        for i, w in zip(positions, which):
-            if i not in inside:
-                results += [(code_id, term, i, i + 1) for code_id, term in singles[w]]
-                continue
-            results += [(code_id, term, i, i + 1) for code_id, term in singles[w]
-                        if (code_id, i) not in covered]
+        at = np.array(positions, dtype=np.int64)
+        kinds_at = np.array(which, dtype=np.int64)
+        within = np.isin(at, np.fromiter({i for _, i in covered}, dtype=np.int64))
+        outside = ~within
+        results += [(code_id, term, i, i + 1) for i, w in zip(at[outside].tolist(), kinds_at[outside].tolist())
+                    for code_id, term in singles[w]]
+        results += [(code_id, term, i, i + 1) for i, w in zip(at[within].tolist(), kinds_at[within].tolist())
+                    for code_id, term in singles[w] if (code_id, i) not in covered]
         return results
 
     def match(self, doc: Doc) -> list[tuple[str, str, int, int]]:
@@ -456,8 +457,10 @@ class CodebookMatcher:
                 size = len(pattern.sets)
                 if size > 1:
                     end = i + size
-                    if end > n or not all(pattern.sets[k] & cache.get(lowers[i + k], empty)
-                                          for k in range(1, size)):
+                    if end > n or not pattern.sets[1] & cache.get(lowers[i + 1], empty):
+                        continue
+                    if size > 2 and not all(pattern.sets[k] & cache.get(lowers[i + k], empty)
+                                            for k in range(2, size)):
                         continue
                 code_id = pattern.code_id
                 # Longer terms come first: a word inside a matched phrase is not matched again.
@@ -477,7 +480,7 @@ class CodebookMatcher:
         The raw matches are also kept in ``doc.user_data[MATCHES_KEY]`` so bulk
         readers need not build a ``Span`` object per match again.
         """
-        ordered = sorted(matches, key=lambda m: (m[2], m[3], m[0]))
+        ordered = sorted(matches, key=_MATCH_ORDER)
         doc.user_data[MATCHES_KEY] = ordered
         if not spans:
             return
