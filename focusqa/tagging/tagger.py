@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from collections.abc import Sequence as SequenceABC
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,6 +33,10 @@ CHUNK_SEGMENTS = 600
 SEPARATOR = "\n\n"
 # Content words at which a segment counts as fully substantive for the prior.
 SUBSTANCE_LEMMAS = 6
+# A word type's packed properties: lemma id << _LEMMA_SHIFT | _KEEP (a content word) | length.
+_LEMMA_SHIFT = 34
+_KEEP = np.uint64(1 << 33)
+_LENGTH = np.uint64((1 << 33) - 1)
 # Neighbouring turns count as context only under the same guide question.
 BLOCKS_PER_DOCUMENT = 100_000
 
@@ -189,7 +193,7 @@ class Tagger:
         self._numbers = {c.number: i for i, c in enumerate(codebook.codes) if c.number is not None}
         # Lemma hash -> position in _lemma_list / _lemma_array (see _lemma_words).
         self._lemma_types = TypeMap()
-        self._orth_types = TypeMap()  # word type -> packed flags (see _type_flags)
+        self._orth_types = TypeMap()  # word type -> packed properties (see _token_types)
         self._lemma_list: list[str] = []
         self._lemma_array = np.zeros(0, dtype=object)
         self._lemma_long = np.zeros(0, dtype=bool)
@@ -202,27 +206,31 @@ class Tagger:
         self.documents_: list[TrainingDocument] | None = None
 
     # ----------------------------------------------------------------- analysis
-    def _type_flags(self, orth: np.ndarray) -> np.ndarray:
-        """Per token: length * 4 + 2 * is_alpha + is_stop, looked up once per word type."""
+    def _token_types(self, orth: np.ndarray, lemma: Callable[[], np.ndarray]) -> np.ndarray:
+        """Per token, its word type's packed properties (see :data:`_KEEP`), looked up
+        once per type: lemma id, whether it is a content word, and its length.
+
+        ``lemma`` gives the tokens' lemma hashes; it is only called when new word
+        types appear (a word type's lemma never changes).
+        """
         values, known = self._orth_types.lookup(orth)
         if not known.all():
-            new = np.unique(orth[~known])
+            new, first = np.unique(orth[~known], return_index=True)
+            hashes = lemma()[np.flatnonzero(~known)[first]]
+            ids, long = self._lemma_ids(hashes)
             vocab = self.nlp.vocab
             packed = []
-            for h in new.tolist():
+            for h, lemma_id, has_letters in zip(new.tolist(), ids.tolist(), long.tolist()):
                 lex = vocab[h]
-                packed.append(len(lex.orth_) * 4 + 2 * int(lex.is_alpha) + int(lex.is_stop))
+                content = lex.is_alpha and not lex.is_stop and has_letters
+                packed.append((lemma_id << _LEMMA_SHIFT) | (_KEEP if content else 0) | len(lex.orth_))
             self._orth_types.add(new, np.array(packed, dtype=np.uint64))
             values, known = self._orth_types.lookup(orth)
         return values
 
     def _lemma_ids(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ids, long) for an array of lemma hashes: each lemma's position in
-        ``_lemma_list``, and whether it has more than one letter.
-
-        Strings are looked up once per lemma type and kept in arrays, so a chunk's
-        lemmas are mapped with one hash lookup.
-        """
+        ``_lemma_list``, and whether it has more than one letter."""
         positions, known = self._lemma_types.lookup(hashes)
         if not known.all():
             with self._lemma_lock:
@@ -294,17 +302,15 @@ class Tagger:
         kept = doc.user_data.get(ARRAYS_KEY) or {}
         n = len(doc)
         orth = kept["orth"] if len(kept.get("orth", ())) == n else doc.to_array(ORTH)
-        lemma = kept["lemma"] if len(kept.get("lemma", ())) == n else doc.to_array(LEMMA)
         idx = doc.to_array(IDX).astype(np.int64)
-        # Letters-only, stop word and length are properties of the word type.
-        flags = self._type_flags(orth)
-        keep = np.flatnonzero((flags & 3) == 2)  # alphabetic and not a stop word
-        ids, long = self._lemma_ids(lemma[keep])
-        # One-letter lemmas carry no content: drop them once for the whole chunk.
-        ids = ids[long]
-        owner = np.searchsorted(starts, idx[keep[long]], side="right") - 1
+        # Content word (letters only, not a stop word, a lemma of 2+ letters), lemma and
+        # length are properties of the word type.
+        types = self._token_types(orth, lambda: kept["lemma"] if len(kept.get("lemma", ())) == n
+                                  else doc.to_array(LEMMA))
+        keep = np.flatnonzero(types & _KEEP)
+        ids = (types[keep] >> _LEMMA_SHIFT).astype(np.int64)
+        owner = np.searchsorted(starts, idx[keep], side="right") - 1
         sizes = np.bincount(owner, minlength=len(lengths))
-        evidence: dict[int, TermEvidence] = {}
         raw = doc.user_data.get(MATCHES_KEY)
         if raw is None:
             spans = term_spans(doc)
@@ -314,31 +320,40 @@ class Tagger:
             first = np.fromiter((m[2] for m in raw), dtype=np.int64, count=len(raw))
             last = np.fromiter((m[3] for m in raw), dtype=np.int64, count=len(raw)) - 1
             begins = idx[first].tolist()
-            ends = (idx[last] + (flags[last] >> 2).astype(np.int64)).tolist()
+            ends = (idx[last] + (types[last] & _LENGTH).astype(np.int64)).tolist()
             segs = (np.searchsorted(starts, idx[first], side="right") - 1).tolist()
             spans = [(m[0], m[1], text[b:e], m[2]) for m, b, e in zip(raw, begins, ends)]
         else:
             spans, segs = [], []
         clean, lowered = self._clean, self._lowered
+        # Per segment, per code: the matched words as shown and the distinct terms
+        # (TermEvidence.add, inlined: this runs once per match).
+        words: dict[int, dict[str, list[str]]] = {}
+        terms: dict[int, dict[str, set[str]]] = {}
+        last_seg, seg_words, seg_terms = -1, {}, {}
         for (code_id, term, word, _), seg in zip(spans, segs):
-            found = evidence.get(seg)
-            if found is None:
-                found = evidence[seg] = TermEvidence()
+            if seg != last_seg:
+                seg_words = words.get(seg)
+                if seg_words is None:
+                    seg_words, seg_terms = words[seg], terms[seg] = {}, {}
+                else:
+                    seg_terms = terms[seg]
+                last_seg = seg
             shown = clean.get(word)
             if shown is None:
                 shown = clean[word] = _clean_word(word)
             key = lowered.get(term)
             if key is None:
                 key = lowered[term] = term.lower()
-            # TermEvidence.add, inlined: this runs once per match.
-            shown_words = found.words.get(code_id)
+            shown_words = seg_words.get(code_id)
             if shown_words is None:
-                found.words[code_id] = [shown]
-                found.terms[code_id] = {key}
+                seg_words[code_id] = [shown]
+                seg_terms[code_id] = {key}
             else:
                 if shown not in shown_words:
                     shown_words.append(shown)
-                found.terms[code_id].add(key)
+                seg_terms[code_id].add(key)
+        evidence = {seg: TermEvidence(found, terms[seg]) for seg, found in words.items()}
         return ids, sizes, [evidence.get(j, empty) for j in range(len(lengths))]
 
     def _code_lemmas(self) -> list[list[str]]:
