@@ -180,19 +180,47 @@ class QuestionRecognizer(BaseEstimator):
     def similarity(self, X: Sequence[Sequence[str]]) -> np.ndarray:
         """Cosine similarity of each lemma list to each code, shape (n, n_codes)."""
         check_is_fitted(self, "centroids_")
-        rows, cols, vals = [], [], []
-        vocabulary, idf = self.vocabulary_, self.idf_
+        rows, cols = [], []
+        vocabulary = self.vocabulary_
         for i, lemmas in enumerate(X):
-            for w in set(lemmas):
+            for w in lemmas:
                 col = vocabulary.get(w)
                 if col is not None:
                     rows.append(i)
                     cols.append(col)
-                    vals.append(idf[w])
-        query = sp.csr_matrix((vals, (rows, cols)), shape=(len(X), len(vocabulary)))
+        return self.similarity_of_columns(np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), len(X))
+
+    def columns(self, words: Sequence[str]) -> np.ndarray:
+        """The vocabulary column of each word, -1 for words the recogniser ignores.
+
+        With :meth:`similarity_of_columns`, a caller that numbers its word types
+        itself (a tagger keeps lemma ids) works on id arrays without strings.
+        """
+        check_is_fitted(self, "centroids_")
+        vocabulary = self.vocabulary_
+        return np.fromiter((vocabulary.get(w, -1) for w in words), dtype=np.int64, count=len(words))
+
+    def similarity_of_columns(self, rows: np.ndarray, columns: np.ndarray, n: int) -> np.ndarray:
+        """:meth:`similarity` of ``n`` texts given as (text, vocabulary column) pairs of their
+        words (repeats count once)."""
+        check_is_fitted(self, "centroids_")
+        keep = columns >= 0
+        rows, columns = rows[keep], columns[keep]
+        query = sp.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(n, len(self.vocabulary_)))
+        query.sum_duplicates()
+        query.data = self._column_idf()[query.indices]
         norms = np.sqrt(np.asarray(query.multiply(query).sum(axis=1)).ravel())
         query = sp.diags(1.0 / np.where(norms == 0, 1.0, norms)) @ query
         return np.asarray(query @ self.centroids_.T)
+
+    def _column_idf(self) -> np.ndarray:
+        idf = getattr(self, "_idf_by_column", None)
+        if idf is None or len(idf) != len(self.vocabulary_):
+            idf = np.zeros(len(self.vocabulary_))
+            for w, col in self.vocabulary_.items():
+                idf[col] = self.idf_[w]
+            self._idf_by_column = idf
+        return idf
 
     def recognise(self, lemmas: Sequence[str], text: str, numbers: dict[int, int], *,
                   terms: np.ndarray | None = None, current: int | None = None,
@@ -333,15 +361,17 @@ class QuestionCue(NamedTuple):
         return (None if code < 0 else code), self.scores[column]
 
 
-def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: Sequence[Sequence[str]],
-                  numbers: dict[int, int], terms: np.ndarray | None = None) -> list[QuestionCue]:
+def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: Sequence[Sequence[str]] | None,
+                  numbers: dict[int, int], terms: np.ndarray | None = None,
+                  similarity: np.ndarray | None = None) -> list[QuestionCue]:
     """The cues of many candidate turns (of any number of documents) at once.
 
     numbers: guide point number -> code index; terms: the turns' codebook-term
-    scores, shape (n, n_codes).
+    scores, shape (n, n_codes); similarity: the recogniser's similarity of the
+    turns, if already computed (then ``lemmas`` is not read).
     """
     k = len(recognizer.centroids_)
-    sims = recognizer.similarity(lemmas).reshape(-1, k)
+    sims = (recognizer.similarity(lemmas) if similarity is None else similarity).reshape(-1, k)
     term_rows = None if terms is None else np.asarray(terms).reshape(-1, k)
     base = recognizer.base_scores(sims, term_rows, transition_flags(texts))
     codes, scores = recognizer.decisions(base, referenced_numbers(texts), numbers)

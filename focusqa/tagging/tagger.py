@@ -371,6 +371,8 @@ class Tagger:
         k = len(self.code_ids)
         index = {c: j for j, c in enumerate(self.code_ids)}
         self.recognizer_ = QuestionRecognizer().fit(self._code_lemmas(), list(range(k)))
+        with self._lemma_lock:
+            self._recognizer_columns = np.zeros(0, dtype=np.int64)
         docs = list(documents) + codebook_documents(self.codebook)
         rows_lemmas, rows_y, rows_rules, rows_prior, rows_structured, rows_stack = [], [], [], [], [], []
         rows_group: list[int] = []  # which document each row comes from (rows are in text order)
@@ -447,8 +449,14 @@ class Tagger:
         return np.subtract(1.0, rules, out=rules)
 
     def _priors(self, segments: Sequence, lemmas: Sequence[Sequence[str]],
-                rules: np.ndarray, groups: list[list[int]] | None = None) -> tuple[list[Prior], list[str]]:
-        """Structure priors and effective roles; ``lemmas`` is read only at question candidates."""
+                rules: np.ndarray, groups: list[list[int]] | None = None,
+                similarity: Callable[[list[int]], np.ndarray] | None = None) -> tuple[list[Prior], list[str]]:
+        """Structure priors and effective roles.
+
+        ``similarity(positions)`` gives the question recogniser's similarity of those
+        segments; by default it is computed from ``lemmas``, which is then read only at
+        the question candidates.
+        """
         priors: list[Prior] = [Prior(None, False)] * len(segments)
         roles = [getattr(s, "role", "participant") or "participant" for s in segments]
         groups = _documents(segments) if groups is None else groups
@@ -458,8 +466,10 @@ class Tagger:
         local = [recognition_candidates([roles[i] for i in group], [speakers[i] for i in group],
                                         [texts[i] for i in group]) for group in groups]
         flat = [group[j] for group, js in zip(groups, local) for j in js]
-        found = iter(question_cues(self.recognizer_, [texts[i] for i in flat],
-                                   [lemmas[i] for i in flat], self._numbers, rules[flat]))
+        sims = (self.recognizer_.similarity([lemmas[i] for i in flat]) if similarity is None
+                else similarity(flat))
+        found = iter(question_cues(self.recognizer_, [texts[i] for i in flat], None, self._numbers,
+                                   rules[flat], sims))
         for group, js in zip(groups, local):
             cues = {j: next(found) for j in js}
             p, r = assign_priors([roles[i] for i in group], [speakers[i] for i in group],
@@ -481,6 +491,22 @@ class Tagger:
                 extra = self.vectorizer_.type_matrix(words[known.shape[0]:])
                 known = self._type_rows = sp.vstack([known, extra], format="csr")
             return known
+
+    def _question_similarity(self, batch: BatchAnalysis, positions: list[int]) -> np.ndarray:
+        """The question recogniser's similarity for some segments of a batch, from lemma ids."""
+        with self._lemma_lock:
+            columns = self._recognizer_columns
+            if len(columns) < len(self._lemma_list):
+                extra = self.recognizer_.columns(self._lemma_list[len(columns):])
+                columns = self._recognizer_columns = np.concatenate([columns, extra])
+        positions = np.asarray(positions, dtype=np.int64)
+        sizes = batch.sizes()[positions]
+        total = int(sizes.sum())
+        # Index of every lemma of the chosen segments in batch.lemma_ids.
+        offsets = np.repeat(batch.bounds[positions] - np.cumsum(sizes) + sizes, sizes)
+        ids = batch.lemma_ids[offsets + np.arange(total)]
+        rows = np.repeat(np.arange(len(positions)), sizes)
+        return self.recognizer_.similarity_of_columns(rows, columns[ids], len(positions))
 
     def _model_proba(self, batch: BatchAnalysis, rows: np.ndarray) -> np.ndarray:
         """The model's probabilities for the segments ``rows`` of a batch, from lemma ids."""
@@ -506,7 +532,8 @@ class Tagger:
         batch = self.analyse_batch([s.text for s in segments])
         rules = self._rules(batch.terms)
         documents = _documents(segments)
-        priors, roles = self._priors(segments, _Lazy(batch.lemmas, range(len(batch))), rules, documents)
+        priors, roles = self._priors(segments, _Lazy(batch.lemmas, range(len(batch))), rules, documents,
+                                     lambda positions: self._question_similarity(batch, positions))
         content = np.array([r != "moderator" for r in roles], bool)
         model = np.zeros((len(segments), k))
         if content.any():
