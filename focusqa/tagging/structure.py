@@ -44,13 +44,6 @@ _TRANSITION_START = re.compile(
 _TRANSITION_PHRASE = re.compile(r"(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b")
 
 
-def is_transition(text: str) -> bool:
-    """Whether a moderator turn opens like a move to a new guide point."""
-    lowered = text.lower()
-    return bool(_TRANSITION_START.match(lowered)) or any(
-        _word_start(lowered, m.start()) for m in _TRANSITION_PHRASE.finditer(lowered))
-
-
 # In prose, a heading's point is a prior for at most this many paragraphs: a
 # document's sections are rarely longer, and a stray heading must not colour it all.
 HEADING_SPAN = 8
@@ -60,19 +53,12 @@ _HEADING_FORM = re.compile(r"^\s*(?:ad\.?\s*\d|\d{1,2}\s*[.):]\s|[A-ZÆØÅ][^.!
 
 def referenced_number(text: str) -> int | None:
     """A guide point named explicitly: "spørgsmål 4", "Ad. 2", "det fjerde punkt"."""
-    lowered = text.lower()
-    if not any(_word_start(lowered, m.start()) for m in _REFERENCE_WORD.finditer(lowered)):
-        return None
-    for pattern in (_NUMBERED, _ORDINAL_FIRST):
-        m = pattern.search(lowered)
-        if m:
-            token = m.group(1)
-            return int(token) if token.isdigit() else _ORDINALS.get(token)
-    return None
+    return referenced_numbers([text])[0]
 
 
-def _word_start(text: str, position: int) -> bool:
-    return position == 0 or not (text[position - 1].isalnum() or text[position - 1] == "_")
+def is_transition(text: str) -> bool:
+    """Whether a moderator turn opens like a move to a new guide point."""
+    return transition_flags([text])[0]
 
 
 # Texts are joined with this separator for one regex pass over many turns: the
@@ -80,37 +66,68 @@ def _word_start(text: str, position: int) -> bool:
 _JOIN = "\n0\n"
 
 
-def _owners(pattern: re.Pattern, texts: Sequence[str], *, word_start: bool = False) -> set[int]:
-    """Which texts ``pattern`` finds something in (``word_start``: only matches at a word start).
+class _JoinedTexts:
+    """Many turns, lower-cased and joined, for one regex pass over all of them.
 
     A moderator asks thousands of questions in a large corpus; one ``finditer``
-    over the joined, lower-cased texts replaces a ``search`` per turn. Patterns that
-    start with a plain word list scan fastest, so a word-start condition is checked here.
+    over the joined text replaces a case-insensitive ``search`` per turn.
     """
-    if not texts:
-        return set()
-    cleaned = [t.replace("\n", " ") for t in texts]
-    joined = _JOIN.join(cleaned)
-    lowered = joined.lower()
-    if len(lowered) != len(joined):  # a letter whose lower case is longer: go text by text
-        return {i for i, t in enumerate(cleaned)
-                if any(not word_start or _word_start(t.lower(), m.start()) for m in pattern.finditer(t.lower()))}
-    starts = np.cumsum([0] + [len(t) + len(_JOIN) for t in cleaned[:-1]])
-    positions = [m.start() for m in pattern.finditer(lowered)
-                 if not word_start or _word_start(lowered, m.start())]
-    return set((np.searchsorted(starts, positions, side="right") - 1).tolist())
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        cleaned = [t.replace("\n", " ") for t in texts]
+        joined = _JOIN.join(cleaned)
+        lowered = joined.lower()
+        if len(lowered) != len(joined):  # a letter whose lower case is longer
+            cleaned = [t.lower() for t in cleaned]
+            lowered = _JOIN.join(cleaned)
+        self.text = lowered
+        lengths = np.array([len(t) for t in cleaned], dtype=np.int64)
+        self.starts = np.cumsum(lengths + len(_JOIN)) - lengths - len(_JOIN)
+        self.ends = self.starts + lengths
+
+    def owners(self, pattern: re.Pattern, *, word_start: bool = False) -> set[int]:
+        """Which texts ``pattern`` finds something in (``word_start``: only at a word start;
+        patterns that start with a plain word list scan fastest, so that is checked here)."""
+        text = self.text
+        positions = [m.start() for m in pattern.finditer(text)
+                     if not word_start or _word_start(text, m.start())]
+        return set((np.searchsorted(self.starts, positions, side="right") - 1).tolist())
+
+    def search(self, pattern: re.Pattern, i: int) -> re.Match | None:
+        """``pattern.search`` in text i alone."""
+        return pattern.search(self.text, int(self.starts[i]), int(self.ends[i]))
+
+    def match_start(self, pattern: re.Pattern) -> list[bool]:
+        """Whether ``pattern`` matches at the start of each text."""
+        text = self.text
+        return [pattern.match(text, start, end) is not None
+                for start, end in zip(self.starts.tolist(), self.ends.tolist())]
 
 
-def referenced_numbers(texts: Sequence[str]) -> list[int | None]:
+def _word_start(text: str, position: int) -> bool:
+    return position == 0 or not (text[position - 1].isalnum() or text[position - 1] == "_")
+
+
+def referenced_numbers(texts: Sequence[str] | _JoinedTexts) -> list[int | None]:
     """:func:`referenced_number` of many texts (most name no guide point)."""
-    gated = _owners(_REFERENCE_WORD, texts, word_start=True)
-    return [referenced_number(t) if i in gated else None for i, t in enumerate(texts)]
+    joined = texts if isinstance(texts, _JoinedTexts) else _JoinedTexts(texts)
+    out: list[int | None] = [None] * len(joined.starts)
+    # Both patterns need one of the reference words at a word start; most turns have none.
+    for i in joined.owners(_REFERENCE_WORD, word_start=True):
+        for pattern in (_NUMBERED, _ORDINAL_FIRST):
+            m = joined.search(pattern, i)
+            if m:
+                token = m.group(1)
+                out[i] = int(token) if token.isdigit() else _ORDINALS.get(token)
+                break
+    return out
 
 
-def transition_flags(texts: Sequence[str]) -> list[bool]:
+def transition_flags(texts: Sequence[str] | _JoinedTexts) -> list[bool]:
     """:func:`is_transition` of many texts."""
-    found = _owners(_TRANSITION_PHRASE, texts, word_start=True)
-    return [i in found or bool(_TRANSITION_START.match(t.lower())) for i, t in enumerate(texts)]
+    joined = texts if isinstance(texts, _JoinedTexts) else _JoinedTexts(texts)
+    found = joined.owners(_TRANSITION_PHRASE, word_start=True)
+    return [i in found or start for i, start in enumerate(joined.match_start(_TRANSITION_START))]
 
 
 def looks_like_heading(text: str) -> bool:
@@ -373,8 +390,9 @@ def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: 
     k = len(recognizer.centroids_)
     sims = (recognizer.similarity(lemmas) if similarity is None else similarity).reshape(-1, k)
     term_rows = None if terms is None else np.asarray(terms).reshape(-1, k)
-    base = recognizer.base_scores(sims, term_rows, transition_flags(texts))
-    codes, scores = recognizer.decisions(base, referenced_numbers(texts), numbers)
+    joined = _JoinedTexts(texts)
+    base = recognizer.base_scores(sims, term_rows, transition_flags(joined))
+    codes, scores = recognizer.decisions(base, referenced_numbers(joined), numbers)
     return [QuestionCue(c, s) for c, s in zip(codes, scores)]
 
 
@@ -403,12 +421,14 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
                 for i in range(len(texts))]
         moderators = find_moderators(speakers, texts, hits)
         roles = ["moderator" if s in moderators else r for s, r in zip(speakers, roles)]
+    if has_speakers:
+        return _turn_priors(roles, cues), roles
     priors: list[Prior] = []
     current: int | None = None
     since_heading = 0
     structured = "moderator" in roles
     for i, (role, text) in enumerate(zip(roles, texts)):
-        if role == "moderator":
+        if role == "moderator":  # a moderator turn without a speaker label (from a store)
             code, sim = cues[i].decide(current)
             if code is not None and code != current:
                 current = code
@@ -416,7 +436,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
             else:
                 priors.append(Prior(current, True, "follow-up", sim))
             continue
-        if not has_speakers and looks_like_heading(text):
+        if looks_like_heading(text):
             code, sim = cues[i].decide()
             # Any other heading (or table header) ends the previous section.
             current, since_heading = code, 0
@@ -424,7 +444,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
                 structured = True
                 priors.append(Prior(current, True, "heading", sim))
                 continue
-        elif not has_speakers and current is not None:
+        elif current is not None:
             since_heading += 1
             if since_heading > HEADING_SPAN:
                 current = None
@@ -432,3 +452,23 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
     if not structured:
         priors = [Prior(None, False, p.kind, p.similarity) for p in priors]
     return priors, roles
+
+
+def _turn_priors(roles: Sequence[str], cues: dict[int, QuestionCue]) -> list[Prior]:
+    """The priors of a transcript with speakers: each moderator turn is a new guide
+    question or a follow-up, and the turns up to the next moderator turn share a prior."""
+    moderators = [i for i, role in enumerate(roles) if role == "moderator"]
+    structured = bool(moderators)
+    priors: list[Prior] = [_content_prior(None, structured)] * len(roles)
+    current: int | None = None
+    for position, i in enumerate(moderators):
+        code, sim = cues[i].decide(current)
+        if code is not None and code != current:
+            current = code
+            priors[i] = Prior(current, True, "question", sim)
+        else:
+            priors[i] = Prior(current, True, "follow-up", sim)
+        end = moderators[position + 1] if position + 1 < len(moderators) else len(roles)
+        if end > i + 1:
+            priors[i + 1:end] = [_content_prior(current, structured)] * (end - i - 1)
+    return priors
