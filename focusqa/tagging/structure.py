@@ -40,6 +40,10 @@ _TRANSITION = re.compile(
     r"første|andet|tredje|fjerde|femte|sjette|sidste|til\s+sidst|afslutningsvis)"
     r"|\b(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b",
     re.IGNORECASE)
+# A moderator's opening words: welcoming the group and presenting the evaluation and
+# the guide as a whole. Such a turn names several points in passing and asks none.
+_OPENING = re.compile(r"\b(?:velkommen|tak\s+fordi\s+(?:i|du)|tak\s+for\s+at\s+(?:i|du))\b",
+                      re.IGNORECASE)
 # In prose, a heading's point is a prior for at most this many paragraphs: a
 # document's sections are rarely longer, and a stray heading must not colour it all.
 HEADING_SPAN = 8
@@ -255,6 +259,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
         roles = ["moderator" if s in moderators else r for s, r in zip(speakers, roles)]
     priors: list[Prior] = []
     current: int | None = None
+    asked = False  # whether a guide question has been asked yet
     since_heading = 0
     structured = "moderator" in roles
     for i, (role, text, lem) in enumerate(zip(roles, texts, lemmas)):
@@ -262,6 +267,10 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
         if role == "moderator":
             code, sim = recognizer.recognise(lem, text, numbers, terms=term_scores, current=current,
                                              similarity=sims[i])
+            if (code is not None and not asked and _OPENING.search(text)
+                    and referenced_number(text) is None and sim < 2 * recognizer.threshold):
+                code = None  # the welcome, not a guide question
+            asked = asked or code is not None
             if code is not None and code != current:
                 current = code
                 priors.append(Prior(current, True, "question", sim))
