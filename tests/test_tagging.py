@@ -123,6 +123,27 @@ def test_tagging_prose_without_speakers_uses_headings(tagger):
     assert top[1] == 6 and top[3] == 5
 
 
+def test_tagging_welcome_is_not_a_guide_question(tagger):
+    """An opening that presents the evaluation (and names the family group) sets no prior,
+    so the first real question is not taken for a return to an earlier point."""
+    text = ("Moderator: Velkommen, og tak fordi I vil bruge en time på det her. Vi evaluerer projektet "
+            "med socialrådgivere i skoler og dagtilbud, og jeg vil gerne høre jeres erfaringer set fra "
+            "familiegruppen og projektgruppen. I må gerne supplere hinanden.\n"
+            "Lise: Jeg er teamleder i familiegruppen.\n"
+            "Moderator: Så hvis vi starter med det forebyggende, at man kommer ind tidligt, før det bliver en sag?\n"
+            "Lise: Forældrene henvender sig selv til hende i børnehaven, før vi får en underretning.\n")
+    segments = parse_text(text, "velkommen.txt").segments
+    _, signals = tagger.score(segments)
+    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals["priors"]]
+    assert numbers == [None, None, 1, 1]
+    assert signals["priors"][0].kind == "follow-up" and signals["priors"][2].kind == "question"
+    # A welcome that names its point explicitly still asks it.
+    named = parse_text("Moderator: Velkommen. Vi starter med punkt 6, organiseringen.\n"
+                       "Lise: Hun refererer til lederen af PPR.\n", "navngivet.txt").segments
+    _, signals = tagger.score(named)
+    assert [p.code for p in signals["priors"]] == [5, 5]
+
+
 def test_tagging_finds_an_unlabelled_moderator_by_the_questions(tagger):
     text = ("A: Hvad er jeres erfaringer med koordineringen og brobygningen mellem fagpersonerne?\n"
             "B: PPR og sundhedsplejersken sidder nu med i det tværfaglige team.\n"

@@ -42,6 +42,9 @@ _TRANSITION_START = re.compile(
     r"lad\s+os|næste|videre|nu\s+(?:vil|skal)|det\s+næste|vi\s+går|hvis\s+vi\s+(?:går|tager|starter|bare)|"
     r"første|andet|tredje|fjerde|femte|sjette|sidste|til\s+sidst|afslutningsvis)")
 _TRANSITION_PHRASE = re.compile(r"(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b")
+# A moderator's opening words: welcoming the group and presenting the evaluation and
+# the guide as a whole. Such a turn names several points in passing and asks none.
+_OPENING = re.compile(r"(?:velkommen|tak\s+fordi\s+(?:i|du)|tak\s+for\s+at\s+(?:i|du))\b")
 
 
 # In prose, a heading's point is a prior for at most this many paragraphs: a
@@ -370,12 +373,21 @@ class QuestionCue(NamedTuple):
 
     codes: list[int]
     scores: list[float]
+    welcome_below: float = 0.0
 
-    def decide(self, current: int | None = None) -> tuple[int | None, float]:
-        """(code index or None, score) when ``current`` was the point asked last."""
+    def decide(self, current: int | None = None, asked: bool = True) -> tuple[int | None, float]:
+        """(code index or None, score) when ``current`` was the point asked last.
+
+        Before any guide question has been ``asked``, a welcome ("Velkommen", "Tak
+        fordi I…") that names no point explicitly is not a question unless its score
+        reaches ``welcome_below``: an opening presents the evaluation and the guide as
+        a whole and mentions several points in passing.
+        """
         column = 0 if current is None else current + 1
-        code = self.codes[column]
-        return (None if code < 0 else code), self.scores[column]
+        code, score = self.codes[column], self.scores[column]
+        if code < 0 or (not asked and score < self.welcome_below):
+            return None, score
+        return code, score
 
 
 def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: Sequence[Sequence[str]] | None,
@@ -392,8 +404,12 @@ def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: 
     term_rows = None if terms is None else np.asarray(terms).reshape(-1, k)
     joined = _JoinedTexts(texts)
     base = recognizer.base_scores(sims, term_rows, transition_flags(joined))
-    codes, scores = recognizer.decisions(base, referenced_numbers(joined), numbers)
-    return [QuestionCue(c, s) for c, s in zip(codes, scores)]
+    referenced = referenced_numbers(joined)
+    codes, scores = recognizer.decisions(base, referenced, numbers)
+    openings = joined.owners(_OPENING, word_start=True)
+    limit = 2 * recognizer.threshold
+    return [QuestionCue(c, s, limit if i in openings and referenced[i] is None else 0.0)
+            for i, (c, s) in enumerate(zip(codes, scores))]
 
 
 def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: Sequence[str],
@@ -425,11 +441,13 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
         return _turn_priors(roles, cues), roles
     priors: list[Prior] = []
     current: int | None = None
+    asked = False  # whether a guide question has been asked yet
     since_heading = 0
     structured = "moderator" in roles
     for i, (role, text) in enumerate(zip(roles, texts)):
         if role == "moderator":  # a moderator turn without a speaker label (from a store)
-            code, sim = cues[i].decide(current)
+            code, sim = cues[i].decide(current, asked)
+            asked = asked or code is not None
             if code is not None and code != current:
                 current = code
                 priors.append(Prior(current, True, "question", sim))
@@ -461,8 +479,10 @@ def _turn_priors(roles: Sequence[str], cues: dict[int, QuestionCue]) -> list[Pri
     structured = bool(moderators)
     priors: list[Prior] = [_content_prior(None, structured)] * len(roles)
     current: int | None = None
+    asked = False  # whether a guide question has been asked yet
     for position, i in enumerate(moderators):
-        code, sim = cues[i].decide(current)
+        code, sim = cues[i].decide(current, asked)
+        asked = asked or code is not None
         if code is not None and code != current:
             current = code
             priors[i] = Prior(current, True, "question", sim)
