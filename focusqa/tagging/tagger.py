@@ -160,18 +160,18 @@ def _no_gc() -> Iterator[None]:
 
 def _documents(segments: Sequence) -> list[list[int]]:
     """Positions of ``segments`` grouped by document (document_id, or index restarts)."""
-    groups: list[list[int]] = []
-    last_doc, last_index = object(), None
-    for i, seg in enumerate(segments):
-        doc_id = getattr(seg, "document_id", None)
-        index = getattr(seg, "index", None)
-        new = not groups or doc_id != last_doc or (
-            doc_id is None and index is not None and last_index is not None and index <= last_index)
-        if new:
-            groups.append([])
-        groups[-1].append(i)
-        last_doc, last_index = doc_id, index
-    return groups
+    if not segments:
+        return []
+    doc_ids = [getattr(seg, "document_id", None) for seg in segments]
+    indexes = [getattr(seg, "index", None) for seg in segments]
+    starts = [0]
+    for i in range(1, len(segments)):
+        doc_id, index, last_index = doc_ids[i], indexes[i], indexes[i - 1]
+        if doc_id != doc_ids[i - 1] or (doc_id is None and index is not None and last_index is not None
+                                        and index <= last_index):
+            starts.append(i)
+    starts.append(len(segments))
+    return [list(range(a, b)) for a, b in zip(starts, starts[1:])]
 
 
 class Tagger:
