@@ -446,13 +446,8 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
     structured = "moderator" in roles
     for i, (role, text) in enumerate(zip(roles, texts)):
         if role == "moderator":  # a moderator turn without a speaker label (from a store)
-            code, sim = cues[i].decide(current, asked)
-            asked = asked or code is not None
-            if code is not None and code != current:
-                current = code
-                priors.append(Prior(current, True, "question", sim))
-            else:
-                priors.append(Prior(current, True, "follow-up", sim))
+            prior, current, asked = _moderator_turn(cues[i], current, asked)
+            priors.append(prior)
             continue
         if looks_like_heading(text):
             code, sim = cues[i].decide()
@@ -481,14 +476,17 @@ def _turn_priors(roles: Sequence[str], cues: dict[int, QuestionCue]) -> list[Pri
     current: int | None = None
     asked = False  # whether a guide question has been asked yet
     for position, i in enumerate(moderators):
-        code, sim = cues[i].decide(current, asked)
-        asked = asked or code is not None
-        if code is not None and code != current:
-            current = code
-            priors[i] = Prior(current, True, "question", sim)
-        else:
-            priors[i] = Prior(current, True, "follow-up", sim)
+        priors[i], current, asked = _moderator_turn(cues[i], current, asked)
         end = moderators[position + 1] if position + 1 < len(moderators) else len(roles)
         if end > i + 1:
             priors[i + 1:end] = [_content_prior(current, structured)] * (end - i - 1)
     return priors
+
+
+def _moderator_turn(cue: QuestionCue, current: int | None, asked: bool) -> tuple[Prior, int | None, bool]:
+    """A moderator turn's prior, and the point asked last and whether any was asked, after it:
+    a new guide question moves the prior; anything else is a follow-up and keeps it."""
+    code, sim = cue.decide(current, asked)
+    if code is not None and code != current:
+        return Prior(code, True, "question", sim), code, True
+    return Prior(current, True, "follow-up", sim), current, asked or code is not None
