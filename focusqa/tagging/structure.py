@@ -242,23 +242,6 @@ class QuestionRecognizer(BaseEstimator):
             self._idf_by_column = idf
         return idf
 
-    def recognise(self, lemmas: Sequence[str], text: str, numbers: dict[int, int], *,
-                  terms: np.ndarray | None = None, current: int | None = None,
-                  similarity: np.ndarray | None = None) -> tuple[int | None, float]:
-        """(code index, score) if the text asks a guide question, else (None, best score).
-
-        terms: the turn's codebook-term score per code; current: the point asked last;
-        similarity: this text's row of :meth:`similarity`, if already computed.
-        """
-        row = similarity if similarity is not None else self.similarity([lemmas])[0]
-        base = self.base_scores(np.asarray(row, dtype=float).reshape(1, -1),
-                                None if terms is None else np.asarray(terms).reshape(1, -1),
-                                [is_transition(text)])
-        codes, scores = self.decisions(base, [referenced_number(text)], numbers)
-        column = 0 if current is None else current + 1
-        code = codes[0][column]
-        return (None if code < 0 else code), scores[0][column]
-
     def base_scores(self, similarity: np.ndarray, terms: np.ndarray | None,
                     transitions: Sequence[bool]) -> np.ndarray:
         """Similarity plus the weighted term scores and the transition bonus, per turn and code."""
