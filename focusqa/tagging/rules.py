@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
@@ -17,23 +16,11 @@ PHRASE_WEIGHT = 0.9
 
 @dataclass
 class TermEvidence:
-    """Per code: the matched words as they appear in the text, and a score in [0, 1]."""
+    """Per code: the matched words as they appear in the text, and the distinct terms
+    (each adds :func:`term_weight`; the tagger's rule score is ``1 − exp(−Σ weights)``)."""
 
     words: dict[str, list[str]] = field(default_factory=dict)
     terms: dict[str, set[str]] = field(default_factory=dict)
-
-    def add(self, code_id: str, term: str, text: str) -> None:
-        """Record a matched term (``text`` as written) for a code."""
-        words = self.words.setdefault(code_id, [])
-        if text not in words:
-            words.append(text)
-        self.terms.setdefault(code_id, set()).add(term.lower())
-
-    def score(self, code_id: str) -> float:
-        terms = self.terms.get(code_id)
-        if not terms:
-            return 0.0
-        return 1.0 - math.exp(-sum(term_weight(t) for t in terms))
 
 
 def term_weight(term: str) -> float:
@@ -50,11 +37,3 @@ def term_spans(doc: Doc, spans_key: str = SPANS_KEY) -> list[tuple[str, str, str
     if spans_key not in doc.spans:
         return []
     return [(span.label_, span.id_, span.text, span.start) for span in doc.spans[spans_key]]
-
-
-def term_evidence(doc: Doc, spans_key: str = SPANS_KEY) -> TermEvidence:
-    """Collect the codebook matcher's spans of ``doc`` per code."""
-    evidence = TermEvidence()
-    for code_id, term, text, _ in term_spans(doc, spans_key):
-        evidence.add(code_id, term, text)
-    return evidence

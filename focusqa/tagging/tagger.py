@@ -202,6 +202,10 @@ class Tagger:
         self._clean: dict[str, str] = {}
         self._lowered: dict[str, str] = {}
         self._term_weights: dict[str, float] = {}
+        # Per lemma id: the fitted vectorizer's feature row and the question recogniser's
+        # vocabulary column (both grow with the lemma table; reset by fit).
+        self._type_rows = sp.csr_matrix((0, 0))
+        self._recognizer_columns = np.zeros(0, dtype=np.int64)
         self.base_documents: list[TrainingDocument] = []
         self.documents_: list[TrainingDocument] | None = None
 
@@ -379,8 +383,8 @@ class Tagger:
         for doc_index, doc in enumerate(docs):
             segments = list(doc.segments)
             analyses = self.analyse([s.text for s in segments], cache=True)
-            priors, roles = self._priors(segments, [a.lemmas for a in analyses],
-                                         self._rules([a.terms for a in analyses]))
+            rules = self._rules([a.terms for a in analyses])
+            priors, roles = self._priors(segments, [a.lemmas for a in analyses], rules)
             blocks = _blocks(priors)
             for pos, labels in sorted(doc.labels.items()):
                 if roles[pos] == "moderator":
@@ -391,7 +395,7 @@ class Tagger:
                         y[index[code]] = 1
                 rows_lemmas.append(analyses[pos].lemmas)
                 rows_y.append(y)
-                rows_rules.append([analyses[pos].terms.score(c) for c in self.code_ids])
+                rows_rules.append(rules[pos])
                 rows_prior.append(self._prior_vector(priors[pos], analyses[pos]))
                 rows_structured.append(priors[pos].structured)
                 rows_stack.append(doc.source != "codebook")
