@@ -290,3 +290,12 @@ def test_tagging_model_signal_from_lemma_ids_equals_the_model_on_lemma_strings(t
     lemmas = [a.lemmas for a, c in zip(tagger.analyse([s.text for s in segments]), content) if c]
     expected = tagger.model_.predict_proba(tagger.vectorizer_.transform(lemmas))
     np.testing.assert_allclose(signals["model"][content], expected, atol=1e-12)
+
+
+def test_tagging_evidence_word_from_a_long_run_without_spaces_is_shortened(tagger):
+    """Pasted text without spaces still shows its evidence, but not as a page-long 'word'."""
+    text = "x" * 5000 + "familiegruppe" + "y" * 5000
+    items = tagger.suggest([parse_text(f"A: {text}\n", "lang.txt").segments[0]], threshold=0.0)[0]
+    shown = [w for item in items for w in item.evidence["terms"]]
+    assert shown and all(len(w) <= 60 for w in shown)
+    assert any(w.startswith("xxx") and w.endswith("…") for w in shown)

@@ -100,10 +100,17 @@ class _Lazy(SequenceABC):
 _MARKUP = re.compile(r"</?[A-Za-z][^>\s]*>?|&[a-z]+;")
 
 
+# Evidence words longer than this (a run of text without spaces) are shortened for display.
+SHOWN_WORD_LENGTH = 60
+
+
 def _clean_word(text: str) -> str:
-    """A matched word for display: without stray HTML markup or trailing punctuation."""
-    cleaned = _MARKUP.sub("", text).strip(" .,;:!?()[]\"'“”«»•-–")
-    return cleaned or text
+    """A matched word for display: without stray HTML markup or trailing punctuation, and
+    shortened when it is a long run of text without spaces."""
+    cleaned = _MARKUP.sub("", text).strip(" .,;:!?()[]\"'“”«»•-–") or text
+    if len(cleaned) > SHOWN_WORD_LENGTH:
+        cleaned = cleaned[:SHOWN_WORD_LENGTH - 1] + "…"
+    return cleaned
 
 
 def _blocks(priors: Sequence[Prior]) -> list[int]:
