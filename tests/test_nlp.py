@@ -54,6 +54,51 @@ def test_nlp_short_or_accidental_stems_do_not_fire(nlp, text):
     assert _matches(nlp, text) == set()
 
 
+@pytest.fixture(scope="module")
+def phrase_nlp():
+    return build_pipeline(_codebook(
+        ("konsultativ", ["skrive en underretning", "faglig", "klædt på", "leder"]),
+        ("koordinering", ["tværfaglig", "tværfagligt team", "netværk af fagfolk"]),
+        ("tidlig", ["åben rådgivning", "sikker i"]),
+        ("familie", ["familiegruppe", "underretning"]),
+    ))
+
+
+@pytest.mark.parametrize("text,words", [
+    # an inflected word in the term ("tværfagligt") finds the other forms of that word
+    ("Det tværfaglige team mødes hver uge.", {("tværfaglige team", "koordinering")}),
+    # an adjective that drops its vowel: åben -> åbne, sikker -> sikre
+    ("Den åbne rådgivning er velbesøgt.", {("åbne rådgivning", "tidlig")}),
+    ("Lærerne er blevet mere sikre i det.", {("sikre i", "tidlig")}),
+    # a small word in the middle of a phrase may be missing or another word
+    ("Hun hjalp dem med at skrive underretninger.",
+     {("skrive underretninger", "konsultativ"), ("underretninger", "familie")}),
+    ("De lærte at skrive gode underretninger.",
+     {("skrive gode underretninger", "konsultativ"), ("underretninger", "familie")}),
+    ("Et netværk med fagfolk omkring barnet.", {("netværk med fagfolk", "koordinering")}),
+])
+def test_nlp_phrases_match_inflected_and_varied_wording(phrase_nlp, text, words):
+    assert _matches(phrase_nlp, text) == words
+
+
+@pytest.mark.parametrize("text", [
+    "Vi skal skrive. En underretning kom i går.",   # the wildcard is a word, not a full stop
+    "Lærerne er klædt om.",                          # a small word at the end stays literal
+    "De er sikre på det.",
+])
+def test_nlp_phrases_do_not_overreach(phrase_nlp, text):
+    assert not {code for _, code in _matches(phrase_nlp, text)} & {"konsultativ", "tidlig"}
+
+
+def test_nlp_the_longest_compound_stem_decides_what_a_word_is_about(phrase_nlp):
+    # "tværfaglige" is coordination ("tværfaglig"), not advice ("faglig") ...
+    assert _matches(phrase_nlp, "Et tværfagligt møde.") == {("tværfagligt", "koordinering")}
+    assert _matches(phrase_nlp, "Et fagligt møde.") == {("fagligt", "konsultativ")}
+    # ... while two stems side by side in one compound both count.
+    assert _matches(phrase_nlp, "Familiegruppelederen ringede.") == {
+        ("Familiegruppelederen", "familie"), ("Familiegruppelederen", "konsultativ")}
+
+
 @pytest.mark.parametrize("word,stem,expected", [
     ("underretningerne", "underretning", True),
     ("skoleunderretning", "underretning", True),
@@ -149,6 +194,7 @@ def test_nlp_batch_matching_equals_one_document_at_a_time():
         "Familiens netværk og familiegruppen, med underretningerne.",
         "Signs of Safety blev brugt med familiens netværk i åben rådgivning.",
         "Åben åben rådgivning rådgivning med med myndighed.",
+        "Rådgivning til forældre, rådgivning forældre og rådgivning. Af forældre.",
         "Ingen af ordene her.",
         "med",
     ] * 3

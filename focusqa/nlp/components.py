@@ -32,6 +32,11 @@ MATCHES_KEY = ("focusqa", "codebook_matches")
 ARRAYS_KEY = ("focusqa", "token_arrays")
 # Matches in text order: start token, end token, code id.
 _MATCH_ORDER = itemgetter(2, 3, 0)
+# Small words that may vary inside a phrase ("skrive en/flere/gode underretning(er)").
+PHRASE_FILLERS = frozenset({"en", "et", "af", "i", "til", "med", "på", "om", "og", "det", "den", "de",
+                            "for", "at", "sig", "som", "hos", "fra"})
+# A stem counts as a longer compound of another when it has more letters than an ending adds.
+COMPOUND_EXTRA = 2
 SENTENCE_ENDS = (".", "!", "?", "…", "...", "?!", "!!", "??")
 
 
@@ -173,15 +178,19 @@ def make_lemmatizer(nlp: Language, name: str) -> DanishLemmatizer:
 
 @dataclass(frozen=True)
 class TermPattern:
-    """One codebook term: its code, its text, and the acceptable stems of each word."""
+    """One codebook term: its code, its text, and the acceptable stems of each word.
+
+    An empty part is a wildcard: any one word (a small word in the middle of a
+    phrase, see :func:`_phrase_variants`); its set is ``None``.
+    """
 
     code_id: str
     term: str
     parts: tuple[tuple[int, ...], ...]
-    sets: tuple[frozenset[int], ...] = ()
+    sets: tuple[frozenset[int] | None, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sets", tuple(frozenset(part) for part in self.parts))
+        object.__setattr__(self, "sets", tuple(frozenset(part) if part else None for part in self.parts))
 
 
 class CodebookMatcher:
@@ -234,10 +243,12 @@ class CodebookMatcher:
                 for word in words:
                     alternatives = {word}
                     lemma = table.lemma(word)
-                    if len(words) == 1 and len(lemma) >= 4 and lemma[:3] == word[:3]:
+                    if len(lemma) >= 4 and lemma[:3] == word[:3]:
                         alternatives.add(lemma)
+                    if len(words) > 1:
+                        alternatives.update(_syncopated(word))
                     parts.append(tuple(stem_ids.setdefault(a, len(stem_ids)) for a in sorted(alternatives)))
-                patterns.append(TermPattern(code.id, term, tuple(parts)))
+                patterns += [TermPattern(code.id, term, variant) for variant in _phrase_variants(words, parts)]
         # Longer terms first, so a phrase wins over a word inside it.
         patterns.sort(key=lambda p: (-len(p.parts), -len(p.term)))
         self.stems = [s for s, _ in sorted(stem_ids.items(), key=lambda kv: kv[1])]
@@ -262,6 +273,8 @@ class CodebookMatcher:
         found = frozenset(i for i, stem in enumerate(self.stems)
                           if (stem in word or stem == lemma_text)
                           and stem_matches(word, lemma_text, stem, self.rules))
+        if len(found) > 1:
+            found = _without_contained(found, self.stems)
         self._cache[lower] = found
         return found
 
@@ -348,10 +361,11 @@ class CodebookMatcher:
         slow = k == 1
         # A phrase needs a next word that matches a stem; without one, a phrase
         # start is a position with single-word terms only.
-        after = where + 1
         possible = np.zeros(len(where), bool)
-        inside = after < len(kinds)
-        possible[inside] = (kinds[after[inside]] & 1) == 1
+        for step in (1, 2):  # the next word, or the one after a small word
+            after = where + step
+            inside = after < len(kinds)
+            possible[inside] |= (kinds[after[inside]] & 1) == 1
         results: list[tuple[str, str, int, int]] = []
         phrases: list[tuple[str, int, int]] = []
         if (slow & possible).any():
@@ -457,9 +471,9 @@ class CodebookMatcher:
                 size = len(pattern.sets)
                 if size > 1:
                     end = i + size
-                    if end > n or not pattern.sets[1] & cache.get(lowers[i + 1], empty):
+                    if end > n or not self._part_matches(pattern.sets[1], lowers[i + 1]):
                         continue
-                    if size > 2 and not all(pattern.sets[k] & cache.get(lowers[i + k], empty)
+                    if size > 2 and not all(self._part_matches(pattern.sets[k], lowers[i + k])
                                             for k in range(2, size)):
                         continue
                 code_id = pattern.code_id
@@ -472,6 +486,12 @@ class CodebookMatcher:
                     horizon = max(horizon, i + size)
                 results.append((code_id, pattern.term, i, i + size))
         return results
+
+    def _part_matches(self, part: frozenset[int] | None, lower: int) -> bool:
+        """Whether a word matches one part of a phrase (a wildcard takes any word, not punctuation)."""
+        if part is None:
+            return self.nlp.vocab.strings[lower].isalpha()
+        return bool(part & self._cache.get(lower, frozenset()))
 
     def set_annotations(self, doc: Doc, matches: Iterable[tuple[str, str, int, int]], *,
                         spans: bool = True) -> None:
@@ -502,6 +522,45 @@ class CodebookMatcher:
         """
         self.set_annotations(doc, self.match(doc))
         return doc
+
+
+def _phrase_variants(words: list[str], parts: list[tuple[int, ...]]) -> list[tuple[tuple[int, ...], ...]]:
+    """A phrase's small middle words stand for any one word or none.
+
+    "skrive en underretning" also finds "skrive underretninger" and "skrive gode
+    underretninger"; "netværk af fagfolk" finds "netværk med fagfolk". Small words at
+    either end ("sikker i", "klædt på") stay literal: they carry the meaning there.
+    """
+    variants: list[list[tuple[int, ...]]] = [[]]
+    for k, (word, part) in enumerate(zip(words, parts)):
+        if 0 < k < len(words) - 1 and word in PHRASE_FILLERS:
+            variants = [v + [()] for v in variants] + [list(v) for v in variants]
+        else:
+            variants = [v + [part] for v in variants]
+    return [tuple(v) for v in variants]
+
+
+def _syncopated(word: str) -> tuple[str, ...]:
+    """The inflected stem of an adjective that drops its last vowel: "åben" -> "åbn" ("åbne"),
+    "sikker" -> "sikr" ("sikre"), "enkel" -> "enkl"; only used inside phrases, where the other
+    words keep the match specific."""
+    if len(word) >= 4 and word[-2] == "e" and word[-1] in "nlr" and word[-3] not in "aeiouyæøå":
+        stem = word[:-3] if len(word) >= 5 and word[-4] == word[-3] else word[:-2]
+        return (stem + word[-1],)
+    return ()
+
+
+def _without_contained(found: frozenset[int], stems: list[str]) -> frozenset[int]:
+    """Drop stems that lie inside a longer compound stem matched by the same word.
+
+    The longest stem says what a compound is about: "tværfaglige" is about
+    "tværfaglig" (coordination), not "faglig" (advice); "myndighedsrådgiveren" is a
+    caseworker, not "myndighed" (organisation). An inflected form of the same stem
+    ("netværk" in "netværket") is not a longer compound and is kept.
+    """
+    return frozenset(i for i in found
+                     if not any(len(stems[j]) > len(stems[i]) + COMPOUND_EXTRA and stems[i] in stems[j]
+                                for j in found))
 
 
 class _Window:
