@@ -102,6 +102,72 @@ def test_label_only_line_applies_to_following_paragraph() -> None:
         ("Interviewer", "Hvordan er det gået?"), ("Rådgiver 1", "Godt, synes jeg."), ("Rådgiver 1", "Mere.")]
 
 
+@pytest.mark.parametrize("moderator,participant", [
+    ("INTERVIEWER", "DELTAGER 1"), ("Interviewer", "Deltager 1"), ("00:01:05 MODERATOR", "R1 [00:01:30]"),
+])
+@pytest.mark.parametrize("gap", ["\n", "\n\n"])
+def test_label_alone_on_its_line_without_colon(moderator: str, participant: str, gap: str) -> None:
+    """Transcription services often write the speaker on a line of its own above the turn."""
+    text = (f"Fokusgruppe 2018\n\n{moderator}{gap}Hvordan går det med\nden tidlige indsats?\n\n"
+            f"{participant}{gap}Godt, forældrene kommer tidligere.\n\n{moderator}{gap}Og organiseringen?\n\n"
+            f"{participant}{gap}Hun refererer til PPR.\n")
+    parsed = parse_text(text)
+    who = [s.speaker.split()[0].casefold() for s in parsed.segments]
+    assert who == ["interviewer", "deltager", "interviewer", "deltager"] or who == [
+        "moderator", "r1", "moderator", "r1"]
+    assert [s.role for s in parsed.segments] == ["moderator", "participant"] * 2
+    assert parsed.segments[0].text == "Hvordan går det med\nden tidlige indsats?"
+    assert parsed.preamble == "Fokusgruppe 2018"
+    if moderator[0].isdigit():
+        assert parsed.segments[0].timestamp == "00:01:05" and parsed.segments[1].timestamp == "00:01:30"
+    assert_offsets(parsed)
+
+
+def test_lone_names_above_turns_need_a_document_that_writes_labels_that_way() -> None:
+    turns = "Interviewer\nHvordan går det?\n\nMette\nGodt.\n\nInterviewer\nOg så?\n\nMette\nFint.\n"
+    assert [s.speaker for s in parse_text(turns).segments] == ["Interviewer", "Mette", "Interviewer", "Mette"]
+    # Headings in prose look the same: upper-case or title-case, used once or twice.
+    for prose in ("INDLEDNING\n\nProjektet har kørt i to år.\n\nRESULTATER\n\nForældrene kommer tidligere.",
+                  "Organisering\n\nDet er uklart.\n\nOrganisering\n\nStadig uklart.\n\nSlut på notatet."):
+        parsed = parse_text(prose)
+        assert {s.speaker for s in parsed.segments} == {None}
+        assert parsed.segments[0].text in ("INDLEDNING", "Organisering")
+
+
+def test_section_headings_in_a_transcript_are_turns_of_their_own() -> None:
+    """A heading is not the previous speaker's words: it opens the next guide point."""
+    text = ("# Fokusgruppe Nord 2018\n\n## Spørgsmål 1: Tidlig indsats\n\n**Mette:** Forældrene kommer.\n\n"
+            "**Lars:** Ja.\n\n## Spørgsmål 6: Organisering\n\nUdenfor tur.\n\n**Mette:** Det er uklart.\n")
+    parsed = read_transcript_text(text)
+    assert [(s.speaker, s.role, s.text) for s in parsed.segments] == [
+        (None, "moderator", "Spørgsmål 1: Tidlig indsats"), ("Mette", "participant", "Forældrene kommer."),
+        ("Lars", "participant", "Ja."), (None, "moderator", "Spørgsmål 6: Organisering"),
+        (None, "participant", "Udenfor tur."), ("Mette", "participant", "Det er uklart.")]
+    assert parsed.preamble == "# Fokusgruppe Nord 2018"
+    assert_offsets(parsed)
+
+
+def read_transcript_text(text: str):
+    return parse_text(text, "fokus.md")
+
+
+def test_docx_heading_styles_divide_a_transcript(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Fokusgruppe Øst", level=1)
+    document.add_paragraph("Interviewer: Velkommen.")
+    document.add_paragraph("Rådgiver 1: Tak.")
+    document.add_heading("Organisering", level=2)
+    document.add_paragraph("Rådgiver 1: Hun hører under PPR.")
+    path = tmp_path / "overskrifter.docx"
+    document.save(path)
+    parsed = read_transcript(path)
+    assert [(s.speaker, s.role) for s in parsed.segments] == [
+        ("Interviewer", "moderator"), ("Rådgiver 1", "participant"), (None, "moderator"),
+        ("Rådgiver 1", "participant")]
+    assert parsed.segments[2].text == "Organisering"
+    assert parsed.preamble == "Fokusgruppe Øst"
+
+
 def test_configured_moderator_label() -> None:
     parsed = parse_text("Anne: Hvad tænker I?\n\nBo: Godt.\n\nAnne: Og så?\n\nBo: Fint.",
                         metadata=DocumentMetadata(moderators=["Anne"]))

@@ -144,6 +144,23 @@ def test_tagging_welcome_is_not_a_guide_question(tagger):
     assert [p.code for p in signals["priors"]] == [5, 5]
 
 
+def test_tagging_section_headings_in_a_transcript_set_the_prior(tagger):
+    """Markdown headings over named speakers: each heading opens its guide point."""
+    text = ("## Spørgsmål 1: Tidlig indsats\n\n**Mette:** Forældrene kommer selv og spørger om råd, længe "
+            "før der er brug for en sag, og vi kan tage det i opløbet.\n\n**Lars:** Ja.\n\n"
+            "## Spørgsmål 6: Organisering\n\n**Mette:** Det er uklart hvem hun refererer til, og hvor "
+            "funktionen skal forankres når perioden er slut.\n\n**Lars:** Ja.\n")
+    segments = parse_text(text, "temaer.md").segments
+    assert [s.role for s in segments] == ["moderator", "participant", "participant"] * 2
+    _, signals = tagger.score(segments)
+    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals["priors"]]
+    assert numbers == [1, 1, 1, 6, 6, 6]
+    suggestions = tagger.suggest(segments)
+    assert suggestions[0] == [] and suggestions[3] == []
+    assert (suggestions[1][0].number, suggestions[1][0].evidence["question"]) == (1, 1)
+    assert (suggestions[4][0].number, suggestions[4][0].evidence["question"]) == (6, 6)
+
+
 def test_tagging_finds_an_unlabelled_moderator_by_the_questions(tagger):
     text = ("A: Hvad er jeres erfaringer med koordineringen og brobygningen mellem fagpersonerne?\n"
             "B: PPR og sundhedsplejersken sidder nu med i det tværfaglige team.\n"

@@ -875,10 +875,10 @@ def _segment(norm: str, name: str, variables: dict[str, str]):
     from ..ingest.metadata import metadata_from_mapping
     from ..ingest.readers import RawText, text_paragraphs
     from ..ingest.segments import build_document
-    from ..ingest.turns import match_label
+    from ..ingest.turns import starts_turn
 
     meta = metadata_from_mapping(variables)
-    raw = RawText(norm, text_paragraphs(norm, lambda line: match_label(line) is not None),
+    raw = RawText(norm, text_paragraphs(norm, starts_turn),
                   _source_format(name), {})
     return build_document(raw, name, meta)
 

@@ -10,13 +10,9 @@ from ..types import DocumentMetadata, ParsedDocument
 from .metadata import metadata_from_mapping, read_manifest
 from .readers import SUPPORTED_SUFFIXES, read_raw
 from .segments import build_document
-from .turns import match_label
+from .turns import starts_turn
 
 MANIFEST_NAME = "manifest.csv"
-
-
-def _starts_turn(line: str) -> bool:
-    return match_label(line) is not None
 
 
 def read_transcript(path: str | Path, metadata: DocumentMetadata | None = None) -> ParsedDocument:
@@ -25,7 +21,7 @@ def read_transcript(path: str | Path, metadata: DocumentMetadata | None = None) 
     Raises :class:`~focusqa.errors.FocusqaError` naming the file and the problem.
     """
     path = Path(path)
-    raw = read_raw(path, _starts_turn)
+    raw = read_raw(path, starts_turn)
     meta = metadata_from_mapping(raw.front_matter).merged(metadata or DocumentMetadata())
     return build_document(raw, path.name, meta)
 
@@ -36,7 +32,7 @@ def parse_text(text: str, name: str = "text.txt", metadata: DocumentMetadata | N
 
     text = normalise_text(text)
     front, body = split_front_matter(text, Path(name))
-    raw = RawText(body, text_paragraphs(body, _starts_turn), "txt", front)
+    raw = RawText(body, text_paragraphs(body, starts_turn), "txt", front)
     meta = metadata_from_mapping(front).merged(metadata or DocumentMetadata())
     return build_document(raw, name, meta)
 

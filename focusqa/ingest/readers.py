@@ -31,6 +31,7 @@ class Paragraph:
     text: str
     explicit_label: str | None = None
     body_offset: int = 0
+    heading_level: int = 0  # a Word heading's level (a title counts as 1); 0 for other paragraphs
 
 
 @dataclass
@@ -214,14 +215,14 @@ class _DocxBuilder:
         self.length = 0
         self.paragraphs: list[Paragraph] = []
 
-    def add(self, text: str, label: str | None = None, body_offset: int = 0) -> None:
+    def add(self, text: str, label: str | None = None, body_offset: int = 0, heading_level: int = 0) -> None:
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
         if not text.strip():
             return
         if self.parts:
             self.parts.append("\n\n")
             self.length += 2
-        self.paragraphs.append(Paragraph(self.length, text, label, body_offset))
+        self.paragraphs.append(Paragraph(self.length, text, label, body_offset, heading_level))
         self.parts.append(text)
         self.length += len(text)
 
@@ -270,6 +271,18 @@ def _is_turn_table(rows: list[list[str]]) -> tuple[bool, bool]:
     return header or short_first >= 0.8 * len(body), header
 
 
+_HEADING_STYLE = re.compile(r"^(?:heading|overskrift|(title|titel))\s*(\d?)$", re.I)
+
+
+def _heading_level(paragraph) -> int:
+    """The level of a Word heading ("Heading 2", in Danish Word "Overskrift 2"; a title is
+    1), read from the style id on the paragraph itself (resolving the style object is slow)."""
+    match = _HEADING_STYLE.match(paragraph._p.style or "")
+    if not match:
+        return 0
+    return 1 if match.group(1) or not match.group(2) else int(match.group(2))
+
+
 def _walk_docx(container, builder: _DocxBuilder, depth: int, path: Path) -> None:
     from docx.table import Table
     from docx.text.paragraph import Paragraph as DocxParagraph
@@ -282,7 +295,7 @@ def _walk_docx(container, builder: _DocxBuilder, depth: int, path: Path) -> None
             if label:
                 builder.add(block.text, label[0], label[1])
             else:
-                builder.add(block.text)
+                builder.add(block.text, heading_level=_heading_level(block))
         elif isinstance(block, Table):
             _read_table(block, builder, depth, path)
 

@@ -29,14 +29,23 @@ def _labels(paragraphs: list[Paragraph]) -> list[LabelMatch | None]:
             matches.append(match_label(p.text))
     counts = Counter(m.label.casefold() for m in matches if m)
     accepted = [m if m and (m.strong or counts[m.label.casefold()] >= 2) else None for m in matches]
-    labelled = sum(1 for m in accepted if m)
+    # A lone word above a paragraph is a speaker only in a document that writes its
+    # labels that way, with at least two of them; otherwise it is a heading.
+    alone = {m.label.casefold() for m in accepted if m and m.own_line}
+    if len(alone) < 2:
+        accepted = [None if m and m.name_only else m for m in accepted]
+    # A label alone on its line labels the paragraph below it too.
+    labelled = sum(1 + (m.own_line and not p.text[m.body_start:].strip())
+                   for m, p in zip(accepted, paragraphs) if m)
     candidates = sum(1 for m in matches if m)
     explicit = any(p.explicit_label for p in paragraphs)
     transcript = (explicit or (labelled >= 2 and labelled >= MIN_LABELLED_SHARE * len(paragraphs))
                   or (labelled >= 1 and candidates >= 0.5 * len(paragraphs)))
     if not transcript:
         return [None] * len(paragraphs)
-    return [a if a else (m if m and _plausible_single_use(m.label) else None)
+    # A label used once counts in a transcript when it looks like a name, but not
+    # alone on its line: there it looks just like a heading.
+    return [a if a else (m if m and not m.own_line and _plausible_single_use(m.label) else None)
             for a, m in zip(accepted, matches)]
 
 
@@ -49,17 +58,48 @@ def _span(plain: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _heading_level(paragraph: Paragraph) -> int:
+    """A Word heading's level, or the number of #s of a Markdown heading; 0 otherwise."""
+    if paragraph.heading_level:
+        return paragraph.heading_level
+    marks = re.match(r"\s*(#+)\s", paragraph.text)
+    return len(marks.group(1)) if marks else 0
+
+
+def _section_headings(paragraphs: list[Paragraph], labels: list[LabelMatch | None]) -> set[int]:
+    """Headings that divide a transcript into sections ("## Spørgsmål 3", a Word heading).
+
+    Those after the first speaker label, and the one right before it when it has the
+    level of such a later heading; a heading further up, or of another level, is the
+    document's title (preamble).
+    """
+    first = next((i for i, label in enumerate(labels) if label is not None), None)
+    if first is None:
+        return set()
+    levels = {i: _heading_level(paragraphs[i]) for i in range(first + 1, len(paragraphs)) if labels[i] is None}
+    later = {i for i, level in levels.items() if level}
+    if first > 0 and _heading_level(paragraphs[first - 1]) in {levels[i] for i in later}:
+        later.add(first - 1)
+    return later
+
+
 def build_document(raw: RawText, name: str, metadata: DocumentMetadata) -> ParsedDocument:
+    """Segments from paragraphs: a speaker label starts a turn, and an unlabelled
+    paragraph continues it. In a transcript, a section heading is a turn of its own
+    with the moderator's role and no speaker: it announces the next guide point, and
+    what follows it is no longer the previous speaker's."""
     plain = raw.plain_text
     labels = _labels(raw.paragraphs)
+    sections = _section_headings(raw.paragraphs, labels)
     segments: list[Segment] = []
     preamble: list[str] = []
     transcript = any(labels)
+    started = False
     speaker: str | None = None
     role = "participant"
     timestamp: str | None = None
     turn = -1
-    for paragraph, label in zip(raw.paragraphs, labels):
+    for number, (paragraph, label) in enumerate(zip(raw.paragraphs, labels)):
         body_start = paragraph.start
         if label is not None:
             speaker = label.label
@@ -67,19 +107,26 @@ def build_document(raw: RawText, name: str, metadata: DocumentMetadata) -> Parse
             timestamp = label.timestamp
             turn += 1
             body_start = paragraph.start + label.body_start
-        elif transcript and speaker is None:
+        elif number in sections:
+            turn += 1
+            speaker, timestamp = None, None
+        elif transcript and not started:
             preamble.append(paragraph.text.strip())
             continue
         elif not transcript:
             turn += 1
             timestamp = None
+        started = True
         start, end = _span(plain, body_start, paragraph.start + len(paragraph.text))
-        if paragraph.text.lstrip().startswith("#") and not transcript:
-            start, end = _span(plain, start + len(re.match(r"\s*#+", plain[start:end]).group()), end)
+        if label is None and (number in sections or not transcript) and plain[start:end].startswith("#"):
+            start, end = _span(plain, start + len(re.match(r"#+", plain[start:end]).group()), end)
         if start >= end:
             continue
+        segment_role = "moderator" if number in sections else role if transcript and speaker else "participant"
         segments.append(Segment(index=len(segments), turn=turn, speaker=speaker if transcript else None,
-                                role=role if transcript else "participant", text=plain[start:end],
+                                role=segment_role, text=plain[start:end],
                                 start=start, end=end, timestamp=timestamp))
+        if number in sections:
+            role = "participant"
     return ParsedDocument(name=name, plain_text=plain, segments=segments, metadata=metadata,
                           source_format=raw.source_format, preamble="\n".join(preamble))

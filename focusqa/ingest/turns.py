@@ -2,7 +2,10 @@
 
 Recognised: ``Navn:``, ``I:``, ``D1:``, ``Interviewer:``, ``[Navn]``, ``**Navn:**``,
 upper-case names followed by a tab or a dash, and an optional timestamp
-(``[00:12:31]``, ``00:12:31``, ``(12:31)``) before or after the label.
+(``[00:12:31]``, ``00:12:31``, ``(12:31)``) before or after the label. A label may
+also stand alone on its line, without a colon, above what the speaker says
+(``INTERVIEWER``, ``DELTAGER 2``, ``Interviewer``, ``Deltager 2``), as many
+transcription services write it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,17 @@ _LABEL = re.compile(
     re.X,
 )
 
+# A label alone on its line: upper case (up to four words), a role word with a number
+# ("Deltager 2", "R1"), or a single word that is checked against MODERATOR_WORDS.
+_OWN_LINE = re.compile(
+    rf"""^(?P<lead>\s*(?:(?P<ts1>{_TS})\s*[-–]?\s*)?)
+    (?P<olabel>[A-ZÆØÅ][A-ZÆØÅ0-9]*(?:\ [A-ZÆØÅ0-9]+){{0,3}}
+      | [A-ZÆØÅ][a-zæøåé]*\ ?\d{{1,2}}
+      | [A-ZÆØÅ][a-zæøåé]+)
+    [ \t]*(?:(?P<ts2>{_TS})[ \t]*)?(?:\n|$)""",
+    re.X,
+)
+
 MODERATOR_WORDS = {
     "i", "int", "interviewer", "intervieweren", "interviewer1", "moderator", "moderatoren", "mod",
     "facilitator", "ordstyrer", "evaluator", "evaluatoren", "m", "spørger", "interviewperson",
@@ -36,6 +50,8 @@ class LabelMatch:
     timestamp: str | None
     body_start: int
     strong: bool
+    own_line: bool = False
+    name_only: bool = False
 
 
 def _clean_ts(ts: str | None) -> str | None:
@@ -51,7 +67,7 @@ def match_label(text: str) -> LabelMatch | None:
     """
     m = _LABEL.match(text)
     if not m:
-        return None
+        return _own_line_label(text)
     label = m.group("mdlabel") or m.group("blabel") or m.group("label") or m.group("ulabel")
     label = label.strip().rstrip(":").strip()
     if not label or len(label.split()) > 5 or re.search(r"[.!?,;]\s", label + " ") and not label.endswith(")"):
@@ -69,6 +85,29 @@ def match_label(text: str) -> LabelMatch | None:
     strong = bool(m.group("blabel") or m.group("mdlabel") or is_moderator_label(label)
                   or re.search(r"\d", label) or m.group("ulabel"))
     return LabelMatch(label, timestamp, body_start, strong)
+
+
+def _own_line_label(text: str) -> LabelMatch | None:
+    """A label alone on the first line (no colon).
+
+    A lone title-case word ("Mette") is ``name_only``: a one-word heading looks the
+    same, so the document decides (see ``ingest.segments``).
+    """
+    m = _OWN_LINE.match(text)
+    if not m:
+        return None
+    label = m.group("olabel")
+    moderator = is_moderator_label(label)
+    return LabelMatch(label, _clean_ts(m.group("ts1") or m.group("ts2")), m.end(),
+                      moderator or any(ch.isdigit() for ch in label), own_line=True,
+                      name_only=label.isalpha() and not label.isupper() and not moderator)
+
+
+def starts_turn(line: str) -> bool:
+    """Whether a line starts a new paragraph; a lone word ("Mette") does not, since a
+    hard-wrapped line can be one word too (those labels need a blank line before them)."""
+    label = match_label(line)
+    return label is not None and not label.name_only
 
 
 def leading_timestamp(text: str) -> tuple[str | None, int]:

@@ -341,11 +341,17 @@ def find_moderators(speakers: Sequence[str | None], texts: Sequence[str],
     return set()
 
 
+def _labelled_moderator(roles: Sequence[str], speakers: Sequence[str | None]) -> bool:
+    """Whether a speaker is labelled as the moderator (a section heading has the
+    moderator's role but no speaker, and says nothing about who asks)."""
+    return any(r == "moderator" and s is not None for r, s in zip(roles, speakers))
+
+
 def recognition_candidates(roles: Sequence[str], speakers: Sequence[str | None],
                            texts: Sequence[str]) -> list[int]:
     """Positions of one document's segments that may ask a guide question or be a heading."""
     has_speakers = any(s is not None for s in speakers)
-    detect = has_speakers and "moderator" not in roles
+    detect = has_speakers and not _labelled_moderator(roles, speakers)
     return [i for i, (r, t) in enumerate(zip(roles, texts))
             if detect or r == "moderator" or (not has_speakers and looks_like_heading(t))]
 
@@ -409,7 +415,7 @@ def assign_priors(roles: Sequence[str], speakers: Sequence[str | None], texts: S
     """
     roles = list(roles)
     has_speakers = any(s is not None for s in speakers)
-    detect = has_speakers and "moderator" not in roles
+    detect = has_speakers and not _labelled_moderator(roles, speakers)
     if cues is None:
         candidates = recognition_candidates(roles, speakers, texts)
         cues = dict(zip(candidates, question_cues(
