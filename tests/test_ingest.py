@@ -168,6 +168,22 @@ def test_docx_heading_styles_divide_a_transcript(tmp_path: Path) -> None:
     assert parsed.preamble == "Fokusgruppe Øst"
 
 
+def test_f4_time_marks_at_the_end_of_a_turn_are_timestamps_not_text() -> None:
+    parsed = parse_text("I: Hvordan går det? #00:00:15-3#\n\nB1: Godt, synes jeg. #00:00:42-8#\n\n"
+                        "B2: [00:00:50] Også her.  #00:01:02-1#\n")
+    assert [(s.speaker, s.text, s.timestamp) for s in parsed.segments] == [
+        ("I", "Hvordan går det?", "00:00:15"), ("B1", "Godt, synes jeg.", "00:00:42"),
+        ("B2", "Også her.", "00:00:50")]
+    assert parsed.segments[0].role == "moderator"
+    assert_offsets(parsed)
+
+
+@pytest.mark.parametrize("label", ["Mødeleder", "Samtaleleder", "Forsker", "Interviewer (Anne)", "I2"])
+def test_danish_moderator_labels(label: str) -> None:
+    parsed = parse_text(f"{label}: Hvad tænker I?\n\nBo: Godt.\n\n{label}: Og så?\n\nBo: Fint.")
+    assert [s.role for s in parsed.segments] == ["moderator", "participant"] * 2
+
+
 def test_configured_moderator_label() -> None:
     parsed = parse_text("Anne: Hvad tænker I?\n\nBo: Godt.\n\nAnne: Og så?\n\nBo: Fint.",
                         metadata=DocumentMetadata(moderators=["Anne"]))

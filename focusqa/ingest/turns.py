@@ -41,7 +41,11 @@ _OWN_LINE = re.compile(
 MODERATOR_WORDS = {
     "i", "int", "interviewer", "intervieweren", "interviewer1", "moderator", "moderatoren", "mod",
     "facilitator", "ordstyrer", "evaluator", "evaluatoren", "m", "spørger", "interviewperson",
+    "mødeleder", "samtaleleder", "fokusgruppeleder", "forsker", "forskeren",
 }
+
+# The time mark f4/f5 transcription software puts at the end of a turn: "#00:01:23-5#".
+END_TIMESTAMP = re.compile(r"\s*#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,]\d+)?#\s*$")
 
 
 @dataclass(frozen=True)
