@@ -130,7 +130,5 @@ def build_document(raw: RawText, name: str, metadata: DocumentMetadata) -> Parse
         segments.append(Segment(index=len(segments), turn=turn, speaker=speaker if transcript else None,
                                 role=segment_role, text=plain[start:end],
                                 start=start, end=end, timestamp=timestamp))
-        if number in sections:
-            role = "participant"
     return ParsedDocument(name=name, plain_text=plain, segments=segments, metadata=metadata,
                           source_format=raw.source_format, preamble="\n".join(preamble))

@@ -359,10 +359,11 @@ class CodebookMatcher:
         """
         k = kinds[where] >> 1
         slow = k == 1
-        # A phrase needs a next word that matches a stem; without one, a phrase
-        # start is a position with single-word terms only.
+        # A phrase needs one of the next two words to match a stem (the second when a
+        # small word stands between); without one, a phrase start is a position with
+        # single-word terms only.
         possible = np.zeros(len(where), bool)
-        for step in (1, 2):  # the next word, or the one after a small word
+        for step in (1, 2):
             after = where + step
             inside = after < len(kinds)
             possible[inside] |= (kinds[after[inside]] & 1) == 1
