@@ -25,8 +25,11 @@ demo: setup
 run: demo
 	$(BIN)/focusqa serve --port $(PORT)
 
+# System packages (Chromium, LibreOffice, poppler, PostgreSQL, fonts) are installed when
+# missing and possible (root or sudo -n); otherwise their tests skip, one line each.
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile -q -ra
+	scripts/system-deps.sh
+	scripts/with-postgres.sh $(PY) -m pytest -n 2 --dist loadfile -q -ra
 
 bench: setup
 	$(PY) benchmarks/run_all.py

@@ -3,13 +3,47 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "corpora" / "socialraadgivere"
-BACKGROUND = ROOT.parent / "shared" / "background"
+SHARED = ROOT.parent / "shared"            # real public documents; only CI has them beside the clone
+BACKGROUND = SHARED / "background"
+
+
+def require_program(*names: str, package: str) -> str:
+    """The path of the first of ``names`` on PATH; skip (fail in CI) when none is installed.
+
+    ``make test`` installs the system packages where it can (scripts/system-deps.sh); where it
+    cannot (no root, no sudo), the tests that need them skip with this one-line reason.
+    ``FOCUSQA_REQUIRE_SYSTEM=1`` (CI) turns the skip into a failure.
+    """
+    for name in names:
+        found = shutil.which(name) or (name if name.startswith("/") and Path(name).exists() else None)
+        if found:
+            return found
+    reason = f"{names[0]} is missing (Debian package {package}; scripts/system-deps.sh installs it)"
+    if os.environ.get("FOCUSQA_REQUIRE_SYSTEM") == "1":
+        pytest.fail("FOCUSQA_REQUIRE_SYSTEM=1 but " + reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _shared_documents(request):
+    """Tests marked ``shared`` read ``../shared``: skip them when it is absent, fail in CI.
+
+    A user's clone has no ``../shared``; CI sets ``FOCUSQA_REQUIRE_SHARED=1`` so that a
+    missing folder can never turn the real-document tests into silent skips.
+    """
+    if request.node.get_closest_marker("shared") is None or SHARED.is_dir():
+        return
+    reason = f"../shared is not beside the project ({SHARED}): real-document test not run"
+    if os.environ.get("FOCUSQA_REQUIRE_SHARED") == "1":
+        pytest.fail("FOCUSQA_REQUIRE_SHARED=1 but " + reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import require_program
 
 from focusqa.cli import main
 from focusqa.export.docx import export_docx, to_bytes
@@ -285,9 +286,7 @@ def test_export_docx_command_line(project, tmp_path, capsys, monkeypatch):
 
 
 def _libreoffice() -> str:
-    found = shutil.which("libreoffice") or shutil.which("soffice")
-    assert found, "LibreOffice is needed to render the Word export (.ci/run installs it)"
-    return found
+    return require_program("libreoffice", "soffice", package="libreoffice-writer-nogui")
 
 
 def test_export_docx_renders_to_pdf_with_libreoffice(default_doc, tmp_path):
@@ -300,8 +299,7 @@ def test_export_docx_renders_to_pdf_with_libreoffice(default_doc, tmp_path):
     pdf = tmp_path / (Path(path).stem + ".pdf")
     assert pdf.exists(), result.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
-    pdfinfo = shutil.which("pdfinfo")
-    assert pdfinfo, "pdfinfo (poppler-utils, installed by .ci/run) is needed to count the pages"
+    pdfinfo = require_program("pdfinfo", package="poppler-utils")
     info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert pages >= 9  # title page, overview, and each guide point starts a page

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import BACKGROUND
 
 from focusqa.errors import FocusqaError, TranscriptError
 from focusqa.ingest import discover, parse_text, read_transcript
@@ -303,12 +304,11 @@ def test_manifest_metadata_and_missing_file_rows(tmp_path: Path) -> None:
     assert "ghost.txt" in str(by_name["ghost.txt"].error)
 
 
+@pytest.mark.shared
 def test_reader_on_real_background_documents() -> None:
     """Real municipal prose (no speaker labels) reads as paragraphs, nothing lost or invented."""
-    folder = Path(__file__).resolve().parents[2] / "shared" / "background"
-    files = sorted(folder.glob("*.txt"))
-    if not files:
-        pytest.fail(f"shared/background is missing at {folder}")
+    files = sorted(BACKGROUND.glob("*.txt"))
+    assert files, f"no .txt documents in {BACKGROUND}"
     for path in files:
         parsed = read_transcript(path)
         assert len(parsed.segments) >= 5

@@ -19,9 +19,12 @@ from focusqa.store import Store
 from focusqa.store.reconcile import reconcile
 from focusqa.types import DocumentMetadata
 
+from conftest import SHARED
+
 xmlschema = pytest.importorskip("xmlschema")
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "design" / "refi_examples"
+EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "refi"      # written by this project
+SHARED_EXAMPLES = SHARED / "design" / "refi_examples"                  # the REFI-QDA examples in ../shared
 SCHEMAS = Path(__file__).resolve().parents[1] / "focusqa" / "schemas"
 P = f"{{{NS_PROJECT}}}"
 
@@ -113,14 +116,26 @@ def project(store):
 
 
 # ------------------------------------------------------------------------ schemas
-def test_shared_examples_validate_against_bundled_schemas():
+@pytest.mark.parametrize("folder", [
+    pytest.param(EXAMPLES, id="fixtures"),
+    pytest.param(SHARED_EXAMPLES, id="shared", marks=pytest.mark.shared),
+])
+def test_examples_validate_against_bundled_schemas(folder):
     codebook = xmlschema.XMLSchema(str(SCHEMAS / "Codebook.xsd"))
     proj = xmlschema.XMLSchema(str(SCHEMAS / "Project.xsd"))
-    codebook.validate(str(EXAMPLES / "tiny.qdc"))
-    codebook.validate(str(EXAMPLES / "minimal.qdc"))
-    proj.validate(str(EXAMPLES / "project.qde"))
-    with zipfile.ZipFile(EXAMPLES / "minimal.qdpx") as zf:
+    codebook.validate(str(folder / "tiny.qdc"))
+    codebook.validate(str(folder / "minimal.qdc"))
+    proj.validate(str(folder / "project.qde"))
+    with zipfile.ZipFile(folder / "minimal.qdpx") as zf:
         proj.validate(io.BytesIO(zf.read("project.qde")))
+
+
+@pytest.mark.shared
+def test_imports_the_shared_refi_example_project(store):
+    """The REFI-QDA example project in ../shared imports whole, with its three codings."""
+    report = import_qdpx(store, SHARED_EXAMPLES / "minimal.qdpx")
+    assert report.startswith("2 documents imported, 3 codings by 1 coders, 3 new codes")
+    assert {label for *_rest, label, _coder in _coded(store)} == {"Water", "Services"}
 
 
 def test_bundled_schemas_reject_what_the_standard_forbids():
@@ -177,14 +192,14 @@ def test_qdc_is_schema_valid_nested_and_reads_back_identically(tmp_path):
     assert again == data
 
 
-def test_reads_the_shared_example_codebook():
+def test_reads_the_example_codebook():
     cb = read_qdc(EXAMPLES / "minimal.qdc")
     by_label = {c.label_da: c for c in cb.codes}
-    assert set(by_label) == {"Themes", "Water", "Services", "Other"}
-    assert by_label["Water"].parent == by_label["Themes"].id == by_label["Services"].parent
-    assert by_label["Water"].definition == "Mentions of water supply or quality."
-    assert by_label["Water"].color == "#1F77B4"
-    assert read_qdc(EXAMPLES / "tiny.qdc").codes[0].label_da == "Water"
+    assert set(by_label) == {"Temaer", "Trivsel", "Samarbejde", "Andet"}
+    assert by_label["Trivsel"].parent == by_label["Temaer"].id == by_label["Samarbejde"].parent
+    assert by_label["Trivsel"].definition == "Omtale af børns trivsel i skole og dagtilbud."
+    assert by_label["Trivsel"].color == "#1F77B4"
+    assert read_qdc(EXAMPLES / "tiny.qdc").codes[0].label_da == "Trivsel"
 
 
 def test_qdc_reading_is_lenient(tmp_path):
@@ -197,7 +212,7 @@ def test_qdc_reading_is_lenient(tmp_path):
     path = tmp_path / "taguette.qdc"
     path.write_bytes(b"\xef\xbb\xbf" + variant.encode("utf-8"))
     cb = read_qdc(path)
-    assert {c.label_da: c.color for c in cb.codes}["Services"] == "#D62728"
+    assert {c.label_da: c.color for c in cb.codes}["Samarbejde"] == "#D62728"
     assert len(cb.codes) == 4
 
 
@@ -327,21 +342,21 @@ def _coded(store: Store) -> set[tuple[str, str, str, str]]:
     return out
 
 
-EXPECTED_MINIMAL = {("Interview A", "Water is scarce", "Water", "Ana"),
-                    ("Interview A", "café closed", "Services", "Ana"),
-                    ("Interview B", "clean water", "Water", "Ana")}
+EXPECTED_MINIMAL = {("Interview A", "Trivslen er lav", "Trivsel", "Anne"),
+                    ("Interview A", "caféaftener", "Samarbejde", "Anne"),
+                    ("Interview B", "øge trivsel", "Trivsel", "Anne")}
 
 
-def test_imports_the_shared_minimal_project(store):
+def test_imports_the_minimal_project(store):
     report = import_qdpx(store, EXAMPLES / "minimal.qdpx", actor="Lise")
     assert report.startswith("2 documents imported, 3 codings by 1 coders, 3 new codes")
     assert _coded(store) == EXPECTED_MINIMAL
     docs = {d.name: d for d in store.documents()}
-    assert (docs["Interview A"].round, docs["Interview A"].district) == ("1", "Kisumu")   # source value wins
-    assert (docs["Interview B"].round, docs["Interview B"].district) == ("2", "Kisumu")   # from the case
+    assert (docs["Interview A"].round, docs["Interview A"].district) == ("1", "Nørreby")   # source value wins
+    assert (docs["Interview B"].round, docs["Interview B"].district) == ("2", "Nørreby")   # from the case
     memos = {m.text: m for m in store.memos()}
-    assert memos["Respondent was hesitant at first."].document_id == docs["Interview A"].id
-    assert memos["Coding memo: closure affects water access."].segment_id is not None
+    assert memos["Deltageren var tøvende i starten."].document_id == docs["Interview A"].id
+    assert memos["Kodememo: caféaftenerne styrker trivslen."].segment_id is not None
     assert store.audit_log(limit=1)[0].action == "import-qdpx" and store.audit_log(limit=1)[0].actor == "Lise"
 
 
@@ -358,7 +373,7 @@ def test_lenient_reading_of_other_programs_quirks(store, tmp_path, variant):
     elif variant == "Sources":
         files = {k.replace("sources/", "Sources/"): v for k, v in files.items()}
     elif variant == "atlas-name":
-        qde_name = "Minimal example.qde"
+        qde_name = "Lille eksempel.qde"
     elif variant == "guid-case":
         for guid in re.findall(r'<Code guid="([0-9a-f-]+)"', qde):
             qde = qde.replace(f'<Code guid="{guid}"', f'<Code guid="{{{guid.upper()}}}"')

@@ -67,3 +67,17 @@ def test_streamlit_applies_the_shipped_config(monkeypatch) -> None:
     finally:
         monkeypatch.undo()
         config.get_config_options(force_reparse=True)
+
+
+def test_serve_prints_the_address_and_opens_a_browser_only_on_a_desktop(launched, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(admin_cmds.sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["serve", "--port", "8600"]) == 0
+    assert "http://127.0.0.1:8600" in capsys.readouterr().out
+    assert launched[-1][launched[-1].index("--server.headless") + 1] == "true"
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert main(["serve"]) == 0
+    assert launched[-1][launched[-1].index("--server.headless") + 1] == "false"   # Streamlit opens it
+    assert main(["serve", "--no-browser"]) == 0
+    assert launched[-1][launched[-1].index("--server.headless") + 1] == "true"

@@ -22,6 +22,8 @@ def register(sub) -> None:
                    help="address to listen on; anything but this machine needs --allow-remote")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow listening on a network address (set up a login first, see README)")
+    p.add_argument("--no-browser", action="store_true",
+                   help="do not open a browser window (the default opens one when a desktop is present)")
     add_db_option(p)
     p.set_defaults(func=cmd_serve)
 
@@ -51,10 +53,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     if args.db:
         env["FOCUSQA_DATABASE_URL"] = args.db
+    open_browser = not args.no_browser and desktop_available()
     cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "app.py"),
            "--server.address", args.address, "--server.port", str(args.port),
+           "--server.headless", "false" if open_browser else "true",
            "--browser.gatherUsageStats", "false"]
+    host = "127.0.0.1" if args.address in LOOPBACK else args.address
+    print(f"focusqa: the app is at http://{host}:{args.port}"
+          + (" (opening it in your browser)" if open_browser else " (open it in your browser)")
+          + "; Ctrl+C stops it.", flush=True)
     return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
+
+
+def desktop_available() -> bool:
+    """True where a browser window can be opened: Windows, macOS, or a Linux/BSD desktop session."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
