@@ -45,6 +45,15 @@ def register(sub) -> None:
     p.add_argument("--content-only", action="store_true",
                    help="only the content figures: every moderator turn removed from the test input")
     p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--learning-curve", action="store_true",
+                   help="simulate an evaluator confirming k turns per code in the order the app offers "
+                        "them, and score held-out turns at each k (the demo corpus's 2017 round and "
+                        "the project's dev sets in devsets/)")
+    p.add_argument("--devset", action="append", metavar="DIR",
+                   help="with --learning-curve: a dev-set folder (repeatable; 'demo' for the demo corpus)")
+    p.add_argument("--seeds", type=int, default=3, metavar="N", help="with --learning-curve: seeds (default 3)")
+    p.add_argument("--ks", default="0,2,5,10,20", metavar="K,K,...",
+                   help="with --learning-curve: confirmations per code (default 0,2,5,10,20)")
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -109,7 +118,59 @@ def cmd_autocode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_learning_curve(args: argparse.Namespace) -> int:
+    from ..tagging import shipped_documents
+    from ..tagging.devsets import demo_devset, devset_folders, load_devset
+    from ..tagging.learning import learning_curve
+
+    try:
+        ks = sorted({int(k) for k in args.ks.split(",") if k.strip()})
+    except ValueError:
+        raise FocusqaError(f"--ks must be whole numbers separated by commas, not '{args.ks}'") from None
+    if not ks or min(ks) < 0 or args.seeds < 1:
+        raise FocusqaError("--ks needs numbers of 0 or more and --seeds at least 1")
+    wanted = args.devset or ["demo", *map(str, devset_folders())]
+    results, missing = [], []
+    for name in wanted:
+        if name == "demo":
+            devset, base = demo_devset()
+        else:
+            try:
+                devset = load_devset(name)
+            except FocusqaError as exc:
+                if args.devset:
+                    raise
+                missing.append(str(exc))
+                continue
+            base = shipped_documents(devset.codebook)
+        curve = learning_curve(devset, base=base, ks=ks, seeds=range(args.seeds))
+        results.append((devset, curve))
+    if args.format == "json":
+        print(json.dumps([{"devset": d.name, "kind": d.kind, "codebook": d.codebook.name, "items": len(d.items),
+                           "summary": c.summary(), "points": [vars(p) for p in c.points]}
+                          for d, c in results], ensure_ascii=False, indent=2))
+    else:
+        _print_curves(results)
+    for line in missing:
+        print(f"not run: {line}", file=sys.stderr)
+    return 0
+
+
+def _print_curves(results) -> None:
+    from .ingest_cmds import _table
+
+    for devset, curve in results:
+        rows = [[r["k"], f"{r['kappa']:.3f}", f"{r['min']:.3f}–{r['max']:.3f}", f"{r['kappa_other']:.3f}",
+                 f"{r['ceiling']:.3f}", f"{r['confirmed']:.0f}", f"{r['tested']:.0f}"] for r in curve.summary()]
+        print(f"== {devset.name} ({devset.kind}, {len(devset.items)} coded turns, codebook "
+              f"'{devset.codebook.name}'), {rows and curve.summary()[0]['seeds']} seed(s)")
+        print(_table(rows, ["k", "kappa", "spread", "kappa vs reader b", "readers' kappa", "confirmed", "scored"]))
+        print()
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.learning_curve:
+        return cmd_learning_curve(args)
     from ..codebook import load_codebook
     from ..tagging.evaluation import evaluate
 

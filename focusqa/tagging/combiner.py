@@ -74,7 +74,8 @@ class ScoreCombiner(ClassifierMixin, BaseEstimator):
     def __init__(self, *, C: float = 1.0) -> None:
         self.C = C
 
-    def fit(self, X: np.ndarray, Y: np.ndarray, structured: np.ndarray | None = None) -> "ScoreCombiner":
+    def fit(self, X: np.ndarray, Y: np.ndarray, structured: np.ndarray | None = None,
+            sample_weight: np.ndarray | None = None) -> "ScoreCombiner":
         """X from :func:`signal_features`, Y the binary label matrix, structured a bool per row.
 
         Structured rows also train the content regime with their prior removed,
@@ -84,6 +85,7 @@ class ScoreCombiner(ClassifierMixin, BaseEstimator):
         Y = np.asarray(Y, dtype=int)
         n, k, _ = X.shape
         structured = np.ones(n, bool) if structured is None else np.asarray(structured, bool)
+        weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.classes_ = np.arange(k)
         self.coef_ = np.zeros((2, k, 5))
         self.thresholds_ = np.full((2, k), 0.5)
@@ -97,7 +99,7 @@ class ScoreCombiner(ClassifierMixin, BaseEstimator):
                 y = Y[rows, j]
                 if y.sum() < MIN_EXAMPLES or (len(y) - y.sum()) < MIN_EXAMPLES:
                     continue
-                fitted = fit_logistic(X[rows][:, j, cols], y, l2=1.0 / self.C)
+                fitted = fit_logistic(X[rows][:, j, cols], y, l2=1.0 / self.C, sample_weight=weight[rows])
                 coef = np.zeros(5)
                 coef[0] = fitted[0]
                 coef[[c + 1 for c in cols]] = fitted[1:]

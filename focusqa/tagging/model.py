@@ -36,7 +36,8 @@ def _tokens(doc: TokenDoc) -> Sequence[str]:
     return doc
 
 
-def fit_logistic(X: np.ndarray, y: np.ndarray, *, l2: float = 1.0, max_iter: int = 50) -> np.ndarray:
+def fit_logistic(X: np.ndarray, y: np.ndarray, *, l2: float = 1.0, max_iter: int = 50,
+                 sample_weight: np.ndarray | None = None) -> np.ndarray:
     """Intercept and weights of an L2-regularised logistic regression (Newton's method).
 
     For the few dense features of calibration and stacking this is exact, fast and
@@ -48,10 +49,11 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, *, l2: float = 1.0, max_iter: int
     w = np.zeros(A.shape[1])
     penalty = np.full(A.shape[1], l2)
     penalty[0] = 1e-8
+    weight = np.ones(A.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     for _ in range(max_iter):
         p = 1.0 / (1.0 + np.exp(-np.clip(A @ w, -35, 35)))
-        grad = A.T @ (p - y) + penalty * w
-        hess = (A * (p * (1 - p))[:, None]).T @ A + np.diag(penalty)
+        grad = A.T @ (weight * (p - y)) + penalty * w
+        hess = (A * (weight * p * (1 - p))[:, None]).T @ A + np.diag(penalty)
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.max(np.abs(step)) < 1e-8:

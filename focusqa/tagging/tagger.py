@@ -20,6 +20,7 @@ from ..nlp import build_pipeline
 from ..nlp.components import ARRAYS_KEY, MATCHES_KEY, TypeMap
 from ..types import CodeSuggestion
 from .combiner import ScoreCombiner, signal_features
+from .evidence import lemma_weights, metadata_words, term_weights
 from .model import CalibratedOneVsRest, CompoundTfidfVectorizer
 from .rules import TermEvidence, term_spans, term_weight
 from .structure import Prior, QuestionRecognizer, assign_priors, question_cues, recognition_candidates
@@ -179,6 +180,29 @@ def _documents(segments: Sequence) -> list[list[int]]:
             starts.append(i)
     starts.append(len(segments))
     return [list(range(a, b)) for a, b in zip(starts, starts[1:])]
+
+
+# Training sources that are not this project's own evidence: the shipped demo coding (a
+# prior for a project with nothing confirmed yet) and the codebook's texts.
+SHIPPED_SOURCES = ("reference", "codebook")
+# A project row never weighs more than this many shipped rows.
+MAX_PROJECT_WEIGHT = 20.0
+NO_PRIOR_IS_CONTENT = True
+
+
+def project_weights(project: np.ndarray, shipped_labelled: np.ndarray) -> np.ndarray:
+    """Sample weights so that the project's own evidence outweighs the shipped coding.
+
+    As soon as a project has confirmations, together they weigh as much as all shipped
+    coded rows (each at most :data:`MAX_PROJECT_WEIGHT`); a project with none learns
+    from the shipped coding alone.
+    """
+    weights = np.ones(len(project))
+    n_project = int(project.sum())
+    n_shipped = int((shipped_labelled & ~project).sum())
+    if n_project:
+        weights[project] = min(MAX_PROJECT_WEIGHT, max(1.0, n_shipped / n_project))
+    return weights
 
 
 class Tagger:
@@ -387,6 +411,7 @@ class Tagger:
         docs = list(documents) + codebook_documents(self.codebook)
         rows_lemmas, rows_y, rows_rules, rows_prior, rows_structured, rows_stack = [], [], [], [], [], []
         rows_group: list[int] = []  # which document each row comes from (rows are in text order)
+        rows_project: list[bool] = []
         for doc_index, doc in enumerate(docs):
             segments = list(doc.segments)
             analyses = self.analyse([s.text for s in segments], cache=True)
@@ -406,11 +431,13 @@ class Tagger:
                 rows_prior.append(self._prior_vector(priors[pos], analyses[pos]))
                 rows_structured.append(priors[pos].structured)
                 rows_stack.append(doc.source != "codebook")
+                rows_project.append(doc.source not in SHIPPED_SOURCES)
                 rows_group.append(doc_index * BLOCKS_PER_DOCUMENT + blocks[pos])
         Y = np.array(rows_y).reshape(-1, k)
         self.vectorizer_ = CompoundTfidfVectorizer(min_df=1 if len(rows_y) < 200 else 2)
         X = self.vectorizer_.fit_transform(rows_lemmas)
-        self.model_ = CalibratedOneVsRest(random_state=self.random_state).fit(X, Y)
+        weights = project_weights(np.array(rows_project, bool), np.array(rows_stack, bool))
+        self.model_ = CalibratedOneVsRest(random_state=self.random_state).fit(X, Y, sample_weight=weights)
         with self._lemma_lock:
             self._type_rows = self.vectorizer_.type_matrix([])
         stack = np.array(rows_stack, bool)
@@ -418,7 +445,7 @@ class Tagger:
         features = signal_features(self.model_.oof_proba_, np.array(rows_rules).reshape(-1, k),
                                    np.array(rows_prior).reshape(-1, k), context)
         self.combiner_ = ScoreCombiner().fit(features[stack], Y[stack],
-                                             np.array(rows_structured, bool)[stack])
+                                             np.array(rows_structured, bool)[stack], weights[stack])
         self.documents_ = list(documents)
         self.n_training_segments_ = int(stack.sum())
         return self
@@ -438,11 +465,17 @@ class Tagger:
             vec[prior.code] = min(1.0, len(analysis.lemmas) / SUBSTANCE_LEMMAS)
         return vec
 
-    def _rules(self, terms: Sequence[TermEvidence]) -> np.ndarray:
-        """Term scores, shape (n_segments, n_codes); only segments with matches cost anything."""
+    def _rules(self, terms: Sequence[TermEvidence], specific: dict[str, float] | None = None) -> np.ndarray:
+        """Term scores, shape (n_segments, n_codes); only segments with matches cost anything.
+
+        ``specific`` scales terms that are this project's topic or metadata (see
+        :mod:`.evidence`); other terms keep their full weight.
+        """
         rules = np.zeros((len(terms), len(self.code_ids)))
         index = {c: j for j, c in enumerate(self.code_ids)}
         weights = self._term_weights
+        if specific:
+            weights = {**weights, **{term: term_weight(term) * w for term, w in specific.items()}}
         for i, evidence in enumerate(terms):
             for code_id, found in evidence.terms.items():
                 j = index.get(code_id)
@@ -519,8 +552,13 @@ class Tagger:
         rows = np.repeat(np.arange(len(positions)), sizes)
         return self.recognizer_.similarity_of_columns(rows, columns[ids], len(positions))
 
-    def _model_proba(self, batch: BatchAnalysis, rows: np.ndarray) -> np.ndarray:
-        """The model's probabilities for the segments ``rows`` of a batch, from lemma ids."""
+    def _model_proba(self, batch: BatchAnalysis, rows: np.ndarray,
+                     lemma_weights: np.ndarray | None = None) -> np.ndarray:
+        """The model's probabilities for the segments ``rows`` of a batch, from lemma ids.
+
+        ``lemma_weights`` (per lemma id) scales each word's count: the project's topic
+        words and metadata words count less or not at all.
+        """
         sizes = batch.sizes()[rows]
         bounds = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(sizes, out=bounds[1:])
@@ -531,8 +569,14 @@ class Tagger:
             wanted[rows] = True
             ids = batch.lemma_ids[np.repeat(wanted, batch.sizes())]
         types = self._type_features()
-        counts = sp.csr_matrix((np.ones(len(ids)), ids, bounds), shape=(len(rows), types.shape[0]))
+        values = np.ones(len(ids)) if lemma_weights is None else lemma_weights[ids]
+        counts = sp.csr_matrix((values, ids, bounds), shape=(len(rows), types.shape[0]))
         return self.model_.predict_proba(self.vectorizer_.transform_types(counts, types))
+
+    def vectors(self, segments: Sequence) -> sp.csr_matrix:
+        """The model's TF-IDF rows of segments (to tell similar turns from varied ones)."""
+        return self.vectorizer_.transform([a.lemmas for a in self.analyse([s.text for s in segments],
+                                                                         cache=True)])
 
     def score(self, segments: Sequence) -> tuple[np.ndarray, dict]:
         """Combined scores (n_segments, n_codes) and the signals behind them."""
@@ -546,15 +590,21 @@ class Tagger:
         priors, roles = self._priors(segments, _Lazy(batch.lemmas, range(len(batch))), rules, documents,
                                      lambda positions: self._question_similarity(batch, positions))
         content = np.array([r != "moderator" for r in roles], bool)
+        # The interview structure reads every term; as evidence for a code, the project's
+        # topic words and its metadata count less or not at all.
+        metadata = metadata_words(segments)
+        participants = np.flatnonzero(content)
+        rules = self._rules(batch.terms, term_weights([e.terms for e in batch.terms], participants, metadata))
         model = np.zeros((len(segments), k))
         if content.any():
-            model[content] = self._model_proba(batch, np.flatnonzero(content))
+            weights = lemma_weights(batch.lemma_ids, batch.bounds, participants, batch.words, metadata)
+            model[content] = self._model_proba(batch, participants, weights)
         prior = np.zeros((len(segments), k))
         codes = np.array([-1 if p.code is None else p.code for p in priors], dtype=np.int64)
         rows = np.flatnonzero(codes >= 0)
         if len(rows):
             prior[rows, codes[rows]] = np.minimum(1.0, batch.sizes()[rows] / SUBSTANCE_LEMMAS)
-        structured = np.array([p.structured for p in priors], bool)
+        structured = np.array([p.structured and (p.code is not None or not NO_PRIOR_IS_CONTENT) for p in priors], bool)
         groups = np.zeros(len(segments), dtype=int)
         for g, group in enumerate(documents):
             groups[group] = g * BLOCKS_PER_DOCUMENT + np.array(_blocks([priors[i] for i in group]))

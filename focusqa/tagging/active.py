@@ -1,0 +1,144 @@
+"""What to confirm next, and how far to trust each code: the evaluator's side of learning.
+
+``confirmation_order`` ranks the turns whose confirmation teaches the model most:
+alternately the likeliest turn for the code with the fewest confirmations (seeded by
+its term hits, which raise that code's score) and the turn the tagger is least sure
+about (the smallest margin between its two best codes), skipping turns too similar to
+ones already offered, so the evaluator sees varied examples.
+
+``trust_per_code`` tells how well the tagger agrees with the evaluator's own
+confirmations on turns it did not train on (κ per code with a bootstrap interval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+# A candidate this similar (cosine of TF-IDF vectors) to a turn already offered is skipped.
+MAX_SIMILARITY = 0.6
+# How many of the best candidates per step are looked at for diversity.
+CANDIDATES = 40
+
+
+def confirmation_order(scores: np.ndarray, vectors: sp.spmatrix, available: np.ndarray,
+                       confirmed_per_code: Sequence[int], limit: int,
+                       random_state: int | None = None) -> list[int]:
+    """Rows of ``scores`` (turns × codes) in the order they should be offered, at most ``limit``.
+
+    ``vectors`` are the turns' TF-IDF rows (for variety), ``available`` marks the turns
+    that may be offered (participant turns nobody has decided on), ``confirmed_per_code``
+    how many confirmations each code already has.
+    """
+    rng = np.random.default_rng(random_state)
+    scores = np.asarray(scores, dtype=float)
+    # A little noise breaks ties differently per seed without changing clear orders.
+    scores = scores + rng.uniform(0, 1e-6, size=scores.shape)
+    vectors = normalize(sp.csr_matrix(vectors))
+    free = np.asarray(available, bool).copy()
+    counts = np.asarray(confirmed_per_code, dtype=float).copy()
+    ranked = np.sort(scores, axis=1)
+    margin = ranked[:, -1] - (ranked[:, -2] if scores.shape[1] > 1 else 0.0)
+    chosen: list[int] = []
+    while len(chosen) < limit and free.any():
+        if len(chosen) % 2 == 0:
+            code = int(np.argmin(counts + rng.uniform(0, 1e-3, size=len(counts))))
+            key = -scores[:, code]
+        else:
+            code, key = None, margin
+        rows = np.flatnonzero(free)
+        candidates = rows[np.argsort(key[rows], kind="stable")[:CANDIDATES]]
+        pick = _most_varied(candidates, vectors, chosen)
+        chosen.append(pick)
+        free[pick] = False
+        counts[code if code is not None else int(np.argmax(scores[pick]))] += 1
+    return chosen
+
+
+def _most_varied(candidates: np.ndarray, vectors: sp.csr_matrix, chosen: list[int]) -> int:
+    """The first candidate not too similar to a turn already chosen (else the first)."""
+    if not chosen:
+        return int(candidates[0])
+    similarity = (vectors[candidates] @ vectors[chosen].T).toarray().max(axis=1)
+    fresh = np.flatnonzero(similarity < MAX_SIMILARITY)
+    return int(candidates[fresh[0]] if len(fresh) else candidates[0])
+
+
+@dataclass
+class CodeTrust:
+    """Agreement of the tagger with the evaluator's confirmations of one code."""
+
+    code_id: str
+    confirmations: int          # confirmed turns with this code (positives)
+    decided: int                # held-out turns scored
+    kappa: float | None
+    low: float | None
+    high: float | None
+
+
+def binary_kappa(truth: np.ndarray, predicted: np.ndarray) -> float | None:
+    """Cohen's κ of two yes/no codings; None when it is undefined (one class only)."""
+    truth, predicted = np.asarray(truth, bool), np.asarray(predicted, bool)
+    n = len(truth)
+    if n == 0:
+        return None
+    observed = float(np.mean(truth == predicted))
+    p_true, p_pred = truth.mean(), predicted.mean()
+    expected = p_true * p_pred + (1 - p_true) * (1 - p_pred)
+    if expected >= 1.0:
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+def trust_per_code(code_ids: Sequence[str], truth: Sequence[frozenset[str]],
+                   predicted: Sequence[Sequence[str]], *, bootstrap: int = 300,
+                   random_state: int = 0) -> list[CodeTrust]:
+    """κ per code of held-out predictions against the evaluator's decisions, with a 95 % interval.
+
+    ``truth`` and ``predicted`` are per held-out turn: the codes the evaluator confirmed
+    (an empty set when they rejected every suggestion) and the codes the tagger suggested.
+    """
+    rng = np.random.default_rng(random_state)
+    n = len(truth)
+    draws = rng.integers(0, n, size=(bootstrap, n)) if n else np.zeros((0, 0), int)
+    out = []
+    for code in code_ids:
+        t = np.array([code in codes for codes in truth], bool)
+        p = np.array([code in codes for codes in predicted], bool)
+        kappa = binary_kappa(t, p)
+        low = high = None
+        if kappa is not None and n >= 5:
+            values = [k for k in (binary_kappa(t[d], p[d]) for d in draws) if k is not None]
+            if values:
+                low, high = (float(x) for x in np.percentile(values, [2.5, 97.5]))
+        out.append(CodeTrust(code, int(t.sum()), n, kappa, low, high))
+    return out
+
+
+def held_out_predictions(fit: Callable[[list[int]], Callable[[list[int]], list[list[str]]]],
+                         decided: Sequence[int], folds: int = 5,
+                         random_state: int = 0) -> dict[int, list[str]]:
+    """Predictions for every decided turn from a tagger that did not train on it.
+
+    ``fit(training_turns)`` trains on the other folds' decisions and returns a function
+    that suggests codes for a list of turns. Each turn is scored exactly once, by the
+    fold that left it out.
+    """
+    decided = list(decided)
+    if len(decided) < 2:
+        return {}
+    order = np.random.default_rng(random_state).permutation(len(decided))
+    groups = np.array_split(order, min(folds, len(decided)))
+    out: dict[int, list[str]] = {}
+    for group in groups:
+        test = [decided[i] for i in group]
+        held = set(test)
+        train = [t for t in decided if t not in held]
+        predict = fit(train)
+        for turn, codes in zip(test, predict(test)):
+            out[turn] = list(codes)
+    return out

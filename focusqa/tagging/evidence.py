@@ -1,0 +1,103 @@
+"""Which words count as evidence in this project's own text.
+
+A word that stands in most segments of a project is the project's topic, not evidence
+for one code: in a report about early preventive work "tidlig" and "forebyggende" are
+everywhere, and in a family group's interview "familiegruppen" is. And a metadata value
+(the respondent group, the district, the document's name) says who spoke, not what
+about. Both are measured on the batch being tagged, which is the project's text (all
+imported segments for ``autocode``, the file for ``focusqa tag``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+import numpy as np
+
+# Below this many participant segments a share of segments says little: every word counts.
+MIN_SEGMENTS = 30
+# A word in at most this share of segments is fully specific; in at least TOPIC_SHARE, none.
+SPECIFIC_SHARE = 0.15
+TOPIC_SHARE = 0.5
+# Metadata words shorter than this are not matched (years, "Øst" stays a word).
+MIN_METADATA_LENGTH = 4
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def specificity(share: np.ndarray) -> np.ndarray:
+    """Weight in [0, 1] of a word found in ``share`` of the project's segments.
+
+    1 up to :data:`SPECIFIC_SHARE`, 0 from :data:`TOPIC_SHARE`, falling linearly in
+    log-share between them.
+    """
+    share = np.clip(np.asarray(share, dtype=float), 1e-9, 1.0)
+    top, bottom = np.log(SPECIFIC_SHARE), np.log(TOPIC_SHARE)
+    return np.clip((np.log(share) - bottom) / (top - bottom), 0.0, 1.0)
+
+
+def metadata_words(segments: Iterable) -> set[str]:
+    """Lower-cased words of the segments' respondent group, district and document name."""
+    values = set()
+    for seg in segments:
+        for attr in ("group", "district", "document"):
+            value = getattr(seg, attr, None)
+            if value:
+                values.add(str(value))
+    words = set()
+    for value in values:
+        for word in _WORD.findall(value.lower().replace("_", " ")):
+            if len(word) >= MIN_METADATA_LENGTH:
+                words.add(word)
+    return words
+
+
+def is_metadata(word: str, metadata: set[str]) -> bool:
+    """True when ``word`` (a lemma, a term stem) is or starts a metadata word, or the reverse."""
+    word = word.lower()
+    return any(word.startswith(m) or (len(word) >= MIN_METADATA_LENGTH and m.startswith(word))
+               for m in metadata)
+
+
+def lemma_weights(lemma_ids: np.ndarray, bounds: np.ndarray, rows: np.ndarray, words: Sequence[str],
+                  metadata: set[str]) -> np.ndarray:
+    """Per lemma id, its weight as evidence in the segments ``rows`` of a batch.
+
+    ``lemma_ids``/``bounds`` are the batch's flat content lemmas (see ``BatchAnalysis``);
+    ``words`` is the lemma table (id -> lemma).
+    """
+    weights = np.ones(len(words))
+    if metadata:
+        weights[[i for i, w in enumerate(words) if is_metadata(w, metadata)]] = 0.0
+    if len(rows) < MIN_SEGMENTS:
+        return weights
+    sizes = np.diff(bounds)[rows]
+    starts = bounds[rows]
+    ids = lemma_ids[np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))]
+    owner = np.repeat(np.arange(len(rows)), sizes)
+    pairs = np.unique(owner.astype(np.int64) * len(words) + ids)
+    df = np.bincount(pairs % len(words), minlength=len(words))
+    return weights * specificity(df / len(rows))
+
+
+def term_weights(found: Sequence[dict[str, set[str]]], rows: np.ndarray,
+                 metadata: set[str]) -> dict[str, float]:
+    """Per matched term (lower-cased stem), its weight as evidence in the segments ``rows``.
+
+    ``found`` is each segment's terms per code. Only terms that lose weight are listed.
+    """
+    counts: dict[str, int] = {}
+    for i in rows.tolist():
+        seen = set()
+        for terms in found[i].values():
+            seen |= terms
+        for term in seen:
+            counts[term] = counts.get(term, 0) + 1
+    out = {}
+    for term, count in counts.items():
+        weight = 0.0 if metadata and is_metadata(term, metadata) else 1.0
+        if len(rows) >= MIN_SEGMENTS:
+            weight *= float(specificity(np.array([count / len(rows)]))[0])
+        if weight < 1.0:
+            out[term] = weight
+    return out
