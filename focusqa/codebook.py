@@ -19,7 +19,7 @@ COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 REQUIRED = ("id", "label_da")
 KNOWN_FIELDS = {
     "id", "number", "label_da", "label_en", "question", "definition", "include",
-    "exclude", "terms", "color", "parent",
+    "exclude", "terms", "color", "parent", "examples",
 }
 
 
@@ -36,6 +36,8 @@ class Code:
     terms: list[str] = field(default_factory=list)
     color: str = "#888888"
     parent: str | None = None
+    # Anchor examples (Mayring, Kuckartz): passages that typify the code, used from the first run.
+    examples: list[str] = field(default_factory=list)
 
     def label(self, language: str = "da") -> str:
         return self.label_en if language == "en" and self.label_en else self.label_da
@@ -170,6 +172,10 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
         if not isinstance(terms, list) or not all(isinstance(t, (str, int, float)) for t in terms):
             raise CodebookError("terms must be a list of words or phrases", path=source,
                                 line=_field_line(node, "terms"), code=code_id)
+        examples = entry.get("examples", []) or []
+        if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
+            raise CodebookError("examples must be a list of passages (text)", path=source,
+                                line=_field_line(node, "examples"), code=code_id)
         if not isinstance(entry.get("parent") or "", str):
             raise CodebookError("parent must be the id of another code", path=source,
                                 line=_field_line(node, "parent"), code=code_id)
@@ -177,7 +183,8 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
                        for k in ("label_da", "label_en", "question", "definition", "include", "exclude")}
         codes.append(Code(id=code_id, number=number, color=color,
                           terms=[str(t).strip() for t in terms if str(t).strip()],
-                          parent=entry.get("parent") or None, **text_fields))
+                          parent=entry.get("parent") or None,
+                          examples=[e.strip() for e in examples if e.strip()], **text_fields))
     for i, code in enumerate(codes):
         if code.parent is not None and code.parent not in seen_ids:
             raise CodebookError(f"parent '{code.parent}' is not a code in this codebook",

@@ -80,6 +80,7 @@ class CodeRow(Base):
     include: Mapped[str] = mapped_column(Text, default="")
     exclude: Mapped[str] = mapped_column(Text, default="")
     terms: Mapped[list] = mapped_column(JSON, default=list)
+    examples: Mapped[list | None] = mapped_column(JSON, default=list)  # anchor examples
     color: Mapped[str] = mapped_column(String(16), default="#888888")
     parent: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer, default=0)

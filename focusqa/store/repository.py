@@ -7,7 +7,7 @@ audit entry in the same transaction, so the log and the data cannot disagree.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
@@ -26,8 +26,14 @@ from .models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, Mem
                      utcnow)
 
 STATUSES = ("suggested", "accepted", "rejected")
+def _code_of(row) -> Code:
+    values = {f: getattr(row, f) for f in CODE_FIELDS}
+    values["examples"] = values["examples"] or []   # rows from before anchor examples
+    return Code(id=row.id, **values)
+
+
 CODE_FIELDS = ("number", "label_da", "label_en", "question", "definition", "include", "exclude",
-               "terms", "color", "parent")
+               "terms", "color", "parent", "examples")
 
 
 @dataclass
@@ -322,7 +328,7 @@ class Store:
     @staticmethod
     def _codebook_yaml(s: Session, name: str) -> str:
         rows = s.scalars(select(CodeRow).order_by(CodeRow.position, CodeRow.id)).all()
-        cb = Codebook(name=name, codes=[Code(id=r.id, **{f: getattr(r, f) for f in CODE_FIELDS}) for r in rows])
+        cb = Codebook(name=name, codes=[_code_of(r) for r in rows])
         return cb.to_yaml()
 
     def codebook(self) -> Codebook:
@@ -332,7 +338,21 @@ class Store:
             latest = s.scalars(select(CodebookVersion).order_by(CodebookVersion.version.desc()).limit(1)).first()
         name = latest.name if latest else "codebook"
         return Codebook(name=name, version=latest.version if latest else 1,
-                        codes=[Code(id=r.id, **{f: getattr(r, f) for f in CODE_FIELDS}) for r in rows])
+                        codes=[_code_of(r) for r in rows])
+
+    def add_anchor_example(self, code_id: str, text: str, actor: str) -> int:
+        """Make a passage an anchor example of a code (a new codebook version); returns the version.
+
+        The same passage is not added twice; an empty one is refused.
+        """
+        text = " ".join(text.split())
+        if not text:
+            raise FocusqaError("an anchor example needs some text")
+        current = self.codebook()
+        code = current.get(code_id)
+        if text in code.examples:
+            return current.version
+        return self.save_code(replace(code, examples=[*code.examples, text]), actor)
 
     def save_code(self, code: Code, actor: str) -> int:
         """Add or edit one code (validated like a codebook file); returns the new version."""

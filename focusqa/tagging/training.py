@@ -10,6 +10,7 @@ negatives, except in the reference coding, where the coder read the whole text.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -161,20 +162,35 @@ def load_examples(path: str | Path, codebook: Codebook) -> list[TrainingDocument
             for i, (text, codes) in enumerate(by_text.items())]
 
 
-def codebook_documents(codebook: Codebook) -> list[TrainingDocument]:
-    """Each code's definition, inclusion note, question and terms as labelled seed texts.
+_CODE_REFERENCE = re.compile(r"\b(?:kode|code|punkt)\s+(\d+)", re.IGNORECASE)
 
-    They let the model start from the codebook when no coding exists yet, and keep
-    the codebook's vocabulary in the model when coded examples are few.
+
+def codebook_documents(codebook: Codebook) -> list[TrainingDocument]:
+    """The codebook's own texts as labelled seed texts, and its anchor examples.
+
+    Definition, inclusion note, question and terms are examples of their code; they let
+    the model start from the codebook when no coding exists yet. An exclusion note is
+    an example *against* its code (and for the codes it names, "kode 4"). Anchor
+    examples are the project's own evidence (source ``"anchor"``), weighted like
+    confirmed codings.
     """
+    numbers = {c.number: c.id for c in codebook.codes if c.number is not None}
     docs = []
     for code in codebook.codes:
         texts = [t for t in (code.definition, code.include, f"{code.label_da}. {code.question}",
                              " ".join(code.terms)) if t.strip()]
         segments = [_example_segment(t) for t in texts]
-        docs.append(TrainingDocument(f"codebook:{code.id}", segments,
-                                     {i: frozenset({code.id}) for i in range(len(segments))},
-                                     None, "codebook"))
+        labels = {i: frozenset({code.id}) for i in range(len(segments))}
+        if code.exclude.strip():
+            named = {numbers[int(n)] for n in _CODE_REFERENCE.findall(code.exclude)
+                     if int(n) in numbers and numbers[int(n)] != code.id}
+            labels[len(segments)] = frozenset(named)
+            segments.append(_example_segment(code.exclude))
+        docs.append(TrainingDocument(f"codebook:{code.id}", segments, labels, None, "codebook"))
+        if code.examples:
+            docs.append(TrainingDocument(f"anchor:{code.id}", [_example_segment(t) for t in code.examples],
+                                         {i: frozenset({code.id}) for i in range(len(code.examples))},
+                                         None, "anchor"))
     return docs
 
 
