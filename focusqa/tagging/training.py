@@ -165,6 +165,22 @@ def load_examples(path: str | Path, codebook: Codebook) -> list[TrainingDocument
 _CODE_REFERENCE = re.compile(r"\b(?:kode|code|punkt)\s+(\d+)", re.IGNORECASE)
 
 
+_WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+def _distinguishing_words(note: str, code) -> str:
+    """The words of an exclusion note that are not the code's own (label, terms, definition).
+
+    "Netværk af fagpersoner (kode 2)" under the network code excludes *professional*
+    networks: "fagpersoner" counts against the code, "netværk" (its own term) does not.
+    """
+    own = " ".join([code.label_da, code.definition, code.include, *code.terms]).lower()
+    stems = {w[:5] for w in _WORDS.findall(own) if len(w) >= 4}
+    kept = [w for w in _WORDS.findall(note) if not w.isdigit() and w.lower() not in ("kode", "code")
+            and w.lower()[:5] not in stems]
+    return " ".join(kept)
+
+
 def codebook_documents(codebook: Codebook) -> list[TrainingDocument]:
     """The codebook's own texts as labelled seed texts, and its anchor examples.
 
@@ -184,8 +200,10 @@ def codebook_documents(codebook: Codebook) -> list[TrainingDocument]:
         if code.exclude.strip():
             named = {numbers[int(n)] for n in _CODE_REFERENCE.findall(code.exclude)
                      if int(n) in numbers and numbers[int(n)] != code.id}
-            labels[len(segments)] = frozenset(named)
-            segments.append(_example_segment(code.exclude))
+            distinct = _distinguishing_words(code.exclude, code)
+            if distinct:
+                labels[len(segments)] = frozenset(named)
+                segments.append(_example_segment(distinct))
         docs.append(TrainingDocument(f"codebook:{code.id}", segments, labels, None, "codebook"))
         if code.examples:
             docs.append(TrainingDocument(f"anchor:{code.id}", [_example_segment(t) for t in code.examples],
