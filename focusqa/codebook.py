@@ -94,6 +94,12 @@ class Codebook:
         return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False, width=100)
 
 
+def split_examples(text: str) -> list[str]:
+    """Anchor examples typed in one text box: blocks separated by a blank line."""
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+    return [" ".join(b.split()) for b in blocks if b.strip()]
+
+
 def _line_of(node: yaml.Node | None) -> int | None:
     return node.start_mark.line + 1 if node is not None else None
 

@@ -225,6 +225,19 @@ def test_codebook_edit_is_saved_as_a_new_version(project):
     fresh.dispose()
 
 
+def test_codebook_anchor_examples_are_edited_on_the_page(project):
+    at = open_page("views/codebook_page.py", coder="Mette")
+    at.selectbox(key="codebook_code").select("ressourcepersoner-netvaerk").run()
+    at.text_area(key="codebook_examples").input(
+        "Mormor henter ham hver dag, og det giver ro.\n\nNaboen er med til netværksmødet.").run()
+    at.button(key="codebook_save").click().run()
+    assert not at.exception
+    fresh = Store(project.url)
+    assert fresh.codebook().get("ressourcepersoner-netvaerk").examples == [
+        "Mormor henter ham hver dag, og det giver ro.", "Naboen er med til netværksmødet."]
+    fresh.dispose()
+
+
 def test_codebook_invalid_id_is_refused_with_a_message(project):
     before = len(project.codebook_versions())
     at = open_page("views/codebook_page.py", coder="Mette")

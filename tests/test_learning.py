@@ -199,3 +199,29 @@ def test_learning_curve_never_scores_a_turn_it_trained_on(codebook):
     for point in curve.points:
         assert point.tested == 4 and point.confirmed <= 4
     assert [p.confirmed for p in curve.points if p.k == 0] == [0, 0]
+
+
+def test_kodning_offers_undecided_turns_and_trust_is_measured_on_held_out_decisions(tmp_path, codebook):
+    from conftest import DEMO
+
+    from focusqa.ingest import read_transcript
+    from focusqa.tagging.active import next_to_confirm, project_trust
+
+    store = Store(f"sqlite:///{tmp_path / 't.db'}")
+    _status, doc_id = store.import_document(read_transcript(DEMO / "2017_vest_familiegruppe.docx"))
+    tagger = Tagger(codebook).fit([])
+    turns = [s for s in store.segments(doc_id) if s.role == "participant"]
+    offered = next_to_confirm(store, tagger, limit=6)
+    assert len(offered) == 6 and len(set(offered)) == 6
+    assert set(offered) <= {s.id for s in turns}
+    suggestions = tagger.suggest(turns)
+    for seg, items in list(zip(turns, suggestions))[:16]:
+        if items:
+            store.set_coding(seg.id, items[0].code_id, "Anna")      # the evaluator agrees
+    decided = {c.segment_id for c in store.codings(origin="human")}
+    assert not set(next_to_confirm(store, tagger, limit=50)) & decided
+    trust = {t.code_id: t for t in project_trust(store, lambda: Tagger(codebook), folds=4)}
+    assert set(trust) == set(codebook.ids)
+    assert sum(t.confirmations for t in trust.values()) >= len(decided)
+    assert all(t.decided == len(decided) for t in trust.values())
+    store.dispose()

@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from focusqa.codebook import Code, Codebook
+from focusqa.codebook import Code, Codebook, split_examples
 from focusqa.errors import CodebookError, FocusqaError
 from views.common import (after_write, code_label, code_tag, coder_name, flash, get_store, language,
                           load_codebook, local_time, refit_tagger, show_error, show_flashes, tr)
@@ -22,7 +22,7 @@ SELECT_KEY = "codebook_code"
 LOADED_KEY = "_codebook_loaded"
 NEW = "__new__"
 FIELDS = ("id", "number", "label_da", "label_en", "question", "definition", "include", "exclude",
-          "terms", "color", "parent")
+          "terms", "color", "parent", "examples")
 
 STRINGS = {
     "da": {
@@ -57,6 +57,9 @@ STRINGS = {
         "include": "Medtag",
         "exclude": "Medtag ikke",
         "terms": "Søgeord (ét pr. linje)",
+        "examples": "Ankereksempler (en tom linje mellem to eksempler)",
+        "examples_help": "Typiske udsagn for koden, fx fra jeres egne interview. focusqa lærer af dem fra "
+                         "første forslag; i Kodning kan en tur gøres til ankereksempel med ét klik.",
         "terms_help": "Ord og vendinger, som focusqa leder efter, når den foreslår koden. Ordstammer "
                       "fanger også sammensatte ord: 'underretning' finder 'underretningerne'.",
         "color": "Farve",
@@ -113,6 +116,9 @@ STRINGS = {
         "include": "Include",
         "exclude": "Do not include",
         "terms": "Search terms (one per line)",
+        "examples": "Anchor examples (a blank line between two examples)",
+        "examples_help": "Typical passages for the code, e.g. from your own interviews. focusqa learns from "
+                         "them from the first suggestion; in Coding a turn becomes an anchor example in one click.",
         "terms_help": "Words and phrases focusqa looks for when suggesting the code. Word stems also find "
                       "compounds: 'underretning' finds 'underretningerne'.",
         "color": "Colour",
@@ -170,7 +176,7 @@ def _load_fields(codebook: Codebook, code_id: str) -> None:
         "id": code.id, "number": code.number, "label_da": code.label_da, "label_en": code.label_en,
         "question": code.question, "definition": code.definition, "include": code.include,
         "exclude": code.exclude, "terms": "\n".join(code.terms), "color": _six_digit(code.color),
-        "parent": code.parent or "",
+        "parent": code.parent or "", "examples": "\n\n".join(code.examples),
     }
     for name, value in values.items():
         st.session_state[_field_key(name)] = value
@@ -193,7 +199,8 @@ def _code_from_fields() -> Code:
                 label_da=str(get("label_da") or "").strip(), label_en=str(get("label_en") or "").strip(),
                 question=str(get("question") or "").strip(), definition=str(get("definition") or "").strip(),
                 include=str(get("include") or "").strip(), exclude=str(get("exclude") or "").strip(),
-                terms=terms, color=str(get("color") or "#888888"), parent=get("parent") or None)
+                terms=terms, color=str(get("color") or "#888888"), parent=get("parent") or None,
+                examples=split_examples(str(get("examples") or "")))
 
 
 def _save() -> None:
@@ -283,6 +290,8 @@ def editor(codebook: Codebook) -> None:
     if st.session_state.get(_field_key("parent")) not in parents:
         st.session_state[_field_key("parent")] = ""
     cols[1].selectbox(tr(STRINGS, "parent"), parents, key=_field_key("parent"), format_func=parent_names.get)
+    st.text_area(tr(STRINGS, "examples"), key=_field_key("examples"), height=140,
+                 help=tr(STRINGS, "examples_help"))
     st.button(tr(STRINGS, "save"), key="codebook_save", type="primary", on_click=_save,
               icon=":material/save:")
 

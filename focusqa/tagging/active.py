@@ -142,3 +142,64 @@ def held_out_predictions(fit: Callable[[list[int]], Callable[[list[int]], list[l
         for turn, codes in zip(test, predict(test)):
             out[turn] = list(codes)
     return out
+
+
+# ---------------------------------------------------------------- on a project's store
+def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> list[int]:
+    """Ids of the participant turns to offer next in Kodning (see :func:`confirmation_order`).
+
+    Turns a person already decided on are never offered; the per-code counts are the
+    evaluator's accepted codings so far.
+    """
+    from ..config import MACHINE_CODER
+
+    segments = [s for s in store.segments() if s.role != "moderator"]
+    if not segments:
+        return []
+    decided = {c.segment_id for c in store.codings(origin="human") if c.coder != MACHINE_CODER}
+    counts = np.zeros(len(tagger.code_ids), int)
+    index = {c: j for j, c in enumerate(tagger.code_ids)}
+    for coding in store.codings(origin="human"):
+        if coding.coder != MACHINE_CODER and coding.status == "accepted" and coding.code_id in index:
+            counts[index[coding.code_id]] += 1
+    available = np.array([s.id not in decided for s in segments], bool)
+    if not available.any():
+        return []
+    scores, _signals = tagger.score(segments)
+    order = confirmation_order(scores, tagger.vectors(segments), available, counts, limit, random_state)
+    return [segments[i].id for i in order]
+
+
+def project_trust(store, make_tagger, base=(), folds: int = 5) -> list[CodeTrust]:
+    """Per code, κ of the tagger against the evaluators' decisions on turns it did not train on.
+
+    Every decided turn is predicted by a tagger trained on the shipped prior ``base`` and
+    the decisions of the other folds (``make_tagger()`` gives an unfitted tagger).
+    """
+    from .training import TrainingDocument, store_documents
+
+    documents = store_documents(store)
+    decided = [(d, pos) for d in range(len(documents)) for pos in sorted(documents[d].labels)]
+
+    def fit(train: list[tuple[int, int]]):
+        keep: dict[int, dict[int, frozenset[str]]] = {}
+        for d, pos in train:
+            keep.setdefault(d, {})[pos] = documents[d].labels[pos]
+        training = [TrainingDocument(documents[d].name, documents[d].segments, labels, documents[d].round, "store")
+                    for d, labels in keep.items()]
+        tagger = make_tagger().fit(list(base) + training)
+
+        def predict(test: list[tuple[int, int]]) -> list[list[str]]:
+            out: dict[tuple[int, int], list[str]] = {}
+            for d in sorted({d for d, _ in test}):
+                suggestions = tagger.suggest(list(documents[d].segments))
+                for pos in (p for dd, p in test if dd == d):
+                    out[(d, pos)] = [s.code_id for s in suggestions[pos]]
+            return [out[t] for t in test]
+        return predict
+
+    predicted = held_out_predictions(fit, decided, folds=folds)
+    codebook = make_tagger().codebook
+    turns = [t for t in decided if t in predicted]
+    return trust_per_code(codebook.ids, [documents[d].labels[pos] for d, pos in turns],
+                          [predicted[t] for t in turns])
