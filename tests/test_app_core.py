@@ -377,3 +377,28 @@ def test_overview_offers_suggestions_when_there_are_none(tmp_path, monkeypatch) 
     assert any(a.action == "autocode" for a in store.audit_log())
     assert any("nye forslag" in t for t in _texts(at.success))
     store.dispose()
+
+
+def test_a_turn_becomes_an_anchor_example_in_one_click(project) -> None:
+    store, seg = project["store"], project["segs"][2]
+    at = _app(page="views/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    assert at.selectbox(key=f"anchor_code_{seg.id}").value == "konsultativ-raadgivning"  # its suggestion
+    at.button(key=f"anchor_{seg.id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert store.codebook().get("konsultativ-raadgivning").examples == [seg.text]
+    assert any("ankereksempel" in s.value for s in at.success)
+
+
+def test_learning_panel_offers_undecided_turns_and_opens_them(project) -> None:
+    store, segs = project["store"], project["segs"]
+    store.review(segs[1].id, "tidlig-indsats", "Anne", "accepted")
+    at = _app(page="views/coding.py")
+    offered = [b.key for b in at.button if b.key and b.key.startswith("next_open_")]
+    participant_ids = {s.id for s in segs if s.role == "participant"}
+    assert offered and {int(k.rsplit("_", 1)[1]) for k in offered} <= participant_ids - {segs[1].id}
+    assert any("mindst 10" in c.value for c in at.caption)      # too few decisions for agreement yet
+    at.button(key=offered[0]).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    opened = int(offered[0].rsplit("_", 1)[1])
+    assert at.button(key=f"anchor_{opened}")                      # its editor is open

@@ -28,6 +28,7 @@ from views.common import (after_write, blind_mode, code_label, code_tag, flash, 
                           load_documents, load_memos, load_segments, refit_tagger, require_coder,
                           require_documents,
                           show_flashes, tr)
+from views.learning_panel import FOCUS_KEY, render_anchor_action, render_learning_panel
 
 PAGE_SIZE = 25
 REFIT_EVERY = 10
@@ -546,6 +547,8 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
                    placeholder=tr(STRINGS, "choose_codes"))
     st.button(tr(STRINGS, "save_codes"), key=f"save_codes_{seg.id}", on_click=on_save_codes,
               args=(view, codes_key), type="primary")
+    suggested = [s.code_id for s in view.suggestions]
+    render_anchor_action(seg.id, seg.text, codebook, (current + suggested or [None])[0])
     parts = sentences(seg.text)
     if len(parts) > 1:
         st.markdown(f"**{tr(STRINGS, 'partial')}**")
@@ -716,8 +719,15 @@ def paginate(views: list[SegmentView], total: int, scope: str) -> list[SegmentVi
     """The turns of the current page; a new document or filter (``scope``) starts at page 1."""
     pages = max(1, math.ceil(len(views) / PAGE_SIZE))
     page = 1
+    key = f"{PAGE_KEY}_{zlib.crc32(f'{scope}|{pages}'.encode())}"
+    focus = st.session_state.pop(FOCUS_KEY, None)   # a turn chosen in the learning panel
+    position = next((i for i, v in enumerate(views) if v.segment.id == focus), None)
+    if position is not None:
+        st.session_state[ACTIVE_KEY] = focus
+        if pages > 1:
+            st.session_state[key] = position // PAGE_SIZE + 1
     if pages > 1:
-        page = st.pagination(pages, key=f"{PAGE_KEY}_{zlib.crc32(f'{scope}|{pages}'.encode())}")
+        page = st.pagination(pages, key=key)
     shown = views[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     st.caption(tr(STRINGS, "shown", n=fmt_number(len(views)), total=fmt_number(total), page=page,
                   pages=pages))
@@ -737,6 +747,7 @@ def main() -> None:
     render_view_choice(top[1])
     view_mode, codes, statuses, role = render_toolbar(codebook)
     render_actions()
+    render_learning_panel(codebook, DOC_KEY)
     blind = blind_mode()
     st.caption(tr(STRINGS, "blind_on") if blind else tr(STRINGS, "legend"))
     segments = load_segments(store, doc.id)

@@ -1,0 +1,184 @@
+"""Kodning's learning tools: what to confirm next, how far to trust each code, anchor examples.
+
+Rendered by views/coding.py; the work is done by ``focusqa.tagging.active`` and the Store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from focusqa.codebook import Codebook
+from focusqa.errors import FocusqaError
+from views.common import (after_write, cached, code_label, flash, fmt_number, get_store, get_tagger,
+                          require_coder, tr)
+
+FOCUS_KEY = "coding_focus_segment"   # a turn chosen in "Bekræft næste" (coding.py shows its page)
+NEXT_COUNT = 8
+
+STRINGS = {
+    "da": {
+        "panel": "Lær modellen: hvad skal jeg bekræfte nu?",
+        "panel_help": "De ture, hvis bekræftelse lærer modellen mest: usikre forslag og varierede eksempler "
+                      "på de koder, der har færrest bekræftelser. Modellen lærer efter hver 10. accept.",
+        "next_none": "Der er ingen uafgjorte deltagerture tilbage.",
+        "open": "Vis",
+        "turn": "{document}, tur {n}",
+        "trust": "Hvor godt rammer forslagene dine beslutninger?",
+        "trust_help": "Modellen trænes uden de ture, den skal bedømme (krydsvalidering på dine egne "
+                      "beslutninger), og sammenlignes med dig kode for kode. κ over 0,6 er god enighed; "
+                      "intervallet viser usikkerheden (95 %).",
+        "trust_button": "Beregn enighed",
+        "trust_few": "Bekræft eller afvis mindst 10 forslag først (nu {n}).",
+        "col_code": "Kode",
+        "col_confirmed": "Bekræftet",
+        "col_kappa": "κ",
+        "col_interval": "Interval (95 %)",
+        "col_verdict": "Kan forslagene bruges?",
+        "v_good": "ja",
+        "v_some": "med omtanke",
+        "v_bad": "tjek hver gang",
+        "v_none": "for få",
+        "anchor": "Brug som ankereksempel",
+        "anchor_help": "Turen bliver et typisk eksempel på koden i kodebogen (en ny version). focusqa "
+                       "lærer af ankereksempler fra første forslag.",
+        "anchor_code": "Ankereksempel for",
+        "anchored": "Turen er nu ankereksempel for {code} (kodebog version {version}).",
+    },
+    "en": {
+        "panel": "Teach the model: what should I confirm next?",
+        "panel_help": "The turns whose confirmation teaches the model most: uncertain suggestions and varied "
+                      "examples of the codes with the fewest confirmations. The model learns after every 10 accepts.",
+        "next_none": "No undecided participant turns are left.",
+        "open": "Show",
+        "turn": "{document}, turn {n}",
+        "trust": "How well do the suggestions match your decisions?",
+        "trust_help": "The model is trained without the turns it is judged on (cross-validation on your own "
+                      "decisions) and compared with you code by code. κ above 0.6 is good agreement; the "
+                      "interval shows the uncertainty (95 %).",
+        "trust_button": "Compute agreement",
+        "trust_few": "Confirm or reject at least 10 suggestions first (now {n}).",
+        "col_code": "Code",
+        "col_confirmed": "Confirmed",
+        "col_kappa": "κ",
+        "col_interval": "Interval (95 %)",
+        "col_verdict": "Can the suggestions be used?",
+        "v_good": "yes",
+        "v_some": "with care",
+        "v_bad": "check every time",
+        "v_none": "too few",
+        "anchor": "Use as anchor example",
+        "anchor_help": "The turn becomes a typical example of the code in the codebook (a new version). focusqa "
+                       "learns from anchor examples from the first suggestion.",
+        "anchor_code": "Anchor example for",
+        "anchored": "The turn is now an anchor example for {code} (codebook version {version}).",
+    },
+}
+
+MIN_DECISIONS = 10
+
+
+@cached
+def _next_turns(_store, url: str, version: int, decided: int) -> list[int]:
+    from focusqa.tagging.active import next_to_confirm
+
+    return next_to_confirm(_store, get_tagger(), limit=NEXT_COUNT)
+
+
+@cached
+def _trust(_store, url: str, version: int, decided: int) -> list[Any]:
+    from focusqa.tagging import shipped_documents
+    from focusqa.tagging.active import project_trust
+    from focusqa.tagging.tagger import Tagger
+
+    codebook = _store.codebook()
+    return project_trust(_store, lambda: Tagger(codebook), base=shipped_documents(codebook))
+
+
+def _decided_count(store) -> int:
+    from focusqa.config import MACHINE_CODER
+
+    return len({c.segment_id for c in store.codings(origin="human") if c.coder != MACHINE_CODER})
+
+
+def _on_open(document_id: int, segment_id: int, doc_key: str) -> None:
+    st.session_state[doc_key] = document_id
+    st.session_state[FOCUS_KEY] = segment_id
+
+
+def verdict(kappa: float | None, low: float | None) -> str:
+    """A plain-words reading of a code's κ and the low end of its interval."""
+    if kappa is None or low is None:
+        return "v_none"
+    if kappa >= 0.6 and low >= 0.4:
+        return "v_good"
+    if kappa >= 0.4:
+        return "v_some"
+    return "v_bad"
+
+
+def trust_frame(trust: list[Any], codebook: Codebook) -> pd.DataFrame:
+    """The per-code agreement as the table Kodning shows."""
+    rows = []
+    for t in trust:
+        interval = (f"{fmt_number(t.low, 2)} – {fmt_number(t.high, 2)}" if t.low is not None else "–")
+        rows.append({tr(STRINGS, "col_code"): code_label(codebook.get(t.code_id)),
+                     tr(STRINGS, "col_confirmed"): t.confirmations,
+                     tr(STRINGS, "col_kappa"): fmt_number(t.kappa, 2),
+                     tr(STRINGS, "col_interval"): interval,
+                     tr(STRINGS, "col_verdict"): tr(STRINGS, verdict(t.kappa, t.low))})
+    return pd.DataFrame(rows)
+
+
+def render_learning_panel(codebook: Codebook, doc_key: str) -> None:
+    """The expander above the turns: the next turns to confirm, and trust per code."""
+    store = get_store()
+    decided = _decided_count(store)
+    with st.expander(tr(STRINGS, "panel"), icon="🎓"):
+        st.caption(tr(STRINGS, "panel_help"))
+        ids = _next_turns(store, store.url, codebook.version, decided)
+        if not ids:
+            st.info(tr(STRINGS, "next_none"))
+        segments = {s.id: s for s in store.segments(ids=ids)} if ids else {}
+        for segment_id in ids:
+            seg = segments[segment_id]
+            row = st.columns([2, 7, 1], vertical_alignment="center")
+            row[0].markdown(f"**{tr(STRINGS, 'turn', document=seg.document, n=seg.turn + 1)}**")
+            row[1].text(seg.text[:160] + ("…" if len(seg.text) > 160 else ""))
+            row[2].button(tr(STRINGS, "open"), key=f"next_open_{segment_id}", on_click=_on_open,
+                          args=(seg.document_id, segment_id, doc_key))
+        st.markdown(f"**{tr(STRINGS, 'trust')}**", help=tr(STRINGS, "trust_help"))
+        if decided < MIN_DECISIONS:
+            st.caption(tr(STRINGS, "trust_few", n=decided))
+        elif st.button(tr(STRINGS, "trust_button"), key="coding_trust") or st.session_state.get("_trust_shown"):
+            st.session_state["_trust_shown"] = True
+            with st.spinner():
+                trust = _trust(store, store.url, codebook.version, decided)
+            st.dataframe(trust_frame(trust, codebook), hide_index=True, width="stretch")
+
+
+def _on_anchor(segment_id: int, text: str, code_key: str) -> None:
+    store, me = get_store(), require_coder()
+    code_id = st.session_state.get(code_key)
+    try:
+        version = store.add_anchor_example(code_id, text, me)
+    except FocusqaError as exc:  # a refused text or a code gone meanwhile: shown, nothing changed
+        flash("error", str(exc))
+        return
+    after_write()
+    flash("success", tr(STRINGS, "anchored", code=code_label(store.codebook().get(code_id)), version=version))
+
+
+def render_anchor_action(segment_id: int, text: str, codebook: Codebook, default: str | None) -> None:
+    """In a turn's editor: make the turn an anchor example of a code, in one click."""
+    cols = st.columns([3, 2], vertical_alignment="bottom")
+    code_key = f"anchor_code_{segment_id}"
+    ids = codebook.ids
+    if st.session_state.get(code_key) not in ids:
+        st.session_state[code_key] = default if default in ids else ids[0]
+    cols[0].selectbox(tr(STRINGS, "anchor_code"), ids, key=code_key,
+                      format_func=lambda c: code_label(codebook.get(c)))
+    cols[1].button(tr(STRINGS, "anchor"), key=f"anchor_{segment_id}", help=tr(STRINGS, "anchor_help"),
+                   on_click=_on_anchor, args=(segment_id, text, code_key))
