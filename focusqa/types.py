@@ -32,6 +32,11 @@ class DocumentMetadata:
         )
 
 
+def turn_number(turn: int) -> int:
+    """A turn as every page, export and command shows it: counted from 1 (stored from 0)."""
+    return turn + 1
+
+
 @dataclass(frozen=True)
 class Segment:
     """One unit of coding: a speaker turn or one paragraph of a turn.

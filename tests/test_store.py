@@ -120,7 +120,7 @@ def test_migrations_create_every_table_from_empty(any_db_url: str) -> None:
     assert current_revision(engine) == "0004"
     tables = set(inspect(engine).get_table_names())
     assert {"documents", "segments", "codes", "codebook_versions", "codings", "memos", "audit_log",
-            "alembic_version"} <= tables
+            "saved_searches", "alembic_version"} <= tables
     if any_db_url.startswith("sqlite"):
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1

@@ -22,7 +22,7 @@ import streamlit as st
 from focusqa.codebook import Codebook
 from focusqa.config import MACHINE_CODER
 from focusqa.errors import ConflictError, FocusqaError
-from focusqa.types import CodeSuggestion
+from focusqa.types import CodeSuggestion, turn_number
 from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
                           fmt_number, get_store, language, load_codebook, load_codings,
                           load_documents, load_memos, load_segments, refit_tagger, require_coder,
@@ -495,7 +495,7 @@ def render_turn(view: SegmentView, codebook: Codebook) -> None:
     """One speaker turn: who speaks, the codes as coloured tags, the text, the suggestions."""
     seg = view.segment
     parts = [f"<b>{_escape(seg.speaker or '?')}</b>", tr(STRINGS, f"role_{seg.role}"),
-             tr(STRINGS, "turn", n=seg.turn + 1)]
+             tr(STRINGS, "turn", n=turn_number(seg.turn))]
     if seg.timestamp:
         parts.append(_escape(seg.timestamp))
     if view.memos:
@@ -582,7 +582,7 @@ def table_frame(views: list[SegmentView], codebook: Codebook) -> pd.DataFrame:
     for view in views:
         ticked = {c.code_id for c in view.accepted} | {c.code_id for c in view.suggestions}
         row = {
-            tr(STRINGS, "col_turn"): view.segment.turn + 1,
+            tr(STRINGS, "col_turn"): turn_number(view.segment.turn),
             tr(STRINGS, "col_speaker"): view.segment.speaker or "",
             tr(STRINGS, "col_text"): view.segment.text,
             tr(STRINGS, "col_waiting"): ", ".join(

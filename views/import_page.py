@@ -11,7 +11,7 @@ import streamlit as st
 
 from focusqa.errors import FocusqaError
 from focusqa.ingest import read_transcript
-from focusqa.types import DocumentMetadata, ParsedDocument
+from focusqa.types import DocumentMetadata, ParsedDocument, turn_number
 from views.common import (after_write, coder_name, fmt_number, flash, get_store, load_documents,
                           show_flashes, tr)
 
@@ -184,7 +184,7 @@ def render_preview(candidate: Candidate) -> None:
             st.warning(tr(STRINGS, "no_meta"))
         shown = segments[:PREVIEW_TURNS]
         st.dataframe(pd.DataFrame({
-            tr(STRINGS, "col_turn"): [s.turn + 1 for s in shown],
+            tr(STRINGS, "col_turn"): [turn_number(s.turn) for s in shown],
             tr(STRINGS, "col_speaker"): [s.speaker or "" for s in shown],
             tr(STRINGS, "col_role"): [tr(STRINGS, s.role) for s in shown],
             tr(STRINGS, "col_text"): [s.text for s in shown],

@@ -241,10 +241,7 @@ class CodebookMatcher:
                     continue
                 parts = []
                 for word in words:
-                    alternatives = {word}
-                    lemma = table.lemma(word)
-                    if len(lemma) >= 4 and lemma[:3] == word[:3]:
-                        alternatives.add(lemma)
+                    alternatives = term_stems(word, table)
                     if len(words) > 1:
                         alternatives.update(_syncopated(word))
                     parts.append(tuple(stem_ids.setdefault(a, len(stem_ids)) for a in sorted(alternatives)))
@@ -523,6 +520,13 @@ class CodebookMatcher:
         """
         self.set_annotations(doc, self.match(doc))
         return doc
+
+
+def term_stems(word: str, table: LemmaTable | None = None) -> set[str]:
+    """The stems a term word is matched by: the word, and its lemma when that is a
+    real stem of it ("underretninger" -> "underretning"), not a homograph."""
+    lemma = (table or lemma_table()).lemma(word)
+    return {word, lemma} if len(lemma) >= 4 and lemma[:3] == word[:3] else {word}
 
 
 def _phrase_variants(words: list[str], parts: list[tuple[int, ...]]) -> list[tuple[tuple[int, ...], ...]]:

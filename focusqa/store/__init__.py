@@ -1,6 +1,6 @@
 """The project database (SQLite by default, PostgreSQL for a team server)."""
 
-from .repository import (AuditInfo, CodingInfo, DocumentInfo, Excerpt, MemoInfo, SegmentInfo,
-                         Store)
+from .repository import (AuditInfo, CodingInfo, DocumentInfo, Excerpt, MemoInfo, SavedSearchInfo,
+                         SegmentInfo, Store)
 
-__all__ = ["Store", "DocumentInfo", "SegmentInfo", "CodingInfo", "Excerpt", "MemoInfo", "AuditInfo"]
+__all__ = ["Store", "DocumentInfo", "SegmentInfo", "CodingInfo", "Excerpt", "MemoInfo", "AuditInfo", "SavedSearchInfo"]

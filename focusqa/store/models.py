@@ -115,7 +115,7 @@ class Coding(Base):
     segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), index=True)
     code_id: Mapped[str] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
     coder: Mapped[str] = mapped_column(Text)
-    origin: Mapped[str] = mapped_column(String(16))  # human | auto
+    origin: Mapped[str] = mapped_column(String(16))  # human | auto | search
     status: Mapped[str] = mapped_column(String(16))  # suggested | accepted | rejected
     score: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -143,6 +143,19 @@ class Memo(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class SavedSearch(Base):
+    """A named search (query and filters) that can be rerun or turned into seed terms."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    query: Mapped[str] = mapped_column(Text)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditEntry(Base):

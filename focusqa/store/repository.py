@@ -22,8 +22,8 @@ from ..config import MACHINE_CODER, database_url
 from ..errors import ConflictError, FocusqaError
 from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument
 from .db import make_engine, migrate, session_factory, transaction
-from .models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, Memo, SegmentRow,
-                     utcnow)
+from .models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, Memo, SavedSearch,
+                     SegmentRow, utcnow)
 
 STATUSES = ("suggested", "accepted", "rejected")
 def _code_of(row) -> Code:
@@ -122,6 +122,16 @@ class MemoInfo:
 
 
 @dataclass
+class SavedSearchInfo:
+    id: int
+    name: str
+    query: str
+    filters: dict
+    created_by: str | None
+    updated_at: datetime | None
+
+
+@dataclass
 class AuditInfo:
     id: int
     at: datetime
@@ -147,6 +157,10 @@ def _segment_info(seg: SegmentRow, doc: Document) -> SegmentInfo:
 def _coding_info(c: Coding) -> CodingInfo:
     return CodingInfo(c.id, c.segment_id, c.code_id, c.coder, c.origin, c.status, c.score,
                       dict(c.evidence or {}), c.start, c.end, c.version, c.created_at, c.updated_at)
+
+
+def _saved_search_info(r: SavedSearch) -> SavedSearchInfo:
+    return SavedSearchInfo(r.id, r.name, r.query, dict(r.filters or {}), r.created_by, r.updated_at)
 
 
 def _coding_state(c: Coding | None) -> dict | None:
@@ -489,8 +503,8 @@ class Store:
                             actor: str = MACHINE_CODER) -> int:
         """Write the machine's suggestions for these segments.
 
-        Suggestions still waiting for review are replaced; reviewed ones and every
-        human coding are left alone. Returns the number of suggestions written.
+        Suggestions still waiting for review are replaced; reviewed ones, suggestions
+        made from a search (origin ``search``) and every human coding are left alone. Returns the number of suggestions written.
         """
         written = 0
         with self.session() as s:
@@ -499,7 +513,7 @@ class Store:
             for chunk_start in range(0, len(segment_ids), 500):
                 chunk = segment_ids[chunk_start:chunk_start + 500]
                 s.execute(delete(Coding).where(Coding.segment_id.in_(chunk), Coding.coder == MACHINE_CODER,
-                                               Coding.status == "suggested"))
+                                               Coding.status == "suggested", Coding.origin == "auto"))
                 reviewed.update(tuple(r) for r in s.execute(select(Coding.segment_id, Coding.code_id).where(
                     Coding.segment_id.in_(chunk), Coding.coder == MACHINE_CODER)).all())
             known = set(s.scalars(select(CodeRow.id)))
@@ -526,11 +540,15 @@ class Store:
                 AuditEntry.action == "undo", AuditEntry.actor == actor)) if e}
             entries = [e for e in s.scalars(select(AuditEntry).where(
                 AuditEntry.actor == actor, AuditEntry.entity == "coding",
-                AuditEntry.action.in_(("code", "recode", "uncode", "review")))
+                AuditEntry.action.in_(("code", "recode", "uncode", "review", "code-hits")))
                 .order_by(AuditEntry.id.desc()).limit(200)) if e.id not in undone]
             if not entries:
                 return None
             target = entries[0]
+            if target.action == "code-hits":
+                self._restore_hits(s, target, actor)
+                return AuditInfo(target.id, target.at, target.actor, target.action, target.entity,
+                                 target.entity_id, target.before, target.after)
             self._restore(s, target, actor)
             key = target.before or target.after
             if len(entries) > 1 and entries[1].action == "review":
@@ -541,8 +559,18 @@ class Store:
                              target.entity_id, target.before, target.after)
 
     def _restore(self, s: Session, entry: AuditEntry, actor: str) -> None:
-        state = entry.before
-        key = state or entry.after
+        self._restore_state(s, entry.before, entry.after)
+        self._audit(s, actor, "undo", "audit", entry.id, entry.after, entry.before)
+
+    def _restore_hits(self, s: Session, entry: AuditEntry, actor: str) -> None:
+        """Undo a whole :meth:`code_hits` step: every coding goes back to its state before."""
+        for before, after in zip(entry.before["codings"], entry.after["codings"]):
+            self._restore_state(s, before, after)
+        self._audit(s, actor, "undo", "audit", entry.id, entry.after, entry.before)
+
+    @staticmethod
+    def _restore_state(s: Session, state: dict | None, after: dict | None) -> None:
+        key = state or after
         row = s.scalar(select(Coding).where(Coding.segment_id == key["segment_id"],
                                             Coding.code_id == key["code_id"], Coding.coder == key["coder"]))
         if state is None:
@@ -557,7 +585,139 @@ class Store:
                 setattr(row, f, state[f])
             row.updated_at = utcnow()
         s.flush()
-        self._audit(s, actor, "undo", "audit", entry.id, entry.after, entry.before)
+
+    # ------------------------------------------------------- search support
+    def code_hits(self, segment_ids: Iterable[int], code_id: str, coder: str, *,
+                  as_suggestions: bool = False, evidence: dict[int, dict] | None = None,
+                  query: str = "") -> tuple[int, int]:
+        """Code many segments (a search's hits) in one transaction, undone as one step.
+
+        Accepted codings are ``coder``'s own; suggestions are the machine's rows with
+        origin ``search``, reviewed on the Kodning page like any suggestion (a refit
+        keeps them). A segment already coded with the code (by ``coder``, or suggested
+        or decided for the machine's row) is left alone. Returns (written, skipped).
+        """
+        if not coder or not coder.strip():
+            raise FocusqaError("a coder name is required before coding")
+        ids = list(dict.fromkeys(int(i) for i in segment_ids))
+        owner = MACHINE_CODER if as_suggestions else coder
+        befores: list[dict | None] = []
+        afters: list[dict] = []
+        with self.session() as s:
+            self._check_code(s, code_id)
+            known = set()
+            existing: dict[int, Coding] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                known.update(s.scalars(select(SegmentRow.id).where(SegmentRow.id.in_(chunk))))
+                existing.update((c.segment_id, c) for c in s.scalars(select(Coding).where(
+                    Coding.segment_id.in_(chunk), Coding.code_id == code_id, Coding.coder == owner)))
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise FocusqaError(f"no segment with id {missing[0]}")
+            for segment_id in ids:
+                row = existing.get(segment_id)
+                if row is not None and (as_suggestions or row.status == "accepted"):
+                    continue
+                befores.append(_coding_state(row))
+                if row is None:
+                    row = Coding(segment_id=segment_id, code_id=code_id, coder=owner)
+                    s.add(row)
+                row.origin = "search" if as_suggestions else "human"
+                row.status = "suggested" if as_suggestions else "accepted"
+                row.evidence = {**(evidence or {}).get(segment_id, {}), "search": query,
+                                **({"by": coder} if as_suggestions else {})}
+                row.start = row.end = None
+                row.updated_at = utcnow()
+                s.flush()
+                afters.append(_coding_state(row))
+            if afters:
+                self._audit(s, coder, "code-hits", "coding", None, {"codings": befores},
+                            {"codings": afters, "code_id": code_id, "query": query})
+        return len(afters), len(ids) - len(afters)
+
+    def search_signature(self) -> tuple[tuple[int, str], ...]:
+        """(document id, content hash) of every document: a search index built for one
+        signature is valid while no document is imported or deleted."""
+        with self.session() as s:
+            return tuple(tuple(r) for r in s.execute(
+                select(Document.id, Document.content_hash).order_by(Document.id)))
+
+    def search_metadata(self) -> dict[int, tuple[str, str | None, str | None, str | None]]:
+        """Per document id: (name, round, district, group), read fresh for every search."""
+        with self.session() as s:
+            return {r[0]: tuple(r[1:]) for r in s.execute(
+                select(Document.id, Document.name, Document.round, Document.district,
+                       Document.respondent_group))}
+
+    def search_segments(self) -> list[tuple[int, int, int, str | None, str, str, int]]:
+        """(segment id, document id, turn, speaker, role, text, start) in document order,
+        the plain rows a search index is built from."""
+        with self.session() as s:
+            return [tuple(r) for r in s.execute(
+                select(SegmentRow.id, SegmentRow.document_id, SegmentRow.turn, SegmentRow.speaker,
+                       SegmentRow.role, SegmentRow.text, SegmentRow.start)
+                .order_by(SegmentRow.document_id, SegmentRow.index))]
+
+    def coding_states(self, *, code_ids: Iterable[str] | None = None,
+                      segment_ids: Iterable[int] | None = None) -> list[tuple[int, str, str, str]]:
+        """(segment id, code id, coder, status) of codings, optionally of some codes or segments."""
+        with self.session() as s:
+            q = select(Coding.segment_id, Coding.code_id, Coding.coder, Coding.status)
+            if code_ids is not None:
+                q = q.where(Coding.code_id.in_(list(code_ids)))
+            if segment_ids is None:
+                return [tuple(r) for r in s.execute(q)]
+            ids = list(segment_ids)
+            out: list[tuple[int, str, str, str]] = []
+            for start in range(0, len(ids), 500):
+                out += [tuple(r) for r in s.execute(q.where(Coding.segment_id.in_(ids[start:start + 500])))]
+            return out
+
+    def save_search(self, name: str, query: str, filters: dict, actor: str) -> SavedSearchInfo:
+        """Save (or overwrite, by name) a search and its filters."""
+        name = name.strip()
+        if not name:
+            raise FocusqaError("a saved search needs a name")
+        if not query.strip():
+            raise FocusqaError("a saved search needs a query")
+        with self.session() as s:
+            row = s.scalar(select(SavedSearch).where(SavedSearch.name == name))
+            before = {"query": row.query, "filters": row.filters} if row is not None else None
+            if row is None:
+                row = SavedSearch(name=name, created_by=actor)
+                s.add(row)
+            row.query, row.filters, row.updated_at = query, dict(filters), utcnow()
+            s.flush()
+            self._audit(s, actor, "save-search", "search", row.id, before,
+                        {"name": name, "query": query, "filters": dict(filters)})
+            return _saved_search_info(row)
+
+    def saved_searches(self) -> list[SavedSearchInfo]:
+        with self.session() as s:
+            return [_saved_search_info(r) for r in s.scalars(select(SavedSearch).order_by(SavedSearch.name))]
+
+    def saved_search(self, name: str) -> SavedSearchInfo:
+        for found in self.saved_searches():
+            if found.name == name:
+                return found
+        raise FocusqaError(f"no saved search named '{name}'")
+
+    def delete_saved_search(self, name: str, actor: str) -> None:
+        with self.session() as s:
+            row = s.scalar(select(SavedSearch).where(SavedSearch.name == name))
+            if row is not None:
+                self._audit(s, actor, "delete-search", "search", row.id,
+                            {"name": row.name, "query": row.query, "filters": row.filters}, None)
+                s.delete(row)
+
+    def add_seed_terms(self, code_id: str, terms: Iterable[str], actor: str) -> int:
+        """Add terms to a code's seed terms (a new codebook version); returns the version."""
+        code = self.codebook().get(code_id)
+        new = [t for t in dict.fromkeys(t.strip() for t in terms) if t and t not in code.terms]
+        if not new:
+            return self.codebook().version
+        return self.save_code(replace(code, terms=list(code.terms) + new), actor)
 
     # ---------------------------------------------------------------- memos
     def add_memo(self, author: str, text: str, *, segment_id: int | None = None,
