@@ -143,9 +143,9 @@ class Hit:
 
     @property
     def next_word(self) -> str:
-        """The word after the hit, for sorting a concordance."""
-        words = self.after.split()
-        return words[0].strip(".,;:!?\"'()»«–-").casefold() if words else ""
+        """The word after the hit (punctuation skipped), for sorting a concordance."""
+        words = (w.strip(".,;:!?\"'()»«–-…").casefold() for w in self.after.split())
+        return next((w for w in words if w), "")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "focusqa.cli.codebook_cmds",
     "focusqa.cli.tagging_cmds",
     "focusqa.cli.analysis_cmds",
+    "focusqa.cli.search_cmds",
     "focusqa.cli.export_cmds",
     "focusqa.cli.refi_cmds",
     "focusqa.cli.admin_cmds",
