@@ -1,0 +1,300 @@
+"""Søg: find words in the transcripts (inflections and compounds too), read them in context, code the hits.
+
+The page reads the query and filters, calls :func:`focusqa.analysis.search.search`, and
+shows the hits as keyword-in-context lines (ticked hits can be coded) beside the district ×
+round counts. Coding, undo, saved searches and seed terms go through the Store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from focusqa.analysis.search import SearchFilters, SearchResult, code_hits, hit_codes, search, seed_terms
+from focusqa.errors import FocusqaError
+from focusqa.store import Store
+from views.common import (after_write, code_label, coder_name, flash, fmt_number, get_store, load_codebook,
+                          md_escape, paginate, require_documents, show_error, show_flashes, tr)
+
+TICKED_KEY = "search_ticked"
+TICKED_FOR_KEY = "search_ticked_for"
+FILTER_KEYS = {"rounds": "search_rounds", "districts": "search_districts", "groups": "search_groups",
+               "codes": "search_codes", "states": "search_states"}
+PAGE_SIZE = 25
+
+STRINGS = {
+    "da": {
+        "title": "Søg",
+        "query": "Søg efter",
+        "query_help": "Et ord finder også bøjninger og sammensætninger (underretning finder "
+                      "skoleunderretningerne). \"I anførselstegn\" søges præcis. Ord ved siden af "
+                      "hinanden skal alle stå i taleturen; OR (eller ELLER) giver alternativer; "
+                      "NOT ord (eller -ord) udelader taleture med ordet.",
+        "query_ph": "fx underretning OR \"åben rådgivning\" -telefon",
+        "filters": "Afgræns",
+        "rounds": "Runde", "districts": "Distrikt", "groups": "Gruppe", "codes": "Kode",
+        "states": "Kodestatus", "role": "Taler", "all_ph": "Alle",
+        "participant": "Deltagere", "moderator": "Moderator", "all": "Alle",
+        "st_accepted": "Kodet", "st_suggested": "Forslag venter", "st_rejected": "Afvist",
+        "st_uncoded": "Ukodet",
+        "sort": "Rækkefølge", "sort_document": "Som i interviewene", "sort_next": "Ordet efter fundet",
+        "found": "**{hits}** fund i **{turns}** taleture",
+        "none": "Ingen fund.",
+        "counts": "Fund pr. distrikt og runde",
+        "turn": "tur {n}",
+        "all_hits": "Alle fund som tabel",
+        "col_document": "Interview", "col_turn": "Tur", "col_speaker": "Taler", "col_before": "Før",
+        "col_match": "Fund", "col_after": "Efter", "col_codes": "Koder",
+        "code_title": "Kod fundene",
+        "code": "Kode", "mode": "Som",
+        "mode_suggested": "Forslag til gennemsyn", "mode_accepted": "Accepterede kodninger",
+        "mode_help": "Forslag vises i Kodning med Accepter/Afvis; accepterede kodninger står i dit navn.",
+        "scope": "Hvilke fund", "scope_all": "Alle ({n} taleture)", "scope_ticked": "De afkrydsede ({n} taleture)",
+        "apply": "Kod",
+        "coded": "{n} taleture er kodet med {code}.",
+        "coded_skipped": "{n} taleture er kodet med {code}; {skipped} havde koden i forvejen.",
+        "nothing_ticked": "Sæt flueben ved de fund, der skal kodes.",
+        "undo": "Fortryd seneste",
+        "undone": "Din seneste ændring er fortrudt.",
+        "nothing_to_undo": "Der er ingen ændring at fortryde.",
+        "need_coder": "Skriv dit navn under **Koder** i sidepanelet for at kode fundene.",
+        "saved_title": "Gemte søgninger",
+        "save_name": "Navn", "save": "Gem søgningen", "saved": "Søgningen er gemt som »{name}«.",
+        "saved_list": "Gemt søgning", "rerun": "Kør", "delete": "Slet",
+        "seed_code": "Kode", "seed": "Brug som søgeord for koden",
+        "seed_help": "Søgningens ord (ikke de udeladte) bliver søgeord for koden i kodebogen: en ny "
+                     "version af kodebogen.",
+        "seeded": "Kodebogen er nu version {version}: {code} har fået søgeordene {terms}.",
+        "no_saved": "Ingen gemte søgninger endnu.",
+    },
+    "en": {
+        "title": "Search",
+        "query": "Search for",
+        "query_help": "A word also finds its inflections and compounds (underretning finds "
+                      "skoleunderretningerne). \"Quoted\" text is matched exactly. Words side by side "
+                      "must all be in the turn; OR gives alternatives; NOT word (or -word) leaves out "
+                      "turns with the word.",
+        "query_ph": "e.g. underretning OR \"åben rådgivning\" -telefon",
+        "filters": "Narrow down",
+        "rounds": "Round", "districts": "District", "groups": "Group", "codes": "Code",
+        "states": "Coding status", "role": "Speaker", "all_ph": "All",
+        "participant": "Participants", "moderator": "Moderator", "all": "All",
+        "st_accepted": "Coded", "st_suggested": "Suggestion waiting", "st_rejected": "Rejected",
+        "st_uncoded": "Uncoded",
+        "sort": "Order", "sort_document": "As in the interviews", "sort_next": "Word after the hit",
+        "found": "**{hits}** hits in **{turns}** turns",
+        "none": "No hits.",
+        "counts": "Hits by district and round",
+        "turn": "turn {n}",
+        "all_hits": "All hits as a table",
+        "col_document": "Interview", "col_turn": "Turn", "col_speaker": "Speaker", "col_before": "Before",
+        "col_match": "Hit", "col_after": "After", "col_codes": "Codes",
+        "code_title": "Code the hits",
+        "code": "Code", "mode": "As",
+        "mode_suggested": "Suggestions to review", "mode_accepted": "Accepted codings",
+        "mode_help": "Suggestions appear in Coding with Accept/Reject; accepted codings are in your name.",
+        "scope": "Which hits", "scope_all": "All ({n} turns)", "scope_ticked": "The ticked ones ({n} turns)",
+        "apply": "Code",
+        "coded": "{n} turns were coded with {code}.",
+        "coded_skipped": "{n} turns were coded with {code}; {skipped} already had the code.",
+        "nothing_ticked": "Tick the hits to code.",
+        "undo": "Undo last",
+        "undone": "Your latest change was undone.",
+        "nothing_to_undo": "There is no change to undo.",
+        "need_coder": "Enter your name under **Coder** in the sidebar to code the hits.",
+        "saved_title": "Saved searches",
+        "save_name": "Name", "save": "Save the search", "saved": "The search was saved as “{name}”.",
+        "saved_list": "Saved search", "rerun": "Run", "delete": "Delete",
+        "seed_code": "Code", "seed": "Use as the code's seed terms",
+        "seed_help": "The search's words (not the excluded ones) become seed terms of the code: a new "
+                     "codebook version.",
+        "seeded": "The codebook is now version {version}: {code} got the seed terms {terms}.",
+        "no_saved": "No saved searches yet.",
+    },
+}
+
+
+def _filters() -> SearchFilters:
+    values = {name: tuple(st.session_state.get(key) or ()) or None for name, key in FILTER_KEYS.items()}
+    return SearchFilters(role=st.session_state.get("search_role") or "participant", **values)
+
+
+def render_inputs(docs: list, codebook: Any) -> None:
+    st.text_input(tr(STRINGS, "query"), key="search_query", help=tr(STRINGS, "query_help"),
+                  placeholder=tr(STRINGS, "query_ph"))
+    options = {"rounds": sorted({d.round for d in docs if d.round}),
+               "districts": sorted({d.district for d in docs if d.district}),
+               "groups": sorted({d.group for d in docs if d.group}),
+               "codes": list(codebook.ids), "states": ["accepted", "suggested", "rejected", "uncoded"]}
+    labels = {"codes": lambda c: code_label(codebook.get(c)), "states": lambda s: tr(STRINGS, f"st_{s}")}
+    with st.expander(tr(STRINGS, "filters")):
+        cols = st.columns(3)
+        for i, (name, key) in enumerate(FILTER_KEYS.items()):
+            cols[i % 3].multiselect(tr(STRINGS, name), options[name], key=key, placeholder=tr(STRINGS, "all_ph"),
+                                    format_func=labels.get(name, str))
+        cols[2].segmented_control(tr(STRINGS, "role"), ["participant", "moderator", "all"], key="search_role",
+                                  default="participant", required=True, format_func=lambda r: tr(STRINGS, r))
+    st.segmented_control(tr(STRINGS, "sort"), ["document", "next"], key="search_sort", default="document",
+                         required=True, format_func=lambda s: tr(STRINGS, f"sort_{s}"))
+
+
+def _on_tick(segment_id: int, key: str) -> None:
+    ticked: set = st.session_state.setdefault(TICKED_KEY, set())
+    (ticked.add if st.session_state[key] else ticked.discard)(segment_id)
+
+
+def render_hits(result: SearchResult, codes: dict[int, list[str]], codebook: Any) -> None:
+    """The keyword-in-context lines of the current page, each with a tick box for coding."""
+    ticked: set = st.session_state.setdefault(TICKED_KEY, set())
+    for number, hit in enumerate(paginate(result.hits, "search_page", PAGE_SIZE)):
+        key = f"search_hit_{hit.segment_id}_{hit.start}"
+        st.session_state[key] = hit.segment_id in ticked
+        label = f"{md_escape(hit.before)} **:blue-background[{md_escape(hit.match)}]** {md_escape(hit.after)}"
+        st.checkbox(label, key=key, on_change=_on_tick, args=(hit.segment_id, key))
+        where = [hit.document, tr(STRINGS, "turn", n=hit.turn), hit.speaker or "", hit.round or "",
+                 hit.district or ""]
+        where += [code_label(codebook.get(c)) for c in codes.get(hit.segment_id, []) if c in codebook.ids]
+        st.caption(" · ".join(md_escape(w) for w in where if w))
+
+
+def hits_table(result: SearchResult, codes: dict[int, list[str]]) -> pd.DataFrame:
+    rows = [{tr(STRINGS, "col_document"): h.document, tr(STRINGS, "col_turn"): h.turn,
+             tr(STRINGS, "col_speaker"): h.speaker or "", tr(STRINGS, "col_before"): h.before,
+             tr(STRINGS, "col_match"): h.match, tr(STRINGS, "col_after"): h.after,
+             tr(STRINGS, "col_codes"): ", ".join(codes.get(h.segment_id, []))} for h in result.hits]
+    return pd.DataFrame(rows)
+
+
+def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
+    """Apply one code to all or the ticked hits' turns, as suggestions or accepted codings; undo."""
+    st.subheader(tr(STRINGS, "code_title"))
+    me = coder_name()
+    if not me:
+        st.info(tr(STRINGS, "need_coder"))
+        return
+    ticked = [i for i in result.segment_ids if i in st.session_state.get(TICKED_KEY, set())]
+    cols = st.columns([3, 2, 2], vertical_alignment="bottom")
+    code_id = cols[0].selectbox(tr(STRINGS, "code"), list(codebook.ids), key="search_code",
+                                format_func=lambda c: code_label(codebook.get(c)))
+    mode = cols[1].radio(tr(STRINGS, "mode"), ["suggested", "accepted"], key="search_mode",
+                         format_func=lambda m: tr(STRINGS, f"mode_{m}"), help=tr(STRINGS, "mode_help"))
+    scope = cols[2].radio(tr(STRINGS, "scope"), ["all", "ticked"], key="search_scope",
+                          format_func=lambda s: tr(STRINGS, f"scope_{s}",
+                                                   n=len(result.segment_ids) if s == "all" else len(ticked)))
+    row = st.container(horizontal=True)
+    if row.button(tr(STRINGS, "apply"), key="search_apply", type="primary", icon=":material/sell:"):
+        chosen = result.segment_ids if scope == "all" else ticked
+        if not chosen:
+            st.warning(tr(STRINGS, "nothing_ticked"))
+            return
+        try:
+            written, skipped = code_hits(store, result, code_id, me, segment_ids=chosen,
+                                         as_suggestions=mode == "suggested")
+        except FocusqaError as error:
+            show_error(error)
+            return
+        label = code_label(codebook.get(code_id))
+        flash("success", tr(STRINGS, "coded_skipped" if skipped else "coded", n=written, code=label,
+                            skipped=skipped))
+        after_write("codings")
+        st.rerun()
+    if row.button(tr(STRINGS, "undo"), key="search_undo", icon=":material/undo:"):
+        undone = store.undo_last(me)
+        flash("success" if undone else "info", tr(STRINGS, "undone" if undone else "nothing_to_undo"))
+        after_write("codings")
+        st.rerun()
+
+
+def _load_saved(store: Store) -> None:
+    saved = store.saved_search(st.session_state["search_saved"])
+    filters = SearchFilters.from_dict(saved.filters)
+    st.session_state["search_query"] = saved.query
+    for name, key in FILTER_KEYS.items():
+        st.session_state[key] = list(getattr(filters, name) or ())
+    st.session_state["search_role"] = filters.role
+
+
+def render_saved(store: Store, result: SearchResult | None, codebook: Any) -> None:
+    """Save the current search; rerun a saved one; make it a code's seed terms."""
+    st.subheader(tr(STRINGS, "saved_title"))
+    me = coder_name() or "app"
+    if result is not None:
+        row = st.columns([3, 1], vertical_alignment="bottom")
+        name = row[0].text_input(tr(STRINGS, "save_name"), key="search_save_name", value=result.query.text)
+        if row[1].button(tr(STRINGS, "save"), key="search_save", icon=":material/bookmark_add:"):
+            try:
+                store.save_search(name, result.query.text, result.filters.as_dict(), me)
+                flash("success", tr(STRINGS, "saved", name=name.strip()))
+                st.rerun()
+            except FocusqaError as error:
+                show_error(error)
+    saved = store.saved_searches()
+    if not saved:
+        st.caption(tr(STRINGS, "no_saved"))
+        return
+    names = [s.name for s in saved]
+    by_name = {s.name: s for s in saved}
+    row = st.columns([3, 1, 1], vertical_alignment="bottom")
+    chosen = row[0].selectbox(tr(STRINGS, "saved_list"), names, key="search_saved",
+                              format_func=lambda n: f"{n} – {by_name[n].query}")
+    row[1].button(tr(STRINGS, "rerun"), key="search_rerun", on_click=_load_saved, args=(store,),
+                  icon=":material/play_arrow:")
+    if row[2].button(tr(STRINGS, "delete"), key="search_delete", icon=":material/delete:"):
+        store.delete_saved_search(chosen, me)
+        st.rerun()
+    row = st.columns([3, 2], vertical_alignment="bottom")
+    code_id = row[0].selectbox(tr(STRINGS, "seed_code"), list(codebook.ids), key="search_seed_code",
+                               format_func=lambda c: code_label(codebook.get(c)))
+    if row[1].button(tr(STRINGS, "seed"), key="search_seed", help=tr(STRINGS, "seed_help")):
+        terms = seed_terms(by_name[chosen].query)
+        try:
+            version = store.add_seed_terms(code_id, terms, me)
+        except FocusqaError as error:
+            show_error(error)
+            return
+        after_write()
+        flash("success", tr(STRINGS, "seeded", version=version, code=code_label(codebook.get(code_id)),
+                            terms=", ".join(terms)))
+        st.rerun()
+
+
+def main() -> None:
+    st.title(tr(STRINGS, "title"))
+    show_flashes()
+    store = get_store()
+    docs = require_documents(store)
+    codebook = load_codebook(store)
+    render_inputs(docs, codebook)
+    query = str(st.session_state.get("search_query") or "").strip()
+    result = None
+    if query:
+        try:
+            result = search(store, query, _filters(), sort=st.session_state.get("search_sort") or "document")
+        except FocusqaError as error:
+            show_error(error)
+    if result is not None:
+        scope = (result.query.text, result.filters)
+        if st.session_state.get(TICKED_FOR_KEY) != scope:
+            st.session_state[TICKED_FOR_KEY] = scope
+            st.session_state[TICKED_KEY] = set()
+        st.markdown(tr(STRINGS, "found", hits=fmt_number(len(result.hits)),
+                       turns=fmt_number(len(result.segment_ids))))
+        if not result.hits:
+            st.info(tr(STRINGS, "none"))
+        else:
+            codes = hit_codes(store, result.segment_ids)
+            left, right = st.columns([3, 1])
+            with left:
+                render_hits(result, codes, codebook)
+            with right:
+                st.caption(tr(STRINGS, "counts"))
+                st.dataframe(result.counts())
+            with st.expander(tr(STRINGS, "all_hits")):
+                st.dataframe(hits_table(result, codes), hide_index=True)
+            render_coding(store, result, codebook)
+    render_saved(store, result, codebook)
+
+
+main()
