@@ -58,6 +58,10 @@ def test_search_page_finds_compounds_shows_context_and_counts(project):
     assert "Nord\\_2016\\.txt · tur 2 · Anne" in captions
     counts = at.dataframe[0].value
     assert counts.loc["Nord", "2016"] == 2 and counts.loc["Projektgruppe", "2017"] == 1
+    at.toggle(key="search_show_table").set_value(True).run()
+    table = at.dataframe[1].value
+    assert list(table["Fund"]) == ["Skoleunderretningerne", "Underretninger", "underretninger", "underretningen"]
+    assert list(table["Tur"]) == [2, 4, 2, 2]
 
 
 def test_search_page_codes_all_hits_as_suggestions_and_undoes(project):

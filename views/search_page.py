@@ -23,6 +23,7 @@ TICKED_FOR_KEY = "search_ticked_for"
 FILTER_KEYS = {"rounds": "search_rounds", "districts": "search_districts", "groups": "search_groups",
                "codes": "search_codes", "states": "search_states"}
 PAGE_SIZE = 25
+PAGE_KEY = "search_page"
 
 STRINGS = {
     "da": {
@@ -145,10 +146,18 @@ def _on_tick(segment_id: int, key: str) -> None:
     (ticked.add if st.session_state[key] else ticked.discard)(segment_id)
 
 
-def render_hits(result: SearchResult, codes: dict[int, list[str]], codebook: Any) -> None:
-    """The keyword-in-context lines of the current page, each with a tick box for coding."""
+def render_hits(store: Store, result: SearchResult, codebook: Any) -> None:
+    """The keyword-in-context lines of the current page, each with a tick box for coding.
+
+    Only the shown page's turns are looked up for their codes, so a frequent word
+    (thousands of hits) costs no more than a rare one.
+    """
     ticked: set = st.session_state.setdefault(TICKED_KEY, set())
-    for number, hit in enumerate(paginate(result.hits, "search_page", PAGE_SIZE)):
+    pages = max(1, -(-len(result.hits) // PAGE_SIZE))
+    value = st.session_state.get(PAGE_KEY)
+    page = min(max(value if isinstance(value, int) else 1, 1), pages)  # as views.common.paginate
+    codes = hit_codes(store, {h.segment_id for h in result.hits[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]})
+    for hit in paginate(result.hits, PAGE_KEY, PAGE_SIZE):
         key = f"search_hit_{hit.segment_id}_{hit.start}"
         st.session_state[key] = hit.segment_id in ticked
         label = f"{md_escape(hit.before)} **:blue-background[{md_escape(hit.match)}]** {md_escape(hit.after)}"
@@ -284,15 +293,14 @@ def main() -> None:
         if not result.hits:
             st.info(tr(STRINGS, "none"))
         else:
-            codes = hit_codes(store, result.segment_ids)
             left, right = st.columns([3, 1])
             with left:
-                render_hits(result, codes, codebook)
+                render_hits(store, result, codebook)
             with right:
                 st.caption(tr(STRINGS, "counts"))
                 st.dataframe(result.counts())
-            with st.expander(tr(STRINGS, "all_hits")):
-                st.dataframe(hits_table(result, codes), hide_index=True)
+            if st.toggle(tr(STRINGS, "all_hits"), key="search_show_table"):
+                st.dataframe(hits_table(result, hit_codes(store, result.segment_ids)), hide_index=True)
             render_coding(store, result, codebook)
     render_saved(store, result, codebook)
 
