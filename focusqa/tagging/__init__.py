@@ -84,10 +84,14 @@ def describe(suggestion: CodeSuggestion, codebook: Codebook, language: str = "da
         label = codebook.get(suggestion.code_id).label(language)
     except KeyError:
         label = suggestion.label
-    words = {"da": ("forslag", "ord", "spørgsmål", "model"),
-             "en": ("suggested", "words", "question", "model")}[language if language == "en" else "da"]
-    text = f"{words[0]}: {label} {_number(suggestion.score, language)}"
+    words = {"da": ("forslag", "ord", "spørgsmål", "model", "fra søgningen"),
+             "en": ("suggested", "words", "question", "model", "from the search")}[language if language == "en" else "da"]
     evidence = suggestion.evidence or {}
+    # A suggestion made from a search (the Søg page) has no score: it names the query instead.
+    if evidence.get("search"):
+        text = f"{words[0]}: {label} {words[4]} »{evidence['search']}«"
+    else:
+        text = f"{words[0]}: {label} {_number(suggestion.score, language)}"
     reasons = []
     if evidence.get("terms"):
         reasons.append(f"{words[1]}: {', '.join(evidence['terms'])}")
