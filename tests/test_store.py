@@ -117,7 +117,7 @@ def test_migrations_create_every_table_from_empty(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     migrate(engine)
     migrate(engine)  # idempotent
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     tables = set(inspect(engine).get_table_names())
     assert {"documents", "segments", "codes", "codebook_versions", "codings", "memos", "audit_log",
             "saved_searches", "alembic_version"} <= tables
