@@ -12,6 +12,7 @@ import streamlit as st
 
 from focusqa.codebook import Codebook
 from focusqa.errors import FocusqaError
+from focusqa.types import turn_number
 from views.common import (after_write, cached, code_label, flash, fmt_number, get_store, get_tagger,
                           require_coder, tr)
 
@@ -145,7 +146,7 @@ def render_learning_panel(codebook: Codebook, doc_key: str) -> None:
         for segment_id in ids:
             seg = segments[segment_id]
             row = st.columns([2, 7, 1], vertical_alignment="center")
-            row[0].markdown(f"**{tr(STRINGS, 'turn', document=seg.document, n=seg.turn + 1)}**")
+            row[0].markdown(f"**{tr(STRINGS, 'turn', document=seg.document, n=turn_number(seg.turn))}**")
             row[1].text(seg.text[:160] + ("…" if len(seg.text) > 160 else ""))
             row[2].button(tr(STRINGS, "open"), key=f"next_open_{segment_id}", on_click=_on_open,
                           args=(seg.document_id, segment_id, doc_key))
