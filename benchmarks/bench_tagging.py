@@ -1,14 +1,19 @@
 """How fast the tagger is: throughput against the bare spaCy tokenizer, memory, refit time.
 
-Targets (issue 4), measured in one run:
+Targets (issues 4 and 14), measured in one run:
 - ``tag`` on at least 1 million words: throughput ≥ 40 % of bare
   ``spacy.blank("da").tokenizer.pipe`` on the same texts; peak memory ≤ 1.5 GB;
-- refit on 5,000 labelled segments ≤ 5 s.
+- refit on 5,000 labelled segments ≤ 2 s.
 
-The large corpus is the demo corpus recombined: each copy keeps every transcript's
-moderator questions in place and shuffles the participant turns between them with
-a fixed seed, so the structure signal does real work and nothing is read from disk
-during the timing. Ratios are printed so that ≥ 1.0 means "meets the target".
+The large corpus (``--corpus fresh``, the default) does not repeat itself: every
+participant turn is new, made of sentences drawn from the whole demo corpus, and about
+one long word in eight is joined with another into a new compound, as Danish does
+("skolesocialrådgiverfunktionen"), so the word types grow the way they do in a real
+project (tens of thousands) instead of staying at the demo's few thousand; the
+moderator's questions stay in place so the structure signal does real work.
+``--corpus recombined`` is the earlier corpus (the demo's turns shuffled, 51 copies),
+which flatters both sides through spaCy's and focusqa's per-type caches. Nothing is read
+from disk during the timing. Ratios are printed so that ≥ 1.0 means "meets the target".
 
     .venv/bin/python benchmarks/bench_tagging.py
     .venv/bin/python benchmarks/bench_tagging.py --words 2000000 --refit-segments 5000 --repeat 5
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import resource
 import sys
 import time
@@ -29,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 THROUGHPUT_TARGET = 0.40
 MEMORY_TARGET_MB = 1536.0
-REFIT_TARGET_S = 5.0
+REFIT_TARGET_S = 2.0
 
 
 def recombined_documents(documents, copies: int, seed: int = 0):
@@ -64,6 +70,38 @@ def recombined_documents(documents, copies: int, seed: int = 0):
     return out
 
 
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def fresh_documents(documents, copies: int, seed: int = 0):
+    """``copies`` variants of each transcript whose participant turns are all new text.
+
+    Each turn gets as many sentences as it had, drawn from every participant sentence of
+    the corpus; one long word in eight becomes a new compound with another long word.
+    """
+    rng = random.Random(seed)
+    sentences = [s.strip() for d in documents for seg in d.segments if seg.role != "moderator"
+                 for s in _SENTENCE.findall(seg.text) if s.strip()]
+    long_words = sorted({w for s in sentences for w in s.split() if len(w) >= 7 and w.isalpha()})
+
+    def new_turn(n: int) -> str:
+        words = " ".join(rng.choice(sentences) for _ in range(max(1, n))).split()
+        for i, word in enumerate(words):
+            if len(word) >= 7 and word.isalpha() and rng.random() < 0.125:
+                words[i] = word + rng.choice(long_words).lower()
+        return " ".join(words)
+
+    out = []
+    for copy in range(copies):
+        for doc in documents:
+            segments = []
+            for i, seg in enumerate(doc.segments):
+                text = seg.text if seg.role == "moderator" else new_turn(len(_SENTENCE.findall(seg.text)))
+                segments.append(replace(seg, index=i, text=text, end=seg.start + len(text)))
+            out.append(type(doc)(f"{doc.name}~{copy}", segments, dict(doc.labels), doc.round, doc.source))
+    return out
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -72,6 +110,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=1_000_000)
     parser.add_argument("--refit-segments", type=int, default=5000)
+    parser.add_argument("--corpus", choices=["fresh", "recombined"], default="fresh")
     parser.add_argument("--repeat", type=int, default=3,
                         help="tokenizer/tagger pairs to time; the median ratio is reported")
     args = parser.parse_args()
@@ -86,12 +125,14 @@ def main() -> int:
     reference = load_reference(codebook=codebook)
     words_per_copy = sum(len(s.text.split()) for d in reference for s in d.segments)
     copies = -(-args.words // words_per_copy)
-    big = recombined_documents(reference, copies)
+    make = fresh_documents if args.corpus == "fresh" else recombined_documents
+    big = make(reference, copies)
     segments = [seg for doc in big for seg in doc.segments]
     texts = [seg.text for seg in segments]
     n_words = sum(len(t.split()) for t in texts)
-    print(f"corpus: {len(big)} documents, {len(segments):,} segments, {n_words:,} words "
-          f"({copies} recombined copies of the demo corpus)")
+    n_types = len({w.lower() for t in texts for w in t.split()})
+    print(f"corpus: {len(big)} documents, {len(segments):,} segments, {n_words:,} words, "
+          f"{n_types:,} word types ({copies} {args.corpus} copies of the demo corpus)")
 
     tagger = build_tagger(codebook)
     tagger.suggest(segments[:2000])  # warm both the tagger's and the tokenizer's caches

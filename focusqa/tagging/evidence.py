@@ -11,6 +11,7 @@ imported segments for ``autocode``, the file for ``focusqa tag``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -53,10 +54,19 @@ def metadata_words(segments: Iterable) -> set[str]:
 
 
 def is_metadata(word: str, metadata: set[str]) -> bool:
-    """True when ``word`` (a lemma, a term stem) is or starts a metadata word, or the reverse."""
+    """True when ``word`` (a lemma, a term stem) is or starts a metadata word, or the reverse.
+
+    Looked up through prefixes, so a project with hundreds of documents stays fast.
+    """
     word = word.lower()
-    return any(word.startswith(m) or (len(word) >= MIN_METADATA_LENGTH and m.startswith(word))
-               for m in metadata)
+    if len(word) >= MIN_METADATA_LENGTH and word in _prefixes(frozenset(metadata)):
+        return True
+    return any(word[:n] in metadata for n in range(MIN_METADATA_LENGTH, len(word) + 1))
+
+
+@lru_cache(maxsize=8)
+def _prefixes(metadata: frozenset[str]) -> frozenset[str]:
+    return frozenset(m[:n] for m in metadata for n in range(MIN_METADATA_LENGTH, len(m) + 1))
 
 
 def lemma_weights(lemma_ids: np.ndarray, bounds: np.ndarray, rows: np.ndarray, words: Sequence[str],
