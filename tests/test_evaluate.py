@@ -167,3 +167,28 @@ def test_evaluate_cli_prints_figures(reference, capsys):
 def test_evaluate_cli_missing_reference(tmp_path, capsys):
     assert main(["evaluate", "--reference", str(tmp_path / "none.jsonl")]) == 2
     assert "none.jsonl: reference coding not found" in capsys.readouterr().err
+
+
+def test_learning_curve_from_the_cli_on_the_demo_round(capsys):
+    assert main(["evaluate", "--learning-curve", "--devset", "demo", "--seeds", "1", "--ks", "0,2",
+                 "--format", "json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert result["devset"] == "demo-2017" and [row["k"] for row in result["summary"]] == [0, 2]
+    first, second = result["summary"]
+    assert first["confirmed"] == 0 and second["confirmed"] >= 7        # two per code, seven codes
+    assert first["tested"] == second["tested"] > 100                   # the same held-out turns
+    assert 0.5 < first["kappa"] <= 1.0
+    assert main(["evaluate", "--learning-curve", "--ks", "two"]) == 2
+
+
+@pytest.mark.shared
+def test_every_dev_set_still_matches_its_text():
+    """The readers' labels belong to the paragraphs as focusqa reads them today."""
+    from focusqa.tagging.devsets import devset_folders, load_devset
+
+    folders = devset_folders()
+    assert len(folders) >= 5
+    for folder in folders:
+        devset = load_devset(folder)
+        assert len(devset.items) >= 30, folder
+        assert {r for item in devset.items for r in item.readers} == {"a", "b"}

@@ -84,44 +84,6 @@ class BatchAnalysis:
         return [SegmentAnalysis(self.lemmas(i), self.terms[i]) for i in range(len(self))]
 
 
-# After a recognised guide question, another code is put first only on strong, specific
-# evidence of its own: at least this term score (three distinct terms) and this lead.
-QUESTION_STRONG_TERMS = 0.8
-QUESTION_LEAD = 0.3
-# An answer must be at least this likely for the question's point to take the lead.
-QUESTION_RELEVANCE = 0.15
-
-
-def _under_a_question(roles: Sequence[str], documents: list[list[int]]) -> np.ndarray:
-    """Per segment: whether its document has moderator turns (its priors are questions asked)."""
-    out = np.zeros(len(roles), bool)
-    for group in documents:
-        if any(roles[i] == "moderator" for i in group):
-            out[group] = True
-    return out
-
-
-def question_decides(scores: np.ndarray, codes: np.ndarray, asked: np.ndarray, rules: np.ndarray) -> None:
-    """In place: an answer's top code is the guide point just asked, unless another code has
-    strong, specific evidence of its own (many of its terms and a clear lead).
-
-    The question's point is raised just above the best other code; the other codes keep
-    their scores, so a second code is still suggested beside it.
-    """
-    rows = np.flatnonzero(asked)
-    if not len(rows):
-        return
-    asked_code = codes[rows]
-    own = scores[rows, asked_code]
-    others = scores[rows].copy()
-    others[np.arange(len(rows)), asked_code] = -1.0
-    best = others.argmax(axis=1)
-    lead = others[np.arange(len(rows)), best] - own
-    strong = (rules[rows, best] >= QUESTION_STRONG_TERMS) & (lead >= QUESTION_LEAD)
-    lift = (lead > 0) & ~strong & (own >= QUESTION_RELEVANCE)
-    scores[rows[lift], asked_code[lift]] = np.minimum(1.0, others[np.arange(len(rows)), best][lift] + 1e-3)
-
-
 class _Lazy(SequenceABC):
     """``item(positions[j])`` for each j, computed when indexed (for lemma lists that
     only a few positions need)."""
@@ -225,7 +187,6 @@ def _documents(segments: Sequence) -> list[list[int]]:
 SHIPPED_SOURCES = ("reference", "codebook")
 # A project row never weighs more than this many shipped rows.
 MAX_PROJECT_WEIGHT = 20.0
-NO_PRIOR_IS_CONTENT = True
 
 
 def project_weights(project: np.ndarray, shipped_labelled: np.ndarray) -> np.ndarray:
@@ -642,7 +603,9 @@ class Tagger:
         rows = np.flatnonzero(codes >= 0)
         if len(rows):
             prior[rows, codes[rows]] = np.minimum(1.0, batch.sizes()[rows] / SUBSTANCE_LEMMAS)
-        structured = np.array([p.structured and (p.code is not None or not NO_PRIOR_IS_CONTENT) for p in priors], bool)
+        # A segment outside any recognised question or section is read as plain content: in
+        # prose, a table header or an expired heading says nothing about what follows.
+        structured = np.array([p.structured and p.code is not None for p in priors], bool)
         groups = np.zeros(len(segments), dtype=int)
         for g, group in enumerate(documents):
             groups[group] = g * BLOCKS_PER_DOCUMENT + np.array(_blocks([priors[i] for i in group]))
@@ -650,8 +613,6 @@ class Tagger:
         context[content] = neighbour_context(model[content], groups[content])
         scores = self.combiner_.predict_proba(signal_features(model, rules, prior, context), structured)
         scores[~content] = 0.0
-        asked = content & (codes >= 0) & _under_a_question(roles, documents)
-        question_decides(scores, codes, asked, rules)
         return scores, {"model": model, "rules": rules, "prior": prior, "priors": priors,
                         "terms": batch.terms, "structured": structured, "content": content}
 
