@@ -241,7 +241,7 @@ def test_export_is_schema_valid_with_code_point_offsets(project, tmp_path):
         assert not validate_xml(qde, "project")
         root = ET.fromstring(qde)
         assert [_local(c) for c in root] == ["Users", "CodeBook", "Variables", "Sources", "Notes",
-                                                         "NoteRef"]
+                                             "Description", "NoteRef"]
         assert {u.get("name") for u in root.iter(f"{P}User")} == {"Anna", "Bo", "final", "Lise"}
         sources = {s.get("name"): s for s in root.iter(f"{P}TextSource")}
         nord = sources["nord.txt"]
@@ -252,7 +252,7 @@ def test_export_is_schema_valid_with_code_point_offsets(project, tmp_path):
     text = raw.decode("utf-8")
     assert text == NORD
     order = [_local(c) for c in nord]
-    assert order == sorted(order, key=["PlainTextSelection", "NoteRef", "VariableValue"].index)
+    assert order == sorted(order, key=["Description", "PlainTextSelection", "NoteRef", "VariableValue"].index)
     # every selection slices exactly its text in code points (the emoji before it counts 1)
     selections = list(nord.iter(f"{P}PlainTextSelection"))
     sliced = {text[int(s.get("startPosition")):int(s.get("endPosition"))] for s in selections}

@@ -448,6 +448,7 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
 
     # memos -> notes, with the references each target carries
     note_of_memo: dict[int, str] = {}
+    memo_text: dict[str, str] = {}
     seen_note_keys: dict[str, int] = {}
     code_notes: dict[str, list[str]] = {}
     source_notes: dict[int, list[str]] = {}
@@ -461,6 +462,7 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
         seen_note_keys[key] = seen_note_keys.get(key, 0) + 1
         guid = stable_guid(key, seen_note_keys[key])
         note_of_memo[memo.id] = guid
+        memo_text[guid] = _clean(memo.text.replace("\r\n", "\n").replace("\r", "\n"))
         targeted = False
         if seg is not None:
             segment_notes.setdefault(seg.id, []).append(guid)
@@ -512,17 +514,19 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
         if doc.imported_at:
             attrs["creationDateTime"] = _utc(doc.imported_at)
         src = ET.SubElement(sources_el, f"{{{ns}}}TextSource", attrs)
-        selections: dict[tuple[int, int], dict] = {}
-        for seg, c in codings_by_doc.get(doc.id, []):
-            span = (c.start, c.end) if c.start is not None and c.end is not None else (seg.start, seg.end)
-            selections.setdefault(span, {"codings": [], "notes": []})["codings"].append((seg, c))
-        for seg in (s for s in segments if s.document_id == doc.id and s.id in segment_notes):
-            selections.setdefault((seg.start, seg.end), {"codings": [], "notes": []})["notes"] += segment_notes[seg.id]
-        for (start, end), sel in sorted(selections.items()):
-            sel_el = ET.SubElement(src, f"{{{ns}}}PlainTextSelection", {
-                "guid": stable_guid("selection", digest, start, end),
-                "name": _clean(" ".join(text[start:end].split())[:100]),
-                "startPosition": str(start), "endPosition": str(end)})
+        doc_memo_texts = [memo_text[g] for g in source_notes.get(doc.id, [])]
+        if doc_memo_texts:      # QualCoder reads a document memo only here
+            ET.SubElement(src, f"{{{ns}}}Description").text = _clean(MEMO_JOIN.join(doc_memo_texts))
+        selections = _selections(codings_by_doc.get(doc.id, []),
+                                 [(s, segment_notes[s.id]) for s in segments
+                                  if s.document_id == doc.id and s.id in segment_notes])
+        for (start, end, coder), sel in sorted(selections.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")):
+            sel_attrs = {"guid": stable_guid("selection", digest, start, end, *([coder] if coder else [])),
+                         "name": _clean(" ".join(text[start:end].split())[:100]),
+                         "startPosition": str(start), "endPosition": str(end)}
+            if coder:
+                sel_attrs["creatingUser"] = user_guid[coder]
+            sel_el = ET.SubElement(src, f"{{{ns}}}PlainTextSelection", sel_attrs)
             n_selections += 1
             for seg, c in sorted(sel["codings"], key=lambda sc: (sc[1].code_id, sc[1].coder)):
                 c_attrs = {"guid": coding_guids.get(c.id) or stable_guid("coding", digest, seg.index, c.code_id, c.coder),
@@ -542,15 +546,18 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
                 ET.SubElement(vv, f"{{{ns}}}{var_types[v]}Value").text = _clean(doc_vars[doc.id][v])
 
     if memos:
+        # Each memo is a Note whose text is a file (plainTextPath): QualCoder reads those as
+        # journals, and needs a date and a name unique in the project on each.
         notes_el = ET.SubElement(root, f"{{{ns}}}Notes")
-        for memo in memos:
-            attrs = {"guid": note_of_memo[memo.id], "name": _clean(f"Memo – {memo.author}"),
-                     "creatingUser": user_guid[memo.author]}
-            if memo.updated_at:
-                attrs["modifiedDateTime"] = _utc(memo.updated_at)
-            note_el = ET.SubElement(notes_el, f"{{{ns}}}Note", attrs)
-            ET.SubElement(note_el, f"{{{ns}}}PlainTextContent").text = _clean(
-                memo.text.replace("\r\n", "\n").replace("\r", "\n"))
+        for number, memo in enumerate(memos, start=1):
+            guid = note_of_memo[memo.id]
+            attrs = {"guid": guid, "name": _clean(note_name(number, memo.author)),
+                     "plainTextPath": f"internal://{guid}.txt", "creatingUser": user_guid[memo.author],
+                     "creationDateTime": _utc(memo.updated_at) if memo.updated_at else now}
+            ET.SubElement(notes_el, f"{{{ns}}}Note", attrs)
+            files[f"{guid}.txt"] = memo_text[guid].encode("utf-8")
+    if project_notes:       # QualCoder reads the project memo only here
+        ET.SubElement(root, f"{{{ns}}}Description").text = MEMO_JOIN.join(memo_text[g] for g in project_notes)
     for note in project_notes:
         ET.SubElement(root, f"{{{ns}}}NoteRef", {"targetGUID": note})
 
@@ -575,6 +582,29 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
         summary += (f"; note: {resegmented} documents will be split into segments differently when this file "
                     "is imported again (their speaker labels exist only as Word formatting)")
     return summary
+
+
+MEMO_JOIN = "\n\n"
+NOTE_NAME = re.compile(r"^Memo (\d+) – (.+)$")
+
+
+def note_name(number: int, author: str) -> str:
+    """'Memo 3 – Anna': unique per export (QualCoder refuses two journals of one name), author readable."""
+    return f"Memo {number} – {author}"
+
+
+def _selections(codings: list, segment_notes: list) -> dict[tuple[int, int, str | None], dict]:
+    """One selection per span and coder (QualCoder keeps one coding per span + code + coder,
+    and reads the coder from the selection); a turn's memos go on a selection of that turn."""
+    selections: dict[tuple[int, int, str | None], dict] = {}
+    for seg, c in codings:
+        span = (c.start, c.end) if c.start is not None and c.end is not None else (seg.start, seg.end)
+        selections.setdefault((*span, c.coder), {"codings": [], "notes": []})["codings"].append((seg, c))
+    for seg, notes in segment_notes:
+        key = next((k for k in sorted(selections, key=lambda k: k[2] or "") if k[:2] == (seg.start, seg.end)),
+                   (seg.start, seg.end, None))
+        selections.setdefault(key, {"codings": [], "notes": []})["notes"] += notes
+    return selections
 
 
 # ------------------------------------------------------------------------- project import
@@ -609,6 +639,13 @@ class _Note:
     guid: str
     text: str
     user: str | None
+    name: str = ""
+
+
+def _repeats_notes(description: str, note_guids: list[str], notes: dict[str, "_Note"]) -> bool:
+    """True when a Description only repeats the notes' texts (focusqa writes memos in both places)."""
+    texts = [notes[g].text for g in note_guids if g in notes and notes[g].text]
+    return bool(texts) and description.replace("\r\n", "\n").strip() == MEMO_JOIN.join(texts).strip()
 
 
 def _find_entry(names: list[str], wanted: str) -> str | None:
@@ -775,7 +812,8 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
         text = _read_text(note, zf, path, base_path, f"note '{note.get('name') or guid}'", warnings) \
             if (note.get("plainTextPath") or _child(note, "PlainTextContent") is not None) \
             else _text(_child(note, "Description"))
-        notes[guid] = _Note(guid, text.replace("\r\n", "\n").strip(), normalise_guid(note.get("creatingUser")))
+        notes[guid] = _Note(guid, text.replace("\r\n", "\n").strip(), normalise_guid(note.get("creatingUser")),
+                            (note.get("name") or "").strip())
     links = []
     links_el = _child(root, "Links")
     for link in _children(links_el, "Link") if links_el is not None else []:
@@ -1042,7 +1080,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
                                    "segment": (hits[0][0], hits[0][1]), "document": None, "code": None})
         if source.whole_codings:
             drop("codings of whole sources", source.whole_codings)
-        if source.description:
+        if source.description and not _repeats_notes(source.description, source.notes, notes):
             memo_plans.append({"author": user_name(source.creating_user, default_user), "text": source.description,
                                "segment": None, "document": plan_index, "code": None})
 
@@ -1072,10 +1110,13 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
             drop("empty notes")
             continue
         target = note_targets.get(guid, {})
-        memo_plans.append({"author": user_name(note.user, default_user), "text": note.text,
+        named = NOTE_NAME.match(note.name)
+        author = user_name(note.user, named.group(2) if named and not users.get(note.user or "") else default_user)
+        memo_plans.append({"author": author[:128], "text": note.text,
                            "segment": target.get("segment"), "document": target.get("document"),
                            "code": target.get("code")})
-    if project["project_description"]:
+    untargeted = [guid for guid in notes if not any(note_targets.get(guid, {}).values())]
+    if project["project_description"] and not _repeats_notes(project["project_description"], untargeted, notes):
         memo_plans.append({"author": default_user, "text": project["project_description"],
                            "segment": None, "document": None, "code": None})
 
