@@ -31,16 +31,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
-from ..codebook import Code, Codebook, parse_codebook
+from ..codebook import GUID_NAMESPACE, Code, Codebook, default_code_guid, parse_codebook
 from ..errors import CodebookError, FocusqaError, ProjectFileError
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 ORIGIN = f"focusqa {__version__}"
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-# Fixed namespace for focusqa's deterministic GUIDs (uuid5): the same project content
-# always gets the same GUIDs, so a re-export merges instead of duplicating elsewhere.
-GUID_NAMESPACE = uuid.UUID("6f1c5d2e-9a47-5b1e-8c3d-0f0c05a0a11d")
 GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DEFAULT_COLOUR = "#888888"
@@ -1142,8 +1139,8 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
                 for f, v in values.items():
                     setattr(row, f, v)
                 changed_codes += 1
-            if fc.guid != stable_guid("code", code.id) and not row.guid and GUID_RE.match(fc.guid):
-                row.guid = fc.guid
+            if not row.guid:
+                row.guid = fc.guid if GUID_RE.match(fc.guid) else default_code_guid(code.id)
         if new_codes or changed_codes:
             s.flush()
             all_rows = sorted(code_rows.values(), key=lambda r: (r.position, r.id))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..codebook import Code, Codebook, parse_codebook
+from ..codebook import Code, Codebook, default_code_guid, parse_codebook
 from ..config import MACHINE_CODER, database_url
 from ..errors import ConflictError, FocusqaError
 from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument
@@ -322,7 +322,7 @@ class Store:
                 row = rows.get(code.id)
                 values = {f: getattr(code, f) for f in CODE_FIELDS}
                 if row is None:
-                    s.add(CodeRow(id=code.id, position=position, **values))
+                    s.add(CodeRow(id=code.id, position=position, guid=default_code_guid(code.id), **values))
                     changed = True
                 elif any(getattr(row, f) != v for f, v in values.items()) or row.position != position:
                     for f, v in values.items():
@@ -367,6 +367,11 @@ class Store:
         if text in code.examples:
             return current.version
         return self.save_code(replace(code, examples=[*code.examples, text]), actor)
+
+    def code_guids(self) -> dict[str, str]:
+        """Each code's stored REFI-QDA GUID (kept across exports, so re-imports match by it)."""
+        with self.session() as s:
+            return {i: g or default_code_guid(i) for i, g in s.execute(select(CodeRow.id, CodeRow.guid)).all()}
 
     def save_code(self, code: Code, actor: str) -> int:
         """Add or edit one code (validated like a codebook file); returns the new version."""
