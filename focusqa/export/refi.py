@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import __version__
 from ..codebook import GUID_NAMESPACE, Code, Codebook, default_code_guid, parse_codebook
+from ..codebook_merge import IncomingCode
 from ..errors import CodebookError, FocusqaError, ProjectFileError
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -277,6 +278,7 @@ class _FileCode:
     description: str
     parent: str | None
     notes: list[str] = field(default_factory=list)
+    colour_given: bool = True
 
 
 def _read_codes(codes_elem: ET.Element | None, path: Path) -> list[_FileCode]:
@@ -289,7 +291,8 @@ def _read_codes(codes_elem: ET.Element | None, path: Path) -> list[_FileCode]:
             raise ProjectFileError(f"a code ('{name or '?'}') has no guid", path=path)
         code = _FileCode(guid, name or guid, (elem.get("isCodable") or "true").strip().lower() in ("true", "1"),
                          normalise_colour(elem.get("color")), _text(_child(elem, "Description")).strip(), parent,
-                         [normalise_guid(n.get("targetGUID")) for n in _children(elem, "NoteRef")])
+                         [normalise_guid(n.get("targetGUID")) for n in _children(elem, "NoteRef")],
+                         elem.get("color") is not None)
         out.append(code)
         for child in _children(elem, "Code"):
             walk(child, guid)
@@ -343,6 +346,24 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
 
 
 def read_qdc(path: str | Path) -> Codebook:
+    """Read a REFI-QDA ``.qdc`` (or the codebook inside a ``.qde``) as a focusqa codebook."""
+    return _read_qdc(Path(path))[0]
+
+
+def read_qdc_for_merge(path: str | Path) -> tuple[list[IncomingCode], list[str]]:
+    """A ``.qdc``'s codes with their GUIDs, for a merge; and one line per kind of thing not taken."""
+    codebook, file_codes, root = _read_qdc(Path(path))
+    incoming = [IncomingCode(code.id, code, fc.guid if GUID_RE.match(fc.guid) else None, fc.colour_given)
+                for code, fc in zip(codebook.codes, file_codes)]
+    not_taken = []
+    sets = [s for sets_el in _children(root, "Sets") for s in _children(sets_el, "Set")]
+    if sets:
+        not_taken.append(f"{len(sets)} code sets ({', '.join(s.get('name') or '?' for s in sets[:5])}): "
+                         "focusqa has no code groups; their codes are imported")
+    return incoming, not_taken
+
+
+def _read_qdc(path: Path) -> tuple[Codebook, list[_FileCode], ET.Element]:
     """Read a REFI-QDA ``.qdc`` (or the codebook inside a ``.qde``) as a focusqa codebook.
 
     Ids come from focusqa's own ``Id:`` line when present, else from the code's name;
@@ -373,7 +394,7 @@ def read_qdc(path: str | Path) -> Codebook:
             raise ProjectFileError(f"code guid {fc.guid} is used twice", path=path)
         seen.add(fc.guid)
     codebook, _ids = _codes_to_codebook(file_codes, path.stem, path)
-    return codebook
+    return codebook, file_codes, root
 
 
 # ------------------------------------------------------------------------- project export
