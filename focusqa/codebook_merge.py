@@ -109,6 +109,8 @@ def _merged(ours: Code, theirs: Code, colour_given: bool) -> tuple[Code, list[st
     for name in TEXT_FIELDS:
         value = getattr(theirs, name).strip()
         if value and value != getattr(ours, name):
+            if name == "label_da" and _key(value) == _key(ours.label_da):
+                continue                        # 'organisering' is no rename of 'Organisering'
             updates[name] = value
     for name in LIST_FIELDS:
         extra = [v for v in getattr(theirs, name) if v not in getattr(ours, name)]
