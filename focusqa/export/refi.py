@@ -658,6 +658,19 @@ class _Note:
     text: str
     user: str | None
     name: str = ""
+    span: tuple[int, int] | None = None      # QualCoder's annotation: a range of the source that refers to it
+
+
+def _annotated_segment(note: "_Note | None", located: tuple) -> tuple[int, bool] | None:
+    """The segment a QualCoder annotation's range starts in, and whether it is exactly that segment."""
+    if note is None or note.span is None:
+        return None
+    convert, spans, starts = located
+    start, end = convert(note.span[0]), convert(note.span[1])
+    if start is None or end is None or not spans:
+        return None
+    index, s_start, s_end = spans[max(bisect.bisect_right(starts, start) - 1, 0)]
+    return index, (start, end) == (s_start, s_end)
 
 
 def _repeats_notes(description: str, note_guids: list[str], notes: dict[str, "_Note"]) -> bool:
@@ -779,14 +792,9 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
         if ":" in name and name.split(":", 1)[0].strip().casefold() in ("cases", "case", "sources", "files"):
             name = name.split(":", 1)[1].strip()      # classification prefix, e.g. "Cases:district"
         variables[normalise_guid(v.get("guid"))] = name
-    case_vars: dict[str, dict[str, str]] = {}
-    cases_el = _child(root, "Cases")
-    for case in _children(cases_el, "Case") if cases_el is not None else []:
-        values = dict(filter(None, (_variable_value(vv, variables) for vv in _children(case, "VariableValue"))))
-        for ref in _children(case, "SourceRef"):
-            case_vars.setdefault(normalise_guid(ref.get("targetGUID")), {}).update(values)
-    sources: list[_Source] = []
     dropped: dict[str, int] = {}
+    case_vars, group_memos = _cases_and_sets(root, variables, dropped)
+    sources: list[_Source] = []
     sources_el = _child(root, "Sources")
     for src in list(sources_el) if sources_el is not None else []:
         if not isinstance(src.tag, str):
@@ -830,8 +838,11 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
         text = _read_text(note, zf, path, base_path, f"note '{note.get('name') or guid}'", warnings) \
             if (note.get("plainTextPath") or _child(note, "PlainTextContent") is not None) \
             else _text(_child(note, "Description"))
+        inner = _child(note, "PlainTextSelection")
+        span = (_int_attr(inner, "startPosition", path, f"note '{guid}'"),
+                _int_attr(inner, "endPosition", path, f"note '{guid}'")) if inner is not None else None
         notes[guid] = _Note(guid, text.replace("\r\n", "\n").strip(), normalise_guid(note.get("creatingUser")),
-                            (note.get("name") or "").strip())
+                            (note.get("name") or "").strip(), span)
     links = []
     links_el = _child(root, "Links")
     for link in _children(links_el, "Link") if links_el is not None else []:
@@ -839,9 +850,62 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
     project_notes = [normalise_guid(n.get("targetGUID")) for n in _children(root, "NoteRef")]
     project_description = _text(_child(root, "Description")).strip()
     creator = normalise_guid(root.get("creatingUserGUID"))
+    graphs = _child(root, "Graphs")
+    if graphs is not None and len(_children(graphs, "Graph")):
+        dropped["graphs (focusqa has no network views)"] = len(_children(graphs, "Graph"))
     return dict(origin=origin, users=users, codes=file_codes, sources=sources, notes=notes, links=links,
                 project_notes=project_notes, project_description=project_description, dropped=dropped,
-                creator=creator)
+                creator=creator, group_memos=group_memos)
+
+
+def _cases_and_sets(root: ET.Element, variables: dict[str, str], dropped: dict[str, int]):
+    """Cases and sets as document attributes; returns (source guid -> attributes, memos).
+
+    A case's variables become attributes of its sources, and its name the attribute
+    ``case``; a set of sources becomes the attribute ``sets``. Their descriptions become
+    memos ``(text, source guids)``: on the document when there is one, else on the project.
+    Cases that hold only parts of sources, and sets of codes or notes, are counted in
+    ``dropped`` (focusqa has no case segments and no code groups).
+    """
+    attributes: dict[str, dict[str, str]] = {}
+    memos: list[tuple[str, list[str]]] = []
+
+    def add(source: str, key: str, value: str) -> None:
+        current = attributes.setdefault(source, {})
+        names = [v for v in current.get(key, "").split("; ") if v]
+        current[key] = "; ".join(names + [value] if value not in names else names)
+
+    cases_el = _child(root, "Cases")
+    for case in _children(cases_el, "Case") if cases_el is not None else []:
+        values = dict(filter(None, (_variable_value(vv, variables) for vv in _children(case, "VariableValue"))))
+        refs = [normalise_guid(r.get("targetGUID")) for r in _children(case, "SourceRef")]
+        name = (case.get("name") or "").strip()
+        for ref in refs:
+            attributes.setdefault(ref, {}).update(values)
+            if name:
+                add(ref, "case", name)
+        if _children(case, "SelectionRef"):
+            dropped["cases' parts of sources (focusqa links cases to whole documents)"] = dropped.get(
+                "cases' parts of sources (focusqa links cases to whole documents)", 0) + 1
+        elif not refs:
+            dropped["cases without sources"] = dropped.get("cases without sources", 0) + 1
+        memo = _text(_child(case, "Description")).strip()
+        if memo and refs:
+            memos.append((f"Case {name}: {memo}" if name else memo, refs))
+    sets_el = _child(root, "Sets")
+    for group in _children(sets_el, "Set") if sets_el is not None else []:
+        name = (group.get("name") or "").strip() or "?"
+        members = [normalise_guid(m.get("targetGUID")) for m in _children(group, "MemberSource")]
+        for ref in members:
+            add(ref, "sets", name)
+        for kind, what in (("MemberCode", "sets of codes (focusqa has no code groups)"),
+                           ("MemberNote", "sets of notes")):
+            if _children(group, kind):
+                dropped[what] = dropped.get(what, 0) + 1
+        memo = _text(_child(group, "Description")).strip()
+        if memo:
+            memos.append((f"Set {name}: {memo}", members))
+    return attributes, memos
 
 
 # ------------------------------------------------------------ offsets and segmentation
@@ -1036,6 +1100,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
     hashes_in_file: dict[str, int] = {}
     memo_plans: list[dict] = []
     source_plans: list[tuple[_Source, int]] = []
+    located: dict[int, tuple] = {}          # plan index -> (offset converter, segment spans, their starts)
     for source in project["sources"]:
         conv = _choose_convention(source, origin)
         convert, norm = _converter(source.raw, conv)
@@ -1057,6 +1122,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
         spans = existing_segments[doc_id] if doc_id is not None else \
             [(sg.index, sg.start, sg.end) for sg in parsed.segments]
         starts = [sp[1] for sp in spans]
+        located[plan_index] = (convert, spans, starts)
         for sel in source.selections:
             a, b = convert(sel.start), convert(sel.end)
             if a is None or b is None or sel.start > sel.end:
@@ -1093,6 +1159,8 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
                 for p, idx, lo, hi in hits:
                     planned_codings.setdefault((p, idx, code_ids[code_guid], coder), []).append(
                         (lo, hi, coding_guid))
+            if sel.description and not sel.codings and (hits[0][2] is not None or len(hits) > 1):
+                drop("annotation ranges (the memo is kept on the turn where the range starts)")
             if sel.description:
                 memo_plans.append({"author": user_name(sel.creating_user, default_user), "text": sel.description,
                                    "segment": (hits[0][0], hits[0][1]), "document": None, "code": None})
@@ -1106,7 +1174,13 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
     note_targets: dict[str, dict] = {}
     for source, plan_index in source_plans:
         for guid in source.notes:
-            note_targets.setdefault(guid, {})["document"] = plan_index
+            segment = _annotated_segment(notes.get(guid), located[plan_index])
+            if segment is None:
+                note_targets.setdefault(guid, {})["document"] = plan_index
+                continue
+            note_targets.setdefault(guid, {})["segment"] = (plan_index, segment[0])
+            if not segment[1]:
+                drop("annotation ranges (the memo is kept on the turn where the range starts)")
         for sel in source.selections:
             targets = selection_targets.get(sel.guid)
             if not targets:
@@ -1133,6 +1207,11 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
         memo_plans.append({"author": author[:128], "text": note.text,
                            "segment": target.get("segment"), "document": target.get("document"),
                            "code": target.get("code")})
+    plan_of_source = {source.guid: plan_index for source, plan_index in source_plans}
+    for text, members in project["group_memos"]:
+        known = [plan_of_source[m] for m in members if m in plan_of_source]
+        memo_plans.append({"author": default_user, "text": text, "segment": None,
+                           "document": known[0] if len(known) == 1 else None, "code": None})
     untargeted = [guid for guid in notes if not any(note_targets.get(guid, {}).values())]
     if project["project_description"] and not _repeats_notes(project["project_description"], untargeted, notes):
         memo_plans.append({"author": default_user, "text": project["project_description"],
@@ -1253,8 +1332,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
               + f", {added_codings} codings by {len(coders)} coders"
               + (f" ({already} already there)" if already else "")
               + f", {new_codes} new codes, {added_memos} memos")
-    if dropped:
-        report += "; not imported: " + ", ".join(f"{n} {what}" for what, n in sorted(dropped.items()))
     if warnings:
         report += "; note: " + "; ".join(warnings[:3]) + (" …" if len(warnings) > 3 else "")
-    return report
+    # one line per kind of thing not taken (the standard asks importers to say what is lost)
+    return "\n".join([report] + [f"not imported: {n} {what}" for what, n in sorted(dropped.items())])
