@@ -650,6 +650,7 @@ class _Source:
     description: str
     creating_user: str | None
     whole_codings: int
+    docx: object | None = None                # the RawText of a source that exists only as .docx
 
 
 @dataclass
@@ -745,6 +746,32 @@ def _read_text(elem: ET.Element, zf: zipfile.ZipFile, path: Path, base_path: str
     return _decode_source(data, path, what, warnings)
 
 
+def _only_docx(src: ET.Element) -> bool:
+    return (not (src.get("plainTextPath") or "").strip() and _child(src, "PlainTextContent") is None
+            and (src.get("richTextPath") or "").strip().lower().endswith(".docx"))
+
+
+def _read_docx_source(src: ET.Element, zf: zipfile.ZipFile, path: Path, name: str):
+    """A source held only as .docx (``richTextPath``), read with focusqa's own Word reader;
+    offsets then count in the text that reader gives."""
+    from ..errors import TranscriptError
+    from ..ingest.readers import read_docx_file
+
+    ref = src.get("richTextPath").strip()
+    m = re.match(r"^internal:/*(.*)$", ref, re.I)
+    entry = _find_entry(zf.namelist(), m.group(1)) if m else None
+    if entry is None:
+        raise ProjectFileError(f"source '{name}' refers to {ref}, which is not in the file", path=path)
+    with tempfile.TemporaryDirectory(prefix="focusqa-docx-") as folder:
+        docx_path = Path(folder) / "source.docx"
+        docx_path.write_bytes(_read_entry(zf, entry, path))
+        try:
+            return read_docx_file(docx_path)
+        except TranscriptError as exc:
+            raise ProjectFileError(f"the Word text of source '{name}' cannot be read: {exc.message}",
+                                   path=path) from None
+
+
 def _variable_value(vv: ET.Element, variables: dict[str, str]) -> tuple[str, str] | None:
     ref = _child(vv, "VariableRef")
     name = variables.get(normalise_guid(ref.get("targetGUID"))) if ref is not None else None
@@ -806,7 +833,9 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
             continue
         guid = normalise_guid(src.get("guid")) or stable_guid("anonymous source", len(sources))
         name = (src.get("name") or "").strip() or f"source-{guid[:8]}"
-        raw = _read_text(src, zf, path, base_path, f"source '{name}'", warnings)
+        docx = _read_docx_source(src, zf, path, name) if _only_docx(src) else None
+        raw = docx.plain_text if docx is not None else _read_text(src, zf, path, base_path, f"source '{name}'",
+                                                                  warnings)
         selections = []
         for sel in _children(src, "PlainTextSelection"):
             what = f"a selection in source '{name}'"
@@ -830,7 +859,7 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
         sources.append(_Source(guid, name, raw, selections,
                                [normalise_guid(n.get("targetGUID")) for n in _children(src, "NoteRef")],
                                values, _text(_child(src, "Description")).strip(),
-                               normalise_guid(src.get("creatingUser")), len(_children(src, "Coding"))))
+                               normalise_guid(src.get("creatingUser")), len(_children(src, "Coding")), docx))
     notes: dict[str, _Note] = {}
     notes_el = _child(root, "Notes")
     for note in _children(notes_el, "Note") if notes_el is not None else []:
@@ -990,16 +1019,15 @@ def _choose_convention(source: _Source, origin: str) -> _Convention:
     return candidates[scores.index(max(scores))]
 
 
-def _segment(norm: str, name: str, variables: dict[str, str]):
-    """Segments for an imported text, exactly as focusqa segments a .txt file."""
+def _segment(norm: str, name: str, variables: dict[str, str], docx=None):
+    """Segments for an imported text, exactly as focusqa segments a .txt file (or the .docx itself)."""
     from ..ingest.metadata import metadata_from_mapping
     from ..ingest.readers import RawText, text_paragraphs
     from ..ingest.segments import build_document
     from ..ingest.turns import starts_turn
 
     meta = metadata_from_mapping(variables)
-    raw = RawText(norm, text_paragraphs(norm, starts_turn),
-                  _source_format(name), {})
+    raw = docx if docx is not None else RawText(norm, text_paragraphs(norm, starts_turn), _source_format(name), {})
     return build_document(raw, name, meta)
 
 
@@ -1106,7 +1134,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
         convert, norm = _converter(source.raw, conv)
         if conv.utf16 or conv.crlf_as_one:
             warnings.append(f"source '{source.name}': offsets read as {conv.describe()}")
-        parsed = _segment(norm, source.name, source.variables)
+        parsed = _segment(norm, source.name, source.variables, source.docx)
         digest = parsed.content_hash
         if digest in hashes_in_file:
             plan_index = hashes_in_file[digest]
