@@ -1078,7 +1078,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
             return f"user-{guid[:8]}"
         return fallback
 
-    default_user = user_name(project["creator"], actor) if project["creator"] else actor
+    default_user = user_name(project["creator"], actor) if project["creator"] in users else actor
 
     # --- codes: match the file's codes with the database's -----------------------------
     file_codes: list[_FileCode] = project["codes"]
@@ -1240,7 +1240,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
         known = [plan_of_source[m] for m in members if m in plan_of_source]
         memo_plans.append({"author": default_user, "text": text, "segment": None,
                            "document": known[0] if len(known) == 1 else None, "code": None})
-    untargeted = [guid for guid in notes if not any(note_targets.get(guid, {}).values())]
+    untargeted = [guid for guid in notes if all(v is None for v in note_targets.get(guid, {}).values())]
     if project["project_description"] and not _repeats_notes(project["project_description"], untargeted, notes):
         memo_plans.append({"author": default_user, "text": project["project_description"],
                            "segment": None, "document": None, "code": None})
