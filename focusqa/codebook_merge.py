@@ -21,9 +21,9 @@ from .errors import CodebookError
 DEFAULT_COLOUR = "#888888"
 TEXT_FIELDS = ("label_da", "label_en", "question", "definition", "include", "exclude")
 LIST_FIELDS = ("terms", "examples")
-FIELD_NAMES = {"label_da": "navn", "label_en": "engelsk navn", "question": "spørgsmål", "definition": "definition",
-               "include": "medtag", "exclude": "udelad", "terms": "søgeord", "examples": "ankereksempler",
-               "color": "farve", "number": "nummer", "parent": "overkode"}
+FIELD_NAMES = {"label_da": "label", "label_en": "English label", "question": "question", "definition": "definition",
+               "include": "include", "exclude": "exclude", "terms": "terms", "examples": "anchor examples",
+               "color": "colour", "number": "number", "parent": "parent"}
 
 
 @dataclass

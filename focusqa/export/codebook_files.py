@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..codebook import Code, Codebook, load_codebook
 from ..codebook_merge import CodebookMerge, IncomingCode, plan_merge
-from ..errors import CodebookError
+from ..errors import CodebookError, FocusqaError
 from .refi import read_qdc_for_merge, slugify
 
 TAG_COLUMNS = ("tag", "name", "path")
@@ -43,6 +43,23 @@ def preview_codebook_import(store, path: str | Path, *, leave_out: frozenset[str
     incoming, not_taken = read_incoming(path)
     return plan_merge(store.codebook(), incoming, guids=store.code_guids(), source=name or Path(path).name,
                       not_taken=not_taken, leave_out=leave_out)
+
+
+def preview_codebook_upload(store, name: str, data: bytes, *,
+                            leave_out: frozenset[str] = frozenset()) -> CodebookMerge:
+    """:func:`preview_codebook_import` for an uploaded file (its bytes and its name)."""
+    import tempfile
+
+    suffix = Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="focusqa-codebook-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            return preview_codebook_import(store, path, leave_out=leave_out, name=name)
+        except CodebookError as exc:        # name the uploaded file, not the temporary one
+            raise CodebookError(exc.message, path=name, line=exc.line, code=exc.code) from None
+        except FocusqaError as exc:
+            raise FocusqaError(exc.message, path=name, line=exc.line) from None
 
 
 def read_taguette_csv(path: str | Path) -> list[IncomingCode]:
