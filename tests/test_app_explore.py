@@ -311,7 +311,7 @@ def test_export_page_offers_word_excel_csv_with_data(project):
 def test_export_page_offers_refi_codebook_and_project(project):
     at = open_page("views/export_page.py")
     keys = [b.key for b in at.get("download_button")]
-    assert "export_download_qdc" in keys
+    assert "export_download_qdc" in keys and "export_download_taguette" in keys
     at.button(key="export_make_qdpx").click().run()
     assert not at.exception
     data, summary = at.session_state["export_qdpx"]
