@@ -168,7 +168,8 @@ def _custom_codebook() -> Codebook:
     return Codebook("Test", [
         Code(id="samarbejde", label_da="Samarbejde", label_en="Cooperation", number=1, color="#112233",
              definition="Alt om samarbejde.\nTo linjer.", question="Hvordan samarbejder I?",
-             include="Møder", exclude="Konflikter", terms=["møde", "samarbejd"]),
+             include="Møder", exclude="Konflikter", terms=["møde", "samarbejd"],
+             examples=["Vi mødes hver uge med skolen.", "Ankereksempel: PPR; sundhedsplejen."]),
         Code(id="skole", label_da="Skole & <klasse>", number=2, color="#ABCDEF", parent="samarbejde"),
         Code(id="andet", label_da="Andet", color="#888888"),
     ])

@@ -52,8 +52,10 @@ DESCRIPTION_KEYS = {
     "spørgsmål": "question", "question": "question", "medtag": "include", "include": "include",
     "udelad": "exclude", "exclude": "exclude", "søgeord": "terms", "terms": "terms",
     "engelsk": "label_en", "english": "label_en", "nummer": "number", "number": "number", "id": "id",
+    "ankereksempel": "examples", "anchor example": "examples",
 }
-DESCRIPTION_LINE = re.compile(r"^([A-Za-zÆØÅæøå ]{2,12}):[ \t]?(.*)$")
+EXAMPLE_LABEL = "Ankereksempel"       # one labelled line per anchor example (a list, unlike the fields above)
+DESCRIPTION_LINE = re.compile(r"^([A-Za-zÆØÅæøå ]{2,14}):[ \t]?(.*)$")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -175,6 +177,7 @@ def code_description(code: Code) -> str:
               "terms": "; ".join(code.terms), "label_en": code.label_en,
               "number": str(code.number) if code.number else "", "id": code.id}
     lines = [f"{label}: {' '.join(values[key].split())}" for key, label in DESCRIPTION_FIELDS if values[key]]
+    lines[-1:-1] = [f"{EXAMPLE_LABEL}: {' '.join(e.split())}" for e in code.examples]   # before the Id: line
     parts = [code.definition.strip()] if code.definition.strip() else []
     return _clean("\n\n".join(parts + ["\n".join(lines)]))
 
@@ -186,7 +189,9 @@ def parse_code_description(text: str) -> dict[str, str]:
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         m = DESCRIPTION_LINE.match(line.strip())
         key = DESCRIPTION_KEYS.get(m.group(1).strip().casefold()) if m else None
-        if key:
+        if key == "examples" and current == "examples":
+            fields[current].append(m.group(2))          # the next anchor example
+        elif key:
             current = key
             fields[current] = [m.group(2)]
         else:
@@ -333,6 +338,7 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
         codes.append(Code(id=code_id, label_da=fc.name[:255], label_en=fields.get("label_en", "")[:255], number=number,
                           question=fields.get("question", ""), definition=fields.get("definition", ""),
                           include=fields.get("include", ""), exclude=fields.get("exclude", ""), terms=terms,
+                          examples=[e.strip() for e in fields.get("examples", "").split("\n") if e.strip()],
                           color=fc.colour, parent=None))
     for code, fc in zip(codes, file_codes):
         code.parent = ids.get(fc.parent) if fc.parent else None
