@@ -88,8 +88,7 @@ def _key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def _match(incoming: IncomingCode, current: Codebook, guids: dict[str, str],
-           by_guid: dict[str, str]) -> tuple[str | None, str | None]:
+def _match(incoming: IncomingCode, current: Codebook, by_guid: dict[str, str]) -> tuple[str | None, str | None]:
     if incoming.guid and incoming.guid.lower() in by_guid:
         return by_guid[incoming.guid.lower()], "guid"
     if incoming.code.id in current.ids:
@@ -143,7 +142,7 @@ def plan_merge(current: Codebook, incoming: list[IncomingCode], *, guids: dict[s
         if _key(item.code.label_da) in leave_out:
             skipped.setdefault("codes you left out", []).append(item.code.label_da)
             continue
-        target, how = _match(item, current, guids, by_guid)
+        target, how = _match(item, current, by_guid)
         if target is not None and target in touched:
             skipped.setdefault("codes that match a code the file already matched", []).append(item.code.label_da)
             continue
