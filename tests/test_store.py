@@ -117,7 +117,7 @@ def test_migrations_create_every_table_from_empty(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     migrate(engine)
     migrate(engine)  # idempotent
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     tables = set(inspect(engine).get_table_names())
     assert {"documents", "segments", "codes", "codebook_versions", "codings", "memos", "audit_log",
             "saved_searches", "alembic_version"} <= tables
@@ -171,7 +171,7 @@ def test_code_guids_are_stored_and_older_databases_get_the_guids_exports_used(db
     cfg = alembic_config(engine)
     with engine.connect() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0004")
+        command.upgrade(cfg, "0005")
         conn.execute(text("INSERT INTO codes (id, label_da, label_en, question, definition, include, exclude, terms, color, "
                           "position) VALUES ('gammel', 'Gammel kode', '', '', '', '', '', '[]', '#888888', 0)"))
         conn.commit()

@@ -3,16 +3,16 @@
 Codes without one get the uuid5 value focusqa's exports derived from the code id before,
 so files exported earlier still match.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 import uuid
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
