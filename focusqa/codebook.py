@@ -7,6 +7,7 @@ people editing the file are evaluators, not programmers.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import yaml
 
 from .errors import CodebookError
 
+# Fixed namespace of focusqa's deterministic GUIDs (uuid5): a code's GUID is stored with it,
+# and a code made in focusqa starts with uuid5 of its id (what older exports derived).
+GUID_NAMESPACE = uuid.UUID("6f1c5d2e-9a47-5b1e-8c3d-0f0c05a0a11d")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 REQUIRED = ("id", "label_da")
@@ -98,6 +102,11 @@ def split_examples(text: str) -> list[str]:
     """Anchor examples typed in one text box: blocks separated by a blank line."""
     blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
     return [" ".join(b.split()) for b in blocks if b.strip()]
+
+
+def default_code_guid(code_id: str) -> str:
+    """The REFI-QDA GUID a code made in focusqa gets (stored with the code from then on)."""
+    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(("code", code_id))))
 
 
 def _line_of(node: yaml.Node | None) -> int | None:

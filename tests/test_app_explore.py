@@ -268,6 +268,24 @@ def test_codebook_page_asks_for_a_name_before_editing(project):
     assert not [b for b in at.button if b.key == "codebook_save"]
 
 
+def test_codebook_import_shows_a_preview_and_writes_only_on_import(project):
+    taguette = (Path(__file__).resolve().parent / "fixtures" / "refi" / "taguette_codebook.qdc").read_bytes()
+    before = [(c.id, c.label_da, c.definition, c.color, c.number) for c in project.codebook().codes]
+    at = open_page("views/codebook_page.py", coder="Mette")
+    at.file_uploader(key="codebook_import_file").set_value([("taguette.qdc", taguette, "application/xml")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "**2** koder tilføjes, **0** ændres, **7** er uændrede" in texts(at)
+    assert [c.id for c in Store(project.url).codebook().codes] == [b[0] for b in before]   # nothing written yet
+    at.multiselect(key="codebook_import_leave_out").select("interesting").run()
+    assert "**1** koder tilføjes" in texts(at)
+    at.button(key="codebook_import_apply").click().run()
+    assert not at.exception
+    after = Store(project.url).codebook().codes
+    assert [(c.id, c.label_da, c.definition, c.color, c.number) for c in after][:7] == before
+    assert [c.label_da for c in after[7:]] == ["Forældresamarbejde"]
+    assert any("opdateret fra taguette.qdc" in s.value for s in at.success)
+
+
 # ------------------------------------------------------------------ Eksport
 def test_export_page_offers_word_excel_csv_with_data(project):
     at = open_page("views/export_page.py")
@@ -293,7 +311,7 @@ def test_export_page_offers_word_excel_csv_with_data(project):
 def test_export_page_offers_refi_codebook_and_project(project):
     at = open_page("views/export_page.py")
     keys = [b.key for b in at.get("download_button")]
-    assert "export_download_qdc" in keys
+    assert "export_download_qdc" in keys and "export_download_taguette" in keys
     at.button(key="export_make_qdpx").click().run()
     assert not at.exception
     data, summary = at.session_state["export_qdpx"]

@@ -168,7 +168,8 @@ def _custom_codebook() -> Codebook:
     return Codebook("Test", [
         Code(id="samarbejde", label_da="Samarbejde", label_en="Cooperation", number=1, color="#112233",
              definition="Alt om samarbejde.\nTo linjer.", question="Hvordan samarbejder I?",
-             include="Møder", exclude="Konflikter", terms=["møde", "samarbejd"]),
+             include="Møder", exclude="Konflikter", terms=["møde", "samarbejd"],
+             examples=["Vi mødes hver uge med skolen.", "Ankereksempel: PPR; sundhedsplejen."]),
         Code(id="skole", label_da="Skole & <klasse>", number=2, color="#ABCDEF", parent="samarbejde"),
         Code(id="andet", label_da="Andet", color="#888888"),
     ])
@@ -241,7 +242,7 @@ def test_export_is_schema_valid_with_code_point_offsets(project, tmp_path):
         assert not validate_xml(qde, "project")
         root = ET.fromstring(qde)
         assert [_local(c) for c in root] == ["Users", "CodeBook", "Variables", "Sources", "Notes",
-                                                         "NoteRef"]
+                                             "Description", "NoteRef"]
         assert {u.get("name") for u in root.iter(f"{P}User")} == {"Anna", "Bo", "final", "Lise"}
         sources = {s.get("name"): s for s in root.iter(f"{P}TextSource")}
         nord = sources["nord.txt"]
@@ -252,7 +253,7 @@ def test_export_is_schema_valid_with_code_point_offsets(project, tmp_path):
     text = raw.decode("utf-8")
     assert text == NORD
     order = [_local(c) for c in nord]
-    assert order == sorted(order, key=["PlainTextSelection", "NoteRef", "VariableValue"].index)
+    assert order == sorted(order, key=["Description", "PlainTextSelection", "NoteRef", "VariableValue"].index)
     # every selection slices exactly its text in code points (the emoji before it counts 1)
     selections = list(nord.iter(f"{P}PlainTextSelection"))
     sliced = {text[int(s.get("startPosition")):int(s.get("endPosition"))] for s in selections}

@@ -117,7 +117,7 @@ def test_migrations_create_every_table_from_empty(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     migrate(engine)
     migrate(engine)  # idempotent
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     tables = set(inspect(engine).get_table_names())
     assert {"documents", "segments", "codes", "codebook_versions", "codings", "memos", "audit_log",
             "saved_searches", "alembic_version"} <= tables
@@ -159,3 +159,27 @@ def test_upgrade_from_the_first_schema_keeps_data_and_fills_word_counts(tmp_path
     [doc] = store.documents()
     assert (doc.name, doc.segments, doc.words) == ("old.txt", 1, 3)
     store.dispose()
+
+
+def test_code_guids_are_stored_and_older_databases_get_the_guids_exports_used(db_url: str) -> None:
+    from alembic import command
+
+    from focusqa.codebook import Code, default_code_guid
+    from focusqa.store.db import alembic_config
+
+    engine = make_engine(db_url)
+    cfg = alembic_config(engine)
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+        conn.execute(text("INSERT INTO codes (id, label_da, label_en, question, definition, include, exclude, terms, color, "
+                          "position) VALUES ('gammel', 'Gammel kode', '', '', '', '', '', '[]', '#888888', 0)"))
+        conn.commit()
+    store = Store(db_url)
+    assert store.code_guids()["gammel"] == default_code_guid("gammel")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT guid FROM codes WHERE id='gammel'")).scalar() == default_code_guid("gammel")
+    store.save_code(Code(id="ny", label_da="Ny"), "anna")
+    assert store.code_guids()["ny"] == default_code_guid("ny")
+    store.dispose()
+    engine.dispose()

@@ -15,6 +15,7 @@ import streamlit as st
 
 from focusqa.codebook import Code, Codebook, split_examples
 from focusqa.errors import CodebookError, FocusqaError
+from focusqa.export.codebook_files import preview_codebook_upload
 from views.common import (after_write, code_label, code_tag, coder_name, flash, get_store, language,
                           load_codebook, local_time, refit_tagger, show_error, show_flashes, tr)
 
@@ -27,6 +28,24 @@ FIELDS = ("id", "number", "label_da", "label_en", "question", "definition", "inc
 STRINGS = {
     "da": {
         "title": "Kodebog",
+        "import": "Importér en kodebog",
+        "import_intro": "Fra NVivo, ATLAS.ti, MAXQDA, QualCoder eller Taguette (.qdc), en Taguette-kodebog (.csv) "
+                        "eller en focusqa-kodebog (.yaml). Koderne genkendes på deres GUID, id eller navn. Intet "
+                        "slettes, et tomt felt i filen tømmer aldrig et af jeres, og et navn kommer aldrig to gange. "
+                        "Du ser først, hvad der vil ske.",
+        "import_file": "Kodebogsfil",
+        "import_summary": "**{added}** koder tilføjes, **{changed}** ændres, **{unchanged}** er uændrede, "
+                          "**{kept}** af jeres koder er ikke i filen og bliver, som de er.",
+        "col_change": "Hvad sker der",
+        "col_fields": "Felter",
+        "added": "tilføjes",
+        "changed": "ændres",
+        "kept_same": "uændret",
+        "leave_out": "Tag ikke disse nye koder med",
+        "not_taken": "Ikke taget med: {line}",
+        "import_apply": "Importér",
+        "import_nothing": "Filen har intet, kodebogen ikke allerede har.",
+        "imported": "Kodebogen er opdateret fra {file} (version {version}).",
         "intro": "Kodebogen er interviewguidens punkter. Her kan du rette navn, definition, søgeord og "
                  "farve. Hver gemt rettelse bliver en ny version af kodebogen med dit navn, og focusqa's "
                  "forslag bygger straks på den nye version.",
@@ -86,6 +105,24 @@ STRINGS = {
     },
     "en": {
         "title": "Codebook",
+        "import": "Import a codebook",
+        "import_intro": "From NVivo, ATLAS.ti, MAXQDA, QualCoder or Taguette (.qdc), a Taguette codebook (.csv) or a "
+                        "focusqa codebook (.yaml). Codes are recognised by GUID, id or name. Nothing is deleted, an "
+                        "empty field in the file never blanks one of yours, and no name is added twice. You see "
+                        "what will happen first.",
+        "import_file": "Codebook file",
+        "import_summary": "**{added}** codes are added, **{changed}** changed, **{unchanged}** unchanged, "
+                          "**{kept}** of your codes are not in the file and stay as they are.",
+        "col_change": "What happens",
+        "col_fields": "Fields",
+        "added": "added",
+        "changed": "changed",
+        "kept_same": "unchanged",
+        "leave_out": "Do not take these new codes",
+        "not_taken": "Not taken: {line}",
+        "import_apply": "Import",
+        "import_nothing": "The file holds nothing the codebook does not have already.",
+        "imported": "The codebook was updated from {file} (version {version}).",
         "intro": "The codebook is the interview guide's points. Here you can edit name, definition, search "
                  "terms and colour. Every saved edit becomes a new version of the codebook with your name, "
                  "and focusqa's suggestions use the new version straight away.",
@@ -321,6 +358,60 @@ def history(store) -> None:
         }), hide_index=True, width="stretch")
 
 
+IMPORT_KEY = "codebook_import_file"
+LEAVE_OUT_KEY = "codebook_import_leave_out"
+
+
+def _apply_import(name: str, data: bytes, leave_out: list[str]) -> None:
+    """Import button callback: the previewed merge, computed again from the same file, is written."""
+    store = get_store()
+    try:
+        merge = preview_codebook_upload(store, name, data, leave_out=frozenset(leave_out))
+        version = store.apply_codebook_merge(merge, actor=coder_name())
+    except FocusqaError as error:
+        flash("error", str(error))
+        return
+    after_write()
+    flash("success", tr(STRINGS, "imported", file=name, version=version))
+
+
+def import_section(store) -> None:
+    """Upload a codebook file, see what it would add and change, then import it."""
+    st.subheader(tr(STRINGS, "import"))
+    st.caption(tr(STRINGS, "import_intro"))
+    upload = st.file_uploader(tr(STRINGS, "import_file"), type=["qdc", "csv", "yaml", "yml"], key=IMPORT_KEY)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        offered = preview_codebook_upload(store, upload.name, data)
+        new_labels = [c.code.label_da for c in offered.changes if c.kind == "added"]
+        leave_out = [label for label in st.session_state.get(LEAVE_OUT_KEY, []) if label in new_labels]
+        merge = preview_codebook_upload(store, upload.name, data, leave_out=frozenset(leave_out))
+    except FocusqaError as error:
+        show_error(error)
+        return
+    st.markdown(tr(STRINGS, "import_summary", added=merge.count("added"), changed=merge.count("changed"),
+                   unchanged=merge.count("unchanged"), kept=merge.kept))
+    kinds = {"added": tr(STRINGS, "added"), "changed": tr(STRINGS, "changed"), "unchanged": tr(STRINGS, "kept_same")}
+    st.dataframe(pd.DataFrame({
+        tr(STRINGS, "col_label"): [c.code.label_da for c in merge.changes],
+        tr(STRINGS, "col_change"): [kinds[c.kind] for c in merge.changes],
+        tr(STRINGS, "col_fields"): [", ".join(tr(STRINGS, f) for f in c.fields) for c in merge.changes],
+    }), hide_index=True, width="stretch")
+    for line in merge.not_taken:
+        st.caption(tr(STRINGS, "not_taken", line=line))
+    if new_labels:
+        st.multiselect(tr(STRINGS, "leave_out"), new_labels, key=LEAVE_OUT_KEY)
+    if not coder_name():
+        st.info(tr(STRINGS, "need_coder"))
+    elif merge.writes:
+        st.button(tr(STRINGS, "import_apply"), key="codebook_import_apply", type="primary", on_click=_apply_import,
+                  args=(upload.name, data, leave_out), icon=":material/upload:")
+    else:
+        st.info(tr(STRINGS, "import_nothing"))
+
+
 def main() -> None:
     st.title(tr(STRINGS, "title"))
     st.caption(tr(STRINGS, "intro"))
@@ -331,6 +422,7 @@ def main() -> None:
     summary(store, codebook)
     overview(codebook)
     editor(codebook)
+    import_section(store)
     history(store)
 
 

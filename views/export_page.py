@@ -22,6 +22,7 @@ from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
 from focusqa.export import Selection, select
 from focusqa.export.docx import LAYOUTS, write_selection
+from focusqa.export.codebook_files import taguette_csv
 from focusqa.export.refi import export_qdpx, write_qdc
 from focusqa.export.tables import csv_bytes, xlsx_bytes
 from focusqa.privacy import load_names, names_file, save_names
@@ -100,6 +101,7 @@ STRINGS = {
         "refi_intro": "Kodebogen og hele projektet i det fælles format, som NVivo, ATLAS.ti, MAXQDA og "
                       "QualCoder kan læse.",
         "qdc": "Hent kodebogen (.qdc)",
+        "taguette": "Hent kodebogen til Taguette (.csv)",
         "qdpx_make": "Lav projektfil (.qdpx)",
         "qdpx": "Hent projektet (.qdpx)",
         "qdpx_warning": "Projektfilen indeholder de fulde transskriptioner uden maskering. Del den kun med "
@@ -173,6 +175,7 @@ STRINGS = {
         "refi_intro": "The codebook and the whole project in the exchange format NVivo, ATLAS.ti, MAXQDA and "
                       "QualCoder read.",
         "qdc": "Download the codebook (.qdc)",
+        "taguette": "Download the codebook for Taguette (.csv)",
         "qdpx_make": "Make project file (.qdpx)",
         "qdpx": "Download the project (.qdpx)",
         "qdpx_warning": "The project file holds the full transcripts without masking. Share it only with "
@@ -193,7 +196,7 @@ def _selection(_store: Store, url: str, filters: tuple) -> Selection:
 def _qdc_bytes(_store: Store, url: str, version: int) -> bytes:
     """The codebook as .qdc (written to a temporary file by the REFI writer, then read back)."""
     with tempfile.TemporaryDirectory() as folder:
-        path = write_qdc(_store.codebook(), Path(folder) / "kodebog.qdc")
+        path = write_qdc(_store.codebook(), Path(folder) / "kodebog.qdc", guids=_store.code_guids())
         return path.read_bytes()
 
 
@@ -385,6 +388,9 @@ def refi_section(store: Store, codebook) -> None:
         qdc = _qdc_bytes(store, store.url, codebook.version)
         cols[0].download_button(tr(STRINGS, "qdc"), data=qdc, file_name="kodebog.qdc", mime="application/xml",
                                 key="export_download_qdc", icon=":material/menu_book:", on_click="ignore")
+        cols[0].download_button(tr(STRINGS, "taguette"), data=taguette_csv(codebook), file_name="kodebog_taguette.csv",
+                                mime="text/csv", key="export_download_taguette", icon=":material/sell:",
+                                on_click="ignore")
     except FocusqaError as error:
         show_error(error)
     if cols[1].button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon=":material/folder_zip:"):

@@ -16,8 +16,15 @@ def register(sub) -> None:
     validate = csub.add_parser("validate", help="check a codebook file and report problems with line numbers")
     validate.add_argument("file", nargs="?")
     validate.set_defaults(func=cmd_validate)
-    load = csub.add_parser("import", help="replace the database's codebook with a .yaml or REFI-QDA .qdc file")
+    load = csub.add_parser(
+        "import", help="merge a .yaml, REFI-QDA .qdc or Taguette .csv codebook into the database's (preview first)",
+        description="Shows what the file would add and change; writes only with --yes. Codes are matched by "
+                    "GUID, then id, then label; an empty field in the file never blanks one of yours, no code "
+                    "is removed and no label is added twice.")
     load.add_argument("file")
+    load.add_argument("--yes", action="store_true", help="write the previewed changes")
+    load.add_argument("--leave-out", action="append", default=[], metavar="LABEL",
+                      help="a code in the file not to take (repeatable), e.g. Taguette's 'interesting'")
     load.add_argument("--as", dest="actor", default="import", metavar="NAME")
     add_db_option(load)
     load.set_defaults(func=cmd_import)
@@ -47,15 +54,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ..codebook import load_codebook
+    from ..export.codebook_files import preview_codebook_import
     from ..store import Store
 
-    if args.file.lower().endswith(".qdc"):
-        from ..export.refi import read_qdc
-
-        codebook = read_qdc(args.file)
+    store = Store(args.db)
+    merge = preview_codebook_import(store, args.file, leave_out=frozenset(args.leave_out))
+    print("\n".join(merge.lines()))
+    if not merge.writes:
+        print("nothing to write: the codebook already has everything the file holds")
+    elif args.yes:
+        version = store.apply_codebook_merge(merge, actor=args.actor)
+        print(f"written as codebook version {version}")
     else:
-        codebook = load_codebook(args.file)
-    version = Store(args.db).sync_codebook(codebook, actor=args.actor)
-    print(f"codebook imported: {len(codebook.codes)} codes, version {version}")
+        print("nothing written yet: run again with --yes to apply")
     return 0

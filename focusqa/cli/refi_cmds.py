@@ -63,6 +63,10 @@ def register_export(export_sub) -> None:
     p.add_argument("out", metavar="OUT.qdc")
     add_db_option(p)
     p.set_defaults(func=cmd_export_qdc)
+    p = export_sub.add_parser("taguette", help="the codebook as the CSV Taguette imports (tag,description)")
+    p.add_argument("out", metavar="OUT.csv")
+    add_db_option(p)
+    p.set_defaults(func=cmd_export_taguette)
     p = export_sub.add_parser("qdpx", help="the whole project as REFI-QDA .qdpx (texts, codes, codings, memos)")
     p.add_argument("out", metavar="OUT.qdpx")
     p.add_argument("--name", help="project name shown in the other program (default: the file name)")
@@ -131,18 +135,23 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export_qdc(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
+def cmd_export_taguette(args: argparse.Namespace) -> int:
+    from ..export.codebook_files import write_taguette_csv
+    from ..store import Store
 
+    codebook = Store(args.db).codebook()
+    out = write_taguette_csv(codebook, Path(args.out))
+    print(f"wrote {out}: {len(codebook.codes)} codes (Taguette codebook CSV)")
+    return 0
+
+
+def cmd_export_qdc(args: argparse.Namespace) -> int:
     from ..export.refi import write_qdc
     from ..store import Store
-    from ..store.models import CodeRow
 
     store = Store(args.db)
-    with store.session() as s:
-        guids = {i: g for i, g in s.execute(select(CodeRow.id, CodeRow.guid)).all() if g}
     codebook = store.codebook()
-    out = write_qdc(codebook, Path(args.out), guids=guids)
+    out = write_qdc(codebook, Path(args.out), guids=store.code_guids())
     print(f"wrote {out}: {len(codebook.codes)} codes (REFI-QDA codebook)")
     return 0
 

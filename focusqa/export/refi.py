@@ -31,16 +31,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
-from ..codebook import Code, Codebook, parse_codebook
+from ..codebook import GUID_NAMESPACE, Code, Codebook, default_code_guid, parse_codebook
+from ..codebook_merge import IncomingCode
 from ..errors import CodebookError, FocusqaError, ProjectFileError
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 ORIGIN = f"focusqa {__version__}"
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-# Fixed namespace for focusqa's deterministic GUIDs (uuid5): the same project content
-# always gets the same GUIDs, so a re-export merges instead of duplicating elsewhere.
-GUID_NAMESPACE = uuid.UUID("6f1c5d2e-9a47-5b1e-8c3d-0f0c05a0a11d")
 GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DEFAULT_COLOUR = "#888888"
@@ -54,8 +52,10 @@ DESCRIPTION_KEYS = {
     "spørgsmål": "question", "question": "question", "medtag": "include", "include": "include",
     "udelad": "exclude", "exclude": "exclude", "søgeord": "terms", "terms": "terms",
     "engelsk": "label_en", "english": "label_en", "nummer": "number", "number": "number", "id": "id",
+    "ankereksempel": "examples", "anchor example": "examples",
 }
-DESCRIPTION_LINE = re.compile(r"^([A-Za-zÆØÅæøå ]{2,12}):[ \t]?(.*)$")
+EXAMPLE_LABEL = "Ankereksempel"       # one labelled line per anchor example (a list, unlike the fields above)
+DESCRIPTION_LINE = re.compile(r"^([A-Za-zÆØÅæøå ]{2,14}):[ \t]?(.*)$")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -177,6 +177,7 @@ def code_description(code: Code) -> str:
               "terms": "; ".join(code.terms), "label_en": code.label_en,
               "number": str(code.number) if code.number else "", "id": code.id}
     lines = [f"{label}: {' '.join(values[key].split())}" for key, label in DESCRIPTION_FIELDS if values[key]]
+    lines[-1:-1] = [f"{EXAMPLE_LABEL}: {' '.join(e.split())}" for e in code.examples]   # before the Id: line
     parts = [code.definition.strip()] if code.definition.strip() else []
     return _clean("\n\n".join(parts + ["\n".join(lines)]))
 
@@ -188,7 +189,9 @@ def parse_code_description(text: str) -> dict[str, str]:
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         m = DESCRIPTION_LINE.match(line.strip())
         key = DESCRIPTION_KEYS.get(m.group(1).strip().casefold()) if m else None
-        if key:
+        if key == "examples" and current == "examples":
+            fields[current].append(m.group(2))          # the next anchor example
+        elif key:
             current = key
             fields[current] = [m.group(2)]
         else:
@@ -280,6 +283,7 @@ class _FileCode:
     description: str
     parent: str | None
     notes: list[str] = field(default_factory=list)
+    colour_given: bool = True
 
 
 def _read_codes(codes_elem: ET.Element | None, path: Path) -> list[_FileCode]:
@@ -292,7 +296,8 @@ def _read_codes(codes_elem: ET.Element | None, path: Path) -> list[_FileCode]:
             raise ProjectFileError(f"a code ('{name or '?'}') has no guid", path=path)
         code = _FileCode(guid, name or guid, (elem.get("isCodable") or "true").strip().lower() in ("true", "1"),
                          normalise_colour(elem.get("color")), _text(_child(elem, "Description")).strip(), parent,
-                         [normalise_guid(n.get("targetGUID")) for n in _children(elem, "NoteRef")])
+                         [normalise_guid(n.get("targetGUID")) for n in _children(elem, "NoteRef")],
+                         elem.get("color") is not None)
         out.append(code)
         for child in _children(elem, "Code"):
             walk(child, guid)
@@ -333,6 +338,7 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
         codes.append(Code(id=code_id, label_da=fc.name[:255], label_en=fields.get("label_en", "")[:255], number=number,
                           question=fields.get("question", ""), definition=fields.get("definition", ""),
                           include=fields.get("include", ""), exclude=fields.get("exclude", ""), terms=terms,
+                          examples=[e.strip() for e in fields.get("examples", "").split("\n") if e.strip()],
                           color=fc.colour, parent=None))
     for code, fc in zip(codes, file_codes):
         code.parent = ids.get(fc.parent) if fc.parent else None
@@ -346,6 +352,24 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
 
 
 def read_qdc(path: str | Path) -> Codebook:
+    """Read a REFI-QDA ``.qdc`` (or the codebook inside a ``.qde``) as a focusqa codebook."""
+    return _read_qdc(Path(path))[0]
+
+
+def read_qdc_for_merge(path: str | Path) -> tuple[list[IncomingCode], list[str]]:
+    """A ``.qdc``'s codes with their GUIDs, for a merge; and one line per kind of thing not taken."""
+    codebook, file_codes, root = _read_qdc(Path(path))
+    incoming = [IncomingCode(code.id, code, fc.guid if GUID_RE.match(fc.guid) else None, fc.colour_given)
+                for code, fc in zip(codebook.codes, file_codes)]
+    not_taken = []
+    sets = [s for sets_el in _children(root, "Sets") for s in _children(sets_el, "Set")]
+    if sets:
+        not_taken.append(f"{len(sets)} code sets ({', '.join(s.get('name') or '?' for s in sets[:5])}): "
+                         "focusqa has no code groups; their codes are imported")
+    return incoming, not_taken
+
+
+def _read_qdc(path: Path) -> tuple[Codebook, list[_FileCode], ET.Element]:
     """Read a REFI-QDA ``.qdc`` (or the codebook inside a ``.qde``) as a focusqa codebook.
 
     Ids come from focusqa's own ``Id:`` line when present, else from the code's name;
@@ -376,7 +400,7 @@ def read_qdc(path: str | Path) -> Codebook:
             raise ProjectFileError(f"code guid {fc.guid} is used twice", path=path)
         seen.add(fc.guid)
     codebook, _ids = _codes_to_codebook(file_codes, path.stem, path)
-    return codebook
+    return codebook, file_codes, root
 
 
 # ------------------------------------------------------------------------- project export
@@ -448,6 +472,7 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
 
     # memos -> notes, with the references each target carries
     note_of_memo: dict[int, str] = {}
+    memo_text: dict[str, str] = {}
     seen_note_keys: dict[str, int] = {}
     code_notes: dict[str, list[str]] = {}
     source_notes: dict[int, list[str]] = {}
@@ -461,6 +486,7 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
         seen_note_keys[key] = seen_note_keys.get(key, 0) + 1
         guid = stable_guid(key, seen_note_keys[key])
         note_of_memo[memo.id] = guid
+        memo_text[guid] = _clean(memo.text.replace("\r\n", "\n").replace("\r", "\n"))
         targeted = False
         if seg is not None:
             segment_notes.setdefault(seg.id, []).append(guid)
@@ -512,17 +538,19 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
         if doc.imported_at:
             attrs["creationDateTime"] = _utc(doc.imported_at)
         src = ET.SubElement(sources_el, f"{{{ns}}}TextSource", attrs)
-        selections: dict[tuple[int, int], dict] = {}
-        for seg, c in codings_by_doc.get(doc.id, []):
-            span = (c.start, c.end) if c.start is not None and c.end is not None else (seg.start, seg.end)
-            selections.setdefault(span, {"codings": [], "notes": []})["codings"].append((seg, c))
-        for seg in (s for s in segments if s.document_id == doc.id and s.id in segment_notes):
-            selections.setdefault((seg.start, seg.end), {"codings": [], "notes": []})["notes"] += segment_notes[seg.id]
-        for (start, end), sel in sorted(selections.items()):
-            sel_el = ET.SubElement(src, f"{{{ns}}}PlainTextSelection", {
-                "guid": stable_guid("selection", digest, start, end),
-                "name": _clean(" ".join(text[start:end].split())[:100]),
-                "startPosition": str(start), "endPosition": str(end)})
+        doc_memo_texts = [memo_text[g] for g in source_notes.get(doc.id, [])]
+        if doc_memo_texts:      # QualCoder reads a document memo only here
+            ET.SubElement(src, f"{{{ns}}}Description").text = _clean(MEMO_JOIN.join(doc_memo_texts))
+        selections = _selections(codings_by_doc.get(doc.id, []),
+                                 [(s, segment_notes[s.id]) for s in segments
+                                  if s.document_id == doc.id and s.id in segment_notes])
+        for (start, end, coder), sel in sorted(selections.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")):
+            sel_attrs = {"guid": stable_guid("selection", digest, start, end, *([coder] if coder else [])),
+                         "name": _clean(" ".join(text[start:end].split())[:100]),
+                         "startPosition": str(start), "endPosition": str(end)}
+            if coder:
+                sel_attrs["creatingUser"] = user_guid[coder]
+            sel_el = ET.SubElement(src, f"{{{ns}}}PlainTextSelection", sel_attrs)
             n_selections += 1
             for seg, c in sorted(sel["codings"], key=lambda sc: (sc[1].code_id, sc[1].coder)):
                 c_attrs = {"guid": coding_guids.get(c.id) or stable_guid("coding", digest, seg.index, c.code_id, c.coder),
@@ -542,15 +570,18 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
                 ET.SubElement(vv, f"{{{ns}}}{var_types[v]}Value").text = _clean(doc_vars[doc.id][v])
 
     if memos:
+        # Each memo is a Note whose text is a file (plainTextPath): QualCoder reads those as
+        # journals, and needs a date and a name unique in the project on each.
         notes_el = ET.SubElement(root, f"{{{ns}}}Notes")
-        for memo in memos:
-            attrs = {"guid": note_of_memo[memo.id], "name": _clean(f"Memo – {memo.author}"),
-                     "creatingUser": user_guid[memo.author]}
-            if memo.updated_at:
-                attrs["modifiedDateTime"] = _utc(memo.updated_at)
-            note_el = ET.SubElement(notes_el, f"{{{ns}}}Note", attrs)
-            ET.SubElement(note_el, f"{{{ns}}}PlainTextContent").text = _clean(
-                memo.text.replace("\r\n", "\n").replace("\r", "\n"))
+        for number, memo in enumerate(memos, start=1):
+            guid = note_of_memo[memo.id]
+            attrs = {"guid": guid, "name": _clean(note_name(number, memo.author)),
+                     "plainTextPath": f"internal://{guid}.txt", "creatingUser": user_guid[memo.author],
+                     "creationDateTime": _utc(memo.updated_at) if memo.updated_at else now}
+            ET.SubElement(notes_el, f"{{{ns}}}Note", attrs)
+            files[f"{guid}.txt"] = memo_text[guid].encode("utf-8")
+    if project_notes:       # QualCoder reads the project memo only here
+        ET.SubElement(root, f"{{{ns}}}Description").text = MEMO_JOIN.join(memo_text[g] for g in project_notes)
     for note in project_notes:
         ET.SubElement(root, f"{{{ns}}}NoteRef", {"targetGUID": note})
 
@@ -575,6 +606,29 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
         summary += (f"; note: {resegmented} documents will be split into segments differently when this file "
                     "is imported again (their speaker labels exist only as Word formatting)")
     return summary
+
+
+MEMO_JOIN = "\n\n"
+NOTE_NAME = re.compile(r"^Memo (\d+) – (.+)$")
+
+
+def note_name(number: int, author: str) -> str:
+    """'Memo 3 – Anna': unique per export (QualCoder refuses two journals of one name), author readable."""
+    return f"Memo {number} – {author}"
+
+
+def _selections(codings: list, segment_notes: list) -> dict[tuple[int, int, str | None], dict]:
+    """One selection per span and coder (QualCoder keeps one coding per span + code + coder,
+    and reads the coder from the selection); a turn's memos go on a selection of that turn."""
+    selections: dict[tuple[int, int, str | None], dict] = {}
+    for seg, c in codings:
+        span = (c.start, c.end) if c.start is not None and c.end is not None else (seg.start, seg.end)
+        selections.setdefault((*span, c.coder), {"codings": [], "notes": []})["codings"].append((seg, c))
+    for seg, notes in segment_notes:
+        key = next((k for k in sorted(selections, key=lambda k: k[2] or "") if k[:2] == (seg.start, seg.end)),
+                   (seg.start, seg.end, None))
+        selections.setdefault(key, {"codings": [], "notes": []})["notes"] += notes
+    return selections
 
 
 # ------------------------------------------------------------------------- project import
@@ -602,6 +656,7 @@ class _Source:
     description: str
     creating_user: str | None
     whole_codings: int
+    docx: object | None = None                # the RawText of a source that exists only as .docx
 
 
 @dataclass
@@ -609,6 +664,26 @@ class _Note:
     guid: str
     text: str
     user: str | None
+    name: str = ""
+    span: tuple[int, int] | None = None      # QualCoder's annotation: a range of the source that refers to it
+
+
+def _annotated_segment(note: "_Note | None", located: tuple) -> tuple[int, bool] | None:
+    """The segment a QualCoder annotation's range starts in, and whether it is exactly that segment."""
+    if note is None or note.span is None:
+        return None
+    convert, spans, starts = located
+    start, end = convert(note.span[0]), convert(note.span[1])
+    if start is None or end is None or not spans:
+        return None
+    index, s_start, s_end = spans[max(bisect.bisect_right(starts, start) - 1, 0)]
+    return index, (start, end) == (s_start, s_end)
+
+
+def _repeats_notes(description: str, note_guids: list[str], notes: dict[str, "_Note"]) -> bool:
+    """True when a Description only repeats the notes' texts (focusqa writes memos in both places)."""
+    texts = [notes[g].text for g in note_guids if g in notes and notes[g].text]
+    return bool(texts) and description.replace("\r\n", "\n").strip() == MEMO_JOIN.join(texts).strip()
 
 
 def _find_entry(names: list[str], wanted: str) -> str | None:
@@ -677,6 +752,32 @@ def _read_text(elem: ET.Element, zf: zipfile.ZipFile, path: Path, base_path: str
     return _decode_source(data, path, what, warnings)
 
 
+def _only_docx(src: ET.Element) -> bool:
+    return (not (src.get("plainTextPath") or "").strip() and _child(src, "PlainTextContent") is None
+            and (src.get("richTextPath") or "").strip().lower().endswith(".docx"))
+
+
+def _read_docx_source(src: ET.Element, zf: zipfile.ZipFile, path: Path, name: str):
+    """A source held only as .docx (``richTextPath``), read with focusqa's own Word reader;
+    offsets then count in the text that reader gives."""
+    from ..errors import TranscriptError
+    from ..ingest.readers import read_docx_file
+
+    ref = src.get("richTextPath").strip()
+    m = re.match(r"^internal:/*(.*)$", ref, re.I)
+    entry = _find_entry(zf.namelist(), m.group(1)) if m else None
+    if entry is None:
+        raise ProjectFileError(f"source '{name}' refers to {ref}, which is not in the file", path=path)
+    with tempfile.TemporaryDirectory(prefix="focusqa-docx-") as folder:
+        docx_path = Path(folder) / "source.docx"
+        docx_path.write_bytes(_read_entry(zf, entry, path))
+        try:
+            return read_docx_file(docx_path)
+        except TranscriptError as exc:
+            raise ProjectFileError(f"the Word text of source '{name}' cannot be read: {exc.message}",
+                                   path=path) from None
+
+
 def _variable_value(vv: ET.Element, variables: dict[str, str]) -> tuple[str, str] | None:
     ref = _child(vv, "VariableRef")
     name = variables.get(normalise_guid(ref.get("targetGUID"))) if ref is not None else None
@@ -724,14 +825,9 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
         if ":" in name and name.split(":", 1)[0].strip().casefold() in ("cases", "case", "sources", "files"):
             name = name.split(":", 1)[1].strip()      # classification prefix, e.g. "Cases:district"
         variables[normalise_guid(v.get("guid"))] = name
-    case_vars: dict[str, dict[str, str]] = {}
-    cases_el = _child(root, "Cases")
-    for case in _children(cases_el, "Case") if cases_el is not None else []:
-        values = dict(filter(None, (_variable_value(vv, variables) for vv in _children(case, "VariableValue"))))
-        for ref in _children(case, "SourceRef"):
-            case_vars.setdefault(normalise_guid(ref.get("targetGUID")), {}).update(values)
-    sources: list[_Source] = []
     dropped: dict[str, int] = {}
+    case_vars, group_memos = _cases_and_sets(root, variables, dropped)
+    sources: list[_Source] = []
     sources_el = _child(root, "Sources")
     for src in list(sources_el) if sources_el is not None else []:
         if not isinstance(src.tag, str):
@@ -743,7 +839,9 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
             continue
         guid = normalise_guid(src.get("guid")) or stable_guid("anonymous source", len(sources))
         name = (src.get("name") or "").strip() or f"source-{guid[:8]}"
-        raw = _read_text(src, zf, path, base_path, f"source '{name}'", warnings)
+        docx = _read_docx_source(src, zf, path, name) if _only_docx(src) else None
+        raw = docx.plain_text if docx is not None else _read_text(src, zf, path, base_path, f"source '{name}'",
+                                                                  warnings)
         selections = []
         for sel in _children(src, "PlainTextSelection"):
             what = f"a selection in source '{name}'"
@@ -767,7 +865,7 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
         sources.append(_Source(guid, name, raw, selections,
                                [normalise_guid(n.get("targetGUID")) for n in _children(src, "NoteRef")],
                                values, _text(_child(src, "Description")).strip(),
-                               normalise_guid(src.get("creatingUser")), len(_children(src, "Coding"))))
+                               normalise_guid(src.get("creatingUser")), len(_children(src, "Coding")), docx))
     notes: dict[str, _Note] = {}
     notes_el = _child(root, "Notes")
     for note in _children(notes_el, "Note") if notes_el is not None else []:
@@ -775,7 +873,11 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
         text = _read_text(note, zf, path, base_path, f"note '{note.get('name') or guid}'", warnings) \
             if (note.get("plainTextPath") or _child(note, "PlainTextContent") is not None) \
             else _text(_child(note, "Description"))
-        notes[guid] = _Note(guid, text.replace("\r\n", "\n").strip(), normalise_guid(note.get("creatingUser")))
+        inner = _child(note, "PlainTextSelection")
+        span = (_int_attr(inner, "startPosition", path, f"note '{guid}'"),
+                _int_attr(inner, "endPosition", path, f"note '{guid}'")) if inner is not None else None
+        notes[guid] = _Note(guid, text.replace("\r\n", "\n").strip(), normalise_guid(note.get("creatingUser")),
+                            (note.get("name") or "").strip(), span)
     links = []
     links_el = _child(root, "Links")
     for link in _children(links_el, "Link") if links_el is not None else []:
@@ -783,9 +885,62 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
     project_notes = [normalise_guid(n.get("targetGUID")) for n in _children(root, "NoteRef")]
     project_description = _text(_child(root, "Description")).strip()
     creator = normalise_guid(root.get("creatingUserGUID"))
+    graphs = _child(root, "Graphs")
+    if graphs is not None and len(_children(graphs, "Graph")):
+        dropped["graphs (focusqa has no network views)"] = len(_children(graphs, "Graph"))
     return dict(origin=origin, users=users, codes=file_codes, sources=sources, notes=notes, links=links,
                 project_notes=project_notes, project_description=project_description, dropped=dropped,
-                creator=creator)
+                creator=creator, group_memos=group_memos)
+
+
+def _cases_and_sets(root: ET.Element, variables: dict[str, str], dropped: dict[str, int]):
+    """Cases and sets as document attributes; returns (source guid -> attributes, memos).
+
+    A case's variables become attributes of its sources, and its name the attribute
+    ``case``; a set of sources becomes the attribute ``sets``. Their descriptions become
+    memos ``(text, source guids)``: on the document when there is one, else on the project.
+    Cases that hold only parts of sources, and sets of codes or notes, are counted in
+    ``dropped`` (focusqa has no case segments and no code groups).
+    """
+    attributes: dict[str, dict[str, str]] = {}
+    memos: list[tuple[str, list[str]]] = []
+
+    def add(source: str, key: str, value: str) -> None:
+        current = attributes.setdefault(source, {})
+        names = [v for v in current.get(key, "").split("; ") if v]
+        current[key] = "; ".join(names + [value] if value not in names else names)
+
+    cases_el = _child(root, "Cases")
+    for case in _children(cases_el, "Case") if cases_el is not None else []:
+        values = dict(filter(None, (_variable_value(vv, variables) for vv in _children(case, "VariableValue"))))
+        refs = [normalise_guid(r.get("targetGUID")) for r in _children(case, "SourceRef")]
+        name = (case.get("name") or "").strip()
+        for ref in refs:
+            attributes.setdefault(ref, {}).update(values)
+            if name:
+                add(ref, "case", name)
+        if _children(case, "SelectionRef"):
+            dropped["cases' parts of sources (focusqa links cases to whole documents)"] = dropped.get(
+                "cases' parts of sources (focusqa links cases to whole documents)", 0) + 1
+        elif not refs:
+            dropped["cases without sources"] = dropped.get("cases without sources", 0) + 1
+        memo = _text(_child(case, "Description")).strip()
+        if memo and refs:
+            memos.append((f"Case {name}: {memo}" if name else memo, refs))
+    sets_el = _child(root, "Sets")
+    for group in _children(sets_el, "Set") if sets_el is not None else []:
+        name = (group.get("name") or "").strip() or "?"
+        members = [normalise_guid(m.get("targetGUID")) for m in _children(group, "MemberSource")]
+        for ref in members:
+            add(ref, "sets", name)
+        for kind, what in (("MemberCode", "sets of codes (focusqa has no code groups)"),
+                           ("MemberNote", "sets of notes")):
+            if _children(group, kind):
+                dropped[what] = dropped.get(what, 0) + 1
+        memo = _text(_child(group, "Description")).strip()
+        if memo:
+            memos.append((f"Set {name}: {memo}", members))
+    return attributes, memos
 
 
 # ------------------------------------------------------------ offsets and segmentation
@@ -870,16 +1025,15 @@ def _choose_convention(source: _Source, origin: str) -> _Convention:
     return candidates[scores.index(max(scores))]
 
 
-def _segment(norm: str, name: str, variables: dict[str, str]):
-    """Segments for an imported text, exactly as focusqa segments a .txt file."""
+def _segment(norm: str, name: str, variables: dict[str, str], docx=None):
+    """Segments for an imported text, exactly as focusqa segments a .txt file (or the .docx itself)."""
     from ..ingest.metadata import metadata_from_mapping
     from ..ingest.readers import RawText, text_paragraphs
     from ..ingest.segments import build_document
     from ..ingest.turns import starts_turn
 
     meta = metadata_from_mapping(variables)
-    raw = RawText(norm, text_paragraphs(norm, starts_turn),
-                  _source_format(name), {})
+    raw = docx if docx is not None else RawText(norm, text_paragraphs(norm, starts_turn), _source_format(name), {})
     return build_document(raw, name, meta)
 
 
@@ -930,7 +1084,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
             return f"user-{guid[:8]}"
         return fallback
 
-    default_user = user_name(project["creator"], actor) if project["creator"] else actor
+    default_user = user_name(project["creator"], actor) if project["creator"] in users else actor
 
     # --- codes: match the file's codes with the database's -----------------------------
     file_codes: list[_FileCode] = project["codes"]
@@ -980,12 +1134,13 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
     hashes_in_file: dict[str, int] = {}
     memo_plans: list[dict] = []
     source_plans: list[tuple[_Source, int]] = []
+    located: dict[int, tuple] = {}          # plan index -> (offset converter, segment spans, their starts)
     for source in project["sources"]:
         conv = _choose_convention(source, origin)
         convert, norm = _converter(source.raw, conv)
         if conv.utf16 or conv.crlf_as_one:
             warnings.append(f"source '{source.name}': offsets read as {conv.describe()}")
-        parsed = _segment(norm, source.name, source.variables)
+        parsed = _segment(norm, source.name, source.variables, source.docx)
         digest = parsed.content_hash
         if digest in hashes_in_file:
             plan_index = hashes_in_file[digest]
@@ -1001,6 +1156,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
         spans = existing_segments[doc_id] if doc_id is not None else \
             [(sg.index, sg.start, sg.end) for sg in parsed.segments]
         starts = [sp[1] for sp in spans]
+        located[plan_index] = (convert, spans, starts)
         for sel in source.selections:
             a, b = convert(sel.start), convert(sel.end)
             if a is None or b is None or sel.start > sel.end:
@@ -1037,12 +1193,14 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
                 for p, idx, lo, hi in hits:
                     planned_codings.setdefault((p, idx, code_ids[code_guid], coder), []).append(
                         (lo, hi, coding_guid))
+            if sel.description and not sel.codings and (hits[0][2] is not None or len(hits) > 1):
+                drop("annotation ranges (the memo is kept on the turn where the range starts)")
             if sel.description:
                 memo_plans.append({"author": user_name(sel.creating_user, default_user), "text": sel.description,
                                    "segment": (hits[0][0], hits[0][1]), "document": None, "code": None})
         if source.whole_codings:
             drop("codings of whole sources", source.whole_codings)
-        if source.description:
+        if source.description and not _repeats_notes(source.description, source.notes, notes):
             memo_plans.append({"author": user_name(source.creating_user, default_user), "text": source.description,
                                "segment": None, "document": plan_index, "code": None})
 
@@ -1050,7 +1208,13 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
     note_targets: dict[str, dict] = {}
     for source, plan_index in source_plans:
         for guid in source.notes:
-            note_targets.setdefault(guid, {})["document"] = plan_index
+            segment = _annotated_segment(notes.get(guid), located[plan_index])
+            if segment is None:
+                note_targets.setdefault(guid, {})["document"] = plan_index
+                continue
+            note_targets.setdefault(guid, {})["segment"] = (plan_index, segment[0])
+            if not segment[1]:
+                drop("annotation ranges (the memo is kept on the turn where the range starts)")
         for sel in source.selections:
             targets = selection_targets.get(sel.guid)
             if not targets:
@@ -1072,10 +1236,18 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
             drop("empty notes")
             continue
         target = note_targets.get(guid, {})
-        memo_plans.append({"author": user_name(note.user, default_user), "text": note.text,
+        named = NOTE_NAME.match(note.name)
+        author = user_name(note.user, named.group(2) if named and not users.get(note.user or "") else default_user)
+        memo_plans.append({"author": author[:128], "text": note.text,
                            "segment": target.get("segment"), "document": target.get("document"),
                            "code": target.get("code")})
-    if project["project_description"]:
+    plan_of_source = {source.guid: plan_index for source, plan_index in source_plans}
+    for text, members in project["group_memos"]:
+        known = [plan_of_source[m] for m in members if m in plan_of_source]
+        memo_plans.append({"author": default_user, "text": text, "segment": None,
+                           "document": known[0] if len(known) == 1 else None, "code": None})
+    untargeted = [guid for guid in notes if all(v is None for v in note_targets.get(guid, {}).values())]
+    if project["project_description"] and not _repeats_notes(project["project_description"], untargeted, notes):
         memo_plans.append({"author": default_user, "text": project["project_description"],
                            "segment": None, "document": None, "code": None})
 
@@ -1101,8 +1273,8 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
                 for f, v in values.items():
                     setattr(row, f, v)
                 changed_codes += 1
-            if fc.guid != stable_guid("code", code.id) and not row.guid and GUID_RE.match(fc.guid):
-                row.guid = fc.guid
+            if not row.guid:
+                row.guid = fc.guid if GUID_RE.match(fc.guid) else default_code_guid(code.id)
         if new_codes or changed_codes:
             s.flush()
             all_rows = sorted(code_rows.values(), key=lambda r: (r.position, r.id))
@@ -1194,8 +1366,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
               + f", {added_codings} codings by {len(coders)} coders"
               + (f" ({already} already there)" if already else "")
               + f", {new_codes} new codes, {added_memos} memos")
-    if dropped:
-        report += "; not imported: " + ", ".join(f"{n} {what}" for what, n in sorted(dropped.items()))
     if warnings:
         report += "; note: " + "; ".join(warnings[:3]) + (" …" if len(warnings) > 3 else "")
-    return report
+    # one line per kind of thing not taken (the standard asks importers to say what is lost)
+    return "\n".join([report] + [f"not imported: {n} {what}" for what, n in sorted(dropped.items())])

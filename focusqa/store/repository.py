@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..codebook import Code, Codebook, parse_codebook
+from ..codebook import Code, Codebook, default_code_guid, parse_codebook
 from ..config import MACHINE_CODER, database_url
 from ..errors import ConflictError, FocusqaError
 from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument
@@ -310,11 +310,15 @@ class Store:
             return [_segment_info(seg, doc) for seg, doc in s.execute(q)]
 
     # ------------------------------------------------------------- codebook
-    def sync_codebook(self, codebook: Codebook, actor: str = "system") -> int:
+    def sync_codebook(self, codebook: Codebook, actor: str = "system", *,
+                      guids: dict[str, str] | None = None, audit: dict | None = None) -> int:
         """Make the stored codes equal ``codebook``; a new version is written only on change.
 
-        Codes that disappear from the file are kept while codings use them.
+        Codes that disappear from the file are kept while codings use them. A new code
+        gets its GUID from ``guids`` (the file it came from), else focusqa's own;
+        ``audit`` is added to the version's audit entry (e.g. which file was imported).
         """
+        guids = guids or {}
         with self.session() as s:
             rows = {r.id: r for r in s.scalars(select(CodeRow))}
             changed = False
@@ -322,7 +326,8 @@ class Store:
                 row = rows.get(code.id)
                 values = {f: getattr(code, f) for f in CODE_FIELDS}
                 if row is None:
-                    s.add(CodeRow(id=code.id, position=position, **values))
+                    s.add(CodeRow(id=code.id, position=position, guid=guids.get(code.id) or default_code_guid(code.id),
+                                  **values))
                     changed = True
                 elif any(getattr(row, f) != v for f, v in values.items()) or row.position != position:
                     for f, v in values.items():
@@ -335,7 +340,8 @@ class Store:
                 version = latest + 1
                 s.add(CodebookVersion(version=version, name=codebook.name, content=self._codebook_yaml(s, codebook.name),
                                       created_by=actor))
-                self._audit(s, actor, "codebook-version", "codebook", version, None, {"version": version})
+                self._audit(s, actor, "codebook-version", "codebook", version, None,
+                            {"version": version, **(audit or {})})
                 return version
             return latest
 
@@ -367,6 +373,19 @@ class Store:
         if text in code.examples:
             return current.version
         return self.save_code(replace(code, examples=[*code.examples, text]), actor)
+
+    def apply_codebook_merge(self, merge, actor: str) -> int:
+        """Write a previewed :class:`~focusqa.codebook_merge.CodebookMerge`; returns the version."""
+        if not merge.writes:
+            return self.codebook().version
+        return self.sync_codebook(merge.codebook, actor, guids=merge.new_guids, audit={
+            "file": merge.source, "added": merge.count("added"), "changed": merge.count("changed"),
+            "unchanged": merge.count("unchanged"), "not_taken": merge.not_taken})
+
+    def code_guids(self) -> dict[str, str]:
+        """Each code's stored REFI-QDA GUID (kept across exports, so re-imports match by it)."""
+        with self.session() as s:
+            return {i: g or default_code_guid(i) for i, g in s.execute(select(CodeRow.id, CodeRow.guid)).all()}
 
     def save_code(self, code: Code, actor: str) -> int:
         """Add or edit one code (validated like a codebook file); returns the new version."""
