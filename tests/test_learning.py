@@ -151,6 +151,11 @@ def test_anchor_examples_survive_yaml_and_the_store(tmp_path, codebook):
     assert store.add_anchor_example(NET, "Bedstemor henter hver dag.", "Anna") == version   # not twice
     with pytest.raises(FocusqaError):
         store.add_anchor_example(NET, "   ", "Anna")
+    from focusqa.export.refi import read_qdc, write_qdc
+
+    exported = write_qdc(store.codebook(), tmp_path / "kodebog.qdc")
+    again = parse_codebook(read_qdc(exported).to_yaml())
+    assert again.get(NET).examples == [*LUNCH[:2], "Bedstemor henter hver dag."]
     store.dispose()
 
 
