@@ -35,10 +35,11 @@ _ORDINAL_FIRST = re.compile(
 # Both patterns need one of these words at a word start; most turns have none.
 _REFERENCE_WORD = re.compile("spørgsmål|punkt|tema|ad|question|point")
 # Words a moderator uses to move on to a new guide point: at the start of the turn
-# ("Så til…", "Næste…") or anywhere ("… videre til …", "næste punkt"). Both are
+# ("Så til…", "Næste…", also after a short acknowledgement: "Dejligt. Lad os …") or anywhere ("… videre til …", "næste punkt"). Both are
 # written for lower-cased text.
 _TRANSITION_START = re.compile(
-    r"\W*(?:så\s+(?:til|går\s+vi|springer|tager|kommer|vil\s+jeg)|så\s+\w+(?:en|et|ne)?[.,]|"
+    r"\W*(?:(?:dejligt|godt|fint|tak|okay|ok|ja|super|fedt|spændende|mange\s+tak)\W+)?"   # "Dejligt. Lad os …"
+    r"(?:så\s+(?:til|går\s+vi|springer|tager|kommer|vil\s+jeg)|så\s+\w+(?:en|et|ne)?[.,]|"
     r"lad\s+os|næste|videre|nu\s+(?:vil|skal)|det\s+næste|vi\s+går|hvis\s+vi\s+(?:går|tager|starter|bare)|"
     r"første|andet|tredje|fjerde|femte|sjette|sidste|til\s+sidst|afslutningsvis)")
 _TRANSITION_PHRASE = re.compile(r"(?:næste\s+(?:punkt|spørgsmål|tema)|videre\s+til|sidste\s+punkt|over\s+til)\b")
