@@ -10,9 +10,10 @@ Word writer only lays them out.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
-from ..analysis import CodedExcerpt, danish_key, round_order, row_label
+from ..analysis import PROJECT_GROUP_ROW, CodedExcerpt, danish_key, round_order, row_label
 from ..store import MemoInfo, SegmentInfo, Store, SynthesisInfo
 
 QUOTES_PER_DISTRICT = 2
@@ -87,6 +88,19 @@ def attribution(segment: SegmentInfo) -> str:
     return ", ".join(x for x in (place, segment.round or "", f"tur {segment.turn_number}") if x)
 
 
+def synthesis_cell(row: str, by: str, segments: list[SegmentInfo]) -> tuple[str, str]:
+    """The (respondent group, district) a Temaer cell's synthesis belongs to.
+
+    Rows by group: the group itself. Rows by district: the group most of the cell's
+    turns come from, and the district (none for the project group's own row).
+    """
+    groups = Counter(s.group for s in segments if s.group)
+    group = groups.most_common(1)[0][0] if groups else row.casefold()
+    if by == "group" or row == PROJECT_GROUP_ROW:
+        return group, ""
+    return group, row
+
+
 def _remarks(store: Store, rounds: list[str]) -> list[Remark]:
     """The round comparison's flags between the two latest rounds."""
     if len(rounds) < 2:
@@ -113,5 +127,5 @@ def memo_draft(store: Store, excerpts: list[CodedExcerpt], rounds: list[str] | N
     return MemoDraft(store.syntheses(), store.memo_quotes(), project, turn_memos, _remarks(store, all_rounds))
 
 
-__all__ = ["MemoDraft", "Remark", "memo_draft", "memo_quotes", "opening_line", "attribution",
+__all__ = ["MemoDraft", "Remark", "memo_draft", "memo_quotes", "opening_line", "attribution", "synthesis_cell",
            "QUOTES_PER_DISTRICT"]
