@@ -99,6 +99,9 @@ def build_project(url: str) -> Store:
         for key, codes in plan.items():
             for code in codes:
                 store.set_coding(segment_ids[key], code, coder)
+    for coder, plan in CODINGS.items():   # each coder read every turn of the interviews they coded
+        for document_id in {store.segments(ids=[segment_ids[key]])[0].document_id for key in plan}:
+            store.set_finished(document_id, coder)
     return store
 
 

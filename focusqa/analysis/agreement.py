@@ -20,7 +20,7 @@ The pure functions :func:`percent_agreement`, :func:`cohen_kappa` and
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -240,6 +240,7 @@ class Disagreement:
     code_id: str
     a: bool
     b: bool
+    turn_number: int = 0    # "tur N" as every page and export shows it
 
 
 # ------------------------------------------------------------------------- loading data
@@ -464,4 +465,7 @@ def disagreements(store, coder_a: str, coder_b: str, documents: Iterable[int | s
             b = (seg_id, code_id) in data.applied[coder_b]
             if a != b:
                 out.append(Disagreement(doc_name, seg_id, index, text, code_id, a, b))
+    if out:
+        turns = {s.id: s.turn_number for s in store.segments(ids={d.segment_id for d in out})}
+        out = [replace(d, turn_number=turns[d.segment_id]) for d in out]
     return out
