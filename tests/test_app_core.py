@@ -132,7 +132,24 @@ def test_reject_then_undo_restores_the_suggestion(project) -> None:
     assert store.codings(coder="Anne") == []
     assert store.codings(coder=MACHINE_CODER, segment_ids=[seg.id])[0].status == "suggested"
     assert f"accept_{seg.id}_konsultativ-raadgivning" in {b.key for b in at.button}
-    assert any("fortrudt" in t for t in _texts(at.success))
+    n = seg.turn + 1
+    assert any(t.startswith("Fortrudt: afvisningen af 3. Konsultativ") and f"på tur {n} i" in t for t in _texts(at.success)), _texts(at.success)
+
+
+def test_undo_shows_in_the_open_editor(project) -> None:
+    """After an undo the open editor holds the undone state: one more save must not bring the code back."""
+    store, seg = project["store"], project["segs"][3]
+    at = _app(page="views/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    at.multiselect(key=f"codes_{seg.id}").set_value(["organisering"])
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    at.button(key="coding_undo").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert store.codings(coder="Anne") == []
+    assert at.multiselect(key=f"codes_{seg.id}").value == []
+    assert any(t.startswith("Fortrudt: tilføjelsen af 6. Organisering") for t in _texts(at.success))
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    assert store.codings(coder="Anne") == []
 
 
 def test_add_and_remove_a_code_in_the_turn_editor(project) -> None:

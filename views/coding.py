@@ -60,6 +60,9 @@ STRINGS = {
         "undo": "Fortryd seneste",
         "undo_help": "Fortryder din seneste ændring af en kodning (også en accept eller afvisning).",
         "undone": "Din seneste ændring er fortrudt.",
+        "undone_what": "Fortrudt: {what} af {code} på tur {n} i {doc}.",
+        "undo_code": "tilføjelsen", "undo_recode": "ændringen", "undo_uncode": "fjernelsen",
+        "undo_accepted": "accepten", "undo_rejected": "afvisningen",
         "nothing_to_undo": "Der er ingen ændring at fortryde.",
         "refit": "Opdater forslag",
         "refit_help": "Lær af de koder, der er bekræftet indtil nu, og lav nye forslag i alle "
@@ -146,6 +149,9 @@ STRINGS = {
         "undo": "Undo last",
         "undo_help": "Undo your latest change to a coding (also an accept or a reject).",
         "undone": "Your latest change was undone.",
+        "undone_what": "Undone: {what} of {code} on turn {n} in {doc}.",
+        "undo_code": "the addition", "undo_recode": "the change", "undo_uncode": "the removal",
+        "undo_accepted": "the accept", "undo_rejected": "the reject",
         "nothing_to_undo": "There is no change to undo.",
         "refit": "Update suggestions",
         "refit_help": "Learn from the codes confirmed so far and make new suggestions in every "
@@ -358,8 +364,31 @@ def on_refit(document_id: int | None = None) -> None:
 def on_undo() -> None:
     store, me = get_store(), require_coder()
     ok, entry = _run(lambda: store.undo_last(me))
-    if ok:
-        flash("success" if entry else "info", tr(STRINGS, "undone" if entry else "nothing_to_undo"))
+    if not ok:
+        return
+    if entry is None:
+        flash("info", tr(STRINGS, "nothing_to_undo"))
+        return
+    state = entry.before or entry.after or {}
+    st.session_state.pop(f"codes_{state.get('segment_id')}", None)  # an open editor shows the undone state
+    flash("success", undo_message(store, entry))
+
+
+def undo_message(store, entry) -> str:
+    """'Fortrudt: accepten af Ad. 2: … på tur 24 i 2017_vest.txt.' – what the undo took back."""
+    state = entry.before or entry.after or {}
+    segments = store.segments(ids=[state["segment_id"]]) if state.get("segment_id") else []
+    if not segments or not state.get("code_id"):
+        return tr(STRINGS, "undone")
+    what, after = entry.action, entry.after or {}
+    if what == "review" or (what in ("code", "recode") and after.get("score") is not None):
+        what = "rejected" if after.get("status") == "rejected" else "accepted"   # a decision on a suggestion
+    elif what in ("code", "recode") and after.get("status") == "rejected":
+        what = "rejected"
+    code = store.codebook().get(state["code_id"]) if state["code_id"] in store.codebook().ids else None
+    return tr(STRINGS, "undone_what", what=tr(STRINGS, f"undo_{what}"),
+              code=code_label(code) if code else state["code_id"], n=segments[0].turn_number,
+              doc=segments[0].document)
 
 
 def on_toggle_edit(segment_id: int) -> None:
