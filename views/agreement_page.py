@@ -32,7 +32,7 @@ STRINGS = {
                  "givet koden eller ej. Kun interviews, som mindst to af de valgte kodere har kodet, tæller "
                  "med. Intervallerne er 95 %-bootstrap-intervaller ({n} gentagelser).",
         "coders": "Kodere",
-        "coders_help": "Vælg to eller flere. Den afstemte kodning ('final') er ikke en koder her.",
+        "coders_help": "Vælg to eller flere. Den afstemte kodning er ikke en koder her.",
         "machine": "Sammenlign også med maskinens forslag",
         "machine_help": "Maskinen (focusqa) tæller som en ekstra koder: alle de forslag, den har givet, "
                         "uanset om de er gennemset.",
@@ -102,7 +102,7 @@ STRINGS = {
                  "the code or not. Only interviews that at least two of the chosen coders coded count. "
                  "Intervals are 95% bootstrap intervals ({n} resamples).",
         "coders": "Coders",
-        "coders_help": "Choose two or more. The reconciled coding ('final') is not a coder here.",
+        "coders_help": "Choose two or more. The reconciled coding is not a coder here.",
         "machine": "Also compare with the machine's suggestions",
         "machine_help": "The machine (focusqa) counts as an extra coder: every suggestion it made, reviewed "
                         "or not.",

@@ -22,6 +22,7 @@ import streamlit as st
 from focusqa.codebook import Codebook
 from focusqa.config import MACHINE_CODER
 from focusqa.errors import ConflictError, FocusqaError
+from focusqa.store.reconcile import FINAL_CODER
 from focusqa.types import CodeSuggestion, turn_number
 from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
                           fmt_number, get_store, language, load_codebook, load_codings,
@@ -85,6 +86,7 @@ STRINGS = {
         "edit_help": "Tilføj eller fjern koder, kod udvalgte sætninger, skriv et memo.",
         "close": "Luk",
         "by": "af {coder}",
+        "reconciled": "afstemt",
         "part": "del",
         "my_codes": "Dine koder på hele taleturen",
         "my_codes_help": "Vælg de koder, taleturen skal have. Fjernes en kode her, slettes din "
@@ -174,6 +176,7 @@ STRINGS = {
         "edit_help": "Add or remove codes, code some sentences, write a memo.",
         "close": "Close",
         "by": "by {coder}",
+        "reconciled": "reconciled",
         "part": "part",
         "my_codes": "Your codes on the whole turn",
         "my_codes_help": "Choose the codes the turn should have. Removing a code here deletes "
@@ -509,7 +512,8 @@ def _tags_html(view: SegmentView, codebook: Codebook) -> str:
     for c in view.others:
         code = _safe_code(codebook, c.code_id)
         if code is not None:
-            tags.append(code_tag(code, suffix=f"– {tr(STRINGS, 'by', coder=c.coder)}", faded=True))
+            who = tr(STRINGS, "reconciled") if c.coder == FINAL_CODER else tr(STRINGS, "by", coder=c.coder)
+            tags.append(code_tag(code, suffix=f"– {who}", faded=True))
     return "".join(tags)
 
 

@@ -59,6 +59,7 @@ STRINGS = {
                           "Koder, som en koder selv har sat, har ingen score og kommer altid med.",
         "layout": "Opstilling i Word",
         "layout_memo": "Notatudkast (synteser og udvalgte udsagn)",
+        "reconciled": "afstemt (teamets afgørelse)",
         "appendix": "Bilag med alle uddrag",
         "layout_code-district": "Alle uddrag: kode → distrikt",
         "layout_district-code": "Distrikt → kode",
@@ -135,6 +136,7 @@ STRINGS = {
                           "Codes a coder set by hand have no score and are always included.",
         "layout": "Word layout",
         "layout_memo": "Memo draft (syntheses and chosen statements)",
+        "reconciled": "reconciled (the team's decision)",
         "appendix": "Appendix with every excerpt",
         "layout_code-district": "Every excerpt: code → district",
         "layout_district-code": "District → code",
@@ -247,7 +249,8 @@ def filters(store: Store, docs: list, codebook) -> dict:
     picked_codes = cols[0].multiselect(tr(STRINGS, "codes"), codebook.ids, key="export_codes",
                                        format_func=labels.get, placeholder=tr(STRINGS, "all"))
     picked_coders = cols[1].multiselect(tr(STRINGS, "coders"), coders, key="export_coders",
-                                        placeholder=tr(STRINGS, "all"))
+                                        placeholder=tr(STRINGS, "all"),
+                                        format_func=lambda c: tr(STRINGS, "reconciled") if c == FINAL_CODER else c)
     cols = st.columns([2, 1, 2])
     status_names = {"accepted": tr(STRINGS, "accepted"), "all": tr(STRINGS, "with_suggestions")}
     status = cols[0].radio(tr(STRINGS, "status"), list(status_names), format_func=status_names.get,
