@@ -374,7 +374,8 @@ def agreement(store, coders: list[str] | None = None, *, documents: Iterable[int
     machine wrote, whatever its review status, with score >= ``machine_threshold`` when
     one is given. A person counts on the turns they coded or reviewed, and on every turn
     of a document they marked finished (:meth:`Store.set_finished`; a reference import
-    marks its documents); elsewhere they are *missing*, not "absent". ``units="coded"`` (default) compares the segments at least one of the
+    marks its documents); elsewhere they are *missing*, not "absent". ``units="coded"``
+    (default) compares the segments at least one of the
     coders applied any of the codes to; ``units="all"`` every segment of the documents.
     """
     if units not in ("coded", "all"):

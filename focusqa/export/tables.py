@@ -47,7 +47,8 @@ def excerpt_frame(selection: Selection, language: str = "da") -> pd.DataFrame:
         record = {
             "document": selection.text(seg.document), "round": seg.round, "district": seg.district, "group": seg.group,
             "row": row_label(seg.district, seg.group), "date": doc.date if doc else None,
-            "turn": seg.turn_number, "segment": seg.index, "segment_id": seg.id, "speaker": selection.speaker(item), "role": seg.role,
+            "turn": seg.turn_number, "segment": seg.index, "segment_id": seg.id,
+            "speaker": selection.speaker(item), "role": seg.role,
             "timestamp": seg.timestamp, "code_id": code.id, "code_number": code.number,
             "code": code.label(language), "coders": ", ".join(item.coders),
             "status": status_text(item, language), "confirmed": item.confirmed, "score": item.score,
