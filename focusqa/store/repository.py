@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..codebook import Code, Codebook, default_code_guid, parse_codebook
 from ..config import MACHINE_CODER, database_url
 from ..errors import ConflictError, FocusqaError
-from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument
+from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument, turn_number
 from .db import make_engine, migrate, session_factory, transaction
 from .models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, FinishedDocument, Memo, MemoQuote,
                      SavedSearch, SegmentRow, Synthesis, utcnow)
@@ -76,8 +76,8 @@ class SegmentInfo:
 
     @property
     def turn_number(self) -> int:
-        """The turn number every page and export shows ("tur 24"): speaker turns counted from 1."""
-        return self.turn + 1
+        """The turn number every page and export shows ("tur 24"), see :func:`focusqa.types.turn_number`."""
+        return turn_number(self.turn)
 
 
 @dataclass
