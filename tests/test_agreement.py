@@ -115,6 +115,9 @@ def coded(store):
     store.set_coding(g1[1], EARLY, "Bo")
     store.set_coding(g1[4], COORD, "Bo")
     store.set_coding(g2[1], EARLY, "Anna")
+    docs = {d.name: d.id for d in store.documents()}
+    for coder, name in (("Anna", "g1.txt"), ("Bo", "g1.txt"), ("Anna", "g2.txt")):
+        store.set_finished(docs[name], coder)   # both read every turn of what they coded
     return store, seg
 
 
@@ -187,6 +190,7 @@ def test_three_coders_alpha_with_missing_equals_package(coded):
     g1, g2 = seg["g1.txt"], seg["g2.txt"]
     store.set_coding(g2[1], EARLY, "Cai")       # Cai double-codes g2 with Anna only
     store.set_coding(g2[2], EARLY, "Cai")
+    store.set_finished(store.segments(ids=[g2[0]])[0].document_id, "Cai")
     report = agreement(store, ["Anna", "Bo", "Cai"], bootstrap=0, units="all")
     assert report.documents == ["g1.txt", "g2.txt"]
     assert report.per_code[0].kappa is None      # kappa is for two coders only
@@ -248,3 +252,19 @@ def test_coders_without_a_shared_document(coded):
     store.set_coding(seg["g2.txt"][2], EARLY, "Cai")
     with pytest.raises(FocusqaError, match="no document has been coded by at least two of: Bo, Cai"):
         agreement(store, ["Bo", "Cai"])
+
+
+def test_a_coder_counts_only_where_they_decided(coded):
+    """Accepting one suggestion must not make a new coder disagree on every turn they never read."""
+    store, seg = coded
+    g1 = seg["g1.txt"]
+    store.set_coding(g1[1], EARLY, "Dina")               # Dina coded one turn of g1, nothing else
+    report = agreement(store, ["Anna", "Dina"], bootstrap=0, units="all")
+    assert report.segments == 5                          # g1's turns, shared by Anna and Dina's document
+    early = next(c for c in report.per_code if c.code_id == EARLY)
+    assert early.units == 1 and early.disagreements == 0   # only the turn Dina decided on
+    assert disagreements(store, "Anna", "Dina") == []
+    store.set_finished(store.segments(ids=[g1[0]])[0].document_id, "Dina")
+    after = agreement(store, ["Anna", "Dina"], bootstrap=0, units="all")
+    assert next(c for c in after.per_code if c.code_id == EARLY).units == 5
+    assert [d.code_id for d in disagreements(store, "Anna", "Dina")] == [COORD]  # Anna's g1[2]

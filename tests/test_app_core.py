@@ -132,7 +132,24 @@ def test_reject_then_undo_restores_the_suggestion(project) -> None:
     assert store.codings(coder="Anne") == []
     assert store.codings(coder=MACHINE_CODER, segment_ids=[seg.id])[0].status == "suggested"
     assert f"accept_{seg.id}_konsultativ-raadgivning" in {b.key for b in at.button}
-    assert any("fortrudt" in t for t in _texts(at.success))
+    n = seg.turn + 1
+    assert any(t.startswith("Fortrudt: afvisningen af 3. Konsultativ") and f"på tur {n} i" in t for t in _texts(at.success)), _texts(at.success)
+
+
+def test_undo_shows_in_the_open_editor(project) -> None:
+    """After an undo the open editor holds the undone state: one more save must not bring the code back."""
+    store, seg = project["store"], project["segs"][3]
+    at = _app(page="views/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    at.multiselect(key=f"codes_{seg.id}").set_value(["organisering"])
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    at.button(key="coding_undo").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert store.codings(coder="Anne") == []
+    assert at.multiselect(key=f"codes_{seg.id}").value == []
+    assert any(t.startswith("Fortrudt: tilføjelsen af 6. Organisering") for t in _texts(at.success))
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    assert store.codings(coder="Anne") == []
 
 
 def test_add_and_remove_a_code_in_the_turn_editor(project) -> None:
@@ -288,6 +305,10 @@ def test_import_previews_commits_and_reports_each_file(project) -> None:
     assert set(docs) == {"nord_2016.txt", "oest_2017.txt"}
     assert (docs["oest_2017.txt"].round, docs["oest_2017.txt"].district) == ("2017", "Øst")
     assert any("oest_2017.txt er indlæst" in t for t in _texts(at.success))
+    # the machine has looked at the new interview at once: no hunt for "Opdatér forslag"
+    assert any("focusqa har foreslået koder til oest_2017.txt" in t for t in _texts(at.info))
+    runs = [e for e in store.audit_log(entity="coding") if e.action == "autocode"]
+    assert runs and runs[0].after["segments"] == docs["oest_2017.txt"].segments   # this interview, at import
 
 
 def test_password_gate_blocks_until_the_right_password(project) -> None:

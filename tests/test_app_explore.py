@@ -99,6 +99,9 @@ def build_project(url: str) -> Store:
         for key, codes in plan.items():
             for code in codes:
                 store.set_coding(segment_ids[key], code, coder)
+    for coder, plan in CODINGS.items():   # each coder read every turn of the interviews they coded
+        for document_id in {store.segments(ids=[segment_ids[key]])[0].document_id for key in plan}:
+            store.set_finished(document_id, coder)
     return store
 
 
@@ -167,6 +170,36 @@ def test_themes_page_shows_matrix_and_the_cells_quotes(project):
     assert counts.loc["Nord", "1. Tidlig indsats"] == 2
     assert counts.loc["Øst", "4. Samarbejdet i forhold til familiegruppe"] == 1
     assert any("Koder der optræder sammen" in h.value for h in at.subheader)
+
+
+def test_themes_page_writes_the_synthesis_and_marks_quotes_for_the_memo(project):
+    """The evaluator writes the memo's text next to the cell's quotes, and picks the quotes."""
+    at = open_page("views/themes.py")
+    at.selectbox(key="themes_round").select("2016").run()
+    at.selectbox(key="themes_row").select("Nord").run()
+    at.selectbox(key="themes_code").select("tidlig-indsats").run()
+    group_box = next(t for t in at.text_area if t.key.startswith("synthesis_text_"))
+    assert group_box.label.startswith("Familiegruppe · ")
+    group_box.input("Dagtilbuddene fanger børnene tidligt. Det går bedre.")
+    next(t for t in at.text_area if t.key.startswith("synthesis_district_")).input("Nord nævner PPR.")
+    next(b for b in at.button if b.label == "Gem syntesen").click().run()
+    assert not at.exception
+    assert any("Syntesen er gemt" in m.value for m in at.success)
+    saved = {(x.group, x.district): x.text for x in project.syntheses()}
+    assert saved == {("familiegruppe", ""): "Dagtilbuddene fanger børnene tidligt. Det går bedre.",
+                     ("familiegruppe", "Nord"): "Nord nævner PPR."}
+    box = next(c for c in at.checkbox if c.key.startswith("memo_mark_all_"))
+    assert box.label == "Til notatet" and not box.value
+    box.check().run()
+    segment_id, code_id = box.key.removeprefix("memo_mark_all_").split("_", 1)
+    assert project.memo_quotes() == {(int(segment_id), code_id)}
+    assert any("kommer med i notatet" in m.value for m in at.success)
+
+
+def test_themes_page_needs_a_name_before_writing_the_memo(project):
+    at = open_page("views/themes.py", coder=None)
+    assert any(b.label == "Gem syntesen" and b.disabled for b in at.button)
+    assert all(c.disabled for c in at.checkbox if c.key.startswith("memo_mark_"))
 
 
 def test_themes_page_in_english_and_all_rounds(project):

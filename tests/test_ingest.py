@@ -229,6 +229,28 @@ def test_docx_bold_labels(tmp_path: Path) -> None:
     assert_offsets(parsed)
 
 
+def test_docx_bold_label_with_time_mark_reads_like_the_txt(tmp_path: Path) -> None:
+    """"**Deltager 1 (00:00:31):** tekst": the time is a timestamp, not part of the speaker's name."""
+    lines = [("Moderator (00:00:05)", "Hvordan går det med samarbejdet?"),
+             ("Deltager 1 (00:00:31)", "Vi ringer til rådgiveren, før vi laver en underretning."),
+             ("Deltager 2 (00:01:02)", "Det gør vi også."), ("Deltager 1 (00:01:40)", "Og det hjælper.")]
+
+    def build(document):
+        for who, text in lines:
+            p = document.add_paragraph()
+            p.add_run(f"{who}:").bold = True
+            p.add_run(f" {text}")
+    path = tmp_path / "tid.docx"
+    _docx_with_header(path, build)
+    parsed = read_transcript(path)
+    txt = parse_text("\n\n".join(f"{who}: {text}" for who, text in lines) + "\n", "tid.txt")
+    read = [(s.speaker, s.timestamp, s.text) for s in parsed.segments]
+    assert read == [(s.speaker, s.timestamp, s.text) for s in txt.segments]
+    assert read[1] == ("Deltager 1", "00:00:31", lines[1][1])
+    assert parsed.segments[3].speaker == parsed.segments[1].speaker       # the same person, twice
+    assert_offsets(parsed)
+
+
 def test_docx_plain_labels_and_two_column_table(tmp_path: Path) -> None:
     def build(document):
         document.add_paragraph("Interviewer: Velkommen til.")

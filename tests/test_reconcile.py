@@ -25,6 +25,8 @@ def two_coders(store):
     store.set_coding(seg[1], EARLY, "Anna")
     store.set_coding(seg[2], COORD, "Anna")
     store.set_coding(seg[1], EARLY, "Bo")
+    store.set_finished(doc_id, "Anna")
+    store.set_finished(doc_id, "Bo")
     return store, seg
 
 

@@ -306,6 +306,7 @@ def test_a_colleagues_project_adds_her_codings_to_the_same_documents(tmp_path, d
         segs = st.segments(doc_id)
         for i in coded:
             st.set_coding(segs[i].id, EARLY, coder)
+    mine.set_finished(mine.documents()[0].id, "Anna")   # Bo's import marks his document finished
     export_qdpx(hers, tmp_path / "bo.qdpx")
     report = import_qdpx(mine, tmp_path / "bo.qdpx")
     assert report.startswith("0 documents imported (1 already present), 2 codings by 1 coders")

@@ -27,6 +27,8 @@ def _coded_db(db_url: str) -> Store:
     store.set_coding(seg[2], "tvaerfaglig-koordinering", "Anna")
     store.set_coding(seg[1], "tidlig-indsats", "Bo")
     store.set_coding(seg[3], "tvaerfaglig-koordinering", "Bo")
+    for coder in ("Anna", "Bo"):
+        store.set_finished(doc_id, coder)   # both coded the whole interview
     return store
 
 
@@ -35,7 +37,7 @@ def test_agreement_command_table_and_json(db_url, capsys):
     assert main(["agreement", "--db", db_url, "--bootstrap", "200", "--disagreements"]) == 0
     out = capsys.readouterr().out
     assert "Coders: Anna, Bo; 1 documents, 3 segments coded by at least one of them (1 uncoded" in out
-    assert "2 disagreements between Anna and Bo" in out and "g.txt  #2  tvaerfaglig-koordinering: Anna" in out
+    assert "2 disagreements between Anna and Bo" in out and "g.txt  #2 (tur 3)  tvaerfaglig-koordinering: Anna" in out
     assert main(["agreement", "--db", db_url, "--format", "json", "--codes", "1", "--bootstrap", "0"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [c["code_id"] for c in data["per_code"]] == ["tidlig-indsats"]

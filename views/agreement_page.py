@@ -32,7 +32,7 @@ STRINGS = {
                  "givet koden eller ej. Kun interviews, som mindst to af de valgte kodere har kodet, tæller "
                  "med. Intervallerne er 95 %-bootstrap-intervaller ({n} gentagelser).",
         "coders": "Kodere",
-        "coders_help": "Vælg to eller flere. Den afstemte kodning ('final') er ikke en koder her.",
+        "coders_help": "Vælg to eller flere. Den afstemte kodning er ikke en koder her.",
         "machine": "Sammenlign også med maskinens forslag",
         "machine_help": "Maskinen (focusqa) tæller som en ekstra koder: alle de forslag, den har givet, "
                         "uanset om de er gennemset.",
@@ -102,7 +102,7 @@ STRINGS = {
                  "the code or not. Only interviews that at least two of the chosen coders coded count. "
                  "Intervals are 95% bootstrap intervals ({n} resamples).",
         "coders": "Coders",
-        "coders_help": "Choose two or more. The reconciled coding ('final') is not a coder here.",
+        "coders_help": "Choose two or more. The reconciled coding is not a coder here.",
         "machine": "Also compare with the machine's suggestions",
         "machine_help": "The machine (focusqa) counts as an extra coder: every suggestion it made, reviewed "
                         "or not.",
@@ -271,7 +271,7 @@ def per_code_table(report: AgreementReport, codebook) -> None:
     st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch", column_config=config)
 
 
-def _decide(segment_id: int, code_id: str, present: bool, document: str, index: int) -> None:
+def _decide(segment_id: int, code_id: str, present: bool, document: str, turn_number: int) -> None:
     """Button callback: store the team's decision (audited with the decider's name)."""
     store = get_store()
     try:
@@ -282,7 +282,7 @@ def _decide(segment_id: int, code_id: str, present: bool, document: str, index: 
     after_write()
     code = store.codebook().get(code_id)
     flash("success", tr(STRINGS, "reconciled", who=coder_name(), code=code_label(code),
-                        what=tr(STRINGS, "what_yes" if present else "what_no"), n=index + 1, doc=document))
+                        what=tr(STRINGS, "what_yes" if present else "what_no"), n=turn_number, doc=document))
 
 
 def disagreement_list(store: Store, codebook, coders: list[str], documents: tuple | None,
@@ -331,7 +331,7 @@ def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bo
     code = codebook.get(item.code_id)
     with st.container(border=True):
         st.markdown(f"{code_tag(code)} <small>{md_escape(item.document)} · "
-                    f"{tr(STRINGS, 'turn', n=item.segment_index + 1)}</small>", unsafe_allow_html=True)
+                    f"{tr(STRINGS, 'turn', n=item.turn_number)}</small>", unsafe_allow_html=True)
         st.markdown(md_escape(item.text))
         said = lambda coder, applied: f"**{md_escape(coder_display(coder))}** " + tr(  # noqa: E731
             STRINGS, "applied" if applied else "not_applied")
@@ -341,10 +341,10 @@ def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bo
         args = (item.segment_id, item.code_id)
         with st.container(horizontal=True):
             st.button(tr(STRINGS, "yes"), key=f"reconcile_yes_{position}", disabled=not enabled,
-                      on_click=_decide, args=(*args, True, item.document, item.segment_index),
+                      on_click=_decide, args=(*args, True, item.document, item.turn_number),
                       icon=":material/check:")
             st.button(tr(STRINGS, "no"), key=f"reconcile_no_{position}", disabled=not enabled,
-                      on_click=_decide, args=(*args, False, item.document, item.segment_index),
+                      on_click=_decide, args=(*args, False, item.document, item.turn_number),
                       icon=":material/close:")
 
 
@@ -363,7 +363,7 @@ def recent_decisions(store: Store, codebook) -> None:
             rows.append({
                 tr(STRINGS, "col_at"): local_time(e.at),
                 tr(STRINGS, "col_by"): e.actor,
-                tr(STRINGS, "col_turn"): f"{seg.document} · {tr(STRINGS, 'turn', n=seg.index + 1)}" if seg else "",
+                tr(STRINGS, "col_turn"): f"{seg.document} · {tr(STRINGS, 'turn', n=seg.turn_number)}" if seg else "",
                 tr(STRINGS, "col_code"): code_label(codebook.get(after["code_id"])) if after.get("code_id") in codebook.ids
                 else after.get("code_id", ""),
                 tr(STRINGS, "col_decision"): tr(STRINGS, "what_yes" if after.get("status") == "accepted" else "what_no"),

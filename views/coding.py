@@ -22,6 +22,7 @@ import streamlit as st
 from focusqa.codebook import Codebook
 from focusqa.config import MACHINE_CODER
 from focusqa.errors import ConflictError, FocusqaError
+from focusqa.store.reconcile import FINAL_CODER
 from focusqa.types import CodeSuggestion, turn_number
 from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
                           fmt_number, get_store, language, load_codebook, load_codings,
@@ -60,6 +61,9 @@ STRINGS = {
         "undo": "Fortryd seneste",
         "undo_help": "Fortryder din seneste ændring af en kodning (også en accept eller afvisning).",
         "undone": "Din seneste ændring er fortrudt.",
+        "undone_what": "Fortrudt: {what} af {code} på tur {n} i {doc}.",
+        "undo_code": "tilføjelsen", "undo_recode": "ændringen", "undo_uncode": "fjernelsen",
+        "undo_accepted": "accepten", "undo_rejected": "afvisningen",
         "nothing_to_undo": "Der er ingen ændring at fortryde.",
         "refit": "Opdater forslag",
         "refit_help": "Lær af de koder, der er bekræftet indtil nu, og lav nye forslag i alle "
@@ -82,6 +86,7 @@ STRINGS = {
         "edit_help": "Tilføj eller fjern koder, kod udvalgte sætninger, skriv et memo.",
         "close": "Luk",
         "by": "af {coder}",
+        "reconciled": "afstemt",
         "part": "del",
         "my_codes": "Dine koder på hele taleturen",
         "my_codes_help": "Vælg de koder, taleturen skal have. Fjernes en kode her, slettes din "
@@ -146,6 +151,9 @@ STRINGS = {
         "undo": "Undo last",
         "undo_help": "Undo your latest change to a coding (also an accept or a reject).",
         "undone": "Your latest change was undone.",
+        "undone_what": "Undone: {what} of {code} on turn {n} in {doc}.",
+        "undo_code": "the addition", "undo_recode": "the change", "undo_uncode": "the removal",
+        "undo_accepted": "the accept", "undo_rejected": "the reject",
         "nothing_to_undo": "There is no change to undo.",
         "refit": "Update suggestions",
         "refit_help": "Learn from the codes confirmed so far and make new suggestions in every "
@@ -168,6 +176,7 @@ STRINGS = {
         "edit_help": "Add or remove codes, code some sentences, write a memo.",
         "close": "Close",
         "by": "by {coder}",
+        "reconciled": "reconciled",
         "part": "part",
         "my_codes": "Your codes on the whole turn",
         "my_codes_help": "Choose the codes the turn should have. Removing a code here deletes "
@@ -358,8 +367,31 @@ def on_refit(document_id: int | None = None) -> None:
 def on_undo() -> None:
     store, me = get_store(), require_coder()
     ok, entry = _run(lambda: store.undo_last(me))
-    if ok:
-        flash("success" if entry else "info", tr(STRINGS, "undone" if entry else "nothing_to_undo"))
+    if not ok:
+        return
+    if entry is None:
+        flash("info", tr(STRINGS, "nothing_to_undo"))
+        return
+    state = entry.before or entry.after or {}
+    st.session_state.pop(f"codes_{state.get('segment_id')}", None)  # an open editor shows the undone state
+    flash("success", undo_message(store, entry))
+
+
+def undo_message(store, entry) -> str:
+    """'Fortrudt: accepten af Ad. 2: … på tur 24 i 2017_vest.txt.' – what the undo took back."""
+    state = entry.before or entry.after or {}
+    segments = store.segments(ids=[state["segment_id"]]) if state.get("segment_id") else []
+    if not segments or not state.get("code_id"):
+        return tr(STRINGS, "undone")
+    what, after = entry.action, entry.after or {}
+    if what == "review" or (what in ("code", "recode") and after.get("score") is not None):
+        what = "rejected" if after.get("status") == "rejected" else "accepted"   # a decision on a suggestion
+    elif what in ("code", "recode") and after.get("status") == "rejected":
+        what = "rejected"
+    code = store.codebook().get(state["code_id"]) if state["code_id"] in store.codebook().ids else None
+    return tr(STRINGS, "undone_what", what=tr(STRINGS, f"undo_{what}"),
+              code=code_label(code) if code else state["code_id"], n=segments[0].turn_number,
+              doc=segments[0].document)
 
 
 def on_toggle_edit(segment_id: int) -> None:
@@ -480,7 +512,8 @@ def _tags_html(view: SegmentView, codebook: Codebook) -> str:
     for c in view.others:
         code = _safe_code(codebook, c.code_id)
         if code is not None:
-            tags.append(code_tag(code, suffix=f"– {tr(STRINGS, 'by', coder=c.coder)}", faded=True))
+            who = tr(STRINGS, "reconciled") if c.coder == FINAL_CODER else tr(STRINGS, "by", coder=c.coder)
+            tags.append(code_tag(code, suffix=f"– {who}", faded=True))
     return "".join(tags)
 
 

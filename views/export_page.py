@@ -23,6 +23,7 @@ from focusqa.errors import FocusqaError
 from focusqa.export import Selection, select
 from focusqa.export.docx import LAYOUTS, write_selection
 from focusqa.export.codebook_files import taguette_csv
+from focusqa.export.memo import memo_draft
 from focusqa.export.refi import export_qdpx, write_qdc
 from focusqa.export.tables import csv_bytes, xlsx_bytes
 from focusqa.privacy import load_names, names_file, save_names
@@ -57,7 +58,10 @@ STRINGS = {
         "min_score_help": "Udelad forslag (og bekræftede forslag) med lavere score. 0 = ingen grænse. "
                           "Koder, som en koder selv har sat, har ingen score og kommer altid med.",
         "layout": "Opstilling i Word",
-        "layout_code-district": "Kode → distrikt (som notatet)",
+        "layout_memo": "Notatudkast (synteser og udvalgte udsagn)",
+        "reconciled": "afstemt (teamets afgørelse)",
+        "appendix": "Bilag med alle uddrag",
+        "layout_code-district": "Alle uddrag: kode → distrikt",
         "layout_district-code": "Distrikt → kode",
         "layout_rounds": "Runderne side om side",
         "evaluation": "Evalueringens navn (forsiden)",
@@ -131,7 +135,10 @@ STRINGS = {
         "min_score_help": "Leave out suggestions (and confirmed suggestions) scoring lower. 0 = no limit. "
                           "Codes a coder set by hand have no score and are always included.",
         "layout": "Word layout",
-        "layout_code-district": "Code → district (like the memo)",
+        "layout_memo": "Memo draft (syntheses and chosen statements)",
+        "reconciled": "reconciled (the team's decision)",
+        "appendix": "Appendix with every excerpt",
+        "layout_code-district": "Every excerpt: code → district",
         "layout_district-code": "District → code",
         "layout_rounds": "Rounds side by side",
         "evaluation": "Name of the evaluation (title page)",
@@ -242,7 +249,8 @@ def filters(store: Store, docs: list, codebook) -> dict:
     picked_codes = cols[0].multiselect(tr(STRINGS, "codes"), codebook.ids, key="export_codes",
                                        format_func=labels.get, placeholder=tr(STRINGS, "all"))
     picked_coders = cols[1].multiselect(tr(STRINGS, "coders"), coders, key="export_coders",
-                                        placeholder=tr(STRINGS, "all"))
+                                        placeholder=tr(STRINGS, "all"),
+                                        format_func=lambda c: tr(STRINGS, "reconciled") if c == FINAL_CODER else c)
     cols = st.columns([2, 1, 2])
     status_names = {"accepted": tr(STRINGS, "accepted"), "all": tr(STRINGS, "with_suggestions")}
     status = cols[0].radio(tr(STRINGS, "status"), list(status_names), format_func=status_names.get,
@@ -251,6 +259,8 @@ def filters(store: Store, docs: list, codebook) -> dict:
                                      step=0.05, key="export_min_score", help=tr(STRINGS, "min_score_help"))
     layout_names = {name: tr(STRINGS, f"layout_{name}") for name in LAYOUTS}
     cols[2].radio(tr(STRINGS, "layout"), list(LAYOUTS), format_func=layout_names.get, key="export_layout")
+    if st.session_state.get("export_layout", LAYOUTS[0]) == "memo":
+        cols[2].checkbox(tr(STRINGS, "appendix"), key="export_appendix")
     st.text_input(tr(STRINGS, "evaluation"), key="export_evaluation",
                   placeholder=tr(STRINGS, "evaluation_placeholder"))
     return {"rounds": _listed(picked_rounds), "districts": _listed(picked_districts),
@@ -337,7 +347,9 @@ def make_files(store: Store, selection_filters: dict, masking: bool, names: tupl
     layout = st.session_state.get("export_layout", LAYOUTS[0])
     evaluation = str(st.session_state.get("export_evaluation") or "").strip() or None
     buffer = io.BytesIO()
-    write_selection(selection, buffer, layout=layout, evaluation_name=evaluation, language=lang)
+    draft = memo_draft(store, selection.excerpts, selection.rounds) if layout == "memo" else None
+    write_selection(selection, buffer, layout=layout, evaluation_name=evaluation, language=lang, draft=draft,
+                    appendix=bool(st.session_state.get("export_appendix")))
     files = {
         "docx": (_file_name("docx"), buffer.getvalue()),
         "xlsx": (_file_name("xlsx"), xlsx_bytes(store, language=lang, **options)),
@@ -349,7 +361,8 @@ def make_files(store: Store, selection_filters: dict, masking: bool, names: tupl
 def downloads(store: Store, selection_filters: dict, masking: bool, names: tuple) -> None:
     """The make button, then one download button per format (only for files matching the filters)."""
     signature = (tuple(sorted(selection_filters.items())), masking, names,
-                 st.session_state.get("export_layout"), st.session_state.get("export_evaluation"), language())
+                 st.session_state.get("export_layout"), st.session_state.get("export_appendix"),
+                 st.session_state.get("export_evaluation"), language())
     made = st.session_state.get(FILES_KEY)
     current = made is not None and made.get("signature") == signature
     if made is not None and not current:

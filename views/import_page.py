@@ -12,8 +12,8 @@ import streamlit as st
 from focusqa.errors import FocusqaError
 from focusqa.ingest import read_transcript
 from focusqa.types import DocumentMetadata, ParsedDocument, turn_number
-from views.common import (after_write, coder_name, fmt_number, flash, get_store, load_documents,
-                          show_flashes, tr)
+from views.common import (after_write, coder_name, fmt_number, flash, get_store, get_tagger, load_documents,
+                          show_flashes, suggest_document, tr)
 
 UPLOADER_KEY = "_import_uploader_generation"
 PREVIEW_TURNS = 200
@@ -58,6 +58,8 @@ STRINGS = {
         "commit": "Indlæs {n} fil(er)",
         "nothing": "Der er ingen nye filer at indlæse.",
         "imported": "{name} er indlæst ({n} taleture).",
+        "suggested": "focusqa har foreslået koder til {name} ({n} forslag) – se dem på siden Kodning.",
+        "suggesting": "focusqa foreslår koder …",
         "import_present": "{name} var allerede indlæst.",
         "next": "Gå til Kodning",
     },
@@ -100,6 +102,8 @@ STRINGS = {
         "commit": "Import {n} file(s)",
         "nothing": "There are no new files to import.",
         "imported": "{name} was imported ({n} turns).",
+        "suggested": "focusqa suggested codes for {name} ({n} suggestions) – see them on the Coding page.",
+        "suggesting": "focusqa is suggesting codes …",
         "import_present": "{name} was already imported.",
         "next": "Go to Coding",
     },
@@ -193,18 +197,30 @@ def render_preview(candidate: Candidate) -> None:
             st.caption(tr(STRINGS, "more_turns", shown=PREVIEW_TURNS, n=fmt_number(len(segments))))
 
 
+def suggest_after_import(store, document_id: int, name: str) -> None:
+    """The machine's suggestions for a new interview at once, as ``make run`` gives the demo."""
+    try:
+        with st.spinner(tr(STRINGS, "suggesting")):
+            written = suggest_document(store, get_tagger(), document_id)
+    except FocusqaError as error:  # the import stands; "Opdatér forslag" on Kodning can retry
+        flash("warning", str(error))
+        return
+    flash("info", tr(STRINGS, "suggested", name=name, n=fmt_number(written)))
+
+
 def commit(store, ready: list[Candidate]) -> None:
     """Import each file on its own (one file failing does not stop the others)."""
     actor = coder_name() or "import"
     for candidate in ready:
         try:
-            status, _ = store.import_document(candidate.parsed, actor=actor)
+            status, document_id = store.import_document(candidate.parsed, actor=actor)
         except FocusqaError as error:
             flash("error", tr(STRINGS, "failed", name=candidate.name, message=str(error)))
             continue
         if status == "imported":
             flash("success", tr(STRINGS, "imported", name=candidate.name,
                                 n=fmt_number(len(candidate.parsed.segments))))
+            suggest_after_import(store, document_id, candidate.name)
         else:
             flash("info", tr(STRINGS, "import_present", name=candidate.name))
     after_write()

@@ -257,7 +257,7 @@ def excerpt_card(e: Excerpt) -> None:
         st.markdown(md_escape(e.text))
         s = e.segment
         st.caption(" · ".join([f"**{md_escape(s.speaker or tr(STRINGS, 'unknown_speaker'))}**",
-                               md_escape(s.document), tr(STRINGS, "segment", n=s.index + 1)]))
+                               md_escape(s.document), tr(STRINGS, "segment", n=s.turn_number)]))
 
 
 def cell_quotes(store: Store, frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str,

@@ -12,12 +12,14 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from focusqa.analysis import round_order
+from focusqa.analysis import round_order, row_label
 from focusqa.analysis.themes import CellSummary, ThemeMatrix, cell_summary, matrix_cooccurrence, theme_matrix
 from focusqa.errors import FocusqaError
+from focusqa.export.memo import synthesis_cell
 from focusqa.store import Excerpt, Store
-from views.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
-                          load_codebook, load_coders, md_escape, paginate, require_documents, show_error, tr)
+from views.common import (cached, cell_click_handler, code_label, coder_name, flash, fmt_number, fmt_percent,
+                          get_store, language, load_codebook, load_coders, md_escape, paginate, require_documents,
+                          show_error, show_flashes, tr)
 from views.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 10
@@ -58,6 +60,19 @@ STRINGS = {
         "cell_help": "Vælg distrikt og kode – eller klik på en celle i matrixen.",
         "cell_heading": "{row} · {code}",
         "cell_metrics": "**{n}** af {total} deltagertaleture ({share})",
+        "synthesis": "Syntese til notatet",
+        "synthesis_help": "Teksten står under punktet i Word-notatet (Eksport → Notatudkast); den første "
+                          "sætning samles under 'Resultaterne i hovedtræk'. Marker udsagn med 'Til notatet' "
+                          "for at vælge citaterne; uden markeringer bruges de repræsentative udsagn.",
+        "synthesis_group": "{group} · {code}",
+        "synthesis_district": "Særligt for {district} (valgfrit)",
+        "save_synthesis": "Gem syntesen",
+        "need_coder": "Skriv dit navn under Koder i sidepanelet for at skrive syntesen og markere udsagn.",
+        "saved_synthesis": "Syntesen er gemt.",
+        "for_memo": "Til notatet",
+        "for_memo_help": "Citeres under punktet i Word-notatet.",
+        "marked_memo": "Udsagnet kommer med i notatet.",
+        "unmarked_memo": "Udsagnet er taget ud af notatet.",
         "summary": "Kort opsummering",
         "summary_help": "De mest repræsentative udsagn (tættest på cellens samlede ordforråd) og de ord, "
                         "der kendetegner dette distrikt under koden sammenlignet med de andre distrikter. "
@@ -112,6 +127,19 @@ STRINGS = {
         "cell_help": "Choose district and code – or click a cell in the matrix.",
         "cell_heading": "{row} · {code}",
         "cell_metrics": "**{n}** of {total} participant turns ({share})",
+        "synthesis": "Synthesis for the memo",
+        "synthesis_help": "The text goes under the point in the Word memo (Export → Memo draft); its first "
+                          "sentence is gathered under 'Main results'. Mark statements 'For the memo' to "
+                          "choose the quotes; without marks the representative statements are used.",
+        "synthesis_group": "{group} · {code}",
+        "synthesis_district": "Only {district} (optional)",
+        "save_synthesis": "Save the synthesis",
+        "need_coder": "Enter your name under Coder in the sidebar to write the synthesis and mark statements.",
+        "saved_synthesis": "The synthesis is saved.",
+        "for_memo": "For the memo",
+        "for_memo_help": "Quoted under the point in the Word memo.",
+        "marked_memo": "The statement goes into the memo.",
+        "unmarked_memo": "The statement is taken out of the memo.",
         "summary": "Short summary",
         "summary_help": "The most representative statements (closest to the cell's overall vocabulary) and "
                         "the words that set this district apart under the code compared with the other "
@@ -240,15 +268,17 @@ def choose_cell(matrix: ThemeMatrix, codebook) -> tuple[str, str]:
     return row, code_id
 
 
-def excerpt_card(e: Excerpt, *, show_coders: bool = True) -> None:
-    """One quote with speaker, interview, round and turn number underneath."""
+def excerpt_card(e: Excerpt, *, show_coders: bool = True, memo_marks: set | None = None,
+                 store: Store | None = None, key: str = "") -> None:
+    """One quote with speaker, interview, round and turn number underneath (and, given the
+    marks, a "Til notatet" box)."""
     with st.container(border=True):
         st.markdown(md_escape(e.text))
         s, c = e.segment, e.coding
         parts = [f"**{md_escape(s.speaker or tr(STRINGS, 'unknown_speaker'))}**", md_escape(s.document)]
         if s.round:
             parts.append(md_escape(s.round))
-        parts.append(tr(STRINGS, "segment", n=s.index + 1))
+        parts.append(tr(STRINGS, "segment", n=s.turn_number))
         if show_coders:
             if c.status == "suggested":
                 parts.append(tr(STRINGS, "suggested", score=fmt_number(c.score, 2)))
@@ -257,6 +287,61 @@ def excerpt_card(e: Excerpt, *, show_coders: bool = True) -> None:
         st.caption(" · ".join(parts))
         for memo in e.memos:
             st.caption(f"{tr(STRINGS, 'memo')}: {md_escape(memo)}")
+        if memo_marks is not None and store is not None:
+            memo_mark_box(store, e, (s.id, c.code_id) in memo_marks, key)
+
+
+def memo_mark_box(store: Store, e: Excerpt, marked: bool, key: str) -> None:
+    """The "Til notatet" mark on one segment × code (saved at once)."""
+    coder = coder_name()
+    widget = f"memo_mark_{key}_{e.segment.id}_{e.coding.code_id}"
+
+    def save() -> None:
+        on = bool(st.session_state.get(widget))
+        try:
+            store.mark_for_memo(e.segment.id, e.coding.code_id, on, coder)
+        except FocusqaError as error:
+            flash("error", str(error))
+            return
+        flash("success", tr(STRINGS, "marked_memo" if on else "unmarked_memo"))
+
+    st.checkbox(tr(STRINGS, "for_memo"), value=marked, key=widget, on_change=save, disabled=not coder,
+                help=tr(STRINGS, "for_memo_help"))
+
+
+def synthesis_editor(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id: str,
+                     excerpts: list[Excerpt]) -> None:
+    """The evaluator's synthesis of this guide point for the cell's group (and district), next to its quotes."""
+    group, district = synthesis_cell(row, matrix.by, [e.segment for e in excerpts])
+    current = {x.district: x for x in store.syntheses() if x.code_id == code_id
+               and x.group.casefold() == group.casefold()}
+    coder = coder_name()
+    st.markdown(f"#### {tr(STRINGS, 'synthesis')}", help=tr(STRINGS, "synthesis_help"))
+    if not coder:
+        st.caption(tr(STRINGS, "need_coder"))
+    scope = f"{group}_{district}_{code_id}"
+    with st.form(key=f"synthesis_{scope}", border=False):
+        label = tr(STRINGS, "synthesis_group", group=row_label(None, group, "group"),
+                   code=code_label(codebook.get(code_id)))
+        whole = st.text_area(label, value=current[""].text if "" in current else "", height=140,
+                             key=f"synthesis_text_{scope}")
+        only = None
+        if district:
+            only = st.text_area(tr(STRINGS, "synthesis_district", district=district), height=80,
+                                value=current[district].text if district in current else "",
+                                key=f"synthesis_district_{scope}")
+        if not st.form_submit_button(tr(STRINGS, "save_synthesis"), disabled=not coder):
+            return
+    try:
+        store.save_synthesis(code_id, group, whole, coder,
+                             expected_version=current[""].version if "" in current else 0)
+        if only is not None:
+            store.save_synthesis(code_id, group, only, coder, district=district,
+                                 expected_version=current[district].version if district in current else 0)
+    except FocusqaError as error:
+        show_error(error)
+        return
+    st.success(tr(STRINGS, "saved_synthesis"))
 
 
 def cell_details(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id: str,
@@ -277,13 +362,15 @@ def cell_details(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id:
             f":blue-badge[{md_escape(t)}]" for t in summary.distinctive_terms))
     else:
         st.caption(tr(STRINGS, "no_terms"))
+    marks = store.memo_quotes()
     st.markdown(f"**{tr(STRINGS, 'representative')}**")
     for e in summary.representative:
-        excerpt_card(e, show_coders=False)
+        excerpt_card(e, show_coders=False, memo_marks=marks, store=store, key="rep")
+    synthesis_editor(store, matrix, codebook, row, code_id, excerpts)
     st.markdown(f"#### {tr(STRINGS, 'excerpts', n=fmt_number(len(excerpts)))}")
     for e in paginate(excerpts, key=f"themes_page_{row}_{code_id}_{matrix.round}_{matrix.by}",
                       page_size=PAGE_SIZE):
-        excerpt_card(e)
+        excerpt_card(e, memo_marks=marks, store=store, key="all")
 
 
 def cooccurrence_table(matrix: ThemeMatrix, codebook, row: str) -> None:
@@ -303,6 +390,7 @@ def cooccurrence_table(matrix: ThemeMatrix, codebook, row: str) -> None:
 def main() -> None:
     st.title(tr(STRINGS, "title"))
     st.caption(tr(STRINGS, "intro"))
+    show_flashes()
     store = get_store()
     docs = require_documents(store)
     codebook = load_codebook(store)

@@ -8,7 +8,8 @@ talk that nobody coded would otherwise count as thousands of easy "agreements on
 absence" (``units="all"`` keeps them).
 
 Per code the data is a coders x segments matrix of 1 (code applied), 0 (not applied) and
-missing (that coder did not code the document). The overall figures pool every
+missing (that coder did not decide on the segment: it lies in no document they marked
+finished, and they neither coded nor reviewed it). The overall figures pool every
 (segment, code) decision for the codes someone used. Confidence intervals come from a
 bootstrap that resamples segments (all of a segment's code decisions travel together).
 
@@ -19,7 +20,7 @@ The pure functions :func:`percent_agreement`, :func:`cohen_kappa` and
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -239,6 +240,7 @@ class Disagreement:
     code_id: str
     a: bool
     b: bool
+    turn_number: int = 0    # "tur N" as every page and export shows it
 
 
 # ------------------------------------------------------------------------- loading data
@@ -250,6 +252,12 @@ class _Data:
     segments: list[tuple[int, int, str, int, str]]   # (segment id, doc id, doc name, index, text)
     coded_docs: dict[str, set[int]]                  # coder -> documents the coder coded
     applied: dict[str, set[tuple[int, str]]]         # coder -> {(segment id, code)}
+    covered: dict[str, set[int] | None]              # coder -> segments they decided on (None: whole documents)
+
+    def decided(self, coder: str, segment_id: int, document_id: int) -> bool:
+        """Whether the coder took a stand on this segment (else their value is missing)."""
+        covered = self.covered[coder]
+        return document_id in self.coded_docs[coder] if covered is None else segment_id in covered
 
 
 def _resolve_documents(store, documents) -> set[int] | None:
@@ -295,6 +303,7 @@ def _load(store, coders: list[str], documents, codes, machine_threshold: float |
         all_segments = s.execute(seg_q).all()
     coded_docs: dict[str, set[int]] = {c: set() for c in coders}
     applied: dict[str, set[tuple[int, str]]] = {c: set() for c in coders}
+    touched: dict[str, set[int]] = {c: set() for c in coders}
     for seg_id, code_id, coder, origin, status, score, doc_id in rows:
         if doc_filter is not None and doc_id not in doc_filter:
             continue
@@ -306,19 +315,28 @@ def _load(store, coders: list[str], documents, codes, machine_threshold: float |
                 applied[coder].add((seg_id, code_id))
         else:
             coded_docs[coder].add(doc_id)
+            touched[coder].add(seg_id)
             if status == "accepted":
                 applied[coder].add((seg_id, code_id))
     double = {d for d in set().union(*coded_docs.values())
               if sum(d in coded_docs[c] for c in coders) >= 2}
     segments = [tuple(r) for r in all_segments if r[1] in double]
-    return _Data(coders, code_ids, labels, segments, coded_docs, applied)
+    finished = store.finished_documents()
+    covered: dict[str, set[int] | None] = {}
+    for coder in coders:
+        if coder == MACHINE_CODER:  # the machine reads every turn of a document it ran over
+            covered[coder] = None
+            continue
+        done = finished.get(coder, set())
+        covered[coder] = touched[coder] | {seg_id for seg_id, doc_id, *_ in segments if doc_id in done}
+    return _Data(coders, code_ids, labels, segments, coded_docs, applied, covered)
 
 
 def _matrix(data: _Data, code_id: str) -> np.ndarray:
     values = np.full((len(data.coders), len(data.segments)), np.nan)
     for i, coder in enumerate(data.coders):
         for j, (seg_id, doc_id, *_rest) in enumerate(data.segments):
-            if doc_id in data.coded_docs[coder]:
+            if data.decided(coder, seg_id, doc_id):
                 values[i, j] = 1.0 if (seg_id, code_id) in data.applied[coder] else 0.0
     return values
 
@@ -354,8 +372,10 @@ def agreement(store, coders: list[str] | None = None, *, documents: Iterable[int
     coding counts as "not applied". With ``include_machine`` (or ``"focusqa"`` among
     ``coders``) the machine's suggestions count as another coder: every suggestion the
     machine wrote, whatever its review status, with score >= ``machine_threshold`` when
-    one is given. A coder who has no coding at all in a document is *missing* there,
-    not "absent". ``units="coded"`` (default) compares the segments at least one of the
+    one is given. A person counts on the turns they coded or reviewed, and on every turn
+    of a document they marked finished (:meth:`Store.set_finished`; a reference import
+    marks its documents); elsewhere they are *missing*, not "absent". ``units="coded"``
+    (default) compares the segments at least one of the
     coders applied any of the codes to; ``units="all"`` every segment of the documents.
     """
     if units not in ("coded", "all"):
@@ -439,11 +459,14 @@ def disagreements(store, coder_a: str, coder_b: str, documents: Iterable[int | s
     data = _load(store, [coder_a, coder_b], documents, codes, machine_threshold)
     out: list[Disagreement] = []
     for seg_id, doc_id, doc_name, index, text in data.segments:
-        if doc_id not in data.coded_docs[coder_a] or doc_id not in data.coded_docs[coder_b]:
+        if not (data.decided(coder_a, seg_id, doc_id) and data.decided(coder_b, seg_id, doc_id)):
             continue
         for code_id in data.codes:
             a = (seg_id, code_id) in data.applied[coder_a]
             b = (seg_id, code_id) in data.applied[coder_b]
             if a != b:
                 out.append(Disagreement(doc_name, seg_id, index, text, code_id, a, b))
+    if out:
+        turns = {s.id: s.turn_number for s in store.segments(ids={d.segment_id for d in out})}
+        out = [replace(d, turn_number=turns[d.segment_id]) for d in out]
     return out

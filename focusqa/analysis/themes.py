@@ -315,6 +315,11 @@ def _representative(items: list[CodedExcerpt], n: int) -> list[CodedExcerpt]:
     return [items[i] for i in order[:n]]
 
 
+def representative_excerpts(items: list[CodedExcerpt], n: int) -> list[CodedExcerpt]:
+    """The ``n`` excerpts the Temaer page shows as representative (the Word memo draft's default quotes)."""
+    return _representative(items, n) if items else []
+
+
 def _log_odds(target: Counter[str], background: Counter[str], prior_scale: float = 10.0) -> dict[str, float]:
     """z-scores of the log-odds ratio with an informative Dirichlet prior (Monroe et al. 2008).
 
@@ -371,4 +376,4 @@ def cell_summary(matrix: ThemeMatrix, row: str, code_id: str, n: int = 3, *,
 
 
 __all__ = ["theme_matrix", "ThemeMatrix", "cell_summary", "CellSummary", "code_excerpts", "cooccurrence",
-           "matrix_cooccurrence", "terms"]
+           "matrix_cooccurrence", "terms", "representative_excerpts"]

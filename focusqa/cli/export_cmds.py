@@ -43,13 +43,17 @@ def register(sub) -> None:
     export_sub = export.add_subparsers(dest="export_kind", metavar="FORMAT", required=True)
 
     p = export_sub.add_parser("docx", help="Word: the excerpts laid out as a draft evaluation memo",
-                              description="Word file: title page, an overview table (codes × districts per "
-                                          "round), then one section per guide point with the excerpts per "
-                                          "respondent group and district, each with its attribution.")
+                              description="Word file: title page, contents, the main results (the first "
+                                          "sentence of each synthesis), an overview table (codes × districts "
+                                          "per round), then per respondent group and guide point the "
+                                          "synthesis and the quotes marked 'til notatet' (else the "
+                                          "representative ones), and the memos.")
     p.add_argument("out", metavar="OUT.docx")
-    p.add_argument("--layout", choices=["code-district", "district-code", "rounds"], default="code-district",
-                   help="code-district: guide point, then group and district (default); district-code: the "
+    p.add_argument("--layout", choices=["memo", "code-district", "district-code", "rounds"], default="memo",
+                   help="memo: the memo draft (default); code-district: every excerpt by guide point, then group "
+                        "and district; district-code: the "
                         "other way round; rounds: each code × district as a table with one column per round")
+    p.add_argument("--appendix", action="store_true", help="memo: add every excerpt as an appendix")
     p.add_argument("--title", dest="evaluation_name", metavar="TEXT", help="the evaluation's name for the title page")
     _add_filters(p)
     p.set_defaults(func=cmd_export, export_format="docx")
@@ -90,6 +94,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         from ..export.docx import export_docx
 
         report = export_docx(store, out, layout=args.layout, evaluation_name=args.evaluation_name,
+                             appendix=args.appendix,
                              language=args.language, **filters)
         print(f"wrote {out}: {report}")
         return 0

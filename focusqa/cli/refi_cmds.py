@@ -112,7 +112,8 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         print(f"\n{len(listed)} disagreements between {a} and {b} (document, segment, code: who applied it)")
         for d in listed:
             who = a if d.a else b
-            print(f"{d.document}  #{d.segment_index}  {d.code_id}: {who}  |  {d.text[:70].replace(chr(10), ' ')}")
+            print(f"{d.document}  #{d.segment_index} (tur {d.turn_number})  {d.code_id}: {who}  |  "
+                  f"{d.text[:70].replace(chr(10), ' ')}")
     return 0
 
 

@@ -1,19 +1,23 @@
 """Word export: the coded excerpts laid out as the first draft of an evaluation memo.
 
-Structure (layout "code-district", the default)::
+Layout "memo" (the default), a draft the evaluator edits::
 
-    Title page      Kodede uddrag / evaluation / rounds, filters, date, coders, counts
+    Title page      Evalueringsnotat – udkast / evaluation / rounds, filters, date, coders, counts
+    Heading 1       Indhold             a table-of-contents field (Word refreshes it on opening)
+    Heading 1       Resultaterne i hovedtræk   the first sentence of every synthesis
     Heading 1       Oversigt            one table per round: codes × districts
-    Heading 1       Ad. 1: Tidlig indsats
-      italic          the guide question
-      Heading 2       Familiegruppe      (respondent group)
-        Heading 3     Nord               (district; ", runde 2016" when several rounds)
-          Quote        the excerpt
-          small line   document · speaker role · district · round · segment · coder · status
-          Memo         memos on the segment
+    Heading 1       Familiegruppe       (respondent group; the project group last)
+      Heading 2     Ad. 1: Tidlig indsats
+        italic        the guide question
+        text          the evaluator's synthesis, then district remarks and round flags
+        Quote         the quotes marked "til notatet" (else the representative ones, two per district)
+        small line    "Familiegruppe Vest, 2017, tur 24"
+    Heading 1       Noter               project memos, memos on turns no quote shows
+    Heading 1       Bilag               (optional) every excerpt as in "code-district"
 
-"district-code" turns it around (Heading 1 per group and district, Heading 2 per guide
-point), and "rounds" shows each code × district as a table with one column per round.
+"code-district" lists every excerpt: Heading 1 per guide point, Heading 2 per respondent
+group, Heading 3 per district; "district-code" turns it around, and "rounds" shows each
+code × district as a table with one column per round.
 
 python-docx's ``add_paragraph`` looks for the section properties by scanning the body,
 which makes 30,000 paragraphs take minutes; the body is therefore written as WordprocessingML
@@ -38,10 +42,12 @@ from docx.shared import Cm, Pt, RGBColor
 
 from ..analysis import CodedExcerpt, PROJECT_GROUP_ROW, danish_key, row_label, row_order
 from ..store import Store
-from . import Selection, danish_date, select, status_text
+from ..store.reconcile import FINAL_CODER
+from . import Selection, danish_date, decimal, select, status_text
+from .memo import MemoDraft, attribution, memo_draft, memo_quotes, opening_line
 
-Layout = Literal["code-district", "district-code", "rounds"]
-LAYOUTS = ("code-district", "district-code", "rounds")
+Layout = Literal["memo", "code-district", "district-code", "rounds"]
+LAYOUTS = ("memo", "code-district", "district-code", "rounds")
 
 TEXTS = {
     "da": {
@@ -58,8 +64,20 @@ TEXTS = {
         "document": "Dokument", "speaker": "Taler", "district": "Distrikt", "segment": "segment",
         "coded_by": "kodet af", "memo": "Memo", "page": "Side", "of": "af", "layout": "Opstilling",
         "overview_note": "Antal uddrag pr. kode og distrikt. Projektgruppen har sin egen kolonne.",
-        "layout_names": {"code-district": "kode → distrikt", "district-code": "distrikt → kode",
-                         "rounds": "runderne side om side"},
+        "layout_names": {"memo": "notatudkast", "code-district": "kode → distrikt",
+                         "district-code": "distrikt → kode", "rounds": "runderne side om side"},
+        "memo_title": "Evalueringsnotat – udkast", "contents": "Indhold",
+        "contents_note": "Opdatér indholdsfortegnelsen i Word (højreklik → Opdater felt) for sidetal.",
+        "main_results": "Resultaterne i hovedtræk",
+        "no_syntheses": "Der er ikke skrevet nogen synteser endnu. Skriv dem på siden Temaer i focusqa; "
+                        "den første sætning af hver samles her.",
+        "write_here": "[Syntese mangler – skriv den på siden Temaer, eller her.]",
+        "quotes": "Udsagn", "no_quotes": "Ingen kodede udsagn for dette punkt.",
+        "remark": "{row} berører punktet {direction} i {b} end i {a} ({pa} → {pb} af deltagernes taleture).",
+        "more": "oftere", "less": "sjældnere",
+        "notes": "Noter", "project_notes": "Projektnoter", "turn_notes": "Noter til taleture uden udsagn i notatet",
+        "appendix": "Bilag: alle kodede uddrag", "reconciled": "afstemt", "group_section": "{group}",
+        "suggestion": "forslag",
     },
     "en": {
         "title": "Coded excerpts", "overview": "Overview", "rounds": "Rounds", "round": "Round",
@@ -75,8 +93,20 @@ TEXTS = {
         "document": "Document", "speaker": "Speaker", "district": "District", "segment": "segment",
         "coded_by": "coded by", "memo": "Memo", "page": "Page", "of": "of", "layout": "Layout",
         "overview_note": "Excerpts per code and district. The project group has its own column.",
-        "layout_names": {"code-district": "code → district", "district-code": "district → code",
-                         "rounds": "rounds side by side"},
+        "layout_names": {"memo": "memo draft", "code-district": "code → district",
+                         "district-code": "district → code", "rounds": "rounds side by side"},
+        "memo_title": "Evaluation memo – draft", "contents": "Contents",
+        "contents_note": "Update the table of contents in Word (right-click → Update field) for page numbers.",
+        "main_results": "Main results",
+        "no_syntheses": "No syntheses have been written yet. Write them on the Themes page in focusqa; "
+                        "the first sentence of each is gathered here.",
+        "write_here": "[Synthesis missing – write it on the Themes page, or here.]",
+        "quotes": "Statements", "no_quotes": "No coded statements for this point.",
+        "remark": "{row} touches the point {direction} in {b} than in {a} ({pa} → {pb} of participant turns).",
+        "more": "more often", "less": "less often",
+        "notes": "Notes", "project_notes": "Project notes", "turn_notes": "Notes on turns not quoted in the memo",
+        "appendix": "Appendix: every coded excerpt", "reconciled": "reconciled", "group_section": "{group}",
+        "suggestion": "suggestion",
     },
 }
 
@@ -280,7 +310,10 @@ class _Writer:
     """Writes one export: it knows the selection, the texts and the style ids."""
 
     def __init__(self, document, selection: Selection, layout: str, language: str,
-                 evaluation_name: str | None, today: date):
+                 evaluation_name: str | None, today: date, draft: MemoDraft | None = None,
+                 appendix: bool = False):
+        self.draft = draft or MemoDraft()
+        self.appendix = appendix
         self.doc = document
         self.sel = selection
         self.layout = layout
@@ -291,7 +324,7 @@ class _Writer:
         self.body = _Body()
         styles = document.styles
         self.sid = {name: styles[name].style_id for name in
-                    ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Quote",
+                    ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Quote", "List Bullet",
                      ATTRIBUTION_STYLE, MEMO_STYLE, TABLE_TEXT_STYLE, "Table Grid")}
         self.sections: dict[str, int] = {}
         self.multi_round = len({e.segment.round for e in selection.excerpts}) > 1 or len(selection.rounds) > 1
@@ -313,23 +346,14 @@ class _Writer:
         return round_ or self.t["no_round"]
 
     def excerpt_xml(self, item: CodedExcerpt, *, in_table: bool = False) -> str:
-        """The quote, its attribution line and its memos."""
-        seg, t = item.segment, self.t
+        """The quote, its plain attribution ("Familiegruppe Vest, 2017, tur 24") and its memos."""
         parts = [_para(self.sid["Quote"], _run(self.sel.text(item.text)), in_table=in_table)]
-        fields = [f"{t['document']}: {self.sel.text(seg.document)}", f"{t['speaker']}: {self.sel.speaker(item)}"]
-        if seg.district:
-            fields.append(f"{t['district']}: {seg.district}")
-        fields += [f"{t['round']}: {self.round_label(seg.round)}", f"{t['segment']} {seg.index}",
-                   f"{t['coded_by']} {', '.join(item.coders)}"]
-        status = status_text(item, self.lang)
-        runs = [_run(" · ".join(fields) + " · ")]
-        if item.confirmed:
-            runs.append(_run(status))
-        else:
-            runs.append(_run(status, bold=True, colour=SUGGESTION_COLOUR))
+        runs = [_run(self.sel.text(attribution(item.segment)))]
+        if not item.confirmed:  # a machine suggestion nobody has confirmed must stand out
+            runs.append(_run(" · " + status_text(item, self.lang), bold=True, colour=SUGGESTION_COLOUR))
         parts.append(_para(self.sid[ATTRIBUTION_STYLE], *runs, in_table=in_table))
         for memo in item.memos:
-            parts.append(_para(self.sid[MEMO_STYLE], _run(f"{t['memo']}: ", bold=True),
+            parts.append(_para(self.sid[MEMO_STYLE], _run(f"{self.t['memo']}: ", bold=True),
                                _run(self.sel.text(memo), italic=True), in_table=in_table))
         return "".join(parts)
 
@@ -343,7 +367,7 @@ class _Writer:
     # -- title page and overview
     def title_page(self) -> None:
         t, sel = self.t, self.sel
-        self.body.add(_para(self.sid["Title"], _run(t["title"])))
+        self.body.add(_para(self.sid["Title"], _run(t["memo_title" if self.layout == "memo" else "title"])))
         name = self.evaluation_name or sel.codebook.name
         if name:
             self.body.add(_para(self.sid["Subtitle"], _run(name)))
@@ -355,7 +379,7 @@ class _Writer:
             (t["districts"], ", ".join(f["districts"]) if f.get("districts") else every),
             (t["groups"], ", ".join(f["groups"]) if f.get("groups") else every),
             (t["codes"], codes),
-            (t["coders"], ", ".join(sel.coders) or "–"),
+            (t["coders"], ", ".join(t["reconciled"] if c == FINAL_CODER else c for c in sel.coders) or "–"),
             (t["status"], t["with_suggestions"] if "suggested" in f["statuses"] else t["accepted_only"]),
         ]
         if f.get("min_score") is not None:
@@ -480,14 +504,160 @@ class _Writer:
         self.body.add(_table(rows, [width] * len(rounds), style=self.sid["Table Grid"]))
         self.body.add(_para(None))
 
+    # -- the memo draft
+    def contents(self, entries: list[tuple[int, str]]) -> None:
+        """A Word table-of-contents field, filled with the headings so it reads before Word updates it."""
+        t = self.t
+        self.body.add(_para(self.sid["Heading 1"], _run(t["contents"]), page_break_before=True))
+        begin = ('<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>'
+                 '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-2" \\h \\z \\u </w:instrText></w:r>'
+                 '<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
+        lines = []
+        for i, (level, text) in enumerate(entries):
+            indent = f'<w:ind w:left="{(level - 1) * 400}"/>' if level > 1 else ""
+            lead = begin if i == 0 else ""
+            lines.append(f'<w:p><w:pPr><w:spacing w:after="40"/>{indent}</w:pPr>{lead}'
+                         f'{_run(text, bold=level == 1)}</w:p>')
+        lines.append('<w:p><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>' if entries else
+                     f'<w:p>{begin}<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
+        self.body.add("".join(lines))
+        self.paragraph(t["contents_note"], italic=True)
+
+    def memo_plan(self) -> list[tuple[str | None, str, list[CodedExcerpt]]]:
+        """(group, code, its excerpts) in memo order: groups (project group last), then guide points."""
+        groups = _by_group_and_district(self.sel.excerpts)
+        order = [g for g, _d in groups]
+        for s in self.draft.syntheses:  # a synthesis written before any quote is confirmed still counts
+            if s.code_id in self.sel.code_ids and not any((g or "").casefold() == s.group.casefold() for g in order):
+                order.append(s.group)
+        plan = []
+        for group in order:
+            items = [e for e in self.sel.excerpts if (e.segment.group or "").casefold() == (group or "").casefold()]
+            for code_id in self.sel.code_ids:
+                plan.append((group, code_id, [e for e in items if e.code_id == code_id]))
+        return plan
+
+    def main_results(self, plan) -> None:
+        t = self.t
+        self.body.add(_para(self.sid["Heading 1"], _run(t["main_results"]), page_break_before=True))
+        written = False
+        for group, code_id, _items in plan:
+            text = self.draft.synthesis(code_id, group)
+            if not text.strip():
+                continue
+            written = True
+            label = f"{self.code_label(code_id)} ({self.group_label(group)}): "
+            self.body.add(_para(self.sid["List Bullet"], _run(label, bold=True),
+                                _run(self.sel.text(opening_line(text)))))
+        if not written:
+            self.paragraph(t["no_syntheses"], italic=True)
+
+    def remarks(self, group: str | None, code_id: str) -> None:
+        t = self.t
+        for r in self.draft.remarks:
+            if r.code_id != code_id:
+                continue
+            is_project = r.row == row_label(None, "projektgruppe")
+            if is_project != (row_label(None, group) == row_label(None, "projektgruppe")):
+                continue
+            self.paragraph(t["remark"].format(
+                row=r.row, direction=t["more"] if r.prev_b > r.prev_a else t["less"], a=r.round_a, b=r.round_b,
+                pa=f"{decimal(100 * r.prev_a, 0, self.lang)} %", pb=f"{decimal(100 * r.prev_b, 0, self.lang)} %"),
+                italic=True)
+
+    def synthesis(self, group: str | None, code_id: str) -> None:
+        text = self.draft.synthesis(code_id, group)
+        if text.strip():
+            for chunk in re.split(r"\n\s*\n", text.strip()):
+                self.body.add(_para(None, _run(self.sel.text(chunk.strip()))))
+        else:
+            self.body.add(_para(None, _run(self.t["write_here"], italic=True, colour="6B7280")))
+        for district, district_text in self.draft.district_syntheses(code_id, group):
+            self.body.add(_para(None, _run(f"{district}: ", bold=True), _run(self.sel.text(district_text))))
+
+    def memo_sections(self, plan) -> None:
+        t = self.t
+        current = object()
+        for group, code_id, items in plan:
+            if group != current:
+                current = group
+                self.body.add(_para(self.sid["Heading 1"], _run(self.group_label(group)), page_break_before=True))
+            code = self.sel.codebook.get(code_id)
+            label = self.code_label(code_id)
+            self.heading(2, label)
+            if code.question:
+                self.paragraph(code.question, italic=True)
+            self.synthesis(group, code_id)
+            self.remarks(group, code_id)
+            quotes = memo_quotes(items, self.draft.marked)
+            section = f"{self.group_label(group)} / {label}"
+            self.sections[section] = len(quotes)
+            if not quotes:
+                self.paragraph(t["no_quotes"], italic=True)
+            for item in quotes:
+                self.body.add(self.excerpt_xml(item))
+
+    def notes(self) -> None:
+        t, d = self.t, self.draft
+        if not d.project_memos and not d.turn_memos:
+            return
+        self.body.add(_para(self.sid["Heading 1"], _run(t["notes"]), page_break_before=True))
+        if d.project_memos:
+            self.heading(2, t["project_notes"])
+            for memo in d.project_memos:
+                self.body.add(_para(self.sid[MEMO_STYLE], _run(self.sel.text(memo.text))))
+        if d.turn_memos:
+            self.heading(2, t["turn_notes"])
+            for segment, memo in d.turn_memos:
+                self.body.add(_para(self.sid["Quote"], _run(self.sel.text(segment.text))))
+                self.body.add(_para(self.sid[ATTRIBUTION_STYLE], _run(self.sel.text(attribution(segment)))))
+                self.body.add(_para(self.sid[MEMO_STYLE], _run(f"{t['memo']}: ", bold=True),
+                                    _run(self.sel.text(memo.text), italic=True)))
+
+    def memo(self) -> None:
+        plan = self.memo_plan()
+        entries = [(1, self.t["main_results"]), (1, self.t["overview"])]
+        current = object()
+        for group, code_id, _items in plan:
+            if group != current:
+                current = group
+                entries.append((1, self.group_label(group)))
+            entries.append((2, self.code_label(code_id)))
+        if self.draft.project_memos or self.draft.turn_memos:
+            entries.append((1, self.t["notes"]))
+        if self.appendix:
+            entries.append((1, self.t["appendix"]))
+        self.contents(entries)
+        self.main_results(plan)
+        self.overview()
+        self.memo_sections(plan)
+        self.notes()
+        if self.appendix:
+            self.body.add(_para(self.sid["Heading 1"], _run(self.t["appendix"]), page_break_before=True))
+            memo_sections = self.sections
+            self.sections = {}
+            self.code_sections()
+            memo_sections.update({f"{self.t['appendix']} / {k}": v for k, v in self.sections.items()})
+            self.sections = memo_sections
+
     def write(self) -> None:
         self.title_page()
-        self.overview()
-        if self.layout == "district-code":
-            self.district_sections()
+        if self.layout == "memo":
+            self.memo()
         else:
-            self.code_sections()
+            self.overview()
+            if self.layout == "district-code":
+                self.district_sections()
+            else:
+                self.code_sections()
         self.body.flush_into(self.doc)
+
+
+def _update_fields_on_open(document) -> None:
+    """Ask Word to refresh the table of contents (page numbers) when the file is opened."""
+    settings = document.settings.element
+    if settings.find(qn("w:updateFields")) is None:
+        settings.append(parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>'))
 
 
 def _by_group_and_district(items: list[CodedExcerpt]) -> list[tuple[str | None, list[tuple[str, list[CodedExcerpt]]]]]:
@@ -515,10 +685,15 @@ def _by_round(items: list[CodedExcerpt], rounds: list[str]) -> list[tuple[str | 
     return sorted(split.items(), key=lambda kv: (kv[0] is None, order.get(kv[0], len(order)), kv[0] or ""))
 
 
-def write_selection(selection: Selection, out: str | Path | BinaryIO, *, layout: Layout = "code-district",
+def write_selection(selection: Selection, out: str | Path | BinaryIO, *, layout: Layout = "memo",
                     evaluation_name: str | None = None, language: str = "da",
-                    today: date | None = None) -> ExportReport:
-    """Write an already selected set of excerpts as .docx (``out``: a path or a binary file)."""
+                    today: date | None = None, draft: MemoDraft | None = None,
+                    appendix: bool = False) -> ExportReport:
+    """Write an already selected set of excerpts as .docx (``out``: a path or a binary file).
+
+    ``draft`` holds the memo layout's syntheses, marked quotes and notes (see
+    :func:`focusqa.export.memo.memo_draft`); ``appendix`` adds every excerpt after the memo.
+    """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     if language not in TEXTS:
@@ -529,7 +704,10 @@ def write_selection(selection: Selection, out: str | Path | BinaryIO, *, layout:
     props.title = TEXTS[language]["title"]
     props.subject = evaluation_name or selection.codebook.name
     props.author = "focusqa"
-    writer = _Writer(document, selection, layout, language, evaluation_name, today or date.today())
+    if layout == "memo":
+        _update_fields_on_open(document)
+    writer = _Writer(document, selection, layout, language, evaluation_name, today or date.today(),
+                     draft, appendix)
     writer.write()
     if isinstance(out, (str, Path)):
         Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -549,9 +727,9 @@ def export_docx(store: Store, out_path: str | Path | BinaryIO, *, rounds: Iterab
                 districts: Iterable[str] | None = None, groups: Iterable[str] | None = None,
                 codes: Iterable[str] | None = None, coders: Iterable[str] | None = None,
                 statuses: str | Iterable[str] = ("accepted",), min_score: float | None = None,
-                layout: Layout = "code-district", masking: bool = True, evaluation_name: str | None = None,
+                layout: Layout = "memo", masking: bool = True, evaluation_name: str | None = None,
                 language: str = "da", names: Iterable[str] | None = None,
-                today: date | None = None) -> ExportReport:
+                today: date | None = None, appendix: bool = False) -> ExportReport:
     """Export the coded excerpts matching the filters to a Word file laid out as a memo draft.
 
     Args:
@@ -560,14 +738,18 @@ def export_docx(store: Store, out_path: str | Path | BinaryIO, *, rounds: Iterab
             ids, numbers or labels.
         statuses: ("accepted",) by default; "all" adds open suggestions, marked as such.
         min_score: leave out suggestions (and confirmed suggestions) scoring below it.
-        layout: "code-district", "district-code" or "rounds".
+        layout: "memo" (the memo draft: main results, then per respondent group and guide
+            point the synthesis, the marked or representative quotes and remarks),
+            "code-district", "district-code" or "rounds" (every excerpt).
+        appendix: with "memo", add every excerpt (as "code-district") after the memo.
         masking: mask names, CPR, phone numbers and e-mails; show speakers by role.
         names: the name list to mask (default: the user's ``navne.txt``).
     """
     selection = select(store, rounds=rounds, districts=districts, groups=groups, codes=codes, coders=coders,
                        statuses=statuses, min_score=min_score, masking=masking, names=names)
+    draft = memo_draft(store, selection.excerpts, selection.rounds) if layout == "memo" else None
     return write_selection(selection, out_path, layout=layout, evaluation_name=evaluation_name,
-                           language=language, today=today)
+                           language=language, today=today, draft=draft, appendix=appendix)
 
 
 def to_bytes(store: Store, **options) -> bytes:

@@ -1060,7 +1060,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
     """
     from sqlalchemy import func, select
 
-    from ..store.models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, Memo,
+    from ..store.models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, FinishedDocument, Memo,
                                 SegmentRow)
     from ..store.repository import CODE_FIELDS
 
@@ -1342,6 +1342,11 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
                          start=start, end=end, guid=guid, evidence={}))
             coders.add(coder)
             added_codings += 1
+        # a project's coders coded the documents they have codings in (agreement counts them there)
+        finished = {tuple(r) for r in s.execute(select(FinishedDocument.document_id, FinishedDocument.coder))}
+        for pair in sorted({(doc_ids[plan_index], coder) for plan_index, _i, _c, coder in planned_codings}
+                           - finished):
+            s.add(FinishedDocument(document_id=pair[0], coder=pair[1]))
         # memos
         existing_memos = {tuple(r) for r in s.execute(select(Memo.author, Memo.text, Memo.segment_id,
                                                              Memo.document_id, Memo.code_id))}

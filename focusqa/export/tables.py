@@ -26,7 +26,7 @@ from ..analysis import row_label, row_order
 from ..store import Store
 from . import Selection, select, status_text
 
-BASE_COLUMNS = ["document", "round", "district", "group", "row", "date", "segment", "segment_id",
+BASE_COLUMNS = ["document", "round", "district", "group", "row", "date", "turn", "segment", "segment_id",
                 "speaker", "role", "timestamp", "code_id", "code_number", "code", "coders", "status",
                 "confirmed", "score", "text", "coded_start", "coded_end", "memos"]
 
@@ -47,7 +47,8 @@ def excerpt_frame(selection: Selection, language: str = "da") -> pd.DataFrame:
         record = {
             "document": selection.text(seg.document), "round": seg.round, "district": seg.district, "group": seg.group,
             "row": row_label(seg.district, seg.group), "date": doc.date if doc else None,
-            "segment": seg.index, "segment_id": seg.id, "speaker": selection.speaker(item), "role": seg.role,
+            "turn": seg.turn_number, "segment": seg.index, "segment_id": seg.id,
+            "speaker": selection.speaker(item), "role": seg.role,
             "timestamp": seg.timestamp, "code_id": code.id, "code_number": code.number,
             "code": code.label(language), "coders": ", ".join(item.coders),
             "status": status_text(item, language), "confirmed": item.confirmed, "score": item.score,
@@ -60,7 +61,7 @@ def excerpt_frame(selection: Selection, language: str = "da") -> pd.DataFrame:
         records.append(record)
     columns = BASE_COLUMNS + [f"attr:{n}" for n in attribute_names]
     frame = pd.DataFrame.from_records(records, columns=columns)
-    return frame.astype({"segment": "Int64", "segment_id": "Int64", "code_number": "Int64",
+    return frame.astype({"turn": "Int64", "segment": "Int64", "segment_id": "Int64", "code_number": "Int64",
                          "coded_start": "Int64", "coded_end": "Int64", "score": "Float64"})
 
 

@@ -24,7 +24,12 @@ def _labels(paragraphs: list[Paragraph]) -> list[LabelMatch | None]:
     for p in paragraphs:
         if p.explicit_label:
             ts, skip = leading_timestamp(p.text[p.body_offset:])
-            matches.append(LabelMatch(p.explicit_label, ts, p.body_offset + skip, True))
+            # a bold label may carry its time mark, "**Deltager 1 (00:00:31):**": read it as a .txt is read
+            inner = match_label(f"{p.explicit_label}: x")
+            label = p.explicit_label
+            if inner is not None and inner.timestamp and inner.label != label:
+                label, ts = inner.label, ts or inner.timestamp
+            matches.append(LabelMatch(label, ts, p.body_offset + skip, True))
         else:
             matches.append(match_label(p.text))
     counts = Counter(m.label.casefold() for m in matches if m)

@@ -1,6 +1,7 @@
 """The project database (SQLite by default, PostgreSQL for a team server)."""
 
 from .repository import (AuditInfo, CodingInfo, DocumentInfo, Excerpt, MemoInfo, SavedSearchInfo,
-                         SegmentInfo, Store)
+                         SegmentInfo, Store, SynthesisInfo)
 
-__all__ = ["Store", "DocumentInfo", "SegmentInfo", "CodingInfo", "Excerpt", "MemoInfo", "AuditInfo", "SavedSearchInfo"]
+__all__ = ["Store", "DocumentInfo", "SegmentInfo", "CodingInfo", "Excerpt", "MemoInfo", "AuditInfo", "SavedSearchInfo",
+           "SynthesisInfo"]

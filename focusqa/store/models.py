@@ -158,6 +158,50 @@ class SavedSearch(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Synthesis(Base):
+    """The evaluator's synthesis of one guide point for a respondent group ("" district: the
+    whole group), the text that goes under "Ad. N" in the memo draft."""
+
+    __tablename__ = "syntheses"
+    __table_args__ = (UniqueConstraint("code_id", "respondent_group", "district", name="uq_syntheses_cell"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_id: Mapped[str] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
+    respondent_group: Mapped[str] = mapped_column(Text)
+    district: Mapped[str] = mapped_column(Text, default="", server_default="")
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class MemoQuote(Base):
+    """A segment x code the evaluator marked "til notatet": quoted in the memo draft."""
+
+    __tablename__ = "memo_quotes"
+    __table_args__ = (UniqueConstraint("segment_id", "code_id", name="uq_memo_quotes_segment_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    code_id: Mapped[str] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
+    marked_by: Mapped[str] = mapped_column(Text)
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FinishedDocument(Base):
+    """A coder has coded this whole document: agreement counts them on all its turns."""
+
+    __tablename__ = "finished_documents"
+    __table_args__ = (UniqueConstraint("document_id", "coder", name="uq_finished_documents_document_coder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    coder: Mapped[str] = mapped_column(Text)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AuditEntry(Base):
     """Append-only: who changed what, when, from what to what."""
 

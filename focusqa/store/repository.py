@@ -20,10 +20,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..codebook import Code, Codebook, default_code_guid, parse_codebook
 from ..config import MACHINE_CODER, database_url
 from ..errors import ConflictError, FocusqaError
-from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument
+from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument, turn_number
 from .db import make_engine, migrate, session_factory, transaction
-from .models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, Memo, SavedSearch,
-                     SegmentRow, utcnow)
+from .models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, FinishedDocument, Memo, MemoQuote,
+                     SavedSearch, SegmentRow, Synthesis, utcnow)
 
 STATUSES = ("suggested", "accepted", "rejected")
 def _code_of(row) -> Code:
@@ -73,6 +73,11 @@ class SegmentInfo:
     round: str | None
     district: str | None
     group: str | None
+
+    @property
+    def turn_number(self) -> int:
+        """The turn number every page and export shows ("tur 24"), see :func:`focusqa.types.turn_number`."""
+        return turn_number(self.turn)
 
 
 @dataclass
@@ -128,6 +133,20 @@ class SavedSearchInfo:
     query: str
     filters: dict
     created_by: str | None
+    updated_at: datetime | None
+
+
+@dataclass
+class SynthesisInfo:
+    """The evaluator's text for one guide point x respondent group (district "" = the group)."""
+
+    id: int
+    code_id: str
+    group: str
+    district: str
+    text: str
+    author: str
+    version: int
     updated_at: datetime | None
 
 
@@ -789,6 +808,110 @@ class Store:
     def _memo_info(m: Memo) -> MemoInfo:
         return MemoInfo(m.id, m.document_id, m.segment_id, m.code_id, m.author, m.text, m.version, m.updated_at)
 
+    # ---------------------------------------------------------- memo draft
+    def save_synthesis(self, code_id: str, group: str, text: str, actor: str, *, district: str = "",
+                       expected_version: int | None = None) -> SynthesisInfo | None:
+        """Write (or, with empty text, remove) the synthesis of a guide point for a group.
+
+        ``expected_version`` is the version the writer saw (0: none existed); a different
+        one means someone else saved in between, and nothing is changed.
+        """
+        if not actor or not actor.strip():
+            raise FocusqaError("a coder name is required before writing a synthesis")
+        if not group or not group.strip():
+            raise FocusqaError("a synthesis belongs to a respondent group")
+        try:
+            with self.session() as s:
+                self._check_code(s, code_id)
+                row = s.scalar(select(Synthesis).where(Synthesis.code_id == code_id,
+                                                       Synthesis.respondent_group == group,
+                                                       Synthesis.district == district))
+                current = row.version if row is not None else 0
+                if expected_version is not None and current != expected_version:
+                    raise ConflictError(f"This synthesis was changed by {row.author if row else 'someone'} "
+                                        "since you opened it; the page now shows the current text")
+                before = {"text": row.text} if row is not None else None
+                key = f"{code_id}/{group}/{district}"
+                if not text.strip():
+                    if row is not None:
+                        self._audit(s, actor, "delete-synthesis", "synthesis", key, before, None)
+                        s.delete(row)
+                    return None
+                if row is None:
+                    row = Synthesis(code_id=code_id, respondent_group=group, district=district, text=text,
+                                    author=actor)
+                    s.add(row)
+                row.text, row.author, row.updated_at = text, actor, utcnow()
+                s.flush()
+                self._audit(s, actor, "synthesis", "synthesis", key, before, {"text": text})
+                return self._synthesis_info(row)
+        except StaleDataError:
+            raise ConflictError("This synthesis was changed by someone else at the same moment") from None
+        except IntegrityError:
+            raise ConflictError("This synthesis was written by another session at the same moment; "
+                                "the page now shows the current text") from None
+
+    def syntheses(self) -> list[SynthesisInfo]:
+        with self.session() as s:
+            return [self._synthesis_info(r) for r in s.scalars(select(Synthesis).order_by(Synthesis.id))]
+
+    @staticmethod
+    def _synthesis_info(r: Synthesis) -> SynthesisInfo:
+        return SynthesisInfo(r.id, r.code_id, r.respondent_group, r.district, r.text, r.author, r.version,
+                             r.updated_at)
+
+    def mark_for_memo(self, segment_id: int, code_id: str, marked: bool, actor: str) -> None:
+        """Mark (or unmark) a segment's coding with ``code_id`` "til notatet"."""
+        if not actor or not actor.strip():
+            raise FocusqaError("a coder name is required before marking quotes")
+        with self.session() as s:
+            self._check_code(s, code_id)
+            if s.get(SegmentRow, segment_id) is None:
+                raise FocusqaError(f"no segment with id {segment_id}")
+            row = s.scalar(select(MemoQuote).where(MemoQuote.segment_id == segment_id,
+                                                   MemoQuote.code_id == code_id))
+            key = f"{segment_id}/{code_id}"
+            if marked and row is None:
+                s.add(MemoQuote(segment_id=segment_id, code_id=code_id, marked_by=actor))
+                self._audit(s, actor, "memo-quote", "memo_quote", key, None, {"marked": True})
+            elif not marked and row is not None:
+                s.delete(row)
+                self._audit(s, actor, "memo-quote", "memo_quote", key, {"marked": True}, None)
+
+    def memo_quotes(self) -> set[tuple[int, str]]:
+        """(segment id, code) pairs marked "til notatet"."""
+        with self.session() as s:
+            return {(seg, code) for seg, code in s.execute(select(MemoQuote.segment_id, MemoQuote.code_id))}
+
+    # ----------------------------------------------------- finished coding
+    def set_finished(self, document_id: int, coder: str, finished: bool = True) -> None:
+        """Record that ``coder`` has (or has not) coded all of a document.
+
+        Agreement counts a coder on every turn of a finished document, and elsewhere only
+        on the turns the coder coded or reviewed.
+        """
+        if not coder or not coder.strip():
+            raise FocusqaError("a coder name is required")
+        with self.session() as s:
+            if s.get(Document, document_id) is None:
+                raise FocusqaError(f"no document with id {document_id}")
+            row = s.scalar(select(FinishedDocument).where(FinishedDocument.document_id == document_id,
+                                                          FinishedDocument.coder == coder))
+            if finished and row is None:
+                s.add(FinishedDocument(document_id=document_id, coder=coder))
+                self._audit(s, coder, "finished", "document", document_id, None, {"coder": coder})
+            elif not finished and row is not None:
+                s.delete(row)
+                self._audit(s, coder, "unfinished", "document", document_id, {"coder": coder}, None)
+
+    def finished_documents(self) -> dict[str, set[int]]:
+        """coder -> the documents that coder marked as finished."""
+        with self.session() as s:
+            out: dict[str, set[int]] = {}
+            for coder, doc in s.execute(select(FinishedDocument.coder, FinishedDocument.document_id)):
+                out.setdefault(coder, set()).add(doc)
+            return out
+
     # ------------------------------------------------------------- excerpts
     def excerpts(self, *, rounds: Iterable[str] | None = None, districts: Iterable[str] | None = None,
                  groups: Iterable[str] | None = None, codes: Iterable[str] | None = None,
@@ -870,6 +993,11 @@ class Store:
                 existing.add((seg_id, code, coder))
                 s.add(Coding(segment_id=seg_id, code_id=code, coder=coder, origin="human", status="accepted"))
                 added += 1
+            finished = {tuple(r) for r in s.execute(select(FinishedDocument.document_id, FinishedDocument.coder))}
+            doc_of = {seg_id: doc_id for (doc_id, _index), (seg_id, _s, _e) in segment_ids.items()}
+            for pair in sorted({(doc_of[seg_id], coder) for seg_id, _code, coder in planned}):
+                if pair not in finished:  # a reference coding covers its whole document
+                    s.add(FinishedDocument(document_id=pair[0], coder=pair[1]))
             self._audit(s, actor, "import-reference", "coding", None, None,
                         {"file": path.name, "codings": added})
         return added, skipped

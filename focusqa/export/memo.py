@@ -1,0 +1,131 @@
+"""The memo draft: what the Word export's "memo" layout needs besides the excerpts.
+
+An evaluation memo has, per respondent group and guide point ("Ad. N"), the evaluator's
+synthesis, a few quotes, and remarks where a district or round stands apart. This module
+gathers those pieces from the store (syntheses, quotes marked "til notatet", memos,
+the round comparison's flags) and decides which quotes a section shows, so that the
+Word writer only lays them out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..analysis import PROJECT_GROUP_ROW, CodedExcerpt, danish_key, round_order, row_label
+from ..store import MemoInfo, SegmentInfo, Store, SynthesisInfo
+
+QUOTES_PER_DISTRICT = 2
+
+
+@dataclass
+class Remark:
+    """A district (or the project group) that stands apart on a guide point between two rounds."""
+
+    code_id: str
+    row: str
+    round_a: str
+    round_b: str
+    prev_a: float
+    prev_b: float
+
+
+@dataclass
+class MemoDraft:
+    """Everything of the memo draft that is not an excerpt."""
+
+    syntheses: list[SynthesisInfo] = field(default_factory=list)
+    marked: set[tuple[int, str]] = field(default_factory=set)
+    project_memos: list[MemoInfo] = field(default_factory=list)
+    turn_memos: list[tuple[SegmentInfo, MemoInfo]] = field(default_factory=list)
+    remarks: list[Remark] = field(default_factory=list)
+
+    def synthesis(self, code_id: str, group: str | None, district: str = "") -> str:
+        key = (group or "").casefold()
+        for s in self.syntheses:
+            if s.code_id == code_id and s.group.casefold() == key and s.district == district:
+                return s.text
+        return ""
+
+    def district_syntheses(self, code_id: str, group: str | None) -> list[tuple[str, str]]:
+        key = (group or "").casefold()
+        found = [(s.district, s.text) for s in self.syntheses
+                 if s.code_id == code_id and s.group.casefold() == key and s.district]
+        return sorted(found, key=lambda d: danish_key(d[0]))
+
+
+def opening_line(text: str) -> str:
+    """The synthesis' first sentence (or first line), for "Resultaterne i hovedtræk"."""
+    first = text.strip().split("\n", 1)[0].strip()
+    match = re.match(r"(.+?[.!?])(\s|$)", first)
+    return match.group(1) if match else first
+
+
+def memo_quotes(items: list[CodedExcerpt], marked: set[tuple[int, str]],
+                per_district: int = QUOTES_PER_DISTRICT) -> list[CodedExcerpt]:
+    """The quotes a section shows: the ones marked "til notatet", or, when none is marked,
+    the representative ones the Temaer page shows, ``per_district`` per district."""
+    from ..analysis.themes import representative_excerpts
+
+    chosen = [i for i in items if (i.segment.id, i.code_id) in marked]
+    if chosen:
+        return chosen
+    by_district: dict[str, list[CodedExcerpt]] = {}
+    for item in items:
+        by_district.setdefault(item.segment.district or "", []).append(item)
+    picked: set[tuple[int, str]] = set()
+    for district in sorted(by_district, key=danish_key):
+        picked.update((i.segment.id, i.code_id) for i in representative_excerpts(by_district[district],
+                                                                                  per_district))
+    return [i for i in items if (i.segment.id, i.code_id) in picked]  # reading order
+
+
+def attribution(segment: SegmentInfo) -> str:
+    """'Familiegruppe Vest, 2017, tur 24': who said it, where, when (no speaker, no ids)."""
+    who = row_label(None, segment.group, "group") if segment.group else ""
+    place = " ".join(x for x in (who, segment.district or "") if x) or segment.document
+    return ", ".join(x for x in (place, segment.round or "", f"tur {segment.turn_number}") if x)
+
+
+def synthesis_cell(row: str, by: str, segments: list[SegmentInfo]) -> tuple[str, str]:
+    """The (respondent group, district) a Temaer cell's synthesis belongs to.
+
+    Rows by group: the group itself. Rows by district: the group most of the cell's
+    turns come from, and the district (none for the project group's own row).
+    """
+    groups = Counter(s.group for s in segments if s.group)
+    group = groups.most_common(1)[0][0] if groups else row.casefold()
+    if by == "group" or row == PROJECT_GROUP_ROW:
+        return group, ""
+    return group, row
+
+
+def _remarks(store: Store, rounds: list[str]) -> list[Remark]:
+    """The round comparison's flags between the two latest rounds."""
+    if len(rounds) < 2:
+        return []
+    from ..analysis.rounds import compare_rounds
+
+    round_a, round_b = rounds[-2], rounds[-1]
+    frame = compare_rounds(store, round_a, round_b)
+    return [Remark(r.code_id, r.row, round_a, round_b, float(r.prev_a), float(r.prev_b))
+            for r in frame.itertuples() if bool(r.flagged)]
+
+
+def memo_draft(store: Store, excerpts: list[CodedExcerpt], rounds: list[str] | None = None) -> MemoDraft:
+    """Read the memo draft's pieces; memos on turns without an excerpt in ``excerpts`` are kept
+    apart, so a thought written on an uncoded turn still reaches the memo."""
+    shown = {e.segment.id for e in excerpts}
+    memos = store.memos()
+    on_turns = [m for m in memos if m.segment_id is not None and m.segment_id not in shown]
+    segments = {s.id: s for s in store.segments(ids=[m.segment_id for m in on_turns])} if on_turns else {}
+    turn_memos = [(segments[m.segment_id], m) for m in on_turns if m.segment_id in segments]
+    turn_memos.sort(key=lambda pair: (danish_key(pair[0].document), pair[0].index))
+    project = [m for m in memos if m.segment_id is None]
+    all_rounds = rounds if rounds is not None else round_order(d.round for d in store.documents())
+    return MemoDraft(store.syntheses(), store.memo_quotes(), project, turn_memos, _remarks(store, all_rounds))
+
+
+__all__ = ["MemoDraft", "Remark", "memo_draft", "memo_quotes", "opening_line", "attribution", "synthesis_cell",
+           "QUOTES_PER_DISTRICT"]
