@@ -145,6 +145,15 @@ def held_out_predictions(fit: Callable[[list[int]], Callable[[list[int]], list[l
 
 
 # ---------------------------------------------------------------- on a project's store
+# A turn shorter than this ("Tak selv.", "Præcis.") teaches nothing when confirmed.
+MIN_OFFER_WORDS = 6
+
+
+def offerable(text: str) -> bool:
+    """Whether a turn says enough to be worth offering for confirmation."""
+    return len(text.split()) >= MIN_OFFER_WORDS
+
+
 def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> list[int]:
     """Ids of the participant turns to offer next in Kodning (see :func:`confirmation_order`).
 
@@ -162,7 +171,7 @@ def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> li
     for coding in store.codings(origin="human"):
         if coding.coder != MACHINE_CODER and coding.status == "accepted" and coding.code_id in index:
             counts[index[coding.code_id]] += 1
-    available = np.array([s.id not in decided for s in segments], bool)
+    available = np.array([s.id not in decided and offerable(s.text) for s in segments], bool)
     if not available.any():
         return []
     scores, _signals = tagger.score(segments)
@@ -179,6 +188,10 @@ def project_trust(store, make_tagger, base=(), folds: int = 5) -> list[CodeTrust
     from .training import TrainingDocument, store_documents
 
     documents = store_documents(store)
+    # The prior must not already hold the decisions being judged (the demo project's own
+    # reference coding is also the shipped prior).
+    names = {d.name for d in documents}
+    base = [d for d in base if d.name not in names]
     decided = [(d, pos) for d in range(len(documents)) for pos in sorted(documents[d].labels)]
 
     def fit(train: list[tuple[int, int]]):

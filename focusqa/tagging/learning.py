@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import FocusqaError
-from .active import confirmation_order
+from .active import confirmation_order, offerable
 from .devsets import NONE, DevSet
 from .evaluation import cohen_kappa
 from .tagger import Tagger
@@ -128,7 +128,7 @@ def _confirm_up_to(k, tagger, devset, keys, segments, gold, confirmed, base, mak
     while True:
         counts = missing()
         needed = {code_ids[j] for j in np.flatnonzero(counts < k)}
-        open_keys = [i for i, key in enumerate(keys) if key not in confirmed]
+        open_keys = [i for i, key in enumerate(keys) if key not in confirmed and offerable(segments[i].text)]
         if not needed or not open_keys:
             return tagger
         # The evaluator walks the app's offer order and confirms the offered turns that carry a
