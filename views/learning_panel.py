@@ -137,7 +137,7 @@ def render_learning_panel(codebook: Codebook, doc_key: str) -> None:
     """The expander above the turns: the next turns to confirm, and trust per code."""
     store = get_store()
     decided = _decided_count(store)
-    with st.expander(tr(STRINGS, "panel"), icon="🎓"):
+    with st.expander(tr(STRINGS, "panel")):
         st.caption(tr(STRINGS, "panel_help"))
         ids = _next_turns(store, store.url, codebook.version, decided)
         if not ids:
