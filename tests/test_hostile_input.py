@@ -1,0 +1,96 @@
+"""Hostile and careless input (issue 18): every case is refused with a one-line message
+that names the file, quickly, and leaves the database as it was.
+
+Each hostile file is generated here, small, in ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from focusqa.errors import ProjectFileError
+from focusqa.export.refi import NS_PROJECT, import_qdpx
+from focusqa.store import Store
+from focusqa.store.backup import snapshot
+
+
+def _qdpx(path: Path, source_attrs: str, files: dict[str, bytes] | None = None, *, qde: str | None = None) -> Path:
+    """A one-source project whose TextSource carries ``source_attrs``."""
+    qde = qde or f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="{NS_PROJECT}" name="x">
+  <Sources><TextSource guid="50c00001-0000-4000-8000-000000000001" name="kilde" {source_attrs}/></Sources>
+</Project>"""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("project.qde", qde)
+        for name, data in (files or {}).items():
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.fixture
+def project_store(db_url):
+    store = Store(db_url)
+    yield store
+    store.dispose()
+
+
+# ------------------------------------------------------------------ 1. local files via .qdpx
+@pytest.mark.parametrize("ref", ["absolute:///etc/passwd", "absolute:///proc/self/environ",
+                                 "absolute:///dev/zero", "absolute://C:/Windows/win.ini",
+                                 "relative:///tekst.txt"])
+def test_qdpx_source_outside_the_archive_is_refused(project_store, db_url, tmp_path, ref):
+    (tmp_path / "tekst.txt").write_text("I: Hej\n", encoding="utf-8")
+    before = snapshot(db_url)
+    path = _qdpx(tmp_path / "ude.qdpx", f'plainTextPath="{ref}"')
+    with pytest.raises(ProjectFileError) as info:
+        import_qdpx(project_store, path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and ref in message and "outside the .qdpx" in message
+    assert "\n" not in message
+    assert snapshot(db_url) == before
+
+
+def test_qdpx_rich_text_path_outside_the_archive_is_refused(project_store, tmp_path):
+    path = _qdpx(tmp_path / "rig.qdpx", "", qde=f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="{NS_PROJECT}" name="x"><Sources>
+  <TextSource guid="50c00001-0000-4000-8000-000000000001" name="kilde" richTextPath="absolute:///etc/passwd">
+    <PlainTextContent>I: Hej</PlainTextContent></TextSource></Sources></Project>""")
+    with pytest.raises(ProjectFileError, match="absolute:///etc/passwd"):
+        import_qdpx(project_store, path)
+    assert project_store.documents() == []
+
+
+def test_allowed_relative_files_stay_in_the_project_folder(project_store, tmp_path):
+    folder = tmp_path / "projekt"
+    folder.mkdir()
+    (tmp_path / "hemmelig.txt").write_text("I: hemmelig\n", encoding="utf-8")
+    (folder / "tekst.txt").write_text("I: Hvad virker?\n\nP1: Åben rådgivning.\n", encoding="utf-8")
+    os.symlink("/dev/zero", folder / "nul.txt")
+    for ref in ("relative:///../hemmelig.txt", "relative:///nul.txt", "relative:///."):
+        with pytest.raises(ProjectFileError, match="not a file in the project's own folder"):
+            import_qdpx(project_store, _qdpx(folder / "p.qdpx", f'plainTextPath="{ref}"'), allow_relative=True)
+    assert project_store.documents() == []
+    import_qdpx(project_store, _qdpx(folder / "p.qdpx", 'plainTextPath="relative:///tekst.txt"'),
+                allow_relative=True)
+    assert "Åben rådgivning." in project_store.document_text(project_store.documents()[0].id)
+
+
+def test_qdpx_whose_project_xml_unpacks_huge_is_refused_before_parsing(project_store, tmp_path):
+    qde = f'<Project xmlns="{NS_PROJECT}" name="x"><!--{" " * (41 * 1024 * 1024)}--></Project>'
+    path = _qdpx(tmp_path / "bombe.qdpx", "", qde=qde)
+    assert path.stat().st_size < 200_000
+    with pytest.raises(ProjectFileError, match="project.qde would unpack to 41 MB; parts over 40 MB"):
+        import_qdpx(project_store, path)
+
+
+def test_cli_import_names_the_refused_qdpx_and_exits_non_zero(db_url, tmp_path, capsys):
+    from focusqa.cli import main
+
+    path = _qdpx(tmp_path / "ude.qdpx", 'plainTextPath="absolute:///etc/passwd"')
+    assert main(["import", str(path), "--db", db_url]) == 1
+    out = capsys.readouterr().out
+    assert "failed" in out and "ude.qdpx" in out and "root:" not in out
