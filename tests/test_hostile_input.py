@@ -94,3 +94,39 @@ def test_cli_import_names_the_refused_qdpx_and_exits_non_zero(db_url, tmp_path, 
     assert main(["import", str(path), "--db", db_url]) == 1
     out = capsys.readouterr().out
     assert "failed" in out and "ude.qdpx" in out and "root:" not in out
+
+
+# ------------------------------------------------------------ 2./3. YAML that bombs or crashes
+ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize("front, message", [
+    (ALIAS_BOMB, "more than 20 aliases"),
+    ("dato: 2017-13-45\n", "'2017-13-45' is not a real date"),
+    ("runde: " + "9" * 5000 + "\n", "a number of 5000 digits"),
+])
+def test_front_matter_bombs_and_impossible_values_are_one_line_messages(tmp_path, front, message):
+    from focusqa.errors import ManifestError
+    from focusqa.ingest import read_transcript
+
+    assert len(ALIAS_BOMB) < 500
+    path = tmp_path / "bombe.txt"
+    path.write_text(f"---\n{front}---\nI: Hej\n\nP1: Hej selv.\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match=message) as info:
+        read_transcript(path)
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (ALIAS_BOMB, "more than 20 aliases"),
+    ("dato: 2017-13-45\n", "is not a real date"),
+])
+def test_codebook_bombs_and_impossible_dates_are_one_line_messages(extra, message):
+    from focusqa.codebook import parse_codebook
+    from focusqa.errors import CodebookError
+
+    text = extra + "codes:\n  - id: samarbejde\n    label_da: Samarbejde\n"
+    with pytest.raises(CodebookError, match=message) as info:
+        parse_codebook(text, source="bombe.yaml")
+    assert str(info.value).startswith("bombe.yaml") and "\n" not in str(info.value)

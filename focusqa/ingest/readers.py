@@ -118,11 +118,13 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
     """YAML front matter (``---`` … ``---``) at the top of a text file, and the rest."""
     import yaml
 
+    from ..safe_yaml import load_yaml
+
     match = FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = load_yaml(match.group(1)) or {}
     except RecursionError:
         from ..errors import ManifestError
         raise ManifestError("front matter is nested too deeply to be metadata", path=path, line=2) from None
