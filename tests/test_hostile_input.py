@@ -130,3 +130,22 @@ def test_codebook_bombs_and_impossible_dates_are_one_line_messages(extra, messag
     with pytest.raises(CodebookError, match=message) as info:
         parse_codebook(text, source="bombe.yaml")
     assert str(info.value).startswith("bombe.yaml") and "\n" not in str(info.value)
+
+
+# --------------------------------------------------------------- 2. a .docx whose media bombs
+def test_docx_whose_media_part_unpacks_huge_is_refused(tmp_path):
+    import docx
+
+    from focusqa.errors import TranscriptError
+    from focusqa.ingest import read_transcript
+
+    path = tmp_path / "medie.docx"
+    document = docx.Document()
+    document.add_paragraph("I: Hvad virker?")
+    document.save(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/media/image1.png", b"\0" * (26 * 1024 * 1024))
+    assert path.stat().st_size < 200_000
+    with pytest.raises(TranscriptError, match=r"word/media/image1.png\) that unpacks to 26 MB") as info:
+        read_transcript(path)
+    assert str(info.value).startswith(str(path))

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TranscriptError
+from ..limits import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES
 
-MAX_FILE_BYTES = 25 * 1024 * 1024
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 DOCX_SUFFIXES = {".docx"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCX_SUFFIXES
@@ -336,18 +336,25 @@ def _read_table(table, builder: _DocxBuilder, depth: int, path: Path) -> None:
 
 
 def _check_unpacked_size(path: Path) -> None:
-    """Refuse a .docx whose text part unpacks to more than a transcript ever needs
-    (a small zip can expand to gigabytes and keep the reader busy for hours)."""
+    """Refuse a .docx that unpacks to more than a transcript ever needs, checking every
+    part (media too): a small zip can expand to gigabytes and keep the reader busy for hours."""
     try:
         with zipfile.ZipFile(path) as package:
-            unpacked = sum(info.file_size for info in package.infolist()
-                           if info.filename.lower().endswith((".xml", ".rels")))
+            infos = package.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__})", path=path) from None
-    if unpacked > MAX_FILE_BYTES:
+    largest = max(infos, key=lambda info: info.file_size, default=None)
+    if largest is not None and largest.file_size > MAX_MEMBER_BYTES:
         raise TranscriptError(
-            f"unpacks to {unpacked / 1_048_576:.0f} MB of text and markup; Word transcripts over "
-            f"{MAX_FILE_BYTES // 1_048_576} MB are refused (a focus group is normally under 1 MB)", path=path)
+            f"has a part ({largest.filename}) that unpacks to {largest.file_size / 1_048_576:.0f} MB; "
+            f"parts over {MAX_MEMBER_BYTES // 1_048_576} MB are refused", path=path)
+    markup = sum(info.file_size for info in infos if info.filename.lower().endswith((".xml", ".rels")))
+    total = sum(info.file_size for info in infos)
+    if markup > MAX_FILE_BYTES or total > MAX_ARCHIVE_BYTES:
+        raise TranscriptError(
+            f"unpacks to {max(markup, total) / 1_048_576:.0f} MB; Word transcripts over "
+            f"{MAX_FILE_BYTES // 1_048_576} MB of text and markup or {MAX_ARCHIVE_BYTES // 1_048_576} MB "
+            "in all are refused (a focus group is normally under 1 MB)", path=path)
 
 
 def read_docx_file(path: Path) -> RawText:
