@@ -149,3 +149,21 @@ def test_docx_whose_media_part_unpacks_huge_is_refused(tmp_path):
     with pytest.raises(TranscriptError, match=r"word/media/image1.png\) that unpacks to 26 MB") as info:
         read_transcript(path)
     assert str(info.value).startswith(str(path))
+
+
+# ------------------------------------------------- 2. patterns that were quadratic on user text
+@pytest.mark.parametrize("body, expected", [
+    ("P1: start" + " " * 300_000 + "slut", "slut"),       # > 15 s before: the end-of-turn mark
+    ("P1: " + "<p " * 500_000, "<p <p"),                   # ~ 30 s before: HTML tag stripping
+])
+def test_small_hostile_texts_read_in_linear_time(tmp_path, body, expected):
+    import time
+
+    from focusqa.ingest import read_transcript
+
+    path = tmp_path / "lang.txt"
+    path.write_text(f"I: Hvad virker?\n\n{body}\n", encoding="utf-8")
+    began = time.monotonic()
+    parsed = read_transcript(path)
+    assert time.monotonic() - began < 5      # a hang guard, far above the ~0.2 s it takes
+    assert expected in parsed.segments[-1].text

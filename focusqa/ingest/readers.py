@@ -174,7 +174,7 @@ def text_paragraphs(plain: str, starts_turn) -> list[Paragraph]:
     return paragraphs
 
 
-_HTML_TAG = re.compile(r"</?(p|br|li|ul|ol|b|i|u|em|strong|span|div|h[1-6]|table|tr|td|th|font|a)\b[^>]*>",
+_HTML_TAG = re.compile(r"</?(p|br|li|ul|ol|b|i|u|em|strong|span|div|h[1-6]|table|tr|td|th|font|a)\b[^<>]*>",
                        re.I)
 _HTML_BLOCKS = {"p", "br", "li", "ul", "ol", "div", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
 
@@ -183,7 +183,9 @@ def _strip_html(text: str) -> str:
     """Text pasted from a web page or a case system often keeps its HTML tags; drop them.
 
     Only when the text really holds markup (three or more known tags), so a literal
-    "<b>" in a transcript stays. Block tags become line breaks, cells a tab.
+    "<b>" in a transcript stays. Block tags become line breaks, cells a tab. A tag ends
+    before the next "<" (``[^<>]``): an unclosed "<p " then fails at once instead of
+    scanning the rest of the text (quadratic on "<p <p <p …").
     """
     if len(_HTML_TAG.findall(text, 0, 200_000)) < 3:
         return text
