@@ -167,3 +167,29 @@ def test_small_hostile_texts_read_in_linear_time(tmp_path, body, expected):
     parsed = read_transcript(path)
     assert time.monotonic() - began < 5      # a hang guard, far above the ~0.2 s it takes
     assert expected in parsed.segments[-1].text
+
+
+# ------------------------------------------------------ 3. messages instead of tracebacks
+def test_manifest_that_is_a_folder_is_a_message(project_store, db_url, tmp_path, capsys):
+    from focusqa.cli import main
+
+    (tmp_path / "manifest.csv").mkdir()
+    (tmp_path / "a.txt").write_text("I: Hej\n\nP1: Hej selv.\n", encoding="utf-8")
+    before = snapshot(db_url)
+    rc = main(["import", str(tmp_path / "a.txt"), "--manifest", str(tmp_path / "manifest.csv"), "--db", db_url])
+    out = capsys.readouterr().out
+    assert rc == 1 and "manifest.csv: is a folder, not a manifest file" in out
+    assert snapshot(db_url) == before
+
+
+@pytest.mark.parametrize("content", ["I:\n\nP1:\n", "I: \n\n\n", "#\n\n##\n"])
+def test_a_file_with_no_text_is_refused_with_non_zero_exit(project_store, db_url, tmp_path, capsys, content):
+    from focusqa.cli import main
+
+    path = tmp_path / "tom.txt"
+    path.write_text(content, encoding="utf-8")
+    before = snapshot(db_url)
+    assert main(["import", str(path), "--db", db_url]) == 1
+    out = capsys.readouterr().out
+    assert f"failed     {path}: " in out and "0 segments" not in out
+    assert snapshot(db_url) == before
