@@ -193,3 +193,21 @@ def test_a_file_with_no_text_is_refused_with_non_zero_exit(project_store, db_url
     out = capsys.readouterr().out
     assert f"failed     {path}: " in out and "0 segments" not in out
     assert snapshot(db_url) == before
+
+
+# ------------------------------------------------------------------------ 8. masking gaps
+@pytest.mark.parametrize("text, masked", [
+    ("Susanne Berg sagde det.", "[navn] sagde det."),                    # role + name as a label
+    ("Jeg talte med Berg i går.", "Jeg talte med [navn] i går."),
+    ("METTE og mette var enige.", "[navn] og [navn] var enige."),          # any case
+    ("Mette Jensen ringede.", "[navn] ringede."),                           # surname never a speaker
+    ("Ring på 20.30.40.50 eller 20-30-40-50.", "Ring på [telefon] eller [telefon]."),
+    ("Mette. Der var møde i 2016.2017.", "[navn]. Der var møde i 2016.2017."),
+])
+def test_masking_closes_the_gaps(text, masked):
+    from focusqa.privacy import Masker
+
+    masker = Masker(speakers=["Teamleder Susanne Berg", "Mette", "Rådgiver 2"])
+    assert masker.mask(text) == masked
+    assert masker.speaker("Teamleder Susanne Berg") == "Teamleder"
+    assert masker.speaker("Rådgiver 2") == "Rådgiver 2"
