@@ -211,3 +211,22 @@ def test_masking_closes_the_gaps(text, masked):
     assert masker.mask(text) == masked
     assert masker.speaker("Teamleder Susanne Berg") == "Teamleder"
     assert masker.speaker("Rådgiver 2") == "Rådgiver 2"
+
+
+# --------------------------------------------------------------------- 6. DNS rebinding
+@pytest.mark.parametrize("host, origin, local", [
+    ("127.0.0.1:8501", "http://127.0.0.1:8501", True), ("localhost:8501", None, True),
+    ("[::1]:8501", "http://[::1]:8501", True), (None, None, True),
+    ("angriber.example:8501", "http://angriber.example:8501", False),
+    ("127.0.0.1:8501", "http://angriber.example", False), ("localhost.angriber.example", None, False),
+])
+def test_requests_for_a_foreign_name_are_not_local(host, origin, local):
+    from focusqa.config import request_is_local
+
+    assert request_is_local(host, origin) is local
+
+
+def test_the_pages_use_no_outside_icon_fonts():
+    root = Path(__file__).resolve().parents[1]
+    sources = [root / "app.py", *sorted((root / "views").glob("*.py"))]
+    assert [p.name for p in sources if ":material/" in p.read_text(encoding="utf-8")] == []
