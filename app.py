@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from focusqa.config import request_is_local
 from views.common import (BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr,
                           warm_up)
 
@@ -85,15 +86,15 @@ STRINGS = {
 
 # (section, file, title key, icon, url path); files that do not exist yet are left out.
 PAGES = [
-    ("work", "views/overview.py", "overview", ":material/dashboard:", "oversigt"),
-    ("work", "views/import_page.py", "import", ":material/upload_file:", "import"),
-    ("work", "views/coding.py", "coding", ":material/edit_note:", "kodning"),
-    ("work", "views/search_page.py", "search", ":material/search:", "soeg"),
-    ("analysis", "views/themes.py", "themes", ":material/grid_on:", "temaer"),
-    ("analysis", "views/rounds.py", "rounds", ":material/compare_arrows:", "runder"),
-    ("analysis", "views/agreement_page.py", "agreement", ":material/handshake:", "enighed"),
-    ("project", "views/codebook_page.py", "codebook", ":material/menu_book:", "kodebog"),
-    ("project", "views/export_page.py", "export", ":material/download:", "eksport"),
+    ("work", "views/overview.py", "overview", "📊", "oversigt"),
+    ("work", "views/import_page.py", "import", "📥", "import"),
+    ("work", "views/coding.py", "coding", "📝", "kodning"),
+    ("work", "views/search_page.py", "search", "🔎", "soeg"),
+    ("analysis", "views/themes.py", "themes", "🔲", "temaer"),
+    ("analysis", "views/rounds.py", "rounds", "🔀", "runder"),
+    ("analysis", "views/agreement_page.py", "agreement", "🤝", "enighed"),
+    ("project", "views/codebook_page.py", "codebook", "📖", "kodebog"),
+    ("project", "views/export_page.py", "export", "⬇️", "eksport"),
 ]
 
 
@@ -214,7 +215,10 @@ def navigation() -> Any:
 
 
 def main() -> None:
-    st.set_page_config(page_title="focusqa", page_icon=":material/forum:", layout="wide")
+    st.set_page_config(page_title="focusqa", page_icon="💬", layout="wide")
+    if not request_is_local(st.context.headers.get("Host"), st.context.headers.get("Origin")):
+        st.error("focusqa answers only requests addressed to this machine (localhost or 127.0.0.1).")
+        st.stop()
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
         st.session_state[LANGUAGE_KEY] = "da"
     st.session_state.setdefault(BLIND_KEY, False)

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from .errors import CodebookError
+from .safe_yaml import compose_yaml, load_yaml
 
 # Fixed namespace of focusqa's deterministic GUIDs (uuid5): a code's GUID is stored with it,
 # and a code made in focusqa starts with uuid5 of its id (what older exports derived).
@@ -133,8 +134,8 @@ def _field_line(node: yaml.Node | None, name: str) -> int | None:
 def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
     """Parse and validate codebook YAML; raise :class:`CodebookError` on the first problem."""
     try:
-        root_node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root_node = compose_yaml(text)
+        data = load_yaml(text)
     except RecursionError:
         raise CodebookError("not valid YAML: nested too deeply", path=source) from None
     except yaml.YAMLError as exc:

@@ -41,3 +41,29 @@ def database_url(explicit: str | None = None) -> str:
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
     return url
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _host_name(value: str) -> str:
+    """The host part of a ``Host`` header or an ``Origin`` URL, without scheme or port."""
+    value = value.strip().lower().split("://", 1)[-1].split("/", 1)[0]
+    if value.startswith("["):
+        return value[1:].split("]", 1)[0]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def request_is_local(host: str | None, origin: str | None) -> bool:
+    """Whether a browser request was addressed to this machine by name or loopback address.
+
+    A web page elsewhere can point its own name at 127.0.0.1 (DNS rebinding); the browser
+    then sends that name as ``Host``/``Origin``, and the request is refused. A team server
+    (``focusqa serve --allow-remote``) adds its address via ``FOCUSQA_ALLOWED_HOSTS``.
+    Without a ``Host`` header (Streamlit's AppTest) there is no browser to protect.
+    """
+    allowed = LOCAL_HOSTS | {h.strip().lower() for h in os.environ.get("FOCUSQA_ALLOWED_HOSTS", "").split(",")
+                             if h.strip()}
+    if host and _host_name(host) not in allowed:
+        return False
+    return not origin or _host_name(origin) in allowed

@@ -6,13 +6,16 @@ Masked, with Danish replacements:
   user-kept name list (:func:`names_file`: ``navne.txt`` in the focusqa data folder,
   one name per line, ``#`` starts a comment). A multi-word name is also masked by
   its parts ("Mette Holm" masks "Mette" and "Holm"), since speakers call each other
-  by first name. Matching is case-sensitive on whole words, with the Danish genitive
+  by first name; a role label followed by a name ("Teamleder Susanne Berg") gives the
+  name, and a capitalised word right after a known name is taken as its surname
+  ("Mette Jensen"). Matching ignores case ("METTE", "mette"), except that a name under four letters
+  written in lower case is taken as a word ("bo", "per") on whole words, with the Danish genitive
   ("Mettes" -> "[navn]s").
 * CPR numbers (``[CPR-nr.]``): ``DDMMYY-NNNN``, ``DDMMYY NNNN`` or ten digits, only when
   the first six digits are a real date in the century that the seventh digit gives
   (the CPR office's rule). No modulus-11 check: numbers issued since 2007 may fail it.
 * phone numbers (``[telefon]``): Danish eight-digit numbers written ``12345678``,
-  ``12 34 56 78`` or ``1234 5678`` (optionally with ``+45``/``0045``); without the
+  ``12 34 56 78``, ``12.34.56.78``, ``12-34-56-78`` or ``1234 5678`` (optionally with ``+45``/``0045``); without the
   prefix the first digit must be 2-9, as in the Danish numbering plan, and two
   years ("2016-2017") are not a phone number.
 * e-mail addresses (``[e-mail]``).
@@ -58,13 +61,13 @@ _DIGIT = re.compile(r"\d\d")  # every CPR and phone pattern has two digits in a 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _CPR = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})(?:-|\s)?(\d{4})(?![\d-])")
 _PHONE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)45[\s-]?)?"
-    r"(?:\d{8}|\d{2}[\s-]\d{2}[\s-]\d{2}[\s-]\d{2}|\d{4}[\s-]\d{4})(?![\d])")
+    r"(?<![\d+])(?:(?:\+|00)45[\s.-]?)?"
+    r"(?:\d{8}|\d{2}[\s.-]\d{2}[\s.-]\d{2}[\s.-]\d{2}|\d{4}[\s.-]\d{4})(?![\d])")
 
 
 def _year_span(text: str) -> bool:
     """'2016-2017' or '2016 2017' is a span of years, not a phone number."""
-    parts = re.split(r"[\s-]", text)
+    parts = re.split(r"[\s.-]", text)
     return len(parts) == 2 and all(len(p) == 4 and 1900 <= int(p) <= 2099 for p in parts)
 
 
@@ -152,6 +155,19 @@ def name_parts(label: str) -> list[str]:
     return parts
 
 
+def names_in_label(label: str) -> list[str]:
+    """The person names in a speaker label, also after a role word: "Teamleder Susanne
+    Berg" -> ["Susanne Berg", "Susanne", "Berg"]; "Rådgiver 2" -> []."""
+    if not is_role_label(label):
+        return name_parts(label)
+    core = re.sub(r"\(.*?\)|\[.*?\]", " ", label)
+    words = re.findall(r"[^\W\d_][\w'’-]*", core)
+    if len(words) < 2 or words[0].casefold() not in ROLE_WORDS:
+        return []
+    rest = [w for w in words[1:] if w[0].isupper() and not w.isupper() and w.casefold() not in ROLE_WORDS]
+    return name_parts(" ".join(rest)) if rest else []
+
+
 def _valid_cpr_date(dd: str, mm: str, yy: str, serial: str) -> bool:
     """The CPR office's century rule from the seventh digit, then a real calendar date."""
     year, digit = int(yy), int(serial[0])
@@ -179,18 +195,28 @@ class Masker:
 
     def __init__(self, names: Iterable[str] = (), speakers: Iterable[str] = ()):
         self.speakers = sorted({s.strip() for s in speakers if s and s.strip()})
-        self.name_speakers = [s for s in self.speakers if not is_role_label(s)]
+        self.name_speakers = [s for s in self.speakers if names_in_label(s)]
         found: set[str] = set()
-        for raw in list(names) + self.name_speakers:
+        for raw in names:
             raw = raw.strip()
             if raw:
                 found.add(raw)
                 found.update(name_parts(raw))
+        for label in self.name_speakers:
+            found.update(names_in_label(label))
+            if not is_role_label(label):
+                found.add(label)
         self.names = sorted(found, key=lambda n: (-len(n), n))
         self._name_re = None
         if self.names:
             alternatives = "|".join(re.escape(n) for n in self.names)
-            self._name_re = re.compile(rf"(?<![\w@.])(?:{alternatives})(?P<gen>s|'s|’s)?(?![\w@])")
+            not_names = "|".join(_NOT_NAMES)
+            # any case ("METTE", "mette"); a capitalised word right after a known name is
+            # taken as a surname nobody spoke under ("Mette Jensen")
+            self._name_re = re.compile(
+                rf"(?<![\w@.])(?:{alternatives})"
+                rf"(?-i:(?P<surname>[ \t]+(?!(?:{not_names})\b)[A-ZÆØÅ][a-zæøåäöüé'’-]+))?"
+                rf"(?P<gen>s|'s|’s)?(?![\w@])", re.IGNORECASE)
 
     @classmethod
     def from_store(cls, store, *, names: Iterable[str] | None = None) -> "Masker":
@@ -226,6 +252,8 @@ class Masker:
                 candidates.append(Finding("phone", m.group(), m.start(), m.end(), REPLACEMENTS["phone"]))
         if self._name_re is not None:
             for m in self._name_re.finditer(text):
+                if m.group().islower() and len(m.group()) < 4:
+                    continue          # "bo", "per": short names written small are usually words
                 replacement = REPLACEMENTS["name"] + ("s" if m.group("gen") else "")
                 candidates.append(Finding("name", m.group(), m.start(), m.end(), replacement))
         taken: list[Finding] = []
@@ -247,10 +275,12 @@ class Masker:
         return "".join(parts)
 
     def speaker(self, label: str | None, role: str = "participant") -> str:
-        """How a speaker is shown when masking: role labels as they are, names as the role."""
+        """How a speaker is shown when masking: role labels as they are, names as the role
+        ("Teamleder Susanne Berg" as "Teamleder")."""
         if label and is_role_label(label):
-            return label
+            return label.split()[0] if names_in_label(label) else label
         return "Moderator" if role == "moderator" else "Deltager"
 
 
-__all__ = ["Masker", "Finding", "names_file", "load_names", "save_names", "is_role_label", "REPLACEMENTS"]
+__all__ = ["Masker", "Finding", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
+           "REPLACEMENTS"]

@@ -219,3 +219,29 @@ def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> 
         assert not missing, (f"district labels not visible in the Temaer matrix: {missing} "
                              f"(visible labels: {sorted(t for t in visible if not t.isdigit())})")
         browser.close()
+
+
+def test_the_browser_asks_nothing_of_other_hosts_and_a_rebound_name_is_refused(server) -> None:
+    """Every request the pages make goes to the app's own address (no icon fonts from
+    Google); a foreign name pointed at 127.0.0.1 (DNS rebinding) gets a refusal, no data."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, store, _ = server
+    port = base.rsplit(":", 1)[1]
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=CHROMIUM_ARGS + ["--host-resolver-rules=MAP angriber.example 127.0.0.1"])
+        page = browser.new_page(locale="da-DK")
+        page.on("request", lambda request: None if request.url.startswith(
+            (base, base.replace("http", "ws"), "data:", "blob:")) else outside.append(request.url))
+        for path in ("", "kodning", "temaer", "enighed", "kodebog", "eksport", "import"):
+            page.goto(f"{base}/{path}")
+            _wait_idle(page)
+        assert outside == []
+
+        page.goto(f"http://angriber.example:{port}/")
+        expect(page.get_by_text("focusqa answers only requests addressed to this machine")).to_be_visible(
+            timeout=30_000)
+        expect(page.get_by_role("heading", name="Oversigt")).to_have_count(0)
+        browser.close()

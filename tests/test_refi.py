@@ -476,7 +476,7 @@ def test_crlf_counted_as_one_is_detected_from_selection_names(store, tmp_path):
     </PlainTextSelection></TextSource></Sources>
 </Project>"""
     (tmp_path / "tekst.txt").write_bytes(text.encode("utf-8"))
-    report = import_qdpx(store, _zip(tmp_path / "atlas.qdpx", qde, {}), actor="Lise")
+    report = import_qdpx(store, _zip(tmp_path / "atlas.qdpx", qde, {}), actor="Lise", allow_relative=True)
     assert "offsets read as code points, CRLF as 1" in report
     assert _coded(store) == {("atlas.txt", "PPR", "Koordinering", "Lise")}
 

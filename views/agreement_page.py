@@ -342,10 +342,10 @@ def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bo
         with st.container(horizontal=True):
             st.button(tr(STRINGS, "yes"), key=f"reconcile_yes_{position}", disabled=not enabled,
                       on_click=_decide, args=(*args, True, item.document, item.turn_number),
-                      icon=":material/check:")
+                      icon="✅")
             st.button(tr(STRINGS, "no"), key=f"reconcile_no_{position}", disabled=not enabled,
                       on_click=_decide, args=(*args, False, item.document, item.turn_number),
-                      icon=":material/close:")
+                      icon="❌")
 
 
 def recent_decisions(store: Store, codebook) -> None:

@@ -544,7 +544,7 @@ def render_turn(view: SegmentView, codebook: Codebook) -> None:
         active = st.session_state.get(ACTIVE_KEY) == seg.id
         right.button(tr(STRINGS, "close" if active else "edit"), key=f"edit_{seg.id}",
                      help=tr(STRINGS, "edit_help"), on_click=on_toggle_edit, args=(seg.id,),
-                     type="tertiary", icon=":material/expand_less:" if active else ":material/edit:")
+                     type="tertiary", icon="🔼" if active else "✏️")
         for suggestion in view.suggestions:
             render_suggestion(view, suggestion, codebook)
         if active:
@@ -560,10 +560,10 @@ def render_suggestion(view: SegmentView, suggestion: Any, codebook: Codebook) ->
                      f"{_escape(suggestion_text(suggestion, codebook))}</span>", unsafe_allow_html=True)
     key = f"{view.segment.id}_{suggestion.code_id}"
     buttons = cols[1].container(horizontal=True, horizontal_alignment="right")
-    buttons.button(tr(STRINGS, "accept"), key=f"accept_{key}", icon=":material/check:",
+    buttons.button(tr(STRINGS, "accept"), key=f"accept_{key}", icon="✅",
                    help=tr(STRINGS, "accept_help", code=label), on_click=on_review,
                    args=(view.segment.id, suggestion.code_id, "accepted", suggestion.version, label))
-    buttons.button(tr(STRINGS, "reject"), key=f"reject_{key}", icon=":material/close:",
+    buttons.button(tr(STRINGS, "reject"), key=f"reject_{key}", icon="❌",
                    help=tr(STRINGS, "reject_help", code=label), on_click=on_review,
                    args=(view.segment.id, suggestion.code_id, "rejected", suggestion.version, label))
 
@@ -742,9 +742,9 @@ def render_view_choice(where: Any = st) -> None:
 
 def render_actions() -> None:
     row = st.container(horizontal=True)
-    row.button(tr(STRINGS, "undo"), key="coding_undo", icon=":material/undo:", on_click=on_undo,
+    row.button(tr(STRINGS, "undo"), key="coding_undo", icon="↩️", on_click=on_undo,
                help=tr(STRINGS, "undo_help"))
-    row.button(tr(STRINGS, "refit"), key="coding_refit", icon=":material/autorenew:", on_click=on_refit,
+    row.button(tr(STRINGS, "refit"), key="coding_refit", icon="🔄", on_click=on_refit,
                args=(None,), help=tr(STRINGS, "refit_help", n=REFIT_EVERY))
 
 

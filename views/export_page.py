@@ -368,7 +368,7 @@ def downloads(store: Store, selection_filters: dict, masking: bool, names: tuple
     if made is not None and not current:
         st.info(tr(STRINGS, "stale"))
     if st.button(tr(STRINGS, "make"), key="export_make", type="primary" if not current else "secondary",
-                 icon=":material/description:"):
+                 icon="📄"):
         try:
             with st.spinner(tr(STRINGS, "making")):
                 make_files(store, selection_filters, masking, names, signature)
@@ -384,9 +384,9 @@ def downloads(store: Store, selection_filters: dict, masking: bool, names: tuple
     mimes = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "csv": "text/csv"}
-    for col, (kind, label, icon) in zip(cols, (("docx", "word", ":material/article:"),
-                                                ("xlsx", "excel", ":material/table_view:"),
-                                                ("csv", "csv", ":material/csv:"))):
+    for col, (kind, label, icon) in zip(cols, (("docx", "word", "📄"),
+                                                ("xlsx", "excel", "📋"),
+                                                ("csv", "csv", "🧾"))):
         name, data = files[kind]
         col.download_button(tr(STRINGS, label), data=data, file_name=name, mime=mimes[kind],
                             key=f"export_download_{kind}", icon=icon, on_click="ignore")
@@ -400,13 +400,13 @@ def refi_section(store: Store, codebook) -> None:
     try:
         qdc = _qdc_bytes(store, store.url, codebook.version)
         cols[0].download_button(tr(STRINGS, "qdc"), data=qdc, file_name="kodebog.qdc", mime="application/xml",
-                                key="export_download_qdc", icon=":material/menu_book:", on_click="ignore")
+                                key="export_download_qdc", icon="📖", on_click="ignore")
         cols[0].download_button(tr(STRINGS, "taguette"), data=taguette_csv(codebook), file_name="kodebog_taguette.csv",
-                                mime="text/csv", key="export_download_taguette", icon=":material/sell:",
+                                mime="text/csv", key="export_download_taguette", icon="🏷️",
                                 on_click="ignore")
     except FocusqaError as error:
         show_error(error)
-    if cols[1].button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon=":material/folder_zip:"):
+    if cols[1].button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon="🗜️"):
         try:
             with st.spinner(tr(STRINGS, "qdpx_make") + " …"):
                 data, summary = _qdpx(store)
@@ -417,7 +417,7 @@ def refi_section(store: Store, codebook) -> None:
         data, summary = st.session_state["export_qdpx"]
         cols[2].download_button(tr(STRINGS, "qdpx"), data=data, file_name="projekt.qdpx",
                                 mime="application/zip", key="export_download_qdpx",
-                                icon=":material/download:", on_click="ignore")
+                                icon="⬇️", on_click="ignore")
         st.caption(tr(STRINGS, "qdpx_made", summary=summary, size=fmt_number(len(data) / 1024)))
         st.warning(tr(STRINGS, "qdpx_warning"))
 

@@ -193,7 +193,7 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
                           format_func=lambda s: tr(STRINGS, f"scope_{s}",
                                                    n=len(result.segment_ids) if s == "all" else len(ticked)))
     row = st.container(horizontal=True)
-    if row.button(tr(STRINGS, "apply"), key="search_apply", type="primary", icon=":material/sell:"):
+    if row.button(tr(STRINGS, "apply"), key="search_apply", type="primary", icon="🏷️"):
         chosen = result.segment_ids if scope == "all" else ticked
         if not chosen:
             st.warning(tr(STRINGS, "nothing_ticked"))
@@ -209,7 +209,7 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
                             skipped=skipped))
         after_write("codings")
         st.rerun()
-    if row.button(tr(STRINGS, "undo"), key="search_undo", icon=":material/undo:"):
+    if row.button(tr(STRINGS, "undo"), key="search_undo", icon="↩️"):
         undone = store.undo_last(me)
         flash("success" if undone else "info", tr(STRINGS, "undone" if undone else "nothing_to_undo"))
         after_write("codings")
@@ -232,7 +232,7 @@ def render_saved(store: Store, result: SearchResult | None, codebook: Any) -> No
     if result is not None:
         row = st.columns([3, 1], vertical_alignment="bottom")
         name = row[0].text_input(tr(STRINGS, "save_name"), key="search_save_name", value=result.query.text)
-        if row[1].button(tr(STRINGS, "save"), key="search_save", icon=":material/bookmark_add:"):
+        if row[1].button(tr(STRINGS, "save"), key="search_save", icon="🔖"):
             try:
                 store.save_search(name, result.query.text, result.filters.as_dict(), me)
                 flash("success", tr(STRINGS, "saved", name=name.strip()))
@@ -249,8 +249,8 @@ def render_saved(store: Store, result: SearchResult | None, codebook: Any) -> No
     chosen = row[0].selectbox(tr(STRINGS, "saved_list"), names, key="search_saved",
                               format_func=lambda n: f"{n} – {by_name[n].query}")
     row[1].button(tr(STRINGS, "rerun"), key="search_rerun", on_click=_load_saved, args=(store,),
-                  icon=":material/play_arrow:")
-    if row[2].button(tr(STRINGS, "delete"), key="search_delete", icon=":material/delete:"):
+                  icon="▶️")
+    if row[2].button(tr(STRINGS, "delete"), key="search_delete", icon="🗑️"):
         store.delete_saved_search(chosen, me)
         st.rerun()
     row = st.columns([3, 2], vertical_alignment="bottom")

@@ -54,6 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.db:
         env["FOCUSQA_DATABASE_URL"] = args.db
     open_browser = not args.no_browser and desktop_available()
+    if args.address not in LOOPBACK:
+        env["FOCUSQA_ALLOWED_HOSTS"] = ",".join(filter(None, [env.get("FOCUSQA_ALLOWED_HOSTS"), args.address]))
     cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "app.py"),
            "--server.address", args.address, "--server.port", str(args.port),
            "--server.headless", "false" if open_browser else "true",

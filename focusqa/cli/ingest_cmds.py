@@ -28,6 +28,9 @@ def register(sub) -> None:
                    help="speaker label of the moderator, if not a common one (repeatable)")
     p.add_argument("--with-reference", action="store_true",
                    help="also load the folder's reference/*.jsonl codings as accepted human codings")
+    p.add_argument("--allow-relative", action="store_true",
+                   help="a .qdpx may also read relative:// text files from its own folder "
+                        "(never absolute:// paths or anything outside that folder)")
     p.add_argument("--as", dest="actor", default="import", metavar="NAME", help="who imports (for the log)")
     add_db_option(p)
     p.set_defaults(func=cmd_import)
@@ -60,7 +63,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             from ..export.refi import import_qdpx
 
-            report = import_qdpx(store, path, actor=args.actor)
+            report = import_qdpx(store, path, actor=args.actor, allow_relative=args.allow_relative)
             print(f"imported   {path.name}: {report}")
         except FocusqaError as exc:
             failed += 1

@@ -34,6 +34,7 @@ from .. import __version__
 from ..codebook import GUID_NAMESPACE, Code, Codebook, default_code_guid, parse_codebook
 from ..codebook_merge import IncomingCode
 from ..errors import CodebookError, FocusqaError, ProjectFileError
+from ..limits import MAX_ARCHIVE_BYTES, MAX_MEMBER_BYTES, MAX_PROJECT_XML_BYTES
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 NS_PROJECT = "urn:QDA-XML:project:1.0"
@@ -42,7 +43,6 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DEFAULT_COLOUR = "#888888"
-MAX_ENTRY_BYTES = 200 * 1024 * 1024    # a zip entry larger than this is refused (zip bombs)
 VARIABLE_ORDER = ("round", "district", "group", "date", "moderators")
 
 # Labelled lines in a code's Description carry the focusqa fields other programs lack.
@@ -698,11 +698,13 @@ def _find_entry(names: list[str], wanted: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _read_entry(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
-    """A zip entry's bytes, refusing absurd sizes before inflating them."""
+def _read_entry(zf: zipfile.ZipFile, name: str, path: Path, limit: int = MAX_MEMBER_BYTES) -> bytes:
+    """A zip entry's bytes, refusing absurd sizes before inflating them (zipfile stops at
+    the size the entry declares, so a lying header cannot inflate past the check)."""
     size = zf.getinfo(name).file_size
-    if size > MAX_ENTRY_BYTES:
-        raise ProjectFileError(f"{name} would unpack to {size / 1_048_576:.0f} MB; refused", path=path)
+    if size > limit:
+        raise ProjectFileError(f"{name} would unpack to {size / 1_048_576:.0f} MB; parts over "
+                               f"{limit // 1_048_576} MB are refused", path=path)
     try:
         return zf.read(name)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
@@ -724,31 +726,57 @@ def _decode_source(data: bytes, path: Path, name: str, warnings: list[str]) -> s
         return data.decode("cp1252", errors="replace")
 
 
-def _read_text(elem: ET.Element, zf: zipfile.ZipFile, path: Path, base_path: str | None, what: str,
-               warnings: list[str]) -> str:
+def _read_beside(rest: str, ref: str, path: Path, what: str) -> bytes:
+    """A ``relative://`` file, only when it is a regular file in the .qdpx's own folder
+    (the file's ``basePath`` is not trusted: it could point anywhere)."""
+    folder = path.resolve().parent
+    disk = (folder / rest).resolve()
+    if not disk.is_relative_to(folder) or not disk.is_file():
+        raise ProjectFileError(f"{what} refers to {ref}, which is not a file in the project's own "
+                               "folder; refused", path=path)
+    if disk.stat().st_size > MAX_MEMBER_BYTES:
+        raise ProjectFileError(f"{what} refers to {ref}, which is over {MAX_MEMBER_BYTES // 1_048_576} MB; "
+                               "refused", path=path)
+    try:
+        return disk.read_bytes()
+    except OSError:
+        raise ProjectFileError(f"{what} refers to {ref}, which cannot be read", path=path) from None
+
+
+def _split_ref(ref: str, path: Path, what: str, allow_relative: bool) -> tuple[str, str]:
+    """(scheme, rest) of a source path; anything outside the archive is refused unless
+    the user allowed ``relative://`` files beside the project."""
+    m = re.match(r"^(internal|relative|absolute):/*(.*)$", ref, re.I)
+    scheme, rest = (m.group(1).lower(), m.group(2)) if m else ("internal", ref)
+    if scheme == "absolute" or (scheme == "relative" and not allow_relative):
+        raise ProjectFileError(
+            f"{what} refers to {ref}, a file outside the .qdpx; only files inside the project "
+            "file are read" + ("" if scheme == "absolute" else
+                               " (allow files in the project's own folder with --allow-relative)"),
+            path=path)
+    return scheme, rest
+
+
+def _read_text(elem: ET.Element, zf: zipfile.ZipFile, path: Path, what: str, warnings: list[str],
+               allow_relative: bool) -> str:
     """The plain text of a TextSource or Note: inline, or via plainTextPath."""
     inline = _child(elem, "PlainTextContent")
+    rich = (elem.get("richTextPath") or "").strip()
+    if rich:                                  # never read, but a path outside is refused all the same
+        _split_ref(rich, path, what, allow_relative)
     ref = (elem.get("plainTextPath") or "").strip()
     if not ref:
         if inline is None:
             raise ProjectFileError(f"{what} has neither PlainTextContent nor plainTextPath", path=path)
         return _text(inline).lstrip("\ufeff")
-    m = re.match(r"^(internal|relative|absolute):/*(.*)$", ref, re.I)
-    scheme, rest = (m.group(1).lower(), m.group(2)) if m else ("internal", ref)
+    scheme, rest = _split_ref(ref, path, what, allow_relative)
     if scheme == "internal":
         entry = _find_entry(zf.namelist(), rest)
         if entry is None:
             raise ProjectFileError(f"{what} refers to {ref}, which is not in the file", path=path)
         data = _read_entry(zf, entry, path)
     else:
-        if scheme == "relative":
-            disk = Path(base_path or path.parent) / rest
-        else:
-            disk = Path(rest if re.match(r"^[A-Za-z]:", rest) else "/" + rest)
-        try:
-            data = disk.read_bytes()
-        except OSError:
-            raise ProjectFileError(f"{what} refers to {ref} ({disk}), which cannot be read", path=path) from None
+        data = _read_beside(rest, ref, path, what)
     return _decode_source(data, path, what, warnings)
 
 
@@ -798,20 +826,23 @@ def _int_attr(elem: ET.Element, attr: str, path: Path, what: str) -> int:
         raise ProjectFileError(f"{what} has {attr}={raw!r}, which is not a whole number", path=path) from None
 
 
-def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
+def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str], allow_relative: bool):
     names = zf.namelist()
     qde = [n for n in names if "/" not in n.strip("/") and n.lower().endswith(".qde")]
     if not qde:
         raise ProjectFileError("contains no project.qde (is it a REFI-QDA project?)", path=path)
     entry = next((n for n in qde if n.lower() == "project.qde"), qde[0])
-    root = _parse_xml(_read_entry(zf, entry, path), path, entry)
+    unpacked = sum(info.file_size for info in zf.infolist())
+    if unpacked > MAX_ARCHIVE_BYTES:
+        raise ProjectFileError(f"unpacks to {unpacked / 1_048_576:.0f} MB; projects over "
+                               f"{MAX_ARCHIVE_BYTES // 1_048_576} MB unpacked are refused", path=path)
+    root = _parse_xml(_read_entry(zf, entry, path, MAX_PROJECT_XML_BYTES), path, entry)
     if _local(root.tag) != "Project":
         raise ProjectFileError(f"{entry} holds <{_local(root.tag)}>, not a REFI-QDA Project", path=path)
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
     if ns != NS_PROJECT:
         warnings.append(f"namespace '{ns or 'none'}' is not {NS_PROJECT}; read anyway")
     origin = root.get("origin") or ""
-    base_path = root.get("basePath")
     users = {}
     users_el = _child(root, "Users")
     for u in _children(users_el, "User") if users_el is not None else []:
@@ -840,8 +871,8 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
         guid = normalise_guid(src.get("guid")) or stable_guid("anonymous source", len(sources))
         name = (src.get("name") or "").strip() or f"source-{guid[:8]}"
         docx = _read_docx_source(src, zf, path, name) if _only_docx(src) else None
-        raw = docx.plain_text if docx is not None else _read_text(src, zf, path, base_path, f"source '{name}'",
-                                                                  warnings)
+        raw = docx.plain_text if docx is not None else _read_text(src, zf, path, f"source '{name}'", warnings,
+                                                                  allow_relative)
         selections = []
         for sel in _children(src, "PlainTextSelection"):
             what = f"a selection in source '{name}'"
@@ -870,7 +901,7 @@ def _parse_project(zf: zipfile.ZipFile, path: Path, warnings: list[str]):
     notes_el = _child(root, "Notes")
     for note in _children(notes_el, "Note") if notes_el is not None else []:
         guid = normalise_guid(note.get("guid"))
-        text = _read_text(note, zf, path, base_path, f"note '{note.get('name') or guid}'", warnings) \
+        text = _read_text(note, zf, path, f"note '{note.get('name') or guid}'", warnings, allow_relative) \
             if (note.get("plainTextPath") or _child(note, "PlainTextContent") is not None) \
             else _text(_child(note, "Description"))
         inner = _child(note, "PlainTextSelection")
@@ -1047,7 +1078,7 @@ def _source_format(name: str) -> str:
 
 
 # ------------------------------------------------------------------------ import writer
-def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
+def import_qdpx(store, path: str | Path, actor: str = "import", *, allow_relative: bool = False) -> str:
     """Import a REFI-QDA project; returns a one-line report of what came in and what did not.
 
     Each text source becomes a document segmented as focusqa segments a .txt transcript
@@ -1057,6 +1088,8 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
     selection spanning several segments codes each of them. Users become coders, source
     and case variables become round/district/group/attributes, notes become memos.
     Everything is checked first and written in one transaction: a bad file changes nothing.
+    Only text inside the .qdpx is read; ``allow_relative`` also reads ``relative://`` files
+    in the .qdpx's own folder (never ``absolute://`` ones, devices or anything outside).
     """
     from sqlalchemy import func, select
 
@@ -1072,7 +1105,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import") -> str:
     warnings: list[str] = []
     try:
         with zipfile.ZipFile(path) as zf:
-            project = _parse_project(zf, path, warnings)
+            project = _parse_project(zf, path, warnings, allow_relative)
     except zipfile.BadZipFile as exc:
         raise ProjectFileError(f"is a damaged zip archive ({exc})", path=path) from None
     users: dict[str, str] = project["users"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FocusqaError, ManifestError
+from ..errors import FocusqaError, ManifestError, TranscriptError
 from ..types import DocumentMetadata, ParsedDocument
 from .metadata import metadata_from_mapping, read_manifest
 from .readers import SUPPORTED_SUFFIXES, read_raw
@@ -23,7 +23,11 @@ def read_transcript(path: str | Path, metadata: DocumentMetadata | None = None) 
     path = Path(path)
     raw = read_raw(path, starts_turn)
     meta = metadata_from_mapping(raw.front_matter).merged(metadata or DocumentMetadata())
-    return build_document(raw, path.name, meta)
+    parsed = build_document(raw, path.name, meta)
+    if not parsed.segments:
+        raise TranscriptError("has no text to code (only labels, headings or blank lines); not imported",
+                              path=path)
+    return parsed
 
 
 def parse_text(text: str, name: str = "text.txt", metadata: DocumentMetadata | None = None) -> ParsedDocument:

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from ..errors import ManifestError
+from ..limits import MAX_FILE_BYTES
 from ..types import DocumentMetadata
 
 ALIASES = {
@@ -47,10 +48,16 @@ def metadata_from_mapping(values: dict) -> DocumentMetadata:
 
 def read_manifest(path: Path) -> dict[str, DocumentMetadata]:
     """``manifest.csv``: one row per file; comma or semicolon separated (Excel's Danish default)."""
+    if path.is_dir():
+        raise ManifestError("is a folder, not a manifest file", path=path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ManifestError(f"manifest is over {MAX_FILE_BYTES // 1_048_576} MB; refused", path=path)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError("manifest not found", path=path) from None
+    except OSError as exc:
+        raise ManifestError(f"manifest cannot be read ({exc.strerror})", path=path) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TranscriptError
+from ..limits import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES
 
-MAX_FILE_BYTES = 25 * 1024 * 1024
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 DOCX_SUFFIXES = {".docx"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCX_SUFFIXES
@@ -118,11 +118,13 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
     """YAML front matter (``---`` … ``---``) at the top of a text file, and the rest."""
     import yaml
 
+    from ..safe_yaml import load_yaml
+
     match = FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = load_yaml(match.group(1)) or {}
     except RecursionError:
         from ..errors import ManifestError
         raise ManifestError("front matter is nested too deeply to be metadata", path=path, line=2) from None
@@ -172,7 +174,7 @@ def text_paragraphs(plain: str, starts_turn) -> list[Paragraph]:
     return paragraphs
 
 
-_HTML_TAG = re.compile(r"</?(p|br|li|ul|ol|b|i|u|em|strong|span|div|h[1-6]|table|tr|td|th|font|a)\b[^>]*>",
+_HTML_TAG = re.compile(r"</?(p|br|li|ul|ol|b|i|u|em|strong|span|div|h[1-6]|table|tr|td|th|font|a)\b[^<>]*>",
                        re.I)
 _HTML_BLOCKS = {"p", "br", "li", "ul", "ol", "div", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
 
@@ -181,7 +183,9 @@ def _strip_html(text: str) -> str:
     """Text pasted from a web page or a case system often keeps its HTML tags; drop them.
 
     Only when the text really holds markup (three or more known tags), so a literal
-    "<b>" in a transcript stays. Block tags become line breaks, cells a tab.
+    "<b>" in a transcript stays. Block tags become line breaks, cells a tab. A tag ends
+    before the next "<" (``[^<>]``): an unclosed "<p " then fails at once instead of
+    scanning the rest of the text (quadratic on "<p <p <p …").
     """
     if len(_HTML_TAG.findall(text, 0, 200_000)) < 3:
         return text
@@ -334,18 +338,25 @@ def _read_table(table, builder: _DocxBuilder, depth: int, path: Path) -> None:
 
 
 def _check_unpacked_size(path: Path) -> None:
-    """Refuse a .docx whose text part unpacks to more than a transcript ever needs
-    (a small zip can expand to gigabytes and keep the reader busy for hours)."""
+    """Refuse a .docx that unpacks to more than a transcript ever needs, checking every
+    part (media too): a small zip can expand to gigabytes and keep the reader busy for hours."""
     try:
         with zipfile.ZipFile(path) as package:
-            unpacked = sum(info.file_size for info in package.infolist()
-                           if info.filename.lower().endswith((".xml", ".rels")))
+            infos = package.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__})", path=path) from None
-    if unpacked > MAX_FILE_BYTES:
+    largest = max(infos, key=lambda info: info.file_size, default=None)
+    if largest is not None and largest.file_size > MAX_MEMBER_BYTES:
         raise TranscriptError(
-            f"unpacks to {unpacked / 1_048_576:.0f} MB of text and markup; Word transcripts over "
-            f"{MAX_FILE_BYTES // 1_048_576} MB are refused (a focus group is normally under 1 MB)", path=path)
+            f"has a part ({largest.filename}) that unpacks to {largest.file_size / 1_048_576:.0f} MB; "
+            f"parts over {MAX_MEMBER_BYTES // 1_048_576} MB are refused", path=path)
+    markup = sum(info.file_size for info in infos if info.filename.lower().endswith((".xml", ".rels")))
+    total = sum(info.file_size for info in infos)
+    if markup > MAX_FILE_BYTES or total > MAX_ARCHIVE_BYTES:
+        raise TranscriptError(
+            f"unpacks to {max(markup, total) / 1_048_576:.0f} MB; Word transcripts over "
+            f"{MAX_FILE_BYTES // 1_048_576} MB of text and markup or {MAX_ARCHIVE_BYTES // 1_048_576} MB "
+            "in all are refused (a focus group is normally under 1 MB)", path=path)
 
 
 def read_docx_file(path: Path) -> RawText:

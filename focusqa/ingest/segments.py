@@ -7,7 +7,7 @@ from collections import Counter
 
 from ..types import DocumentMetadata, ParsedDocument, Segment
 from .readers import Paragraph, RawText
-from .turns import END_TIMESTAMP, LabelMatch, is_moderator_label, leading_timestamp, match_label
+from .turns import END_TIMESTAMP, END_TIMESTAMP_SPAN, LabelMatch, is_moderator_label, leading_timestamp, match_label
 
 MIN_LABELLED_SHARE = 0.3
 
@@ -125,7 +125,9 @@ def build_document(raw: RawText, name: str, metadata: DocumentMetadata) -> Parse
         start, end = _span(plain, body_start, paragraph.start + len(paragraph.text))
         if label is None and (number in sections or not transcript) and plain[start:end].startswith("#"):
             start, end = _span(plain, start + len(re.match(r"#+", plain[start:end]).group()), end)
-        mark = END_TIMESTAMP.search(plain, start, end)
+        # the mark is short and ends the (stripped) turn: search only its tail, or a turn of
+        # spaces makes the leading \s* try every position (quadratic)
+        mark = END_TIMESTAMP.search(plain, max(start, end - END_TIMESTAMP_SPAN), end)
         if mark and mark.end() == end:
             end = _span(plain, start, mark.start())[1]
             timestamp = timestamp or mark.group("ts")

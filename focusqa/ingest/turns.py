@@ -46,6 +46,7 @@ MODERATOR_WORDS = {
 
 # The time mark f4/f5 transcription software puts at the end of a turn: "#00:01:23-5#".
 END_TIMESTAMP = re.compile(r"\s*#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,]\d+)?#\s*$")
+END_TIMESTAMP_SPAN = 40   # characters at the end of a turn that can hold that mark
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,232 @@
+"""Hostile and careless input (issue 18): every case is refused with a one-line message
+that names the file, quickly, and leaves the database as it was.
+
+Each hostile file is generated here, small, in ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from focusqa.errors import ProjectFileError
+from focusqa.export.refi import NS_PROJECT, import_qdpx
+from focusqa.store import Store
+from focusqa.store.backup import snapshot
+
+
+def _qdpx(path: Path, source_attrs: str, files: dict[str, bytes] | None = None, *, qde: str | None = None) -> Path:
+    """A one-source project whose TextSource carries ``source_attrs``."""
+    qde = qde or f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="{NS_PROJECT}" name="x">
+  <Sources><TextSource guid="50c00001-0000-4000-8000-000000000001" name="kilde" {source_attrs}/></Sources>
+</Project>"""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("project.qde", qde)
+        for name, data in (files or {}).items():
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.fixture
+def project_store(db_url):
+    store = Store(db_url)
+    yield store
+    store.dispose()
+
+
+# ------------------------------------------------------------------ 1. local files via .qdpx
+@pytest.mark.parametrize("ref", ["absolute:///etc/passwd", "absolute:///proc/self/environ",
+                                 "absolute:///dev/zero", "absolute://C:/Windows/win.ini",
+                                 "relative:///tekst.txt"])
+def test_qdpx_source_outside_the_archive_is_refused(project_store, db_url, tmp_path, ref):
+    (tmp_path / "tekst.txt").write_text("I: Hej\n", encoding="utf-8")
+    before = snapshot(db_url)
+    path = _qdpx(tmp_path / "ude.qdpx", f'plainTextPath="{ref}"')
+    with pytest.raises(ProjectFileError) as info:
+        import_qdpx(project_store, path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and ref in message and "outside the .qdpx" in message
+    assert "\n" not in message
+    assert snapshot(db_url) == before
+
+
+def test_qdpx_rich_text_path_outside_the_archive_is_refused(project_store, tmp_path):
+    path = _qdpx(tmp_path / "rig.qdpx", "", qde=f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="{NS_PROJECT}" name="x"><Sources>
+  <TextSource guid="50c00001-0000-4000-8000-000000000001" name="kilde" richTextPath="absolute:///etc/passwd">
+    <PlainTextContent>I: Hej</PlainTextContent></TextSource></Sources></Project>""")
+    with pytest.raises(ProjectFileError, match="absolute:///etc/passwd"):
+        import_qdpx(project_store, path)
+    assert project_store.documents() == []
+
+
+def test_allowed_relative_files_stay_in_the_project_folder(project_store, tmp_path):
+    folder = tmp_path / "projekt"
+    folder.mkdir()
+    (tmp_path / "hemmelig.txt").write_text("I: hemmelig\n", encoding="utf-8")
+    (folder / "tekst.txt").write_text("I: Hvad virker?\n\nP1: Åben rådgivning.\n", encoding="utf-8")
+    os.symlink("/dev/zero", folder / "nul.txt")
+    for ref in ("relative:///../hemmelig.txt", "relative:///nul.txt", "relative:///."):
+        with pytest.raises(ProjectFileError, match="not a file in the project's own folder"):
+            import_qdpx(project_store, _qdpx(folder / "p.qdpx", f'plainTextPath="{ref}"'), allow_relative=True)
+    assert project_store.documents() == []
+    import_qdpx(project_store, _qdpx(folder / "p.qdpx", 'plainTextPath="relative:///tekst.txt"'),
+                allow_relative=True)
+    assert "Åben rådgivning." in project_store.document_text(project_store.documents()[0].id)
+
+
+def test_qdpx_whose_project_xml_unpacks_huge_is_refused_before_parsing(project_store, tmp_path):
+    qde = f'<Project xmlns="{NS_PROJECT}" name="x"><!--{" " * (41 * 1024 * 1024)}--></Project>'
+    path = _qdpx(tmp_path / "bombe.qdpx", "", qde=qde)
+    assert path.stat().st_size < 200_000
+    with pytest.raises(ProjectFileError, match="project.qde would unpack to 41 MB; parts over 40 MB"):
+        import_qdpx(project_store, path)
+
+
+def test_cli_import_names_the_refused_qdpx_and_exits_non_zero(db_url, tmp_path, capsys):
+    from focusqa.cli import main
+
+    path = _qdpx(tmp_path / "ude.qdpx", 'plainTextPath="absolute:///etc/passwd"')
+    assert main(["import", str(path), "--db", db_url]) == 1
+    out = capsys.readouterr().out
+    assert "failed" in out and "ude.qdpx" in out and "root:" not in out
+
+
+# ------------------------------------------------------------ 2./3. YAML that bombs or crashes
+ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize("front, message", [
+    (ALIAS_BOMB, "more than 20 aliases"),
+    ("dato: 2017-13-45\n", "'2017-13-45' is not a real date"),
+    ("runde: " + "9" * 5000 + "\n", "a number of 5000 digits"),
+])
+def test_front_matter_bombs_and_impossible_values_are_one_line_messages(tmp_path, front, message):
+    from focusqa.errors import ManifestError
+    from focusqa.ingest import read_transcript
+
+    assert len(ALIAS_BOMB) < 500
+    path = tmp_path / "bombe.txt"
+    path.write_text(f"---\n{front}---\nI: Hej\n\nP1: Hej selv.\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match=message) as info:
+        read_transcript(path)
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (ALIAS_BOMB, "more than 20 aliases"),
+    ("dato: 2017-13-45\n", "is not a real date"),
+])
+def test_codebook_bombs_and_impossible_dates_are_one_line_messages(extra, message):
+    from focusqa.codebook import parse_codebook
+    from focusqa.errors import CodebookError
+
+    text = extra + "codes:\n  - id: samarbejde\n    label_da: Samarbejde\n"
+    with pytest.raises(CodebookError, match=message) as info:
+        parse_codebook(text, source="bombe.yaml")
+    assert str(info.value).startswith("bombe.yaml") and "\n" not in str(info.value)
+
+
+# --------------------------------------------------------------- 2. a .docx whose media bombs
+def test_docx_whose_media_part_unpacks_huge_is_refused(tmp_path):
+    import docx
+
+    from focusqa.errors import TranscriptError
+    from focusqa.ingest import read_transcript
+
+    path = tmp_path / "medie.docx"
+    document = docx.Document()
+    document.add_paragraph("I: Hvad virker?")
+    document.save(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/media/image1.png", b"\0" * (26 * 1024 * 1024))
+    assert path.stat().st_size < 200_000
+    with pytest.raises(TranscriptError, match=r"word/media/image1.png\) that unpacks to 26 MB") as info:
+        read_transcript(path)
+    assert str(info.value).startswith(str(path))
+
+
+# ------------------------------------------------- 2. patterns that were quadratic on user text
+@pytest.mark.parametrize("body, expected", [
+    ("P1: start" + " " * 300_000 + "slut", "slut"),       # > 15 s before: the end-of-turn mark
+    ("P1: " + "<p " * 500_000, "<p <p"),                   # ~ 30 s before: HTML tag stripping
+])
+def test_small_hostile_texts_read_in_linear_time(tmp_path, body, expected):
+    import time
+
+    from focusqa.ingest import read_transcript
+
+    path = tmp_path / "lang.txt"
+    path.write_text(f"I: Hvad virker?\n\n{body}\n", encoding="utf-8")
+    began = time.monotonic()
+    parsed = read_transcript(path)
+    assert time.monotonic() - began < 5      # a hang guard, far above the ~0.2 s it takes
+    assert expected in parsed.segments[-1].text
+
+
+# ------------------------------------------------------ 3. messages instead of tracebacks
+def test_manifest_that_is_a_folder_is_a_message(project_store, db_url, tmp_path, capsys):
+    from focusqa.cli import main
+
+    (tmp_path / "manifest.csv").mkdir()
+    (tmp_path / "a.txt").write_text("I: Hej\n\nP1: Hej selv.\n", encoding="utf-8")
+    before = snapshot(db_url)
+    rc = main(["import", str(tmp_path / "a.txt"), "--manifest", str(tmp_path / "manifest.csv"), "--db", db_url])
+    out = capsys.readouterr().out
+    assert rc == 1 and "manifest.csv: is a folder, not a manifest file" in out
+    assert snapshot(db_url) == before
+
+
+@pytest.mark.parametrize("content", ["I:\n\nP1:\n", "I: \n\n\n", "#\n\n##\n"])
+def test_a_file_with_no_text_is_refused_with_non_zero_exit(project_store, db_url, tmp_path, capsys, content):
+    from focusqa.cli import main
+
+    path = tmp_path / "tom.txt"
+    path.write_text(content, encoding="utf-8")
+    before = snapshot(db_url)
+    assert main(["import", str(path), "--db", db_url]) == 1
+    out = capsys.readouterr().out
+    assert f"failed     {path}: " in out and "0 segments" not in out
+    assert snapshot(db_url) == before
+
+
+# ------------------------------------------------------------------------ 8. masking gaps
+@pytest.mark.parametrize("text, masked", [
+    ("Susanne Berg sagde det.", "[navn] sagde det."),                    # role + name as a label
+    ("Jeg talte med Berg i går.", "Jeg talte med [navn] i går."),
+    ("METTE og mette var enige.", "[navn] og [navn] var enige."),          # any case
+    ("Mette Jensen ringede.", "[navn] ringede."),                           # surname never a speaker
+    ("Ring på 20.30.40.50 eller 20-30-40-50.", "Ring på [telefon] eller [telefon]."),
+    ("Mette. Der var møde i 2016.2017.", "[navn]. Der var møde i 2016.2017."),
+])
+def test_masking_closes_the_gaps(text, masked):
+    from focusqa.privacy import Masker
+
+    masker = Masker(speakers=["Teamleder Susanne Berg", "Mette", "Rådgiver 2"])
+    assert masker.mask(text) == masked
+    assert masker.speaker("Teamleder Susanne Berg") == "Teamleder"
+    assert masker.speaker("Rådgiver 2") == "Rådgiver 2"
+
+
+# --------------------------------------------------------------------- 6. DNS rebinding
+@pytest.mark.parametrize("host, origin, local", [
+    ("127.0.0.1:8501", "http://127.0.0.1:8501", True), ("localhost:8501", None, True),
+    ("[::1]:8501", "http://[::1]:8501", True), (None, None, True),
+    ("angriber.example:8501", "http://angriber.example:8501", False),
+    ("127.0.0.1:8501", "http://angriber.example", False), ("localhost.angriber.example", None, False),
+])
+def test_requests_for_a_foreign_name_are_not_local(host, origin, local):
+    from focusqa.config import request_is_local
+
+    assert request_is_local(host, origin) is local
+
+
+def test_the_pages_use_no_outside_icon_fonts():
+    root = Path(__file__).resolve().parents[1]
+    sources = [root / "app.py", *sorted((root / "views").glob("*.py"))]
+    assert [p.name for p in sources if ":material/" in p.read_text(encoding="utf-8")] == []
