@@ -82,7 +82,8 @@ def test_demo_cell_summary_of_vest_network_meetings(demo):
 
 
 def test_demo_word_export_holds_every_excerpt(demo):
+    """The layout by guide point and district (the memo draft's appendix uses it) holds them all."""
     buffer = io.BytesIO()
-    report = export_docx(demo, buffer, coders=CODER_A)
+    report = export_docx(demo, buffer, coders=CODER_A, layout="code-district")
     document = docx.Document(buffer)
     assert sum(quote_counts(document).values()) == report.excerpts == count(demo, coders=CODER_A) == 505
