@@ -267,7 +267,7 @@ def per_code_table(report: AgreementReport, codebook) -> None:
     for coder in report.coders:
         name = coder_display(coder)
         config[tr(STRINGS, "col_used", coder=name)] = st.column_config.NumberColumn(
-            help=tr(STRINGS, "used_help", coder=name), width="small")
+            help=tr(STRINGS, "used_help", coder=md_escape(name)), width="small")
     st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch", column_config=config)
 
 
@@ -281,7 +281,7 @@ def _decide(segment_id: int, code_id: str, present: bool, document: str, turn_nu
         return
     after_write()
     code = store.codebook().get(code_id)
-    flash("success", tr(STRINGS, "reconciled", who=coder_name(), code=code_label(code),
+    flash("success", tr(STRINGS, "reconciled", who=md_escape(coder_name()), code=md_escape(code_label(code)),
                         what=tr(STRINGS, "what_yes" if present else "what_no"), n=turn_number, doc=document))
 
 
@@ -380,7 +380,7 @@ def main() -> None:
     codebook = load_codebook(store)
     coders = [c for c in load_coders(store) if c not in (FINAL_CODER, MACHINE_CODER)]
     if len(coders) < 2 and not st.session_state.get("agreement_machine"):
-        st.info(tr(STRINGS, "need_two", coders=", ".join(coders) or "–"))
+        st.info(tr(STRINGS, "need_two", coders=", ".join(map(md_escape, coders)) or "–"))
         if not coders:
             return
     chosen, documents, threshold = controls(store, coders)

@@ -9,7 +9,6 @@ state. Pages of 25 turns keep very long documents fast.
 
 from __future__ import annotations
 
-import html
 import math
 import re
 import zlib
@@ -25,8 +24,8 @@ from focusqa.errors import ConflictError, FocusqaError
 from focusqa.store.reconcile import FINAL_CODER
 from focusqa.types import CodeSuggestion, turn_number
 from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
-                          fmt_number, get_store, language, load_codebook, load_codings,
-                          load_documents, load_memos, load_segments, refit_tagger, require_coder,
+                          fmt_number, get_store, html_escape, language, load_codebook, load_codings,
+                          load_documents, load_memos, load_segments, md_escape, refit_tagger, require_coder,
                           require_documents,
                           show_flashes, tr)
 from views.learning_panel import FOCUS_KEY, render_anchor_action, render_learning_panel
@@ -390,8 +389,8 @@ def undo_message(store, entry) -> str:
         what = "rejected"
     code = store.codebook().get(state["code_id"]) if state["code_id"] in store.codebook().ids else None
     return tr(STRINGS, "undone_what", what=tr(STRINGS, f"undo_{what}"),
-              code=code_label(code) if code else state["code_id"], n=segments[0].turn_number,
-              doc=segments[0].document)
+              code=md_escape(code_label(code) if code else state["code_id"]), n=segments[0].turn_number,
+              doc=md_escape(segments[0].document))
 
 
 def on_toggle_edit(segment_id: int) -> None:
@@ -436,7 +435,7 @@ def on_save_partial(view: SegmentView, code_key: str, sentences_key: str) -> Non
     ok, _ = _run(lambda: store.set_coding(view.segment.id, code_id, me, start=start, end=end,
                                           expected_version=existing.version if existing else 0))
     if ok:
-        flash("success", tr(STRINGS, "partial_saved", code=_label(load_codebook(store), code_id)))
+        flash("success", tr(STRINGS, "partial_saved", code=md_escape(_label(load_codebook(store), code_id))))
 
 
 def on_save_memo(view: SegmentView, memo_key: str) -> None:
@@ -485,7 +484,7 @@ def highlighted_text(view: SegmentView, codebook: Codebook) -> str:
         covering = [c for c in parts if c.start - seg.start <= a and b <= c.end - seg.start]
         if covering:
             colour = _colour(codebook, covering[0].code_id)
-            title = html.escape(", ".join(_label(codebook, c.code_id) for c in covering))
+            title = html_escape(", ".join(_label(codebook, c.code_id) for c in covering))
             chunk = (f'<span title="{title}" style="background:{colour}33;border-bottom:2px solid '
                      f'{colour};">{chunk}</span>')
         out.append(chunk)
@@ -493,7 +492,7 @@ def highlighted_text(view: SegmentView, codebook: Codebook) -> str:
 
 
 def _escape(text: str) -> str:
-    return html.escape(text).replace("$", "&#36;").replace("\n", "<br>")
+    return html_escape(text).replace("\n", "<br>")
 
 
 def _colour(codebook: Codebook, code_id: str) -> str:
@@ -555,16 +554,16 @@ def render_suggestion(view: SegmentView, suggestion: Any, codebook: Codebook) ->
     label = _label(codebook, suggestion.code_id)
     code = _safe_code(codebook, suggestion.code_id)
     cols = st.columns([5, 2], vertical_alignment="center")
-    tag = code_tag(code, dashed=True) if code is not None else html.escape(label)
+    tag = code_tag(code, dashed=True) if code is not None else html_escape(label)
     cols[0].markdown(f"{tag} <span style='font-size:0.9em;color:#444'>"
                      f"{_escape(suggestion_text(suggestion, codebook))}</span>", unsafe_allow_html=True)
     key = f"{view.segment.id}_{suggestion.code_id}"
     buttons = cols[1].container(horizontal=True, horizontal_alignment="right")
     buttons.button(tr(STRINGS, "accept"), key=f"accept_{key}", icon="✅",
-                   help=tr(STRINGS, "accept_help", code=label), on_click=on_review,
+                   help=tr(STRINGS, "accept_help", code=md_escape(label)), on_click=on_review,
                    args=(view.segment.id, suggestion.code_id, "accepted", suggestion.version, label))
     buttons.button(tr(STRINGS, "reject"), key=f"reject_{key}", icon="❌",
-                   help=tr(STRINGS, "reject_help", code=label), on_click=on_review,
+                   help=tr(STRINGS, "reject_help", code=md_escape(label)), on_click=on_review,
                    args=(view.segment.id, suggestion.code_id, "rejected", suggestion.version, label))
 
 
@@ -605,7 +604,7 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
     if others:
         st.caption(tr(STRINGS, "memos_others"))
         for memo in others:
-            st.markdown(f"> {_escape(memo.text)}  \n— {_escape(memo.author)}")
+            st.markdown(f"> {md_escape(memo.text)}  \n— {md_escape(memo.author)}")
 
 
 # ------------------------------------------------------------------ quick table
@@ -674,8 +673,9 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
     for code in codebook.codes:
         config[code_label(code)] = st.column_config.CheckboxColumn(
             f"{code.number}" if code.number else code.label(language()),
-            help=code_label(code), width=44)
-    st.caption(" · ".join(f"**{c.number}** {c.label(language())}" if c.number else c.label(language())
+            help=md_escape(code_label(code)), width=44)
+    st.caption(" · ".join(f"**{c.number}** {md_escape(c.label(language()))}" if c.number
+                          else md_escape(c.label(language()))
                           for c in codebook.codes))
     with st.form(f"table_form_{generation}", border=False):
         after = st.data_editor(before, key=f"table_{generation}", hide_index=True, width="stretch",

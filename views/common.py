@@ -329,13 +329,11 @@ def code_tag(code: Code, *, suffix: str = "", faded: bool = False, dashed: bool 
 
     ``faded`` for codes that are not the viewer's own, ``dashed`` for open suggestions.
     """
-    import html
-
     colour = code.color or "#888888"
     border = "dashed" if dashed else "solid"
     style = (f"background:{colour}22;border:1px {border} {colour};color:#222;" if faded or dashed
              else f"background:{colour};color:{_text_colour(colour)};")
-    text = html.escape(code_label(code) + (f" {suffix}" if suffix else ""))
+    text = html_escape(code_label(code) + (f" {suffix}" if suffix else ""))
     return (f'<span style="{style}border-radius:0.6em;padding:0.05em 0.55em;margin:0 0.25em 0.2em 0;'
             f'display:inline-block;font-size:0.85em;white-space:nowrap">{text}</span>')
 
@@ -355,12 +353,12 @@ def _text_colour(colour: str) -> str:
 # ------------------------------------------------------------------ errors
 def show_error(error: FocusqaError) -> None:
     """Show a user-facing error as a message (never a traceback)."""
-    st.error(tr(_COMMON, "error", message=str(error)))
+    st.error(tr(_COMMON, "error", message=md_escape(str(error))))
 
 
 def show_conflict(error: FocusqaError) -> None:
     """Tell the coder that someone else changed the record; the next run shows it."""
-    st.warning(tr(_COMMON, "conflict", message=str(error)))
+    st.warning(tr(_COMMON, "conflict", message=md_escape(str(error))))
 
 
 _FLASH_KEY = "_focusqa_flash"
@@ -395,12 +393,27 @@ def require_documents(store: Store) -> list:
 
 
 # ------------------------------------------------------------------ shared page pieces
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:&=])")
+_HTML_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:&=\"'])")
 
 
 def md_escape(text: str) -> str:
-    """Transcript text shown literally in Markdown (no accidental bold, lists or links)."""
+    """User text shown literally by st.markdown, captions, alerts and labels.
+
+    Every Markdown and Streamlit sign is backslash-escaped, so no bold, list, heading,
+    ``:color[...]`` directive, link or image comes from user data; the escaped ``:`` and
+    ``.`` keep ``http://`` and ``www.`` from being autolinked, so the browser fetches nothing.
+    """
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def html_escape(text: str) -> str:
+    """User text inside an ``unsafe_allow_html`` block: HTML-escaped and Markdown-inert.
+
+    Streamlit still parses Markdown around the HTML, so ``html.escape`` alone lets
+    ``![x](http://...)`` load an image; the Markdown signs become character references.
+    """
+    return _HTML_SPECIAL.sub(lambda m: f"&#{ord(m.group(1))};", text)
 
 
 def local_time(moment: datetime | None, empty: str = "") -> str:

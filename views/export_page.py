@@ -30,7 +30,7 @@ from focusqa.privacy import load_names, names_file, save_names
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER
 from views.common import (cached, code_label, flash, fmt_number, get_store, language, load_codebook, load_coders,
-                          require_documents, show_error, show_flashes, tr)
+                          md_escape, require_documents, show_error, show_flashes, tr)
 
 FILES_KEY = "export_files"
 NAMES_KEY = "export_names"
@@ -324,7 +324,7 @@ def review_table(selection: Selection) -> None:
                 tr(STRINGS, "col_context"): f"…{before}[{f.text}]{after}…",
             })
     if masker.name_speakers:
-        st.caption(tr(STRINGS, "speakers_masked", names=", ".join(masker.name_speakers)))
+        st.caption(tr(STRINGS, "speakers_masked", names=", ".join(map(md_escape, masker.name_speakers))))
     if not rows:
         st.caption(tr(STRINGS, "review_none"))
         return

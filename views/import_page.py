@@ -13,7 +13,7 @@ from focusqa.errors import FocusqaError
 from focusqa.ingest import read_transcript
 from focusqa.types import DocumentMetadata, ParsedDocument, turn_number
 from views.common import (after_write, coder_name, fmt_number, flash, get_store, get_tagger, load_documents,
-                          show_flashes, suggest_document, tr)
+                          md_escape, show_flashes, suggest_document, tr)
 
 UPLOADER_KEY = "_import_uploader_generation"
 PREVIEW_TURNS = 200
@@ -169,8 +169,8 @@ def candidates(store, uploads: list, metadata: DocumentMetadata) -> list[Candida
 
 def _present_message(candidate: Candidate) -> str:
     if candidate.existing == candidate.name:
-        return tr(STRINGS, "present_same", name=candidate.name)
-    return tr(STRINGS, "present", name=candidate.name, existing=candidate.existing)
+        return tr(STRINGS, "present_same", name=md_escape(candidate.name))
+    return tr(STRINGS, "present", name=md_escape(candidate.name), existing=md_escape(candidate.existing))
 
 
 def render_preview(candidate: Candidate) -> None:
@@ -179,7 +179,7 @@ def render_preview(candidate: Candidate) -> None:
     participants = sum(1 for s in segments if s.role == "participant")
     unset = tr(STRINGS, "unset")
     meta = parsed.metadata
-    with st.expander(f"{candidate.name}", expanded=False, icon="📄"):
+    with st.expander(md_escape(candidate.name), expanded=False, icon="📄"):
         st.caption(tr(STRINGS, "meta", round=meta.round or unset, district=meta.district or unset,
                       group=meta.group or unset))
         st.write(tr(STRINGS, "turns", n=fmt_number(len(segments)), p=fmt_number(participants),
@@ -205,7 +205,7 @@ def suggest_after_import(store, document_id: int, name: str) -> None:
     except FocusqaError as error:  # the import stands; "Opdatér forslag" on Kodning can retry
         flash("warning", str(error))
         return
-    flash("info", tr(STRINGS, "suggested", name=name, n=fmt_number(written)))
+    flash("info", tr(STRINGS, "suggested", name=md_escape(name), n=fmt_number(written)))
 
 
 def commit(store, ready: list[Candidate]) -> None:
@@ -215,14 +215,14 @@ def commit(store, ready: list[Candidate]) -> None:
         try:
             status, document_id = store.import_document(candidate.parsed, actor=actor)
         except FocusqaError as error:
-            flash("error", tr(STRINGS, "failed", name=candidate.name, message=str(error)))
+            flash("error", tr(STRINGS, "failed", name=md_escape(candidate.name), message=md_escape(str(error))))
             continue
         if status == "imported":
-            flash("success", tr(STRINGS, "imported", name=candidate.name,
+            flash("success", tr(STRINGS, "imported", name=md_escape(candidate.name),
                                 n=fmt_number(len(candidate.parsed.segments))))
             suggest_after_import(store, document_id, candidate.name)
         else:
-            flash("info", tr(STRINGS, "import_present", name=candidate.name))
+            flash("info", tr(STRINGS, "import_present", name=md_escape(candidate.name)))
     after_write()
     st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
 
@@ -244,7 +244,7 @@ def main() -> None:
     st.subheader(tr(STRINGS, "preview"))
     for candidate in found:
         if candidate.error:
-            st.error(tr(STRINGS, "failed", name=candidate.name, message=candidate.error))
+            st.error(tr(STRINGS, "failed", name=md_escape(candidate.name), message=md_escape(candidate.error)))
         elif candidate.existing:
             st.info(_present_message(candidate))
     ready = [c for c in found if c.parsed is not None and not c.existing]

@@ -13,7 +13,7 @@ import streamlit as st
 from focusqa.codebook import Codebook
 from focusqa.errors import FocusqaError
 from focusqa.types import turn_number
-from views.common import (after_write, cached, code_label, flash, fmt_number, get_store, get_tagger,
+from views.common import (after_write, cached, code_label, flash, fmt_number, get_store, get_tagger, md_escape,
                           require_coder, tr)
 
 FOCUS_KEY = "coding_focus_segment"   # a turn chosen in "Bekræft næste" (coding.py shows its page)
@@ -146,7 +146,7 @@ def render_learning_panel(codebook: Codebook, doc_key: str) -> None:
         for segment_id in ids:
             seg = segments[segment_id]
             row = st.columns([2, 7, 1], vertical_alignment="center")
-            row[0].markdown(f"**{tr(STRINGS, 'turn', document=seg.document, n=turn_number(seg.turn))}**")
+            row[0].markdown(f"**{tr(STRINGS, 'turn', document=md_escape(seg.document), n=turn_number(seg.turn))}**")
             row[1].text(seg.text[:160] + ("…" if len(seg.text) > 160 else ""))
             row[2].button(tr(STRINGS, "open"), key=f"next_open_{segment_id}", on_click=_on_open,
                           args=(seg.document_id, segment_id, doc_key))
@@ -169,7 +169,8 @@ def _on_anchor(segment_id: int, text: str, code_key: str) -> None:
         flash("error", str(exc))
         return
     after_write()
-    flash("success", tr(STRINGS, "anchored", code=code_label(store.codebook().get(code_id)), version=version))
+    label = md_escape(code_label(store.codebook().get(code_id)))
+    flash("success", tr(STRINGS, "anchored", code=label, version=version))
 
 
 def render_anchor_action(segment_id: int, text: str, codebook: Codebook, default: str | None) -> None:

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from focusqa.errors import FocusqaError
-from views.common import (fmt_number, fmt_percent, get_store, load_documents,
-                          load_progress, refit_tagger, show_error, show_flashes, flash, tr)
+from views.common import (fmt_number, fmt_percent, get_store, load_documents, load_progress, md_escape, refit_tagger,
+                          show_error, show_flashes, flash, tr)
 
 CODING_DOCUMENT_KEY = "coding_document"
 PAGES_DIR = Path(__file__).resolve().parent
@@ -160,7 +160,7 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
     count = lambda d, key: progress.get(d.id, {}).get(key, 0)  # noqa: E731
     waiting = [d for d in sorted(docs, key=lambda d: -count(d, "suggested")) if count(d, "suggested")][:3]
     for doc in waiting:
-        _hint(tr(STRINGS, "hint_suggestions", doc=doc.name, n=fmt_number(count(doc, "suggested"))), doc)
+        _hint(tr(STRINGS, "hint_suggestions", doc=md_escape(doc.name), n=fmt_number(count(doc, "suggested"))), doc)
     uncoded = sum(count(d, "uncoded") for d in docs)
     if uncoded and not any(count(d, "suggested") for d in docs):
         cols = st.columns([3, 1], vertical_alignment="center")

@@ -224,7 +224,7 @@ def new_and_gone(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> N
                 st.caption(tr(STRINGS, "none"))
             for _, item in items.iterrows():
                 n = item["n_b"] if status == "new" else item["n_a"]
-                st.markdown(f"- {md_escape(item['row'])}: {code_label(codebook.get(item['code_id']))} ({n})")
+                st.markdown(f"- {md_escape(item['row'])}: {md_escape(code_label(codebook.get(item['code_id'])))} ({n})")
 
 
 def numbers_table(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> None:

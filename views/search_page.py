@@ -235,7 +235,7 @@ def render_saved(store: Store, result: SearchResult | None, codebook: Any) -> No
         if row[1].button(tr(STRINGS, "save"), key="search_save", icon="🔖"):
             try:
                 store.save_search(name, result.query.text, result.filters.as_dict(), me)
-                flash("success", tr(STRINGS, "saved", name=name.strip()))
+                flash("success", tr(STRINGS, "saved", name=md_escape(name.strip())))
                 st.rerun()
             except FocusqaError as error:
                 show_error(error)
@@ -264,7 +264,7 @@ def render_saved(store: Store, result: SearchResult | None, codebook: Any) -> No
             show_error(error)
             return
         after_write()
-        flash("success", tr(STRINGS, "seeded", version=version, code=code_label(codebook.get(code_id)),
+        flash("success", tr(STRINGS, "seeded", version=version, code=md_escape(code_label(codebook.get(code_id))),
                             terms=", ".join(terms)))
         st.rerun()
 

@@ -321,13 +321,13 @@ def synthesis_editor(store: Store, matrix: ThemeMatrix, codebook, row: str, code
         st.caption(tr(STRINGS, "need_coder"))
     scope = f"{group}_{district}_{code_id}"
     with st.form(key=f"synthesis_{scope}", border=False):
-        label = tr(STRINGS, "synthesis_group", group=row_label(None, group, "group"),
-                   code=code_label(codebook.get(code_id)))
+        label = tr(STRINGS, "synthesis_group", group=md_escape(row_label(None, group, "group")),
+                   code=md_escape(code_label(codebook.get(code_id))))
         whole = st.text_area(label, value=current[""].text if "" in current else "", height=140,
                              key=f"synthesis_text_{scope}")
         only = None
         if district:
-            only = st.text_area(tr(STRINGS, "synthesis_district", district=district), height=80,
+            only = st.text_area(tr(STRINGS, "synthesis_district", district=md_escape(district)), height=80,
                                 value=current[district].text if district in current else "",
                                 key=f"synthesis_district_{scope}")
         if not st.form_submit_button(tr(STRINGS, "save_synthesis"), disabled=not coder):
@@ -348,7 +348,7 @@ def cell_details(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id:
                  args: tuple) -> None:
     """The chosen cell: size, summary, every excerpt (paginated), co-occurring codes."""
     code = codebook.get(code_id)
-    st.subheader(tr(STRINGS, "cell_heading", row=row, code=code_label(code)))
+    st.subheader(tr(STRINGS, "cell_heading", row=md_escape(row), code=md_escape(code_label(code))))
     n, total = int(matrix.counts.at[row, code_id]), int(matrix.totals[row])
     st.markdown(tr(STRINGS, "cell_metrics", n=fmt_number(n), total=fmt_number(total),
                    share=fmt_percent(float(matrix.shares.at[row, code_id]))))
@@ -376,7 +376,7 @@ def cell_details(store: Store, matrix: ThemeMatrix, codebook, row: str, code_id:
 def cooccurrence_table(matrix: ThemeMatrix, codebook, row: str) -> None:
     """Code × code counts for the chosen row (or every row)."""
     st.subheader(tr(STRINGS, "cooc"), help=tr(STRINGS, "cooc_help"))
-    only_row = st.toggle(tr(STRINGS, "cooc_scope", row=row), value=True, key="themes_cooc_row")
+    only_row = st.toggle(tr(STRINGS, "cooc_scope", row=md_escape(row)), value=True, key="themes_cooc_row")
     frame = matrix_cooccurrence(matrix, row=row if only_row else None)
     labels = {c: code_label(codebook.get(c)) for c in frame.columns}
     frame = frame.rename(index=labels, columns=labels)
