@@ -7,6 +7,8 @@ afterwards: what a coder does on the page must be what is stored.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -65,7 +67,8 @@ def _app(coder: str | None = "Anne", page: str | None = None) -> AppTest:
 
 
 def _texts(elements) -> list[str]:
-    return [str(e.value) for e in elements]
+    """The elements' text as a reader sees it: Markdown escapes and character references resolved."""
+    return [html.unescape(re.sub(r"\\(.)", r"\1", str(e.value))) for e in elements]
 
 
 def test_overview_shows_the_project_and_what_to_do_next(project) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,6 @@ def test_a_search_suggestion_is_reviewed_on_the_coding_page(project):
     at.button(key="search_apply").click().run()
     at.switch_page("views/coding.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    described = [m.value for m in [*at.markdown, *at.caption] if "fra søgningen" in m.value]
+    described = [html.unescape(m.value) for m in [*at.markdown, *at.caption] if "fra søgningen" in m.value]
     assert described and "»vold«" in described[0] and "ord: vold" in described[0]
     assert "0,00" not in described[0]
