@@ -1,11 +1,15 @@
 """Spreadsheet exports: one row per excerpt × code (xlsx sheet 1 and csv), and the matrix.
 
-Sheet "Uddrag" / the csv has these columns (stable names, for scripts):
+Sheet "Uddrag" / the csv has these columns (stable names, for scripts; with
+``language="en"`` in English, by default in Danish, see :data:`DANISH_COLUMNS`):
 
-``document, round, district, group, row, date, segment, segment_id, speaker, role,
+``document, round, district, group, row, date, turn, segment, segment_id, speaker, role,
 timestamp, code_id, code_number, code, coders, status, confirmed, score, text,
 coded_start, coded_end, memos`` and one ``attr:<name>`` column per document attribute
-from the manifest (e.g. ``attr:participants``).
+from the manifest (e.g. ``attr:participants``; in Danish ``egenskab:participants``).
+
+The Danish csv is what Danish Excel opens by double-click: ``;`` between fields and a
+decimal comma (``0,91``). ``excel_dialect`` overrides that choice ("da" or "en").
 
 ``row`` is the matrix row (district, or "Projektgruppe"); ``status`` is the Danish
 wording the Word export uses ("bekræftet", "forslag, score 0,82"), ``confirmed`` and
@@ -29,6 +33,36 @@ from . import Selection, select, status_text
 BASE_COLUMNS = ["document", "round", "district", "group", "row", "date", "turn", "segment", "segment_id",
                 "speaker", "role", "timestamp", "code_id", "code_number", "code", "coders", "status",
                 "confirmed", "score", "text", "coded_start", "coded_end", "memos"]
+
+DANISH_COLUMNS = {
+    "document": "dokument", "round": "runde", "district": "distrikt", "group": "gruppe", "row": "række",
+    "date": "dato", "turn": "tur", "segment": "segment", "segment_id": "segment_id", "speaker": "taler",
+    "role": "rolle", "timestamp": "tidsstempel", "code_id": "kode_id", "code_number": "kodenummer",
+    "code": "kode", "coders": "kodere", "status": "status", "confirmed": "bekræftet", "score": "score",
+    "text": "tekst", "coded_start": "kodet_start", "coded_end": "kodet_slut", "memos": "memoer",
+    "total": "i alt",
+}
+"""Danish column names of both sheets and the csv (the default language of the exports)."""
+
+DANISH_ATTRIBUTE_PREFIX = "egenskab:"
+
+CSV_DIALECTS = {"da": {"sep": ";", "decimal": ","}, "en": {"sep": ",", "decimal": "."}}
+"""Field separator and decimal mark of the csv: Danish Excel expects ``;`` and ``,``."""
+
+
+def column_name(column: str, language: str = "da") -> str:
+    """The header of ``column`` (an English stable name) in ``language``."""
+    if language != "da":
+        return column
+    if column.startswith("attr:"):
+        return DANISH_ATTRIBUTE_PREFIX + column[len("attr:"):]
+    return DANISH_COLUMNS.get(column, column)
+
+
+def _localized(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The frame with headers in ``language`` (row labels such as "Nord" are data and stay)."""
+    return frame.rename(columns=lambda c: column_name(str(c), language) if c in DANISH_COLUMNS
+                        or str(c).startswith("attr:") else c)
 
 
 def excerpt_frame(selection: Selection, language: str = "da") -> pd.DataFrame:
@@ -99,7 +133,9 @@ def export_xlsx(store: Store, out: str | Path | BinaryIO, *, language: str = "da
     matrix = matrix_frame(selection, language)
     if isinstance(out, (str, Path)):
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-    _write_workbook(out, [("Uddrag", excerpts, {"text": 80, "memos": 40}), ("Matrix", matrix, {"code": 45})])
+    wide_excerpts = {column_name(c, language): w for c, w in {"text": 80, "memos": 40}.items()}
+    _write_workbook(out, [("Uddrag", _localized(excerpts, language), wide_excerpts),
+                          ("Matrix", _localized(matrix, language), {column_name("code", language): 45})])
     return len(excerpts)
 
 
@@ -143,18 +179,23 @@ def _write_workbook(out: str | Path | BinaryIO, sheets: list[tuple[str, pd.DataF
     book.save(out)
 
 
-def export_csv(store: Store, out: str | Path | BinaryIO, *, language: str = "da", **filters) -> int:
+def export_csv(store: Store, out: str | Path | BinaryIO, *, language: str = "da",
+               excel_dialect: str | None = None, **filters) -> int:
     """Write the excerpt rows (sheet 1 of the xlsx) as UTF-8 csv with a BOM (Excel reads æøå).
 
-    Returns the number of rows.
+    ``excel_dialect`` ("da": ``;`` and decimal comma, "en": ``,`` and decimal point)
+    follows ``language`` unless given. Returns the number of rows.
     """
+    dialect = CSV_DIALECTS[excel_dialect or ("da" if language == "da" else "en")]
     selection = select(store, **filters)
     frame = excerpt_frame(selection, language)
+    # to_csv's decimal applies to plain floats only, not to the nullable Float64 column.
+    text = _localized(frame.astype({"score": "float64"}), language).to_csv(index=False, **dialect)
     if isinstance(out, (str, Path)):
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out, index=False, encoding="utf-8-sig")
+        Path(out).write_bytes(text.encode("utf-8-sig"))
     else:
-        out.write(frame.to_csv(index=False).encode("utf-8-sig"))
+        out.write(text.encode("utf-8-sig"))
     return len(frame)
 
 
@@ -173,5 +214,5 @@ def csv_bytes(store: Store, **options) -> bytes:
 
 
 __all__ = ["export_xlsx", "export_csv", "xlsx_bytes", "csv_bytes", "excerpt_frame", "matrix_frame",
-           "BASE_COLUMNS"]
+           "column_name", "BASE_COLUMNS", "DANISH_COLUMNS", "CSV_DIALECTS"]
 
