@@ -165,11 +165,12 @@ def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> li
     segments = [s for s in store.segments() if s.role != "moderator"]
     if not segments:
         return []
-    decided = {c.segment_id for c in store.codings(origin="human") if c.coder != MACHINE_CODER}
+    human = [c for c in store.codings(origin="human") if c.coder != MACHINE_CODER]
+    decided = {c.segment_id for c in human}
     counts = np.zeros(len(tagger.code_ids), int)
     index = {c: j for j, c in enumerate(tagger.code_ids)}
-    for coding in store.codings(origin="human"):
-        if coding.coder != MACHINE_CODER and coding.status == "accepted" and coding.code_id in index:
+    for coding in human:
+        if coding.status == "accepted" and coding.code_id in index:
             counts[index[coding.code_id]] += 1
     available = np.array([s.id not in decided and offerable(s.text) for s in segments], bool)
     if not available.any():
