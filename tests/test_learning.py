@@ -112,8 +112,8 @@ def test_topic_words_do_not_pull_a_project_to_one_code(codebook):
               for i in range(35)]
     org = "Det forebyggende arbejde og den tidlige indsats: socialrådgiverne er ansat under ledelsen."
     segments = parse_text("\n\n".join(filler + [org]), "rapport.txt").segments
-    alone = tagger.score(_one(org))[1]["rules"][0, codebook.ids.index(EARLY)]
-    in_project = tagger.score(segments)[1]["rules"][-1, codebook.ids.index(EARLY)]
+    alone = tagger.score(_one(org))[1].rules[0, codebook.ids.index(EARLY)]
+    in_project = tagger.score(segments)[1].rules[-1, codebook.ids.index(EARLY)]
     assert alone > 0.5 and in_project == 0.0
 
 
@@ -124,8 +124,8 @@ def test_metadata_words_are_not_evidence(codebook):
     named = [SimpleNamespace(**s.as_dict(), group="projektgruppe") for s in plain]
     assert "projektgruppe" in metadata_words(named)
     org = codebook.ids.index(ORG)
-    assert tagger.score(plain)[1]["rules"][1, org] > 0
-    assert tagger.score(named)[1]["rules"][1, org] == 0.0
+    assert tagger.score(plain)[1].rules[1, org] > 0
+    assert tagger.score(named)[1].rules[1, org] == 0.0
 
 
 def test_exclusion_notes_lower_their_code():
@@ -133,8 +133,8 @@ def test_exclusion_notes_lower_their_code():
     cleared = dataclasses.replace(base, codes=[dataclasses.replace(c, exclude="") for c in base.codes])
     text = _one("Hvem socialrådgiveren refererer til, og hvem der er leder, betyder meget.")
     samarbejde = base.ids.index("samarbejde-familiegruppe")
-    with_notes = Tagger(base).fit([]).score(text)[1]["model"][0, samarbejde]
-    without = Tagger(cleared).fit([]).score(text)[1]["model"][0, samarbejde]
+    with_notes = Tagger(base).fit([]).score(text)[1].model[0, samarbejde]
+    without = Tagger(cleared).fit([]).score(text)[1].model[0, samarbejde]
     assert with_notes < without
 
 

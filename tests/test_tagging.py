@@ -12,7 +12,7 @@ from sklearn.base import clone
 from focusqa.codebook import load_codebook
 from focusqa.ingest import parse_text
 from focusqa.tagging import Tagger, build_tagger, describe, load_examples
-from focusqa.tagging.combiner import ScoreCombiner, signal_features
+from focusqa.tagging.combiner import Combiner, signal_features
 from focusqa.tagging.model import CalibratedOneVsRest, CompoundTfidfVectorizer
 from focusqa.tagging.structure import (QuestionRecognizer, is_transition, looks_like_heading, referenced_number,
                                       referenced_numbers, transition_flags)
@@ -58,8 +58,8 @@ def test_tagging_moderator_turns_get_no_codes(tagger, segments):
 
 def test_tagging_prior_follows_the_guide_question_until_the_next(tagger, segments):
     _, signals = tagger.score(segments)
-    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals["priors"]]
-    kinds = [p.kind for p in signals["priors"]]
+    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals.priors]
+    kinds = [p.kind for p in signals.priors]
     # greeting: no question yet; then 3, a follow-up keeps 3; then 4; then 5.
     assert numbers == [None, None, 3, 3, 3, 3, 4, 4, 4, 5, 5]
     assert kinds[2] == "question" and kinds[4] == "follow-up" and kinds[6] == "question"
@@ -117,7 +117,7 @@ def test_tagging_prose_without_speakers_uses_headings(tagger):
     segments = parse_text(text, "notat.txt").segments
     assert all(s.speaker is None for s in segments)
     _, signals = tagger.score(segments)
-    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals["priors"]]
+    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals.priors]
     assert numbers == [6, 6, 5, 5]
     top = [items[0].number for items in tagger.suggest(segments)]
     assert top[1] == 6 and top[3] == 5
@@ -134,14 +134,14 @@ def test_tagging_welcome_is_not_a_guide_question(tagger):
             "Lise: Forældrene henvender sig selv til hende i børnehaven, før vi får en underretning.\n")
     segments = parse_text(text, "velkommen.txt").segments
     _, signals = tagger.score(segments)
-    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals["priors"]]
+    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals.priors]
     assert numbers == [None, None, 1, 1]
-    assert signals["priors"][0].kind == "follow-up" and signals["priors"][2].kind == "question"
+    assert signals.priors[0].kind == "follow-up" and signals.priors[2].kind == "question"
     # A welcome that names its point explicitly still asks it.
     named = parse_text("Moderator: Velkommen. Vi starter med punkt 6, organiseringen.\n"
                        "Lise: Hun refererer til lederen af PPR.\n", "navngivet.txt").segments
     _, signals = tagger.score(named)
-    assert [p.code for p in signals["priors"]] == [5, 5]
+    assert [p.code for p in signals.priors] == [5, 5]
 
 
 def test_tagging_section_headings_in_a_transcript_set_the_prior(tagger):
@@ -153,7 +153,7 @@ def test_tagging_section_headings_in_a_transcript_set_the_prior(tagger):
     segments = parse_text(text, "temaer.md").segments
     assert [s.role for s in segments] == ["moderator", "participant", "participant"] * 2
     _, signals = tagger.score(segments)
-    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals["priors"]]
+    numbers = [None if p.code is None else tagger.codebook.codes[p.code].number for p in signals.priors]
     assert numbers == [1, 1, 1, 6, 6, 6]
     suggestions = tagger.suggest(segments)
     assert suggestions[0] == [] and suggestions[3] == []
@@ -269,7 +269,7 @@ def test_tagging_estimators_follow_sklearn_conventions():
         model.predict_proba(X)
     proba = model.fit(X, Y).predict_proba(X)
     assert proba.shape == (3, 2) and ((proba >= 0) & (proba <= 1)).all()
-    combiner = ScoreCombiner()
+    combiner = Combiner()
     assert clone(combiner).get_params() == {"C": 1.0}
     feats = signal_features(proba, np.zeros((3, 2)), np.zeros((3, 2)))
     assert combiner.fit(feats, Y).predict_proba(feats).shape == (3, 2)
@@ -303,10 +303,10 @@ def test_tagging_refit_learns_from_accepted_codings(store, codebook):
 def test_tagging_model_signal_from_lemma_ids_equals_the_model_on_lemma_strings(tagger, segments):
     """Bulk scoring feeds the model token-id arrays; it must see exactly the lemmas."""
     _, signals = tagger.score(segments)
-    content = signals["content"]
-    lemmas = [a.lemmas for a, c in zip(tagger.analyse([s.text for s in segments]), content) if c]
-    expected = tagger.model_.predict_proba(tagger.vectorizer_.transform(lemmas))
-    np.testing.assert_allclose(signals["model"][content], expected, atol=1e-12)
+    content = signals.content
+    lemmas = [a.lemmas for a, c in zip(tagger.analyser.analyse([s.text for s in segments]), content) if c]
+    expected = tagger.model_.predict_proba(lemmas)
+    np.testing.assert_allclose(signals.model[content], expected, atol=1e-12)
 
 
 def test_tagging_evidence_word_from_a_long_run_without_spaces_is_shortened(tagger):

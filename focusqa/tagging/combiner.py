@@ -1,7 +1,7 @@
-"""The combiner: one score in [0, 1] per segment and code from the three signals.
+"""The combiner: the signals' outputs in, suggestions with their evidence out.
 
 Per code, a small logistic regression turns (model probability, term score,
-question prior) into a calibrated score. There are two regimes: segments with
+question prior, neighbours' model probability) into a calibrated score. There are two regimes: segments with
 interview structure (a moderator or headings), where the prior is informative,
 and plain content (prose, or transcripts with moderator turns removed), where
 only the text speaks. Each regime has its own weights and F1-optimal threshold,
@@ -11,11 +11,19 @@ score on the data that model was trained on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Sequence
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..codebook import Code
+from ..types import CodeSuggestion
+from .fastpaths import chosen_pairs
 from .model import fit_logistic
+from .rules import TermEvidence
+from .structure import Prior
 
 # Used for a code or regime without enough training examples (e.g. codebook only):
 # intercept, model logit, term score, prior, neighbours' model probability.
@@ -23,6 +31,8 @@ DEFAULT_STRUCTURED = np.array([-2.2, 0.8, 3.2, 2.6, 0.0])
 DEFAULT_CONTENT = np.array([-1.8, 0.8, 3.6, 0.0, 0.0])
 THRESHOLD_RANGE = (0.25, 0.65)
 MIN_EXAMPLES = 4
+# A segment whose codes all miss their thresholds still gets its top code if it reaches this.
+DEFAULT_FLOOR = 0.3
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -41,6 +51,47 @@ def signal_features(model_proba: np.ndarray, rule_scores: np.ndarray, prior: np.
     return np.stack([_logit(model_proba), rule_scores, prior, context], axis=2)
 
 
+def neighbour_context(proba: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per row, the larger model probability of the previous and next row of the same group.
+
+    Rows are participant turns in text order; a short answer ("Ja, og det gælder også
+    dagplejen") is usually about what the turn before it was about.
+    """
+    context = np.zeros_like(proba)
+    if len(proba) < 2:
+        return context
+    same = groups[1:] == groups[:-1]
+    context[1:][same] = proba[:-1][same]
+    context[:-1][same] = np.maximum(context[:-1][same], proba[1:][same])
+    return context
+
+
+@dataclass
+class SignalScores:
+    """Every signal's output for a batch of segments, each of shape (n_segments, n_codes)
+    where an array, as the combiner reads them.
+
+    model: the project model's probability; rules: the term score; prior: the structure
+    prior's strength; context: the model's probability for the neighbouring turns under
+    the same guide question; structured: per segment, whether it is scored in the
+    structured regime; content: per segment, whether it is a participant turn (the
+    others get no codes); priors and terms: the structure reading and term matches
+    behind the evidence.
+    """
+
+    model: np.ndarray
+    rules: np.ndarray
+    prior: np.ndarray
+    context: np.ndarray
+    structured: np.ndarray
+    content: np.ndarray
+    priors: list[Prior]
+    terms: list[TermEvidence]
+
+    def features(self) -> np.ndarray:
+        return signal_features(self.model, self.rules, self.prior, self.context)
+
+
 def _best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
     best, best_f1 = 0.5, -1.0
     for t in np.arange(THRESHOLD_RANGE[0], THRESHOLD_RANGE[1] + 1e-9, 0.025):
@@ -53,7 +104,7 @@ def _best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
     return round(best, 3)
 
 
-class ScoreCombiner(ClassifierMixin, BaseEstimator):
+class Combiner(ClassifierMixin, BaseEstimator):
     """Per-code logistic stacking of the signals, in two regimes.
 
     Parameters
@@ -75,7 +126,7 @@ class ScoreCombiner(ClassifierMixin, BaseEstimator):
         self.C = C
 
     def fit(self, X: np.ndarray, Y: np.ndarray, structured: np.ndarray | None = None,
-            sample_weight: np.ndarray | None = None) -> "ScoreCombiner":
+            sample_weight: np.ndarray | None = None) -> "Combiner":
         """X from :func:`signal_features`, Y the binary label matrix, structured a bool per row.
 
         Structured rows also train the content regime with their prior removed,
@@ -135,3 +186,43 @@ class ScoreCombiner(ClassifierMixin, BaseEstimator):
         n = np.asarray(X).shape[0]
         structured = np.ones(n, bool) if structured is None else np.asarray(structured, bool)
         return (self.predict_proba(X, structured) >= self.thresholds(structured)).astype(int)
+
+    def combine(self, signals: SignalScores) -> np.ndarray:
+        """Combined scores (n_segments, n_codes) of a batch; 0 for the moderator's turns."""
+        scores = self.predict_proba(signals.features(), signals.structured)
+        scores[~signals.content] = 0.0
+        return scores
+
+    def suggest(self, scores: np.ndarray, signals: SignalScores, codes: Sequence[Code], *,
+                threshold: float | None = None, floor: float = DEFAULT_FLOOR) -> list[list[CodeSuggestion]]:
+        """Per segment, the codes above their threshold (highest first), each with its evidence.
+
+        When no code clears its threshold, the top code is still suggested alone if its
+        score clears ``floor``. ``threshold`` replaces the learned per-code thresholds.
+        Evidence: the matched words as written, the guide point asked last, and each
+        signal's value.
+        """
+        scores = np.round(scores, 4)
+        if threshold is None:
+            limits = self.thresholds(signals.structured)
+        else:
+            limits = np.full(scores.shape, float(threshold))
+            floor = min(floor, float(threshold))
+        seg_index, code_index = chosen_pairs(scores, limits, floor, signals.content)
+        values = scores[seg_index, code_index].tolist()
+        prior_v, model_v, rules_v = (np.round(values_of[seg_index, code_index], 3).tolist()
+                                     for values_of in (signals.prior, signals.model, signals.rules))
+        numbers = [c.number for c in codes]
+        priors, terms = signals.priors, signals.terms
+        out: list[list[CodeSuggestion]] = [[] for _ in range(len(scores))]
+        for n, (i, j) in enumerate(zip(seg_index.tolist(), code_index.tolist())):
+            asked = priors[i].code
+            code = codes[j]
+            out[i].append(CodeSuggestion(code.id, code.number, code.label_da, values[n], {
+                "terms": list(terms[i].words.get(code.id, ())),
+                "question": numbers[asked] if asked is not None else None,
+                "prior": prior_v[n],
+                "model": model_v[n],
+                "rules": rules_v[n],
+            }))
+        return out

@@ -25,6 +25,8 @@ from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .fastpaths import count_matrix, feature_rows
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 TokenDoc = Sequence[str] | str
@@ -297,3 +299,89 @@ class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """Binary label matrix (probability ≥ 0.5)."""
         return (self.predict_proba(X) >= 0.5).astype(int)
+
+
+# Training sources that are not this project's own evidence: the shipped demo coding (a
+# prior for a project with nothing confirmed yet) and the codebook's texts.
+SHIPPED_SOURCES = ("reference", "codebook")
+# A project row never weighs more than this many shipped rows.
+MAX_PROJECT_WEIGHT = 20.0
+# Below this many training rows every feature is kept (min_df 1), from it on min_df 2.
+SMALL_TRAINING = 200
+
+
+def project_weights(project: np.ndarray, shipped_labelled: np.ndarray) -> np.ndarray:
+    """Sample weights so that the project's own evidence outweighs the shipped coding.
+
+    As soon as a project has confirmations, together they weigh as much as all shipped
+    coded rows (each at most :data:`MAX_PROJECT_WEIGHT`); a project with none learns
+    from the shipped coding alone.
+    """
+    weights = np.ones(len(project))
+    n_project = int(project.sum())
+    n_shipped = int((shipped_labelled & ~project).sum())
+    if n_project:
+        weights[project] = min(MAX_PROJECT_WEIGHT, max(1.0, n_shipped / n_project))
+    return weights
+
+
+class ProjectModelSignal(BaseEstimator):
+    """Signal 3: a model learned from coded segments (shipped, confirmed, examples, codebook).
+
+    TF-IDF (:class:`CompoundTfidfVectorizer`) and one calibrated linear classifier per
+    code (:class:`CalibratedOneVsRest`). Fit it with :func:`project_weights` as sample
+    weights so a project's own confirmations outweigh the shipped demo coding.
+
+    Parameters
+    ----------
+    random_state : int, default=0
+        Shuffling of the calibration folds.
+
+    Attributes
+    ----------
+    vectorizer_ : CompoundTfidfVectorizer
+    classifier_ : CalibratedOneVsRest
+    oof_proba_ : ndarray of shape (n_samples, n_codes)
+        Out-of-fold probabilities of the training rows (for the combiner).
+    """
+
+    def __init__(self, *, random_state: int = 0) -> None:
+        self.random_state = random_state
+
+    def fit(self, X: Sequence[Sequence[str]], Y: np.ndarray,
+            sample_weight: np.ndarray | None = None) -> "ProjectModelSignal":
+        """X: content lemmas per training row; Y: binary labels (n_rows, n_codes)."""
+        Y = np.asarray(Y)
+        self.vectorizer_ = CompoundTfidfVectorizer(min_df=1 if len(Y) < SMALL_TRAINING else 2)
+        features = self.vectorizer_.fit_transform(X)
+        self.classifier_ = CalibratedOneVsRest(random_state=self.random_state).fit(
+            features, Y, sample_weight=sample_weight)
+        self.classes_ = self.classifier_.classes_
+        self.oof_proba_ = self.classifier_.oof_proba_
+        # Feature rows per lemma id of an analyser's lemma table (see predict_proba_ids).
+        self._type_rows = feature_rows(self.vectorizer_.type_matrix, len(self.vectorizer_.vocabulary_))
+        return self
+
+    def transform(self, X: Sequence[Sequence[str]]) -> sp.csr_matrix:
+        """The TF-IDF rows of lemma lists (to tell similar turns from varied ones)."""
+        check_is_fitted(self, "vectorizer_")
+        return self.vectorizer_.transform(X)
+
+    def predict_proba(self, X: Sequence[Sequence[str]]) -> np.ndarray:
+        """Probability of each code for lemma lists, shape (n, n_codes)."""
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict_proba(self.vectorizer_.transform(X))
+
+    def predict_proba_ids(self, lemma_ids: np.ndarray, bounds: np.ndarray, words: Sequence[str],
+                          rows: np.ndarray, lemma_weights: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`predict_proba` of the segments ``rows`` of an analysed batch, from lemma ids.
+
+        ``lemma_ids``/``bounds`` as in ``BatchAnalysis``, ``words`` the lemma table (id ->
+        lemma, the same analyser for the signal's lifetime). ``lemma_weights`` (per lemma
+        id) scales each word's count: the project's topic words and metadata words count
+        less or not at all (see :func:`.evidence.lemma_weights`).
+        """
+        check_is_fitted(self, "classifier_")
+        types = self._type_rows.upto(words)
+        counts = count_matrix(lemma_ids, bounds, rows, types.shape[0], lemma_weights)
+        return self.classifier_.predict_proba(self.vectorizer_.transform_types(counts, types))

@@ -15,12 +15,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+
+from .fastpaths import Lazy, column_table, lemma_positions
 
 _ORDINALS = {"første": 1, "anden": 2, "andet": 2, "tredje": 3, "fjerde": 4, "femte": 5,
              "sjette": 6, "syvende": 7, "ottende": 8, "niende": 9, "en": 1, "et": 1, "to": 2,
@@ -480,3 +482,136 @@ def _moderator_turn(cue: QuestionCue, current: int | None, asked: bool) -> tuple
     if code is not None and code != current:
         return Prior(code, True, "question", sim), code, True
     return Prior(current, True, "follow-up", sim), current, asked or code is not None
+
+
+# Neighbouring turns count as context only under the same guide question: a block number
+# is document number × this + the number of the guide question within the document.
+BLOCKS_PER_DOCUMENT = 100_000
+# Content words at which a segment counts as fully substantive for the prior.
+SUBSTANCE_LEMMAS = 6
+
+
+def document_groups(segments: Sequence) -> list[list[int]]:
+    """Positions of ``segments`` grouped by document (document_id, or index restarts)."""
+    if not segments:
+        return []
+    doc_ids = [getattr(seg, "document_id", None) for seg in segments]
+    indexes = [getattr(seg, "index", None) for seg in segments]
+    starts = [0]
+    for i in range(1, len(segments)):
+        doc_id, index, last_index = doc_ids[i], indexes[i], indexes[i - 1]
+        if doc_id != doc_ids[i - 1] or (doc_id is None and index is not None and last_index is not None
+                                        and index <= last_index):
+            starts.append(i)
+    starts.append(len(segments))
+    return [list(range(a, b)) for a, b in zip(starts, starts[1:])]
+
+
+def block_numbers(priors: Sequence[Prior]) -> list[int]:
+    """Number of the guide question (or heading) each segment falls under, counting from 0."""
+    out, block = [], 0
+    for prior in priors:
+        if prior.kind in ("question", "heading"):
+            block += 1
+        out.append(block)
+    return out
+
+
+@dataclass
+class StructureReading:
+    """What :meth:`StructureSignal.predict` read from a batch of segments.
+
+    priors: per segment, the guide point asked last (see :class:`Prior`); roles: the
+    effective roles (a recognised moderator's turns become "moderator"); strength:
+    shape (n_segments, n_codes), the prior as a score, weighted by how much the
+    segment says (a backchannel "Ja, præcis." under a question is not about it).
+    """
+
+    priors: list[Prior]
+    roles: list[str]
+    strength: np.ndarray
+
+    @property
+    def content(self) -> np.ndarray:
+        """Participant turns (everything but the moderator's): the segments to code."""
+        return np.array([r != "moderator" for r in self.roles], bool)
+
+    @property
+    def in_section(self) -> np.ndarray:
+        """Segments under a recognised guide question or heading. Outside any, a segment
+        is read as plain content: in prose, a table header or an expired heading says
+        nothing about what follows."""
+        return np.array([p.structured and p.code is not None for p in self.priors], bool)
+
+
+class StructureSignal(BaseEstimator):
+    """Signal 1: the guide point asked last, from moderator turns and headings.
+
+    Parameters
+    ----------
+    numbers : dict of int to int, default=None
+        Guide point number -> code index, for explicit references ("spørgsmål 4").
+
+    Attributes
+    ----------
+    recognizer_ : QuestionRecognizer
+        Which guide point a moderator turn or heading is about.
+    """
+
+    def __init__(self, *, numbers: dict[int, int] | None = None) -> None:
+        self.numbers = numbers
+
+    def fit(self, X: Sequence[Sequence[str]], y: Sequence[int]) -> "StructureSignal":
+        """X: lemma lists of the codebook's texts, y: the code index of each."""
+        self.recognizer_ = QuestionRecognizer().fit(X, y)
+        self._columns = column_table(self.recognizer_.columns)  # lemma id -> recogniser column
+        return self
+
+    def predict(self, X: Sequence, *, lemmas: Sequence[Sequence[str]], sizes: np.ndarray, terms: np.ndarray,
+                documents: list[list[int]] | None = None,
+                similarity: Callable[[list[int]], np.ndarray] | None = None) -> StructureReading:
+        """Read the structure of segments X (in text order, any number of documents).
+
+        ``lemmas`` (may be lazy: only the question candidates are read) and ``sizes``
+        (content words per segment) come from the analysis; ``terms`` are the codebook
+        term scores (n, n_codes) with the codebook's own weights; ``documents`` groups
+        the positions by document (default :func:`document_groups`). ``similarity``
+        may give the recogniser's similarity for some positions faster than from
+        ``lemmas`` (see :meth:`similarity_of_ids`).
+        """
+        check_is_fitted(self, "recognizer_")
+        recognizer, numbers = self.recognizer_, self.numbers or {}
+        priors: list[Prior] = [Prior(None, False)] * len(X)
+        roles = [getattr(s, "role", "participant") or "participant" for s in X]
+        groups = document_groups(X) if documents is None else documents
+        speakers = [getattr(s, "speaker", None) for s in X]
+        texts = [s.text for s in X]
+        # The recogniser's inputs for the candidate questions of every document at once.
+        local = [recognition_candidates([roles[i] for i in group], [speakers[i] for i in group],
+                                        [texts[i] for i in group]) for group in groups]
+        flat = [group[j] for group, js in zip(groups, local) for j in js]
+        sims = (recognizer.similarity([lemmas[i] for i in flat]) if similarity is None
+                else similarity(flat))
+        found = iter(question_cues(recognizer, [texts[i] for i in flat], None, numbers, terms[flat], sims))
+        for group, js in zip(groups, local):
+            cues = {j: next(found) for j in js}
+            p, r = assign_priors([roles[i] for i in group], [speakers[i] for i in group],
+                                 [texts[i] for i in group], Lazy(lemmas.__getitem__, group),
+                                 recognizer, numbers, terms[group], cues)
+            for i, prior, role in zip(group, p, r):
+                priors[i], roles[i] = prior, role
+        strength = np.zeros((len(X), len(recognizer.centroids_)))
+        codes = np.array([-1 if p.code is None else p.code for p in priors], dtype=np.int64)
+        rows = np.flatnonzero(codes >= 0)
+        if len(rows):
+            strength[rows, codes[rows]] = np.minimum(1.0, np.asarray(sizes)[rows] / SUBSTANCE_LEMMAS)
+        return StructureReading(priors, roles, strength)
+
+    def similarity_of_ids(self, lemma_ids: np.ndarray, bounds: np.ndarray, words: list[str],
+                          positions: list[int]) -> np.ndarray:
+        """The recogniser's similarity of some segments of a batch, from its flat lemma ids
+        (``lemma_ids``/``bounds`` as in ``BatchAnalysis``, ``words`` the lemma table)."""
+        columns = self._columns.upto(words)
+        where, rows = lemma_positions(bounds, np.asarray(positions, dtype=np.int64))
+        return self.recognizer_.similarity_of_columns(rows, columns[lemma_ids[where]], len(positions))
+
