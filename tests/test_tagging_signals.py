@@ -96,12 +96,18 @@ def test_structure_signal_from_lemma_ids_equals_from_lemma_strings(codebook, ana
         signal.recognizer_.similarity([batch.lemmas(i) for i in candidates]))
 
 
-def test_structure_signal_follows_the_estimator_contract(codebook, analyser):
-    signal = StructureSignal(numbers={4: 3})
-    assert clone(signal).get_params() == {"numbers": {4: 3}}
+@pytest.mark.parametrize("signal,use", [
+    (StructureSignal(numbers={4: 3}), lambda s: s.predict([], lemmas=[], sizes=np.zeros(0), terms=np.zeros((0, 7)))),
+    (TermSignal(code_ids=["a", "b"]), lambda s: s.decision_function([TermEvidence()])),
+    (ProjectModelSignal(random_state=3), lambda s: s.predict_proba([["kantine"]])),
+    (Combiner(C=2.0), lambda s: s.predict_proba(np.zeros((1, 2, 4)))),
+])
+def test_signals_follow_the_estimator_contract(signal, use):
+    """Parameters only in the constructor (clone keeps them), nothing learned before fit."""
+    assert clone(signal).get_params() == signal.get_params()
+    assert not [name for name in vars(signal) if name.endswith("_")]
     with pytest.raises(NotFittedError):
-        signal.predict([], lemmas=[], sizes=np.zeros(0), terms=np.zeros((0, 7)))
-    assert _structure(codebook, analyser).recognizer_.centroids_.shape[0] == len(codebook.codes)
+        use(signal)
 
 
 # ------------------------------------------------------------------- terms
@@ -251,3 +257,19 @@ def test_combiner_keeps_the_asked_point_against_one_passing_word(codebook):
     suggestions = combiner.suggest(combiner.combine(signals), signals, codes)
     assert suggestions[1][0].code_id == NETWORK
     assert FAMILY not in [s.code_id for s in suggestions[1]]
+
+
+def test_tagger_lets_a_turn_about_another_point_override_the_question_asked():
+    """With the weights learned on the shipped coding: a participant who answers the network
+    question by talking about reports to the family group is coded for the family group."""
+    from focusqa.tagging import build_tagger
+
+    segments = parse_text(
+        "Moderator: Næste punkt er familiens netværk og ressourcepersoner. Hvordan inddrager I netværket?\n"
+        "Lise: Vi har talt med bedstemoren.\n"
+        "Lise: Når vi skal skrive en underretning, ringer vi først til familiegruppen, og "
+        "myndighedsrådgiveren giver os en tilbagemelding på underretningen.\n", "netværk.txt").segments
+    suggestions = build_tagger().suggest(segments)
+    assert suggestions[1][0].code_id == NETWORK and suggestions[1][0].evidence["question"] == 5
+    assert suggestions[2][0].code_id == FAMILY and suggestions[2][0].evidence["question"] == 5
+    assert NETWORK not in [s.code_id for s in suggestions[2]]

@@ -1,9 +1,11 @@
 """Auto-coding: suggestions an evaluator confirms instead of finding codes by hand.
 
 Three signals are combined per segment and code: the interview structure (which
-guide question the moderator asked last), the codebook's terms (matched inside
-Danish compounds), and a model learned from human codings. Every suggestion
-carries its score and the evidence behind it.
+guide question the moderator asked last, ``StructureSignal``), the codebook's terms
+(matched inside Danish compounds, ``TermSignal``), and a model learned from human
+codings (``ProjectModelSignal``); the ``Combiner`` turns them into suggestions, each
+with its score and the evidence behind it. ``Tagger`` (tagger.py) runs them in that
+order; docs/tagging.md walks through the files.
 """
 
 from __future__ import annotations

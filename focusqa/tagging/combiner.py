@@ -1,8 +1,9 @@
 """The combiner: the signals' outputs in, suggestions with their evidence out.
 
 Per code, a small logistic regression turns (model probability, term score,
-question prior, neighbours' model probability) into a calibrated score. There are two regimes: segments with
-interview structure (a moderator or headings), where the prior is informative,
+question prior, neighbours' model probability) into a calibrated score. There are
+two regimes: segments with interview structure (a moderator or headings), where the
+prior is informative,
 and plain content (prose, or transcripts with moderator turns removed), where
 only the text speaks. Each regime has its own weights and F1-optimal threshold,
 learned on out-of-fold model probabilities so the combiner never sees a model

@@ -16,6 +16,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .fastpaths import lemma_positions
+
 # Below this many participant segments a share of segments says little: every word counts.
 MIN_SEGMENTS = 30
 # A word in at most this share of segments is fully specific; in at least TOPIC_SHARE, none.
@@ -81,10 +83,8 @@ def lemma_weights(lemma_ids: np.ndarray, bounds: np.ndarray, rows: np.ndarray, w
         weights[[i for i, w in enumerate(words) if is_metadata(w, metadata)]] = 0.0
     if len(rows) < MIN_SEGMENTS:
         return weights
-    sizes = np.diff(bounds)[rows]
-    starts = bounds[rows]
-    ids = lemma_ids[np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))]
-    owner = np.repeat(np.arange(len(rows)), sizes)
+    where, owner = lemma_positions(bounds, rows)
+    ids = lemma_ids[where]
     pairs = np.unique(owner.astype(np.int64) * len(words) + ids)
     df = np.bincount(pairs % len(words), minlength=len(words))
     return weights * specificity(df / len(rows))

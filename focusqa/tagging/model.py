@@ -1,7 +1,10 @@
-"""The learned signal: TF-IDF on lemmas plus character n-grams, one calibrated
-linear classifier per code (one-vs-rest, multi-label).
+"""Signal 3, the project model: TF-IDF on lemmas plus character n-grams, one calibrated
+linear classifier per code (one-vs-rest, multi-label), learned from coded segments.
 
-Both classes follow scikit-learn's estimator conventions: ``__init__`` only stores
+:class:`ProjectModelSignal` is the signal the tagger uses; it joins
+:class:`CompoundTfidfVectorizer` and :class:`CalibratedOneVsRest`, and
+:func:`project_weights` makes a project's own confirmations outweigh the shipped
+demo coding. All follow scikit-learn's estimator conventions: ``__init__`` only stores
 keyword parameters, ``fit`` returns ``self`` and sets attributes ending in ``_``,
 ``transform``/``predict_proba`` start with ``check_is_fitted``.
 

@@ -1,4 +1,4 @@
-"""The interview-structure signal.
+"""Signal 1, the interview structure (:class:`StructureSignal`, at the end of this file).
 
 A moderator asks the guide's questions roughly in order and then follows up.
 The participant turns after a guide question are most likely about that point,
