@@ -6,7 +6,7 @@ project of a million words has millions of tokens but only tens of thousands of 
 types and about 80,000 term matches: work done per type or per array instead of per
 token is what keeps tagging near the speed of spaCy's bare tokenizer
 (``benchmarks/bench_tagging.py``). None of them changes a result; the tests compare the
-bulk paths with the plain ones (``tests/test_tagging.py``).
+bulk paths with the plain ones (``tests/test_tagging_signals.py``, ``tests/test_tagging.py``).
 """
 
 from __future__ import annotations

@@ -543,6 +543,14 @@ class StructureReading:
         nothing about what follows."""
         return np.array([p.structured and p.code is not None for p in self.priors], bool)
 
+    def blocks(self, documents: list[list[int]]) -> np.ndarray:
+        """Per segment, its guide-question block, numbered apart across ``documents``
+        (see :data:`BLOCKS_PER_DOCUMENT`): the turns that share a question."""
+        out = np.zeros(len(self.priors), dtype=int)
+        for number, group in enumerate(documents):
+            out[group] = number * BLOCKS_PER_DOCUMENT + np.array(block_numbers([self.priors[i] for i in group]))
+        return out
+
 
 class StructureSignal(BaseEstimator):
     """Signal 1: the guide point asked last, from moderator turns and headings.

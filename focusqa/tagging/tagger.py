@@ -152,14 +152,13 @@ class Tagger:
         n, k = len(segments), len(self.code_ids)
         # 1. What the pipeline finds in each segment.
         batch = self.analyser.analyse_batch([s.text for s in segments])
-        words = self.analyser.word_types.words
         # 2a. The interview structure reads every term at the codebook's own weights.
         documents = document_groups(segments)
         reading = self.structure_.predict(
             segments, lemmas=Lazy(batch.lemmas, range(n)), sizes=batch.sizes(),
             terms=self.terms_.decision_function(batch.terms), documents=documents,
             similarity=lambda positions: self.structure_.similarity_of_ids(batch.lemma_ids, batch.bounds,
-                                                                           words, positions))
+                                                                           batch.words, positions))
         content = reading.content
         participants = np.flatnonzero(content)
         # 2b. As evidence for a code, the project's topic words and its metadata count less
@@ -171,14 +170,11 @@ class Tagger:
         model = np.zeros((n, k))
         if content.any():
             weights = lemma_weights(batch.lemma_ids, batch.bounds, participants, batch.words, metadata)
-            model[content] = self.model_.predict_proba_ids(batch.lemma_ids, batch.bounds, words,
+            model[content] = self.model_.predict_proba_ids(batch.lemma_ids, batch.bounds, batch.words,
                                                            participants, weights)
         # 3. The combiner, with the model's view of the neighbouring turns as context.
-        groups = np.zeros(n, dtype=int)
-        for g, group in enumerate(documents):
-            groups[group] = g * BLOCKS_PER_DOCUMENT + np.array(block_numbers([reading.priors[i] for i in group]))
         context = np.zeros_like(model)
-        context[content] = neighbour_context(model[content], groups[content])
+        context[content] = neighbour_context(model[content], reading.blocks(documents)[content])
         signals = SignalScores(model, rules, reading.strength, context, reading.in_section, content,
                                reading.priors, batch.terms)
         return self.combiner_.combine(signals), signals
