@@ -15,7 +15,6 @@ Array-level speed work lives in ``fastpaths.py``.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -33,8 +32,6 @@ from .model import SHIPPED_SOURCES, ProjectModelSignal, project_weights
 from .structure import BLOCKS_PER_DOCUMENT, StructureSignal, block_numbers, document_groups
 from .terms import TermSignal
 from .training import TrainingDocument, codebook_documents, merge_documents, store_documents
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
