@@ -27,6 +27,8 @@ def two_coders(store):
     store.set_coding(seg[1], EARLY, "Bo")
     store.set_finished(doc_id, "Anna")
     store.set_finished(doc_id, "Bo")
+    store.add_coder("Lise", role="reviewer")
+    store.add_coder("Mads", role="reviewer")
     return store, seg
 
 
@@ -63,6 +65,14 @@ def test_reconcile_refuses_bad_input_without_writing(two_coders):
         reconcile(store, seg[1], EARLY, present=True, decided_by=" ")
     with pytest.raises(FocusqaError, match="no segment"):
         reconcile(store, 999_999, EARLY, present=True, decided_by="Lise")
+    assert store.codings(coder="final") == []
+    assert not [e for e in store.audit_log() if e.action == "reconcile"]
+
+
+def test_only_a_reviewer_reconciles(two_coders):
+    store, seg = two_coders
+    with pytest.raises(FocusqaError, match="only a reviewer can reconcile"):
+        reconcile(store, seg[2], COORD, present=True, decided_by="Anna")
     assert store.codings(coder="final") == []
     assert not [e for e in store.audit_log() if e.action == "reconcile"]
 

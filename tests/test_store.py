@@ -117,10 +117,11 @@ def test_migrations_create_every_table_from_empty(any_db_url: str) -> None:
     engine = make_engine(any_db_url)
     migrate(engine)
     migrate(engine)  # idempotent
-    assert current_revision(engine) == "0007"
+    assert current_revision(engine) == "0008"
     tables = set(inspect(engine).get_table_names())
     assert {"documents", "segments", "codes", "codebook_versions", "codings", "memos", "audit_log",
-            "saved_searches", "syntheses", "memo_quotes", "finished_documents", "alembic_version"} <= tables
+            "saved_searches", "syntheses", "memo_quotes", "finished_documents", "coders",
+            "alembic_version"} <= tables
     if any_db_url.startswith("sqlite"):
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1

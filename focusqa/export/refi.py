@@ -1095,6 +1095,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import", *, allow_relativ
 
     from ..store.models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, FinishedDocument, Memo,
                                 SegmentRow)
+    from ..store.coders import register_names
     from ..store.repository import CODE_FIELDS
 
     path = Path(path)
@@ -1394,6 +1395,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import", *, allow_relativ
             s.add(Memo(author=plan["author"], text=plan["text"], segment_id=seg_id, document_id=doc_id,
                        code_id=code_id))
             added_memos += 1
+        register_names(s, coders | {plan["author"] for plan in memo_plans}, actor)
         s.add(AuditEntry(actor=actor, action="import-qdpx", entity="project", entity_id=None,
                          after={"file": path.name, "origin": origin, "documents": new_docs,
                                 "documents_present": present_docs, "codings": added_codings,

@@ -215,3 +215,19 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class CoderRow(Base):
+    """A person who codes in the project: the name on their codings, memos and audit entries.
+
+    ``role`` is ``coder`` (changes only their own work) or ``reviewer`` (may also change
+    others' work and reconcile). ``password_hash`` is a salted scrypt hash, never the password.
+    """
+
+    __tablename__ = "coders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="coder")
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

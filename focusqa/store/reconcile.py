@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from ..config import MACHINE_CODER
 from ..errors import FocusqaError
+from .coders import FINAL_CODER, require_reviewer
 from .models import AuditEntry, CodeRow, Coding, SegmentRow, utcnow
 
-FINAL_CODER = "final"
+__all__ = ["FINAL_CODER", "Decision", "reconcile", "decisions", "visible_codings"]
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,15 @@ def reconcile(store, segment_id: int, code_id: str, *, present: bool, decided_by
     ``present=True`` stores an accepted coding by ``final_coder``; ``present=False`` stores
     a rejected one, so "decided: not this code" differs from "not decided yet". The audit
     entry's actor is ``decided_by`` (the person who settled it), not the final coder.
+    Only a reviewer may decide: the final version overrides every coder's own codings,
+    so it is the team lead's call, not any one coder's.
     """
     if not decided_by or not decided_by.strip():
         raise FocusqaError("say who decided (decided_by) before reconciling")
     if final_coder == MACHINE_CODER:
         raise FocusqaError(f"'{MACHINE_CODER}' is the machine; choose another name for the final coding")
     with store.session() as s:
+        require_reviewer(s, decided_by, "reconcile (decide the final coding)")
         if s.get(CodeRow, code_id) is None:
             raise FocusqaError(f"'{code_id}' is not a code in the codebook")
         seg = s.get(SegmentRow, segment_id)

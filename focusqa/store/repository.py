@@ -21,9 +21,11 @@ from ..codebook import Code, Codebook, default_code_guid, parse_codebook
 from ..config import MACHINE_CODER, database_url
 from ..errors import ConflictError, FocusqaError
 from ..types import CodeSuggestion, DocumentMetadata, ParsedDocument, turn_number
+from . import coders as coder_rules
+from .coders import CoderInfo, NotAllowedError, coder_info, password_matches
 from .db import make_engine, migrate, session_factory, transaction
-from .models import (AuditEntry, CodebookVersion, CodeRow, Coding, Document, FinishedDocument, Memo, MemoQuote,
-                     SavedSearch, SegmentRow, Synthesis, utcnow)
+from .models import (AuditEntry, CodebookVersion, CoderRow, CodeRow, Coding, Document, FinishedDocument, Memo,
+                     MemoQuote, SavedSearch, SegmentRow, Synthesis, utcnow)
 
 STATUSES = ("suggested", "accepted", "rejected")
 def _code_of(row) -> Code:
@@ -216,6 +218,84 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    # --------------------------------------------------------------- coders
+    def project_coders(self) -> list[CoderInfo]:
+        """The project's coder list (people, not the machine), by name."""
+        with self.session() as s:
+            return [coder_info(r) for r in s.scalars(select(CoderRow).order_by(CoderRow.name))]
+
+    def project_coder(self, name: str) -> CoderInfo | None:
+        with self.session() as s:
+            row = coder_rules.find(s, name)
+            return coder_info(row) if row is not None else None
+
+    def project_is_open(self) -> bool:
+        """True while no coder has a password: anyone may add themselves (see ``store.coders``)."""
+        with self.session() as s:
+            return coder_rules.project_is_open(s)
+
+    def add_coder(self, name: str, *, role: str = "coder", password: str | None = None,
+                  actor: str = "admin") -> CoderInfo:
+        """Put a coder on the list (a team lead's command; ``password`` is stored hashed)."""
+        with self.session() as s:
+            return coder_info(coder_rules.add(s, name, actor, role=role, password=password))
+
+    def enroll(self, name: str, password: str | None = None, *, verified: bool = False) -> CoderInfo:
+        """A person adds themselves from the app, and is signed in as that coder.
+
+        Allowed in an open project (or with ``verified``: a name from the OIDC login,
+        whose identity the organisation's login vouches for). The first coder of a
+        project without a reviewer becomes its reviewer (the person who starts it).
+        """
+        name = coder_rules.clean_name(name)
+        with self.session() as s:
+            if not verified and not coder_rules.project_is_open(s):
+                raise NotAllowedError("coders in this project are added by the team lead "
+                                      "('focusqa coders add'); ask them to add you")
+            row = coder_rules.find(s, name) if verified else None
+            if row is not None:
+                return coder_info(row)
+            role = "coder" if coder_rules.has_reviewer(s) else "reviewer"
+            return coder_info(coder_rules.add(s, name, name, role=role, password=password))
+
+    def authenticate(self, name: str, password: str = "") -> CoderInfo:
+        """The coder ``name`` if ``password`` is theirs (or they have none); else refused.
+
+        The app signs a person in only through this, so the name every later write carries
+        (and the audit log records) is one that proved itself.
+        """
+        with self.session() as s:
+            row = coder_rules.find(s, name)
+            if row is None:
+                raise NotAllowedError(f"'{name}' is not a coder in this project")
+            if row.password_hash is not None and not password_matches(password or "", row.password_hash):
+                raise NotAllowedError(f"wrong password for {name}")
+            return coder_info(row)
+
+    def set_coder_password(self, name: str, password: str | None, *, actor: str = "admin") -> CoderInfo:
+        """Set (or, with ``None``/empty, remove) a coder's password; only the hash is stored."""
+        with self.session() as s:
+            row = self._listed(s, name)
+            row.password_hash = coder_rules.hash_password(password) if password else None
+            self._audit(s, actor, "coder-password", "coder", name[:64], None, {"password": bool(password)})
+            return coder_info(row)
+
+    def set_coder_role(self, name: str, role: str, *, actor: str = "admin") -> CoderInfo:
+        if role not in coder_rules.ROLES:
+            raise FocusqaError(f"a role is one of {', '.join(coder_rules.ROLES)}")
+        with self.session() as s:
+            row = self._listed(s, name)
+            before, row.role = row.role, role
+            self._audit(s, actor, "coder-role", "coder", name[:64], {"role": before}, {"role": role})
+            return coder_info(row)
+
+    @staticmethod
+    def _listed(s: Session, name: str) -> CoderRow:
+        row = coder_rules.find(s, name)
+        if row is None:
+            raise FocusqaError(f"'{name}' is not a coder in this project ('focusqa coders list' shows them)")
+        return row
 
     # ---------------------------------------------------------------- audit
     @staticmethod
@@ -466,6 +546,8 @@ class Store:
             raise FocusqaError("a coder name is required before coding")
         try:
             with self.session() as s:
+                if coder != MACHINE_CODER:
+                    coder_rules.acting(s, coder)
                 self._check_code(s, code_id)
                 seg = s.get(SegmentRow, segment_id)
                 if seg is None:
@@ -497,13 +579,16 @@ class Store:
                                 "the page now shows the current state") from None
 
     def remove_coding(self, coding_id: int, actor: str, *, expected_version: int | None = None) -> None:
+        """Remove a coding: the actor's own, or anyone's when the actor is a reviewer."""
         try:
             with self.session() as s:
                 row = s.get(Coding, coding_id)
                 if row is None:
+                    coder_rules.acting(s, actor)
                     if expected_version is not None:
                         raise ConflictError("This coding was already removed by someone else")
                     return
+                coder_rules.require_owner_or_reviewer(s, actor, row.coder, "This coding")
                 self._expect(row, expected_version, "This coding")
                 self._audit(s, actor, "uncode", "coding", coding_id, _coding_state(row), None)
                 s.delete(row)
@@ -522,6 +607,7 @@ class Store:
             raise FocusqaError("decision must be 'accepted' or 'rejected'")
         try:
             with self.session() as s:
+                coder_rules.acting(s, coder)
                 auto = s.scalar(select(Coding).where(Coding.segment_id == segment_id,
                                                      Coding.code_id == code_id,
                                                      Coding.coder == MACHINE_CODER))
@@ -567,17 +653,24 @@ class Store:
                         {"segments": len(suggestions), "suggestions": written})
         return written
 
-    def undo_last(self, actor: str) -> AuditInfo | None:
-        """Undo ``actor``'s most recent coding change that is not undone yet.
+    def undo_last(self, actor: str, *, of: str | None = None) -> AuditInfo | None:
+        """Undo the most recent coding change of ``of`` (default: ``actor``) not undone yet.
 
-        Accepting or rejecting a suggestion is one change to the user, though it
-        writes two entries (the suggestion's outcome and the coder's coding): both go.
+        A coder undoes only their own changes; a reviewer may undo another coder's
+        (``of=``), and the undo is logged under the reviewer's name. Accepting or
+        rejecting a suggestion is one change to the user, though it writes two entries
+        (the suggestion's outcome and the coder's coding): both go.
         """
+        whose = of or actor
         with self.session() as s:
+            if whose == actor:
+                coder_rules.acting(s, actor)
+            else:
+                coder_rules.require_owner_or_reviewer(s, actor, whose, f"{whose}'s last change")
             undone = {int(e) for e in s.scalars(select(AuditEntry.entity_id).where(
-                AuditEntry.action == "undo", AuditEntry.actor == actor)) if e}
+                AuditEntry.action == "undo", AuditEntry.entity == "audit")) if e}
             entries = [e for e in s.scalars(select(AuditEntry).where(
-                AuditEntry.actor == actor, AuditEntry.entity == "coding",
+                AuditEntry.actor == whose, AuditEntry.entity == "coding",
                 AuditEntry.action.in_(("code", "recode", "uncode", "review", "code-hits")))
                 .order_by(AuditEntry.id.desc()).limit(200)) if e.id not in undone]
             if not entries:
@@ -642,6 +735,7 @@ class Store:
         befores: list[dict | None] = []
         afters: list[dict] = []
         with self.session() as s:
+            coder_rules.acting(s, coder)
             self._check_code(s, code_id)
             known = set()
             existing: dict[int, Coding] = {}
@@ -763,6 +857,7 @@ class Store:
         if not author or not author.strip():
             raise FocusqaError("a coder name is required before writing memos")
         with self.session() as s:
+            coder_rules.acting(s, author)
             memo = Memo(author=author, text=text, segment_id=segment_id, document_id=document_id,
                         code_id=code_id)
             s.add(memo)
@@ -776,6 +871,7 @@ class Store:
                 memo = s.get(Memo, memo_id)
                 if memo is None:
                     raise ConflictError("This memo was deleted by someone else")
+                coder_rules.require_owner_or_reviewer(s, actor, memo.author, "This memo")
                 if expected_version is not None and memo.version != expected_version:
                     raise ConflictError(f"This memo was changed by {memo.author} since you opened it; "
                                         "the page now shows the current text")
@@ -791,6 +887,7 @@ class Store:
         with self.session() as s:
             memo = s.get(Memo, memo_id)
             if memo is not None:
+                coder_rules.require_owner_or_reviewer(s, actor, memo.author, "This memo")
                 self._audit(s, actor, "delete-memo", "memo", memo_id, {"text": memo.text}, None)
                 s.delete(memo)
 
@@ -822,6 +919,7 @@ class Store:
             raise FocusqaError("a synthesis belongs to a respondent group")
         try:
             with self.session() as s:
+                coder_rules.acting(s, actor)
                 self._check_code(s, code_id)
                 row = s.scalar(select(Synthesis).where(Synthesis.code_id == code_id,
                                                        Synthesis.respondent_group == group,
@@ -865,6 +963,7 @@ class Store:
         if not actor or not actor.strip():
             raise FocusqaError("a coder name is required before marking quotes")
         with self.session() as s:
+            coder_rules.acting(s, actor)
             self._check_code(s, code_id)
             if s.get(SegmentRow, segment_id) is None:
                 raise FocusqaError(f"no segment with id {segment_id}")
@@ -893,6 +992,7 @@ class Store:
         if not coder or not coder.strip():
             raise FocusqaError("a coder name is required")
         with self.session() as s:
+            coder_rules.acting(s, coder)
             if s.get(Document, document_id) is None:
                 raise FocusqaError(f"no document with id {document_id}")
             row = s.scalar(select(FinishedDocument).where(FinishedDocument.document_id == document_id,
@@ -993,6 +1093,7 @@ class Store:
                 existing.add((seg_id, code, coder))
                 s.add(Coding(segment_id=seg_id, code_id=code, coder=coder, origin="human", status="accepted"))
                 added += 1
+            coder_rules.register_names(s, {coder for _seg, _code, coder in planned}, actor)
             finished = {tuple(r) for r in s.execute(select(FinishedDocument.document_id, FinishedDocument.coder))}
             doc_of = {seg_id: doc_id for (doc_id, _index), (seg_id, _s, _e) in segment_ids.items()}
             for pair in sorted({(doc_of[seg_id], coder) for seg_id, _code, coder in planned}):
