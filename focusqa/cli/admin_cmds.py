@@ -1,4 +1,5 @@
-"""``focusqa serve`` (the browser app, bound to this machine only by default), ``backup`` and ``restore``."""
+"""``focusqa serve`` (the browser app, bound to this machine only by default), ``backup``, ``restore``
+and ``coders`` (the project's coder list, for a team lead)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 
 from ..config import PROJECT_DIR
 from ..errors import FocusqaError
+from ..store.coders import ROLES
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -44,6 +46,31 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="replace a database that already holds data")
     add_db_option(p)
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("coders", help="the project's coders: list, add, set a password or a role",
+                       description="Coders are the people who may code in the app. A coder changes only their "
+                                   "own codings and memos; a reviewer may also change others' and reconcile. "
+                                   "Passwords are asked for without echo and stored as salted scrypt hashes.")
+    actions = p.add_subparsers(dest="coders_command", metavar="ACTION", required=True)
+    q = actions.add_parser("list", help="every coder, their role and whether they have a password")
+    add_db_option(q)
+    q.set_defaults(func=cmd_coders_list)
+    q = actions.add_parser("add", help="add a coder")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--role", choices=ROLES, default="coder")
+    q.add_argument("--password", action="store_true", help="ask for a password for the coder")
+    add_db_option(q)
+    q.set_defaults(func=cmd_coders_add)
+    q = actions.add_parser("passwd", help="set (or with --remove, remove) a coder's password")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--remove", action="store_true", help="remove the password (anyone can then sign in as NAME)")
+    add_db_option(q)
+    q.set_defaults(func=cmd_coders_passwd)
+    q = actions.add_parser("role", help="make a coder a reviewer, or a reviewer a coder")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("role", choices=ROLES)
+    add_db_option(q)
+    q.set_defaults(func=cmd_coders_role)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -93,4 +120,63 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if report.previous is not None:
         print(f"the database it replaced is kept as {report.previous}")
     print(f"restored from {args.backup_file}: {report.summary()}")
+    return 0
+
+
+ADMIN = "focusqa coders"   # the audit actor of the command line's coder changes
+
+
+def _ask_password(name: str) -> str:
+    """A new password for ``name``, typed twice without echo."""
+    import getpass
+
+    first = getpass.getpass(f"password for {name}: ")
+    if not first:
+        raise FocusqaError("an empty password; use 'focusqa coders passwd NAME --remove' to remove one")
+    if getpass.getpass("again: ") != first:
+        raise FocusqaError("the two passwords differ; nothing was changed")
+    return first
+
+
+def cmd_coders_list(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    store = Store(args.db)
+    coders = store.project_coders()
+    if not coders:
+        print("no coders yet: the first person to open the app adds themselves")
+    for coder in coders:
+        print(f"{coder.name}\t{coder.role}\t{'password' if coder.has_password else 'no password'}")
+    if coders and store.project_is_open():
+        print("open project: nobody has a password, so anyone using the app can sign in as any coder "
+              "or add themselves")
+    return 0
+
+
+def cmd_coders_add(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    password = _ask_password(args.name) if args.password else None
+    coder = Store(args.db).add_coder(args.name, role=args.role, password=password, actor=ADMIN)
+    print(f"added {coder.name} ({coder.role}{', with a password' if coder.has_password else ''})")
+    return 0
+
+
+def cmd_coders_passwd(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    store = Store(args.db)
+    if store.project_coder(args.name) is None:
+        raise FocusqaError(f"'{args.name}' is not a coder in this project ('focusqa coders list' shows them)")
+    password = None if args.remove else _ask_password(args.name)
+    store.set_coder_password(args.name, password, actor=ADMIN)
+    print(f"{args.name}: password {'removed' if args.remove else 'set'}")
+    return 0
+
+
+def cmd_coders_role(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    coder = Store(args.db).set_coder_role(args.name, args.role, actor=ADMIN)
+    print(f"{coder.name} is now a {coder.role}")
     return 0
