@@ -14,12 +14,12 @@ from typing import Any
 import streamlit as st
 
 from focusqa.config import request_is_local
-from views.common import (BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr,
-                          warm_up)
+from views.coder_signin import render_coder_signin, sign_in_verified
+from views.common import BLIND_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr, warm_up
 
 HERE = Path(__file__).resolve().parent
 AUTH_KEY = "_focusqa_authenticated"
-CODER_PARAM = "koder"
+OLD_CODER_PARAM = "koder"   # the coder used to be named in the address; it no longer signs anyone in
 
 STRINGS = {
     "da": {
@@ -36,11 +36,6 @@ STRINGS = {
         "codebook": "Kodebog",
         "export": "Eksport",
         "language": "Sprog",
-        "coder": "Koder",
-        "coder_help": "Dit navn eller dine initialer. Det gemmes ved hver kodning og i loggen, "
-                      "så det altid kan ses, hvem der har kodet hvad.",
-        "coder_placeholder": "fx Anne eller AKJ",
-        "coder_missing": "Skriv dit navn for at kunne kode.",
         "blind": "Blind kodning",
         "blind_help": "Skjul de andre koderes koder, mens du koder, så du ikke påvirkes af dem "
                       "(maskinens forslag vises stadig).",
@@ -66,11 +61,6 @@ STRINGS = {
         "codebook": "Codebook",
         "export": "Export",
         "language": "Language",
-        "coder": "Coder",
-        "coder_help": "Your name or initials. It is stored with every coding and in the log, "
-                      "so it is always clear who coded what.",
-        "coder_placeholder": "e.g. Anne or AKJ",
-        "coder_missing": "Enter your name to be able to code.",
         "blind": "Blind coding",
         "blind_help": "Hide the other coders' codes while you code, so they do not influence "
                       "you (the machine's suggestions are still shown).",
@@ -166,32 +156,24 @@ def _copy(key: str) -> None:
     st.session_state[key] = st.session_state[f"_widget_{key}"]
 
 
-def _keep_coder_in_url() -> None:
-    """Put the coder's name in the address (``?koder=``) so a reload or a bookmark keeps it."""
-    name = str(st.session_state.get(CODER_KEY) or "").strip()
-    if name and st.query_params.get(CODER_PARAM) != name:
-        st.query_params[CODER_PARAM] = name
-    elif not name and CODER_PARAM in st.query_params:
-        del st.query_params[CODER_PARAM]
-
-
 def sidebar() -> None:
-    """Cross-page settings: language, coder, blind mode, and which database is open."""
+    """Cross-page settings: language, the signed-in coder, blind mode, and which database is open."""
     with st.sidebar:
         st.segmented_control(tr(STRINGS, "language"), list(LANGUAGES), format_func=LANGUAGES.get,
                              key=_persistent(LANGUAGE_KEY), required=True, on_change=_copy,
                              args=(LANGUAGE_KEY,))
-        st.text_input(tr(STRINGS, "coder"), key=_persistent(CODER_KEY), help=tr(STRINGS, "coder_help"),
-                      placeholder=tr(STRINGS, "coder_placeholder"), max_chars=60, on_change=_copy,
-                      args=(CODER_KEY,))
-        _keep_coder_in_url()
-        if not str(st.session_state.get(CODER_KEY) or "").strip():
-            st.caption(tr(STRINGS, "coder_missing"))
+        render_coder_signin(fixed=_oidc())
         st.toggle(tr(STRINGS, "blind"), key=_persistent(BLIND_KEY), help=tr(STRINGS, "blind_help"),
                   on_change=_copy, args=(BLIND_KEY,))
         st.caption(f"{tr(STRINGS, 'database')}: `{_display_url(current_database_url())}`")
-        if _auth_settings() and "password" not in _auth_settings() and _logged_in():
+        if _oidc():
             st.button(tr(STRINGS, "logout"), on_click=st.logout)
+
+
+def _oidc() -> bool:
+    """Whether this browser is signed in through the OIDC login (its account is the coder)."""
+    settings = _auth_settings()
+    return bool(settings) and "password" not in settings and _logged_in()
 
 
 def _display_url(url: str) -> str:
@@ -222,11 +204,11 @@ def main() -> None:
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
         st.session_state[LANGUAGE_KEY] = "da"
     st.session_state.setdefault(BLIND_KEY, False)
-    if CODER_KEY not in st.session_state and st.query_params.get(CODER_PARAM):
-        st.session_state[CODER_KEY] = st.query_params[CODER_PARAM][:60]
+    if OLD_CODER_PARAM in st.query_params:  # old bookmarks: a name in the address signs nobody in
+        del st.query_params[OLD_CODER_PARAM]
     login_gate()
-    if CODER_KEY not in st.session_state and _logged_in():  # signed in: name the coder
-        st.session_state[CODER_KEY] = str(st.user.get("name") or st.user.get("email") or "")[:60]
+    if _oidc():
+        sign_in_verified(str(st.user.get("email") or st.user.get("name") or "").strip())
     warm_up()
     page = navigation()
     sidebar()

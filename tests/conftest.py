@@ -93,3 +93,21 @@ def store(any_db_url):
     s = Store(any_db_url)
     yield s
     s.dispose()
+
+
+def sign_in(at, name: str, password: str = ""):
+    """Sign an AppTest session in from the sidebar, as a person would: pick ``name`` from the
+    coder list (with ``password`` if they have one), or add oneself when not on the list."""
+    pickers = [s for s in at.sidebar.selectbox if s.key == "_focusqa_pick_coder"]
+    if pickers and name in pickers[0].options:
+        pickers[0].set_value(name).run()
+        if password:
+            at.sidebar.text_input(key="_focusqa_coder_password").input(password)
+        at.sidebar.button(key="_focusqa_sign_in").click().run()
+    else:
+        at.sidebar.text_input(key="_focusqa_new_coder").input(name)
+        if password:
+            at.sidebar.text_input(key="_focusqa_new_coder_password").input(password)
+        at.sidebar.button(key="_focusqa_add_coder").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

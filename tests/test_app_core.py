@@ -19,6 +19,8 @@ from focusqa.ingest import parse_text
 from focusqa.store import Store
 from focusqa.types import CodeSuggestion, DocumentMetadata
 
+from conftest import sign_in
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
@@ -57,8 +59,7 @@ def _app(coder: str | None = "Anne", page: str | None = None) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     if coder:
-        at.sidebar.text_input(key="_widget_focusqa_coder").set_value(coder)
-        at.run()
+        sign_in(at, coder)
     if page:
         at.switch_page(page)
         at.run()
@@ -80,8 +81,9 @@ def test_overview_shows_the_project_and_what_to_do_next(project) -> None:
     assert any("nord_2016.txt" in t and "venter" in t for t in _texts(at.markdown))
     frame = at.dataframe[-1].value
     assert list(frame["Distrikt"]) == ["Nord"] and list(frame["Forslag"]) == [3]
-    # the sidebar: language, coder, blind mode, database in use
-    assert at.sidebar.text_input(key="_widget_focusqa_coder").value == ""
+    # the sidebar: language, coder sign-in (a new project: add yourself), blind mode, database in use
+    assert at.sidebar.text_input(key="_focusqa_new_coder").value == ""
+    assert "focusqa_coder" not in at.session_state
     assert at.sidebar.toggle(key="_widget_focusqa_blind").value is False
     assert any("app.db" in t for t in _texts(at.sidebar.caption))
 
@@ -104,7 +106,7 @@ def test_overview_button_opens_the_document_in_coding(project) -> None:
 
 def test_coding_asks_for_the_coder_name_first(project) -> None:
     at = _app(coder=None, page="views/coding.py")
-    assert any("Skriv dit navn" in t for t in _texts(at.info))
+    assert any("Vælg dig selv" in t for t in _texts(at.info))
     assert not [b for b in at.button if (b.key or "").startswith("accept_")]
 
 
@@ -386,7 +388,11 @@ def test_oidc_login_shows_only_the_login_button_until_signed_in(project) -> None
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Oversigt"
     assert "Log ud" in [b.label for b in at.sidebar.button]
-    assert at.sidebar.text_input(key="_widget_focusqa_coder").value == "Anne", "coder named from the login"
+    assert at.session_state["focusqa_coder"] == "anne@kommune.example", "the signed-in account is the coder"
+    assert any("anne@kommune.example" in t for t in _texts(at.sidebar.caption))
+    assert not [b for b in at.sidebar.button if b.key == "_focusqa_switch_coder"], "no switching away"
+    coder = project["store"].project_coder("anne@kommune.example")
+    assert coder is not None and coder.role == "reviewer", "the first account to sign in leads the project"
 
 
 def test_overview_offers_suggestions_when_there_are_none(tmp_path, monkeypatch) -> None:

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from focusqa.ingest import parse_text
 from focusqa.store import Store
+from conftest import sign_in
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 60
@@ -117,9 +118,9 @@ def project(tmp_path, monkeypatch) -> Store:
 def open_page(page: str, *, coder: str | None = "tester", language: str = "da") -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.session_state["focusqa_language"] = language
-    if coder:
-        at.session_state["focusqa_coder"] = coder
     at.run()
+    if coder:
+        sign_in(at, coder)
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -19,6 +19,7 @@ from focusqa.ingest import parse_text
 from focusqa.store import Store
 from focusqa.types import CodeSuggestion, DocumentMetadata
 from views.common import html_escape, md_escape
+from conftest import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -57,8 +58,8 @@ def project(tmp_path: Path, monkeypatch) -> dict:
 
 def _open(page: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["focusqa_coder"] = CODER
     at.run()
+    sign_in(at, CODER)
     if page != "app":
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from focusqa.config import MACHINE_CODER
 from focusqa.store import Store
 from test_search import _import
+from conftest import sign_in
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGE = "views/search_page.py"
@@ -30,9 +31,9 @@ def project(tmp_path, monkeypatch) -> Store:
 def open_page(*, coder: str | None = "tester", language: str = "da") -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.session_state["focusqa_language"] = language
-    if coder:
-        at.session_state["focusqa_coder"] = coder
     at.run()
+    if coder:
+        sign_in(at, coder)
     at.switch_page(PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -28,8 +28,8 @@ Strings = Mapping[str, Mapping[str, str]]
 
 _COMMON: dict[str, dict[str, str]] = {
     "da": {
-        "need_coder": "Skriv dit navn under **Koder** i sidepanelet, før du koder. "
-                      "Navnet står ved hver kodning og i loggen.",
+        "need_coder": "Vælg dig selv under **Koder** i sidepanelet (eller tilføj dig), før du koder. "
+                      "Dit navn står ved hver kodning og i loggen.",
         "error": "Det lykkedes ikke: {message}",
         "conflict": "En anden har ændret det samme, siden du åbnede siden, så din ændring blev "
                     "ikke gemt. Siden viser nu den aktuelle tilstand.",
@@ -38,8 +38,8 @@ _COMMON: dict[str, dict[str, str]] = {
         "page": "Side {page} af {pages}",
     },
     "en": {
-        "need_coder": "Enter your name under **Coder** in the sidebar before coding. "
-                      "The name is stored with every coding and in the log.",
+        "need_coder": "Choose yourself under **Coder** in the sidebar (or add yourself) before coding. "
+                      "Your name is stored with every coding and in the log.",
         "error": "That did not work: {message}",
         "conflict": "{message}",
         "no_documents": "There are no interviews in the database yet. Go to **Import** to "
@@ -290,12 +290,12 @@ def after_write(what: str = "all") -> None:
 
 # ------------------------------------------------------------------ coder
 def coder_name() -> str:
-    """The name typed in the sidebar (stripped), or ``""``."""
+    """The signed-in coder (set only by the sidebar's sign-in, views/coder_signin.py), or ``""``."""
     return str(st.session_state.get(CODER_KEY) or "").strip()
 
 
 def require_coder() -> str:
-    """The coder's name; without one, explain where to type it and stop the page."""
+    """The signed-in coder; without one, explain where to sign in and stop the page."""
     name = coder_name()
     if not name:
         st.info(tr(_COMMON, "need_coder"))
