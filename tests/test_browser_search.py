@@ -10,7 +10,7 @@ import pytest
 
 from focusqa.analysis.search import search
 from focusqa.config import MACHINE_CODER
-from test_browser import CHROMIUM, CHROMIUM_ARGS, CODER, _wait_idle, server, shots  # noqa: F401
+from test_browser import CHROMIUM, CHROMIUM_ARGS, CODER, _wait_idle, server, shots, sign_in  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +33,7 @@ def test_search_finds_compounds_and_its_hits_are_coded_and_undone(server, shots)
         page.on("requestfailed", lambda r: failed.append(r.url))
         page.goto(base)
         _wait_idle(page)
-        page.get_by_label("Koder", exact=True).fill(CODER)
-        page.keyboard.press("Enter")
-        _wait_idle(page)
+        sign_in(page, CODER)
         page.get_by_role("link", name="Søg").click()
         expect(page.get_by_role("heading", name="Søg", exact=True)).to_be_visible(timeout=30_000)
         page.get_by_label("Søg efter", exact=True).fill("udtalelse")
