@@ -378,3 +378,11 @@ def test_agreement_page_reports_statistics_and_reconciles(project):
     decided = [entry for entry in log if entry.action == "reconcile"]
     assert decided and decided[0].actor == "Mette"
     assert "**3** uenigheder mangler en afgørelse (1 er afgjort)" in texts(at)
+
+
+def test_only_a_reviewer_gets_the_reconcile_buttons(project):
+    project.add_coder("Lise", role="reviewer")
+    at = open_page("views/agreement_page.py", coder="Karl")     # joins as a plain coder
+    assert any("Kun en koder med rollen reviewer" in i.value for i in at.info)
+    assert at.button(key="reconcile_yes_0").disabled and at.button(key="reconcile_no_0").disabled
+    assert not [e for e in Store(project.url).audit_log(entity="coding") if e.action == "reconcile"]

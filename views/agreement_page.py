@@ -82,8 +82,10 @@ STRINGS = {
         "decided_no": "Afgjort: koden gælder ikke.",
         "yes": "Koden gælder",
         "no": "Koden gælder ikke",
-        "need_name": "Skriv dit navn under **Koder** i sidepanelet for at afgøre uenigheder. Navnet gemmes "
-                     "ved afgørelsen.",
+        "need_name": "Vælg dig selv under **Koder** i sidepanelet for at afgøre uenigheder. Dit navn "
+                     "gemmes ved afgørelsen.",
+        "need_reviewer": "Kun en koder med rollen reviewer kan afgøre uenigheder, for afgørelsen gælder for "
+                         "hele teamet. Teamlederen giver rollen med `focusqa coders role NAVN reviewer`.",
         "reconciled": "Afgjort af {who}: {code} {what} for tur {n} i {doc}.",
         "what_yes": "gælder",
         "what_no": "gælder ikke",
@@ -152,8 +154,11 @@ STRINGS = {
         "decided_no": "Decided: the code does not apply.",
         "yes": "The code applies",
         "no": "The code does not apply",
-        "need_name": "Enter your name under **Coder** in the sidebar to decide disagreements. The name is "
+        "need_name": "Choose yourself under **Coder** in the sidebar to decide disagreements. Your name is "
                      "stored with the decision.",
+        "need_reviewer": "Only a coder with the reviewer role can decide disagreements, because the decision "
+                         "holds for the whole team. The team lead gives the role with "
+                         "`focusqa coders role NAME reviewer`.",
         "reconciled": "Decided by {who}: {code} {what} for turn {n} in {doc}.",
         "what_yes": "applies",
         "what_no": "does not apply",
@@ -318,12 +323,14 @@ def disagreement_list(store: Store, codebook, coders: list[str], documents: tupl
     if not shown:
         st.caption(tr(STRINGS, "none"))
         return
-    decider = coder_name()
-    if not decider:
+    decider = store.project_coder(coder_name()) if coder_name() else None
+    if decider is None:
         st.info(tr(STRINGS, "need_name"))
+    elif not decider.is_reviewer:
+        st.info(tr(STRINGS, "need_reviewer"))
     for position, item in enumerate(paginate(shown, "agreement_page", page_size=PAGE_SIZE)):
         disagreement_card(item, codebook, a, b, decided.get((item.segment_id, item.code_id)), position,
-                          enabled=bool(decider))
+                          enabled=decider is not None and decider.is_reviewer)
 
 
 def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bool | None, position: int,
