@@ -298,7 +298,7 @@ def test_codebook_new_code_is_added_and_selected(project):
 
 def test_codebook_page_asks_for_a_name_before_editing(project):
     at = open_page("views/codebook_page.py", coder=None)
-    assert any("Skriv dit navn" in i.value for i in at.info)
+    assert any("Vælg dig selv" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "codebook_save"]
 
 

@@ -59,7 +59,7 @@ STRINGS = {
         "col_terms": "Søgeord",
         "col_color": "Farve",
         "edit": "Ret eller tilføj en kode",
-        "need_coder": "Skriv dit navn under **Koder** i sidepanelet for at rette kodebogen. Navnet gemmes "
+        "need_coder": "Vælg dig selv under **Koder** i sidepanelet for at rette kodebogen. Navnet gemmes "
                       "ved hver version.",
         "choose": "Kode",
         "new_code": "+ Ny kode",
@@ -136,7 +136,7 @@ STRINGS = {
         "col_terms": "Search terms",
         "col_color": "Colour",
         "edit": "Edit or add a code",
-        "need_coder": "Enter your name under **Coder** in the sidebar to edit the codebook. The name is "
+        "need_coder": "Choose yourself under **Coder** in the sidebar to edit the codebook. The name is "
                       "stored with every version.",
         "choose": "Code",
         "new_code": "+ New code",
