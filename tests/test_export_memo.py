@@ -121,6 +121,7 @@ def test_turn_numbers_agree_between_app_and_word(project):
 def test_reconciled_codings_are_called_afstemt_not_a_coder(project):
     store = project
     seg = next(s for s in store.segments(role="participant"))
+    store.add_coder("Lise", role="reviewer")
     reconcile(store, seg.id, T, present=True, decided_by="Lise")
     facts = {row.cells[0].text: row.cells[1].text for row in memo(store).tables[0].rows}
     assert "final" not in facts["Kodere"] and "afstemt" in facts["Kodere"]

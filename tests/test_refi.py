@@ -75,6 +75,7 @@ def _build(store: Store) -> dict[str, list[int]]:
     store.set_coding(n[4], ADVICE, "Bo")
     store.set_coding(o[1], EARLY, "Anna")
     store.set_coding(o[2], EARLY, "Anna", status="rejected")     # a "no": not exported
+    store.add_coder("Lise", role="reviewer")
     reconcile(store, n[2], COORD, present=True, decided_by="Lise")
     store.add_memo("Anna", "Godt citat om forældre", segment_id=n[1])
     store.add_memo("Bo", "Nord var en god gruppe", document_id=store.segments(ids=[n[0]])[0].document_id)

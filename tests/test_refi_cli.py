@@ -59,6 +59,10 @@ def test_agreement_command_explains_missing_second_coder(db_url, capsys):
 
 def test_reconcile_command(db_url, capsys):
     store = _coded_db(db_url)
+    assert main(["reconcile", "g.txt", "2", "2", "--no", "--by", "Lise", "--db", db_url]) == 2
+    assert "only a reviewer can reconcile" in capsys.readouterr().err
+    assert store.codings(coder="final") == []
+    assert main(["coders", "add", "Lise", "--role", "reviewer", "--db", db_url]) == 0
     assert main(["reconcile", "g.txt", "2", "2", "--no", "--by", "Lise", "--db", db_url]) == 0
     assert "does not apply (decided by Lise" in capsys.readouterr().out
     (final,) = store.codings(coder="final")
