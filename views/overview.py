@@ -7,11 +7,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
-from views.common import (fmt_number, fmt_percent, get_store, load_documents, load_progress, md_escape, refit_tagger,
-                          show_error, show_flashes, flash, tr)
+from focusqa.store import Store
+from views.common import (fmt_number, fmt_percent, get_store, load_codings, load_documents, load_progress,
+                          load_segments, md_escape, refit_tagger, show_error, show_flashes, flash, tr)
+from views.place import CODING_PAGE, coding_link
 
-CODING_DOCUMENT_KEY = "coding_document"
 PAGES_DIR = Path(__file__).resolve().parent
 
 STRINGS = {
@@ -44,6 +46,9 @@ STRINGS = {
         "col_done": "Gennemset",
         "col_done_help": "Andel af deltagernes taleture, hvor en koder har accepteret eller "
                          "afvist koder.",
+        "col_finished": "Færdigkodet af",
+        "col_finished_help": "De kodere, der har markeret interviewet som færdigkodet i Kodning. I "
+                             "Enighed tæller de med på alle interviewets taleture.",
         "participants_only": "Kodet, Forslag, Afvist, Ukodet og Gennemset tæller deltagernes "
                              "taleture; moderatorens spørgsmål kodes ikke.",
         "missing": "(ikke angivet)",
@@ -92,6 +97,9 @@ STRINGS = {
         "col_done": "Reviewed",
         "col_done_help": "Share of the participants' turns where a coder accepted or rejected "
                          "codes.",
+        "col_finished": "Finished by",
+        "col_finished_help": "The coders who marked the interview as finished in Coding. Agreement "
+                             "counts them on every turn of the interview.",
         "participants_only": "Coded, Suggested, Rejected, Uncoded and Reviewed count the "
                              "participants' turns; the moderator's questions are not coded.",
         "missing": "(not set)",
@@ -103,7 +111,7 @@ STRINGS = {
                              "status filter \"Uncoded\".",
         "hint_done": "Every turn has been reviewed. Look at the themes by district, or compare "
                      "the rounds.",
-        "hint_metadata": "{n} interview(s) have no round or district (as for the project "
+        "hint_metadata": "{n} interviews have no round or district (as for the project "
                          "group) and appear as \"(not set)\" in the tables. If that is a "
                          "mistake, set it when importing (or in manifest.csv).",
         "open_coding": "Open in Coding",
@@ -114,14 +122,19 @@ STRINGS = {
 }
 
 
-def _open_in_coding(document_id: int) -> None:
-    st.session_state[CODING_DOCUMENT_KEY] = document_id
+def first_waiting_turn(store: Store, document_id: int) -> int | None:
+    """The turn number of the document's first participant turn with a suggestion waiting."""
+    waiting = {c.segment_id for c in load_codings(store, document_id)
+               if c.coder == MACHINE_CODER and c.status == "suggested"}
+    return next((s.turn_number for s in load_segments(store, document_id) if s.id in waiting), None)
 
 
-def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataFrame:
-    """One row per document with its metadata, size and coding progress."""
+def documents_frame(docs: list, progress: dict[int, dict[str, int]],
+                    finished: dict[str, set[int]] | None = None) -> pd.DataFrame:
+    """One row per document with its metadata, size, coding progress and who finished it."""
     rows = []
     missing = tr(STRINGS, "missing")
+    finished = finished or {}
     for d in docs:
         p = progress.get(d.id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": 0})
         total = sum(p.values()) or 1
@@ -137,6 +150,7 @@ def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataF
             tr(STRINGS, "col_rejected"): p["rejected"],
             tr(STRINGS, "col_uncoded"): p["uncoded"],
             tr(STRINGS, "col_done"): round(100 * (p["accepted"] + p["rejected"]) / total),
+            tr(STRINGS, "col_finished"): ", ".join(sorted(c for c, ids in finished.items() if d.id in ids)),
         })
     return pd.DataFrame(rows)
 
@@ -160,7 +174,8 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
     count = lambda d, key: progress.get(d.id, {}).get(key, 0)  # noqa: E731
     waiting = [d for d in sorted(docs, key=lambda d: -count(d, "suggested")) if count(d, "suggested")][:3]
     for doc in waiting:
-        _hint(tr(STRINGS, "hint_suggestions", doc=md_escape(doc.name), n=fmt_number(count(doc, "suggested"))), doc)
+        _hint(tr(STRINGS, "hint_suggestions", doc=md_escape(doc.name), n=fmt_number(count(doc, "suggested"))), doc,
+              waiting=True)
     uncoded = sum(count(d, "uncoded") for d in docs)
     if uncoded and not any(count(d, "suggested") for d in docs):
         cols = st.columns([3, 1], vertical_alignment="center")
@@ -175,7 +190,7 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
                 show_error(error)
     elif uncoded and not waiting:
         most = max(docs, key=lambda d: count(d, "uncoded"))
-        _hint(tr(STRINGS, "hint_uncoded_left", n=fmt_number(uncoded)), most)
+        _hint(tr(STRINGS, "hint_uncoded_left", n=fmt_number(uncoded)), most, statuses=("uncoded",))
     if not waiting and not uncoded:
         cols = st.columns([3, 1], vertical_alignment="center")
         cols[0].markdown(tr(STRINGS, "hint_done"))
@@ -183,16 +198,16 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
             st.switch_page("views/themes.py")
     no_meta = [d for d in docs if not d.round or not d.district]
     if no_meta:
-        st.caption(tr(STRINGS, "hint_metadata", n=len(no_meta)))
+        st.caption(tr(STRINGS, "hint_metadata", n=fmt_number(len(no_meta))))
 
 
-def _hint(text: str, doc) -> None:
-    """A hint with a button that opens ``doc`` in Kodning."""
+def _hint(text: str, doc, *, waiting: bool = False, statuses: tuple[str, ...] = ()) -> None:
+    """A hint with a button that opens ``doc`` in Kodning (at its first waiting suggestion)."""
     cols = st.columns([3, 1], vertical_alignment="center")
     cols[0].markdown(text)
-    if cols[1].button(tr(STRINGS, "open_coding"), key=f"open_{doc.id}", on_click=_open_in_coding,
-                      args=(doc.id,)):
-        st.switch_page("views/coding.py")
+    if cols[1].button(tr(STRINGS, "open_coding"), key=f"open_{doc.id}"):
+        turn = first_waiting_turn(get_store(), doc.id) if waiting else None
+        st.switch_page(CODING_PAGE, query_params=coding_link(doc.id, turn, statuses=statuses))
 
 
 def render_round_matrix(frame: pd.DataFrame) -> None:
@@ -218,7 +233,7 @@ def main() -> None:
     st.caption(tr(STRINGS, "intro"))
     progress = load_progress(store)
     render_metrics(docs, progress)
-    frame = documents_frame(docs, progress)
+    frame = documents_frame(docs, progress, store.finished_documents())
     render_next_steps(docs, progress)
     render_round_matrix(frame)
     st.subheader(tr(STRINGS, "table"))
@@ -227,6 +242,8 @@ def main() -> None:
         tr(STRINGS, "col_done"): st.column_config.ProgressColumn(
             tr(STRINGS, "col_done"), help=tr(STRINGS, "col_done_help"), min_value=0, max_value=100,
             format="%d %%"),
+        tr(STRINGS, "col_finished"): st.column_config.TextColumn(
+            tr(STRINGS, "col_finished"), help=tr(STRINGS, "col_finished_help"), width="medium"),
     })
 
 
