@@ -133,3 +133,55 @@ def test_overview_opens_the_interview_at_its_first_waiting_suggestion(project) -
     assert at.selectbox(key="_coding_document_widget").value == project["long"]
     assert at.pagination[0].value == 2 and at.query_params["tur"] == "42"
     assert f".st-key-turn_{project['segs'][41].id}" in _highlighted(at)
+
+
+# ------------------------------------------------------------------ færdigkodet
+def test_the_coder_marks_the_interview_finished_and_takes_it_back(project) -> None:
+    store, long_id = project["store"], project["long"]
+    at = _session({"interview": str(long_id)})
+    toggle = at.toggle(key=f"coding_finished_{long_id}")
+    assert toggle.label == "Færdigkodet" and toggle.value is False
+    toggle.set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert store.finished_documents() == {"Anne": {long_id}}
+    assert any("lang.txt er markeret som færdigkodet af dig" in _text(s.value) for s in at.success)
+    overview = _session(coder="Bo", page=None)
+    frame = overview.dataframe[-1].value
+    assert dict(zip(frame["Fil"], frame["Færdigkodet af"])) == {"kort.txt": "", "lang.txt": "Anne"}
+    at.toggle(key=f"coding_finished_{long_id}").set_value(False).run()
+    assert store.finished_documents() == {}
+    assert [e.action for e in store.audit_log(entity="document")][:2] == ["unfinished", "finished"]
+
+
+def test_agreement_says_which_interviews_count_and_links_to_the_turns(project) -> None:
+    store, segs, long_id = project["store"], project["segs"], project["long"]
+    for coder in ("Anne", "Bo"):
+        store.review(segs[41].id, "tidlig-indsats", coder, "accepted" if coder == "Anne" else "rejected")
+    store.set_coding(store.segments(project["short"])[1].id, "tidlig-indsats", "Anne")
+    store.set_finished(long_id, "Anne")
+    at = _session(page="views/agreement_page.py")
+    frame = next(d.value for d in at.dataframe if "Interview" in d.value.columns)
+    assert frame.to_dict("records") == [{"Interview": "lang.txt", "Anne": "✅ færdigkodet", "Bo": "kun kodede taleture"}]
+    assert any("Tæller ikke med (kodet af færre end to af koderne): kort.txt" in _text(c.value) for c in at.caption)
+    (link,) = [p for p in at.page_link if p.value == "Åbn i Kodning"]
+    assert parse_qs(link.proto.query_string) == {"interview": [str(long_id)], "tur": ["42"]}
+    assert link.proto.page.endswith("kodning")
+    opened = _session(parse_qs(link.proto.query_string))
+    assert opened.pagination[0].value == 2 and f".st-key-turn_{segs[41].id}" in _highlighted(opened)
+
+
+def test_search_and_themes_link_each_turn_into_coding(project) -> None:
+    store, segs, long_id = project["store"], project["segs"], project["long"]
+    store.review(segs[43].id, "tidlig-indsats", "Anne", "accepted")
+    at = _session(page="views/search_page.py")
+    at.text_input(key="search_query").input("nummer 44").run()
+    links = [parse_qs(p.proto.query_string) for p in at.page_link if p.value == "Åbn i Kodning"]
+    assert {"interview": [str(long_id)], "tur": ["44"]} in links
+    at.switch_page("views/themes.py").run()
+    at.selectbox(key="themes_round").select("2017").run()
+    links = [parse_qs(p.proto.query_string) for p in at.page_link if p.value == "Åbn i Kodning"]
+    assert links and all(q == {"interview": [str(long_id)], "tur": ["44"]} for q in links)
+
+
+def _text(value: str) -> str:
+    return html.unescape(re.sub(r"\\(.)", r"\1", str(value)))

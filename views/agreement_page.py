@@ -20,6 +20,7 @@ from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
 from views.common import (after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
                           get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
                           require_documents, show_error, show_flashes, tr)
+from views.place import open_in_coding_link
 
 PAGE_SIZE = 10
 BOOTSTRAP = 1000
@@ -95,6 +96,17 @@ STRINGS = {
         "col_decision": "Afgørelse",
         "no_recent": "Ingen afgørelser endnu.",
         "machine_name": "maskinen (focusqa)",
+        "open_coding": "Åbn i Kodning",
+        "which": "Hvilke interviews tæller",
+        "which_intro": "Et interview tæller, når mindst to af de valgte kodere har kodet i det. En koder tæller "
+                       "på alle interviewets taleture, hvis koderen har markeret det som færdigkodet i Kodning "
+                       "(en taletur uden koderens kode betyder da \"koden gælder ikke\"); ellers kun på de "
+                       "taleture, koderen har kodet eller taget stilling til.",
+        "which_finished": "✅ færdigkodet",
+        "which_partial": "kun kodede taleture",
+        "which_machine": "alle taleture",
+        "which_left_out": "Tæller ikke med (kodet af færre end to af koderne): {docs}.",
+        "col_document": "Interview",
     },
     "en": {
         "title": "Agreement between coders",
@@ -165,6 +177,17 @@ STRINGS = {
         "col_decision": "Decision",
         "no_recent": "No decisions yet.",
         "machine_name": "the machine (focusqa)",
+        "open_coding": "Open in Coding",
+        "which": "Which interviews count",
+        "which_intro": "An interview counts when at least two of the chosen coders coded in it. A coder counts on "
+                       "every turn of an interview they marked as finished in Coding (a turn without their code "
+                       "then means \"the code does not apply\"); otherwise only on the turns they coded or "
+                       "decided on.",
+        "which_finished": "✅ finished",
+        "which_partial": "coded turns only",
+        "which_machine": "every turn",
+        "which_left_out": "Not counted (coded by fewer than two of the coders): {docs}.",
+        "col_document": "Interview",
     },
 }
 
@@ -238,6 +261,29 @@ def overall_metrics(report: AgreementReport) -> None:
     cols[2].metric(tr(STRINGS, "alpha"), number(item.alpha))
     cols[2].caption(interval(item.alpha_ci, number))
     st.caption(tr(STRINGS, "guide"))
+
+
+def counted_documents(store: Store, report: AgreementReport, documents: tuple | None) -> None:
+    """Which interviews the figures cover, and per coder whether all their turns count (færdigkodet)."""
+    docs = load_documents(store)
+    finished = store.finished_documents()
+    measured = set(report.documents)
+    with st.expander(tr(STRINGS, "which")):
+        st.caption(tr(STRINGS, "which_intro"))
+        rows = []
+        for d in docs:
+            if d.name not in measured:
+                continue
+            row = {tr(STRINGS, "col_document"): d.name}
+            for coder in report.coders:
+                row[coder_display(coder)] = tr(STRINGS, "which_machine") if coder == MACHINE_CODER else tr(
+                    STRINGS, "which_finished" if d.id in finished.get(coder, set()) else "which_partial")
+            rows.append(row)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={tr(STRINGS, "col_document"): st.column_config.TextColumn(width="large")})
+        left_out = [d.name for d in docs if d.name not in measured and (documents is None or d.id in documents)]
+        if left_out:
+            st.caption(tr(STRINGS, "which_left_out", docs=", ".join(md_escape(n) for n in left_out)))
 
 
 def per_code_table(report: AgreementReport, codebook) -> None:
@@ -346,6 +392,7 @@ def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bo
             st.button(tr(STRINGS, "no"), key=f"reconcile_no_{position}", disabled=not enabled,
                       on_click=_decide, args=(*args, False, item.document, item.turn_number),
                       icon="❌")
+            open_in_coding_link(item.document_id, item.turn_number, tr(STRINGS, "open_coding"))
 
 
 def recent_decisions(store: Store, codebook) -> None:
@@ -394,6 +441,7 @@ def main() -> None:
         return
     overall_metrics(report)
     per_code_table(report, codebook)
+    counted_documents(store, report, documents)
     st.divider()
     try:
         disagreement_list(store, codebook, chosen, documents, threshold)

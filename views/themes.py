@@ -21,6 +21,7 @@ from views.common import (cached, cell_click_handler, code_label, coder_name, fl
                           get_store, language, load_codebook, load_coders, md_escape, paginate, require_documents,
                           show_error, show_flashes, tr)
 from views.common import heatmap_spec as common_heatmap_spec
+from views.place import open_in_coding_link
 
 PAGE_SIZE = 10
 ROW_KEY, CODE_KEY, CHART_KEY = "themes_row", "themes_code", "themes_chart"
@@ -93,6 +94,7 @@ STRINGS = {
         "cooc_scope": "Kun {row}",
         "no_cooc": "Ingen taleture har mere end én kode her.",
         "unknown_speaker": "ukendt taler",
+        "open_coding": "Åbn i Kodning",
     },
     "en": {
         "title": "Themes by district",
@@ -161,6 +163,7 @@ STRINGS = {
         "cooc_scope": "Only {row}",
         "no_cooc": "No turn has more than one code here.",
         "unknown_speaker": "unknown speaker",
+        "open_coding": "Open in Coding",
     },
 }
 
@@ -287,8 +290,11 @@ def excerpt_card(e: Excerpt, *, show_coders: bool = True, memo_marks: set | None
         st.caption(" · ".join(parts))
         for memo in e.memos:
             st.caption(f"{tr(STRINGS, 'memo')}: {md_escape(memo)}")
+        row = st.container(horizontal=True, vertical_alignment="center")
         if memo_marks is not None and store is not None:
-            memo_mark_box(store, e, (s.id, c.code_id) in memo_marks, key)
+            with row:
+                memo_mark_box(store, e, (s.id, c.code_id) in memo_marks, key)
+        open_in_coding_link(s.document_id, s.turn_number, tr(STRINGS, "open_coding"), where=row)
 
 
 def memo_mark_box(store: Store, e: Excerpt, marked: bool, key: str) -> None:
