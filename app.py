@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 
 from focusqa.config import request_is_local
-from views.common import (BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr,
-                          warm_up)
+from views.common import (BLIND_KEY, CODER_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url,
+                          danish_widget_texts, tr, warm_up)
 
 HERE = Path(__file__).resolve().parent
 AUTH_KEY = "_focusqa_authenticated"
@@ -222,6 +222,7 @@ def main() -> None:
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
         st.session_state[LANGUAGE_KEY] = "da"
     st.session_state.setdefault(BLIND_KEY, False)
+    danish_widget_texts()
     if CODER_KEY not in st.session_state and st.query_params.get(CODER_PARAM):
         st.session_state[CODER_KEY] = st.query_params[CODER_PARAM][:60]
     login_gate()
