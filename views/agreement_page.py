@@ -17,7 +17,7 @@ from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
-from views.common import (after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
+from views.common import (SCORE_STEPS, after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
                           get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
                           require_documents, show_error, show_flashes, tr)
 from views.place import open_in_coding_link
@@ -33,6 +33,7 @@ STRINGS = {
                  "givet koden eller ej. Kun interviews, som mindst to af de valgte kodere har kodet, tæller "
                  "med. Intervallerne er 95 %-bootstrap-intervaller ({n} gentagelser).",
         "coders": "Kodere",
+        "coders_ph": "Vælg to eller flere kodere",
         "coders_help": "Vælg to eller flere. Den afstemte kodning er ikke en koder her.",
         "machine": "Sammenlign også med maskinens forslag",
         "machine_help": "Maskinen (focusqa) tæller som en ekstra koder: alle de forslag, den har givet, "
@@ -114,6 +115,7 @@ STRINGS = {
                  "the code or not. Only interviews that at least two of the chosen coders coded count. "
                  "Intervals are 95% bootstrap intervals ({n} resamples).",
         "coders": "Coders",
+        "coders_ph": "Choose two or more coders",
         "coders_help": "Choose two or more. The reconciled coding is not a coder here.",
         "machine": "Also compare with the machine's suggestions",
         "machine_help": "The machine (focusqa) counts as an extra coder: every suggestion it made, reviewed "
@@ -223,7 +225,7 @@ def controls(store: Store, coders: list[str]) -> tuple[list[str], tuple | None, 
     docs = load_documents(store)
     cols = st.columns(2)
     chosen = cols[0].multiselect(tr(STRINGS, "coders"), coders, default=coders, key="agreement_coders",
-                                 help=tr(STRINGS, "coders_help"))
+                                 help=tr(STRINGS, "coders_help"), placeholder=tr(STRINGS, "coders_ph"))
     names = {d.id: d.name for d in docs}
     picked = cols[1].multiselect(tr(STRINGS, "documents"), list(names), key="agreement_documents",
                                  format_func=names.get, help=tr(STRINGS, "documents_help"),
@@ -232,8 +234,8 @@ def controls(store: Store, coders: list[str]) -> tuple[list[str], tuple | None, 
     machine = cols[0].toggle(tr(STRINGS, "machine"), key="agreement_machine", help=tr(STRINGS, "machine_help"))
     threshold = None
     if machine:
-        value = cols[1].number_input(tr(STRINGS, "threshold"), min_value=0.0, max_value=1.0, value=0.0,
-                                     step=0.05, key="agreement_threshold", help=tr(STRINGS, "threshold_help"))
+        value = cols[1].select_slider(tr(STRINGS, "threshold"), SCORE_STEPS, value=0.0, key="agreement_threshold",
+                                      format_func=lambda v: fmt_number(v, 2), help=tr(STRINGS, "threshold_help"))
         threshold = value or None
     chosen = list(chosen) + ([MACHINE_CODER] if machine else [])
     return chosen, (tuple(picked) if picked else None), threshold

@@ -370,7 +370,8 @@ def on_review(segment_id: int, code_id: str, decision: str, version: int, label:
     ok, _ = _run(lambda: store.review(segment_id, code_id, me, decision, expected_version=version))
     if not ok:
         return
-    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=label))
+    short = label if len(label) <= 32 else label[:31].rstrip() + "…"   # a toast has room for one short line
+    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=short))
     if decision == "accepted":
         count = st.session_state.get(ACCEPTS_KEY, 0) + 1
         st.session_state[ACCEPTS_KEY] = count

@@ -32,7 +32,7 @@ STRINGS = {
         "title": "Temaer pr. distrikt",
         "intro": "Hvor ofte hvert punkt i interviewguiden bliver berørt i hvert distrikt. Tallet i "
                  "cellen er antal taleture fra deltagerne med koden; farven er andelen af distriktets "
-                 "deltagertaleture. Interviewerens spørgsmål tæller ikke med. Klik på en celle for at "
+                 "deltagertaleture. Moderatorens spørgsmål tæller ikke med. Klik på en celle for at "
                  "læse citaterne bag tallet.",
         "round": "Runde",
         "all_rounds": "Alle runder",
@@ -42,6 +42,7 @@ STRINGS = {
         "suggestions": "Medtag forslag, der ikke er gennemset",
         "suggestions_help": "Uden dette tæller kun bekræftede koder (accepteret af en koder).",
         "coders": "Kun disse kodere",
+        "coders_ph": "Alle kodere",
         "coders_help": "Tom: alle koderes bekræftede koder. En taletur, som flere har givet samme kode, "
                        "tæller én gang.",
         "more": "Flere valg",
@@ -100,7 +101,7 @@ STRINGS = {
         "title": "Themes by district",
         "intro": "How often each point of the interview guide comes up in each district. The number in "
                  "a cell is the number of participant turns with the code; the colour is the share of the "
-                 "district's participant turns. The interviewer's questions are not counted. Click a cell "
+                 "district's participant turns. The moderator's questions are not counted. Click a cell "
                  "to read the quotes behind the number.",
         "round": "Round",
         "all_rounds": "All rounds",
@@ -110,6 +111,7 @@ STRINGS = {
         "suggestions": "Include suggestions not yet reviewed",
         "suggestions_help": "Without this only confirmed codes (accepted by a coder) count.",
         "coders": "Only these coders",
+        "coders_ph": "All coders",
         "coders_help": "Empty: every coder's confirmed codes. A turn given the same code by several "
                        "coders counts once.",
         "more": "More options",
@@ -200,7 +202,7 @@ def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tup
         suggestions = st.toggle(tr(STRINGS, "suggestions"), key="themes_suggestions",
                                 help=tr(STRINGS, "suggestions_help"))
         picked = st.multiselect(tr(STRINGS, "coders"), coders, key="themes_coders",
-                                help=tr(STRINGS, "coders_help"))
+                                help=tr(STRINGS, "coders_help"), placeholder=tr(STRINGS, "coders_ph"))
     statuses = ("accepted", "suggested") if suggestions else ("accepted",)
     return (None if chosen == ALL_ROUNDS else chosen), by or "district", statuses, \
         (tuple(picked) if picked else None)
