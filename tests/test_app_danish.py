@@ -145,3 +145,17 @@ def test_english_pages_get_no_danish_style_sheet(project) -> None:
     at.sidebar.segmented_control(key="_widget_focusqa_language").set_value("en").run()
     assert not at.exception
     assert "Vælg filer" not in " ".join(str(h.proto.body) for h in at.get("html"))
+
+
+def test_the_chosen_heatmap_cell_is_framed(project) -> None:
+    """Temaer: the cell chosen (by a click or the two boxes) gets a gold frame in the matrix."""
+    at = _visit("views/themes.py")
+    at.selectbox(key="themes_round").select("2016").run()
+    at.selectbox(key="themes_row").select("Øst").run()
+    at.selectbox(key="themes_code").set_value("tidlig-indsats").run()
+    at.run()   # the matrix is drawn above the boxes: the next run shows the choice
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    frames = [layer for layer in spec["layer"] if layer["mark"].get("stroke") == "#f2b705"]
+    assert len(frames) == 1 and not {"name", "params"} & set(frames[0]), "a second view name breaks the chart"
+    assert frames[0]["transform"] == [{"filter": {"and": [{"field": "row", "equal": "Øst"},
+                                                          {"field": "code_id", "equal": "tidlig-indsats"}]}}]

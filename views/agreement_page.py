@@ -310,12 +310,17 @@ def per_code_table(report: AgreementReport, codebook) -> None:
         record[tr(STRINGS, "col_alpha")] = with_ci(item.alpha, item.alpha_ci, number)
         records.append(record)
     st.caption(tr(STRINGS, "table_note"))
-    config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help")),
-              tr(STRINGS, "col_code"): st.column_config.TextColumn(width="large")}
+    # widths so that two coders' table fits the page: "100,0 %  (100,0 % – 100,0 %)", "0,82  (0,63 – 0,94)"
+    config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help"), width=65),
+              tr(STRINGS, "col_code"): st.column_config.TextColumn(width=205),
+              tr(STRINGS, "col_diff"): st.column_config.NumberColumn(width=60),
+              tr(STRINGS, "col_percent"): st.column_config.TextColumn(width=180)}
+    for key in ("col_kappa", "col_alpha"):
+        config[tr(STRINGS, key)] = st.column_config.TextColumn(width=115)
     for coder in report.coders:
         name = coder_display(coder)
         config[tr(STRINGS, "col_used", coder=name)] = st.column_config.NumberColumn(
-            help=tr(STRINGS, "used_help", coder=md_escape(name)), width="small")
+            help=tr(STRINGS, "used_help", coder=md_escape(name)), width=max(60, 8 * len(name)))
     st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch", column_config=config)
 
 

@@ -531,3 +531,19 @@ def heatmap_spec(data: Any, codebook: Codebook, codes: Sequence[str], rows: Sequ
     number = base.mark_text(fontSize=font_size).encode(text=text, color=text_color, tooltip=tooltip) \
         .add_params(select_number)
     return (rect + number).properties(height=alt.Step(46)).to_dict()
+
+
+def with_chosen_cell(spec: dict, row: Any, code_id: Any) -> dict:
+    """The heatmap ``spec`` with a gold frame around the chosen (clicked) cell.
+
+    The frame is one more layer, a copy of the colour layer drawn as an outline and
+    filtered to that cell, so the cached spec stays as it is.
+    """
+    if row is None or code_id is None or not spec.get("layer"):
+        return spec
+    frame = {key: value for key, value in spec["layer"][0].items() if key not in ("params", "mark", "name")}
+    frame["mark"] = {"type": "rect", "filled": False, "stroke": "#f2b705", "strokeWidth": 4}
+    frame["encoding"] = {k: v for k, v in frame.get("encoding", {}).items() if k in ("x", "y")}
+    frame["transform"] = [{"filter": {"and": [{"field": "row", "equal": row},
+                                              {"field": "code_id", "equal": code_id}]}}]
+    return {**spec, "layer": [*spec["layer"], frame]}

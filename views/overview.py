@@ -46,9 +46,11 @@ STRINGS = {
         "col_done": "Gennemset",
         "col_done_help": "Andel af deltagernes taleture, hvor en koder har accepteret eller "
                          "afvist koder.",
-        "col_finished": "Færdigkodet af",
-        "col_finished_help": "De kodere, der har markeret interviewet som færdigkodet i Kodning. I "
-                             "Enighed tæller de med på alle interviewets taleture.",
+        "finished": "Færdigkodet pr. koder",
+        "finished_help": "Interviews, som koderen har markeret som færdigkodet i Kodning. I Enighed "
+                         "tæller koderen med på alle deres taleture.",
+        "finished_line": "**{coder}**: {n} af {total} interviews – {docs}",
+        "finished_none": "Ingen koder har markeret et interview som færdigkodet endnu (det gøres i Kodning).",
         "participants_only": "Kodet, Forslag, Afvist, Ukodet og Gennemset tæller deltagernes "
                              "taleture; moderatorens spørgsmål kodes ikke.",
         "missing": "(ikke angivet)",
@@ -97,9 +99,11 @@ STRINGS = {
         "col_done": "Reviewed",
         "col_done_help": "Share of the participants' turns where a coder accepted or rejected "
                          "codes.",
-        "col_finished": "Finished by",
-        "col_finished_help": "The coders who marked the interview as finished in Coding. Agreement "
-                             "counts them on every turn of the interview.",
+        "finished": "Finished coding, per coder",
+        "finished_help": "Interviews the coder marked as finished in Coding. Agreement counts the coder "
+                         "on all their turns.",
+        "finished_line": "**{coder}**: {n} of {total} interviews – {docs}",
+        "finished_none": "No coder has marked an interview as finished yet (that is done in Coding).",
         "participants_only": "Coded, Suggested, Rejected, Uncoded and Reviewed count the "
                              "participants' turns; the moderator's questions are not coded.",
         "missing": "(not set)",
@@ -129,12 +133,10 @@ def first_waiting_turn(store: Store, document_id: int) -> int | None:
     return next((s.turn_number for s in load_segments(store, document_id) if s.id in waiting), None)
 
 
-def documents_frame(docs: list, progress: dict[int, dict[str, int]],
-                    finished: dict[str, set[int]] | None = None) -> pd.DataFrame:
-    """One row per document with its metadata, size, coding progress and who finished it."""
+def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataFrame:
+    """One row per document with its metadata, size and coding progress."""
     rows = []
     missing = tr(STRINGS, "missing")
-    finished = finished or {}
     for d in docs:
         p = progress.get(d.id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": 0})
         total = sum(p.values()) or 1
@@ -150,7 +152,6 @@ def documents_frame(docs: list, progress: dict[int, dict[str, int]],
             tr(STRINGS, "col_rejected"): p["rejected"],
             tr(STRINGS, "col_uncoded"): p["uncoded"],
             tr(STRINGS, "col_done"): round(100 * (p["accepted"] + p["rejected"]) / total),
-            tr(STRINGS, "col_finished"): ", ".join(sorted(c for c, ids in finished.items() if d.id in ids)),
         })
     return pd.DataFrame(rows)
 
@@ -210,6 +211,19 @@ def _hint(text: str, doc, *, waiting: bool = False, statuses: tuple[str, ...] = 
         st.switch_page(CODING_PAGE, query_params=coding_link(doc.id, turn, statuses=statuses))
 
 
+def render_finished(docs: list, finished: dict[str, set[int]]) -> None:
+    """Per coder: the interviews they marked as finished (what Enighed counts in full)."""
+    st.markdown(f"**{tr(STRINGS, 'finished')}**", help=tr(STRINGS, "finished_help"))
+    names = {d.id: d.name for d in docs}
+    lines = [tr(STRINGS, "finished_line", coder=md_escape(coder), n=fmt_number(len(ids & names.keys())),
+                total=fmt_number(len(docs)), docs=", ".join(md_escape(names[i]) for i in sorted(ids) if i in names))
+             for coder, ids in sorted(finished.items()) if ids & names.keys()]
+    if lines:
+        st.markdown("\n".join(f"- {line}" for line in lines))
+    else:
+        st.caption(tr(STRINGS, "finished_none"))
+
+
 def render_round_matrix(frame: pd.DataFrame) -> None:
     """Round and group × district: number of interviews, words in brackets."""
     st.subheader(tr(STRINGS, "by_round"), help=tr(STRINGS, "by_round_help"))
@@ -233,18 +247,24 @@ def main() -> None:
     st.caption(tr(STRINGS, "intro"))
     progress = load_progress(store)
     render_metrics(docs, progress)
-    frame = documents_frame(docs, progress, store.finished_documents())
+    frame = documents_frame(docs, progress)
     render_next_steps(docs, progress)
     render_round_matrix(frame)
     st.subheader(tr(STRINGS, "table"))
     st.caption(tr(STRINGS, "participants_only"))
+    narrow = {key: st.column_config.NumberColumn(width=58) for key in
+              ("col_words", "col_segments", "col_accepted", "col_suggested", "col_rejected", "col_uncoded")}
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        **{tr(STRINGS, key): config for key, config in narrow.items()},
+        tr(STRINGS, "col_round"): st.column_config.TextColumn(width=55),
+        tr(STRINGS, "col_district"): st.column_config.TextColumn(width=95),
+        tr(STRINGS, "col_group"): st.column_config.TextColumn(width=100),
+        tr(STRINGS, "col_name"): st.column_config.TextColumn(width=200),
         tr(STRINGS, "col_done"): st.column_config.ProgressColumn(
             tr(STRINGS, "col_done"), help=tr(STRINGS, "col_done_help"), min_value=0, max_value=100,
-            format="%d %%"),
-        tr(STRINGS, "col_finished"): st.column_config.TextColumn(
-            tr(STRINGS, "col_finished"), help=tr(STRINGS, "col_finished_help"), width="medium"),
+            format="%d %%", width=110),
     })
+    render_finished(docs, store.finished_documents())
 
 
 main()

@@ -19,7 +19,7 @@ from focusqa.analysis.rounds import compare_rounds, side_by_side
 from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
-                          load_codebook, md_escape, paginate, require_documents, show_error, tr)
+                          load_codebook, md_escape, paginate, require_documents, show_error, tr, with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 8
@@ -178,7 +178,8 @@ def _change_spec(_store: Store, _codebook, url: str, round_a: str, round_b: str,
 
 def change_heatmap(store: Store, codebook, round_a: str, round_b: str, by: str, statuses: tuple) -> None:
     st.subheader(tr(STRINGS, "chart", a=round_a, b=round_b), help=tr(STRINGS, "chart_help"))
-    spec = _change_spec(store, codebook, store.url, round_a, round_b, by, statuses, language(), codebook.version)
+    spec = with_chosen_cell(_change_spec(store, codebook, store.url, round_a, round_b, by, statuses, language(),
+                                         codebook.version), st.session_state.get(ROW_KEY), st.session_state.get(CODE_KEY))
     st.vega_lite_chart(spec=spec, key=CHART_KEY, on_select=_on_cell_click,
                        selection_mode=["cell", "cell_number"], width="stretch")
 

@@ -19,7 +19,7 @@ from focusqa.export.memo import synthesis_cell
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, code_label, coder_name, flash, fmt_number, fmt_percent,
                           get_store, language, load_codebook, load_coders, md_escape, paginate, require_documents,
-                          show_error, show_flashes, tr)
+                          show_error, show_flashes, tr, with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
 from views.place import open_in_coding_link
 
@@ -236,7 +236,8 @@ def heatmap_spec(matrix: ThemeMatrix, codebook) -> dict:
 
 
 def heatmap(store: Store, codebook, args: tuple) -> None:
-    spec = _heatmap_spec(store, codebook, store.url, args, language(), codebook.version)
+    spec = with_chosen_cell(_heatmap_spec(store, codebook, store.url, args, language(), codebook.version),
+                            st.session_state.get(ROW_KEY), st.session_state.get(CODE_KEY))
     st.vega_lite_chart(spec=spec, key=CHART_KEY, on_select=_on_cell_click,
                        selection_mode=["cell", "cell_number"], width="stretch")
 
@@ -258,13 +259,18 @@ def numbers_table(matrix: ThemeMatrix, codebook) -> None:
             label: st.column_config.NumberColumn(label, format="%.0f %%") for label in labels.values()})
 
 
-def choose_cell(matrix: ThemeMatrix, codebook) -> tuple[str, str]:
-    """Two boxes (district, code); they follow clicks on the heatmap."""
+def default_cell(matrix: ThemeMatrix) -> None:
+    """Choose the busiest row and its commonest code when nothing (valid) is chosen yet."""
     if st.session_state.get(ROW_KEY) not in matrix.rows:
         busiest = matrix.counts.sum(axis=1).idxmax()
         st.session_state[ROW_KEY] = busiest
     if st.session_state.get(CODE_KEY) not in matrix.codes:
         st.session_state[CODE_KEY] = matrix.counts.loc[st.session_state[ROW_KEY]].idxmax()
+
+
+def choose_cell(matrix: ThemeMatrix, codebook) -> tuple[str, str]:
+    """Two boxes (district, code); they follow clicks on the heatmap."""
+    default_cell(matrix)
     cols = st.columns(2)
     row = cols[0].selectbox(tr(STRINGS, "by_district") if matrix.by == "district" else tr(STRINGS, "by_group"),
                             matrix.rows, key=ROW_KEY, help=tr(STRINGS, "cell_help"))
@@ -411,6 +417,8 @@ def main() -> None:
     if matrix.counts.empty or int(matrix.totals.sum()) == 0:
         st.info(tr(STRINGS, "empty"))
         return
+    if int(matrix.counts.to_numpy().sum()):
+        default_cell(matrix)               # before the heatmap, so it frames the chosen cell at once
     heatmap(store, codebook, args)
     numbers_table(matrix, codebook)
     if int(matrix.counts.to_numpy().sum()) == 0:
