@@ -168,9 +168,9 @@ def render_hits(store: Store, result: SearchResult, codebook: Any) -> None:
         where = [hit.document, tr(STRINGS, "turn", n=hit.turn), hit.speaker or "", hit.round or "",
                  hit.district or ""]
         where += [code_label(codebook.get(c)) for c in codes.get(hit.segment_id, []) if c in codebook.ids]
-        row = st.container(horizontal=True, vertical_alignment="center", gap="small")
-        row.caption(" · ".join(md_escape(w) for w in where if w))
-        open_in_coding_link(hit.document_id, hit.turn, tr(STRINGS, "open_coding"), where=row)
+        where_col, link_col = st.columns([7, 2], vertical_alignment="center")
+        where_col.caption(" · ".join(md_escape(w) for w in where if w))
+        open_in_coding_link(hit.document_id, hit.turn, tr(STRINGS, "open_coding"), where=link_col)
 
 
 def hits_table(result: SearchResult, codes: dict[int, list[str]]) -> pd.DataFrame:
