@@ -159,3 +159,12 @@ def test_the_chosen_heatmap_cell_is_framed(project) -> None:
     assert len(frames) == 1 and not {"name", "params"} & set(frames[0]), "a second view name breaks the chart"
     assert frames[0]["transform"] == [{"filter": {"and": [{"field": "row", "equal": "Øst"},
                                                           {"field": "code_id", "equal": "tidlig-indsats"}]}}]
+
+
+def test_sammenlign_runder_frames_its_chosen_cell_from_the_start(project) -> None:
+    at = _visit("views/rounds.py")
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    (frame,) = [layer for layer in spec["layer"] if layer["mark"].get("stroke") == "#f2b705"]
+    chosen = frame["transform"][0]["filter"]["and"]
+    assert chosen == [{"field": "row", "equal": at.selectbox(key="rounds_row").value},
+                      {"field": "code_id", "equal": at.selectbox(key="rounds_code").value}]
