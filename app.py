@@ -15,7 +15,8 @@ import streamlit as st
 
 from focusqa.config import request_is_local
 from views.coder_signin import render_coder_signin, sign_in_verified
-from views.common import BLIND_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, tr, warm_up
+from views.common import (BLIND_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, danish_widget_texts,
+                          tr, warm_up)
 
 HERE = Path(__file__).resolve().parent
 AUTH_KEY = "_focusqa_authenticated"
@@ -204,6 +205,7 @@ def main() -> None:
     if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
         st.session_state[LANGUAGE_KEY] = "da"
     st.session_state.setdefault(BLIND_KEY, False)
+    danish_widget_texts()
     if OLD_CODER_PARAM in st.query_params:  # old bookmarks: a name in the address signs nobody in
         del st.query_params[OLD_CODER_PARAM]
     login_gate()

@@ -310,7 +310,7 @@ def test_import_previews_commits_and_reports_each_file(project) -> None:
     assert set(docs) == {"nord_2016.txt", "oest_2017.txt"}
     assert (docs["oest_2017.txt"].round, docs["oest_2017.txt"].district) == ("2017", "Øst")
     assert any("oest_2017.txt er indlæst" in t for t in _texts(at.success))
-    # the machine has looked at the new interview at once: no hunt for "Opdatér forslag"
+    # the machine has looked at the new interview at once: no hunt for "Opdater forslag"
     assert any("focusqa har foreslået koder til oest_2017.txt" in t for t in _texts(at.info))
     runs = [e for e in store.audit_log(entity="coding") if e.action == "autocode"]
     assert runs and runs[0].after["segments"] == docs["oest_2017.txt"].segments   # this interview, at import

@@ -277,3 +277,60 @@ def test_the_browser_asks_nothing_of_other_hosts_and_a_rebound_name_is_refused(s
             timeout=30_000)
         expect(page.get_by_role("heading", name="Oversigt")).to_have_count(0)
         browser.close()
+
+
+def _in_view(locator) -> bool:
+    return locator.evaluate("e => { const r = e.getBoundingClientRect(); "
+                            "return r.top >= 0 && r.top < window.innerHeight; }")
+
+
+def test_a_link_to_a_turn_opens_its_page_marked_and_a_reload_keeps_it(server, shots) -> None:
+    """/kodning?interview=..&tur=.. shows the page with that turn, framed and scrolled to; a reload
+    shows the same turns. The file upload on Import speaks Danish."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, store, _ = server
+    document = store.documents()[0]
+    segments = store.segments(document.id)
+    target = segments[min(30, len(segments) - 1)]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="da-DK")
+        page.goto(f"{base}/kodning?interview={document.id}&tur={target.turn_number}")
+        name = page.get_by_label("Koder", exact=True)
+        expect(name).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        name.fill(CODER)
+        page.keyboard.press("Enter")
+        turn = page.locator(f".st-key-turn_{target.id}")
+        expect(turn).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        assert "rgb(242, 183, 5)" in turn.evaluate("e => getComputedStyle(e).outlineColor")
+        assert _in_view(turn), "the linked turn is scrolled into view"
+        shown = page.locator("[class*=st-key-turn_]").evaluate_all("els => els.map(e => e.className)")
+        shots(page, "06_link_til_tur")
+
+        page.reload()
+        name = page.get_by_label("Koder", exact=True)
+        expect(name).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        if not name.input_value():
+            name.fill(CODER)
+            page.keyboard.press("Enter")
+        turn = page.locator(f".st-key-turn_{target.id}")
+        expect(turn).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        assert page.locator("[class*=st-key-turn_]").evaluate_all("els => els.map(e => e.className)") == shown
+        assert _in_view(turn)
+        assert f"interview={document.id}" in page.url and f"tur={target.turn_number}" in page.url
+
+        page.goto(f"{base}/import")
+        expect(page.locator("[data-testid=stFileUploaderDropzone]")).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        button = page.locator("[data-testid=stFileUploaderDropzone] button p")
+        assert button.evaluate("e => getComputedStyle(e, '::after').content") == '"Vælg filer"'
+        assert button.evaluate("e => getComputedStyle(e).fontSize") == "0px", "the English 'Upload' is hidden"
+        rule = page.locator("[data-testid=stFileUploaderDropzoneInstructions] span")
+        assert rule.evaluate("e => getComputedStyle(e, '::after').content") == '"Højst 50 MB pr. fil"'
+        shots(page, "07_import_dansk")
+        browser.close()

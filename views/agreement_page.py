@@ -17,9 +17,10 @@ from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
-from views.common import (after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
+from views.common import (SCORE_STEPS, after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
                           get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
                           require_documents, show_error, show_flashes, tr)
+from views.place import open_in_coding_link
 
 PAGE_SIZE = 10
 BOOTSTRAP = 1000
@@ -32,6 +33,7 @@ STRINGS = {
                  "givet koden eller ej. Kun interviews, som mindst to af de valgte kodere har kodet, tæller "
                  "med. Intervallerne er 95 %-bootstrap-intervaller ({n} gentagelser).",
         "coders": "Kodere",
+        "coders_ph": "Vælg to eller flere kodere",
         "coders_help": "Vælg to eller flere. Den afstemte kodning er ikke en koder her.",
         "machine": "Sammenlign også med maskinens forslag",
         "machine_help": "Maskinen (focusqa) tæller som en ekstra koder: alle de forslag, den har givet, "
@@ -97,6 +99,17 @@ STRINGS = {
         "col_decision": "Afgørelse",
         "no_recent": "Ingen afgørelser endnu.",
         "machine_name": "maskinen (focusqa)",
+        "open_coding": "Åbn i Kodning",
+        "which": "Hvilke interviews tæller",
+        "which_intro": "Et interview tæller, når mindst to af de valgte kodere har kodet i det. En koder tæller "
+                       "på alle interviewets taleture, hvis koderen har markeret det som færdigkodet i Kodning "
+                       "(en taletur uden koderens kode betyder da \"koden gælder ikke\"); ellers kun på de "
+                       "taleture, koderen har kodet eller taget stilling til.",
+        "which_finished": "✅ færdigkodet",
+        "which_partial": "kun kodede taleture",
+        "which_machine": "alle taleture",
+        "which_left_out": "Tæller ikke med (kodet af færre end to af koderne): {docs}.",
+        "col_document": "Interview",
     },
     "en": {
         "title": "Agreement between coders",
@@ -104,6 +117,7 @@ STRINGS = {
                  "the code or not. Only interviews that at least two of the chosen coders coded count. "
                  "Intervals are 95% bootstrap intervals ({n} resamples).",
         "coders": "Coders",
+        "coders_ph": "Choose two or more coders",
         "coders_help": "Choose two or more. The reconciled coding is not a coder here.",
         "machine": "Also compare with the machine's suggestions",
         "machine_help": "The machine (focusqa) counts as an extra coder: every suggestion it made, reviewed "
@@ -170,6 +184,17 @@ STRINGS = {
         "col_decision": "Decision",
         "no_recent": "No decisions yet.",
         "machine_name": "the machine (focusqa)",
+        "open_coding": "Open in Coding",
+        "which": "Which interviews count",
+        "which_intro": "An interview counts when at least two of the chosen coders coded in it. A coder counts on "
+                       "every turn of an interview they marked as finished in Coding (a turn without their code "
+                       "then means \"the code does not apply\"); otherwise only on the turns they coded or "
+                       "decided on.",
+        "which_finished": "✅ finished",
+        "which_partial": "coded turns only",
+        "which_machine": "every turn",
+        "which_left_out": "Not counted (coded by fewer than two of the coders): {docs}.",
+        "col_document": "Interview",
     },
 }
 
@@ -205,7 +230,7 @@ def controls(store: Store, coders: list[str]) -> tuple[list[str], tuple | None, 
     docs = load_documents(store)
     cols = st.columns(2)
     chosen = cols[0].multiselect(tr(STRINGS, "coders"), coders, default=coders, key="agreement_coders",
-                                 help=tr(STRINGS, "coders_help"))
+                                 help=tr(STRINGS, "coders_help"), placeholder=tr(STRINGS, "coders_ph"))
     names = {d.id: d.name for d in docs}
     picked = cols[1].multiselect(tr(STRINGS, "documents"), list(names), key="agreement_documents",
                                  format_func=names.get, help=tr(STRINGS, "documents_help"),
@@ -214,8 +239,8 @@ def controls(store: Store, coders: list[str]) -> tuple[list[str], tuple | None, 
     machine = cols[0].toggle(tr(STRINGS, "machine"), key="agreement_machine", help=tr(STRINGS, "machine_help"))
     threshold = None
     if machine:
-        value = cols[1].number_input(tr(STRINGS, "threshold"), min_value=0.0, max_value=1.0, value=0.0,
-                                     step=0.05, key="agreement_threshold", help=tr(STRINGS, "threshold_help"))
+        value = cols[1].select_slider(tr(STRINGS, "threshold"), SCORE_STEPS, value=0.0, key="agreement_threshold",
+                                      format_func=lambda v: fmt_number(v, 2), help=tr(STRINGS, "threshold_help"))
         threshold = value or None
     chosen = list(chosen) + ([MACHINE_CODER] if machine else [])
     return chosen, (tuple(picked) if picked else None), threshold
@@ -245,6 +270,29 @@ def overall_metrics(report: AgreementReport) -> None:
     st.caption(tr(STRINGS, "guide"))
 
 
+def counted_documents(store: Store, report: AgreementReport, documents: tuple | None) -> None:
+    """Which interviews the figures cover, and per coder whether all their turns count (færdigkodet)."""
+    docs = load_documents(store)
+    finished = store.finished_documents()
+    measured = set(report.documents)
+    with st.expander(tr(STRINGS, "which")):
+        st.caption(tr(STRINGS, "which_intro"))
+        rows = []
+        for d in docs:
+            if d.name not in measured:
+                continue
+            row = {tr(STRINGS, "col_document"): d.name}
+            for coder in report.coders:
+                row[coder_display(coder)] = tr(STRINGS, "which_machine") if coder == MACHINE_CODER else tr(
+                    STRINGS, "which_finished" if d.id in finished.get(coder, set()) else "which_partial")
+            rows.append(row)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={tr(STRINGS, "col_document"): st.column_config.TextColumn(width="large")})
+        left_out = [d.name for d in docs if d.name not in measured and (documents is None or d.id in documents)]
+        if left_out:
+            st.caption(tr(STRINGS, "which_left_out", docs=", ".join(md_escape(n) for n in left_out)))
+
+
 def per_code_table(report: AgreementReport, codebook) -> None:
     """One line per code plus the pooled line, with the three coefficients and intervals."""
     st.subheader(tr(STRINGS, "per_code"))
@@ -267,12 +315,17 @@ def per_code_table(report: AgreementReport, codebook) -> None:
         record[tr(STRINGS, "col_alpha")] = with_ci(item.alpha, item.alpha_ci, number)
         records.append(record)
     st.caption(tr(STRINGS, "table_note"))
-    config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help")),
-              tr(STRINGS, "col_code"): st.column_config.TextColumn(width="large")}
+    # widths so that two coders' table fits the page: "100,0 %  (100,0 % – 100,0 %)", "0,82  (0,63 – 0,94)"
+    config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help"), width=65),
+              tr(STRINGS, "col_code"): st.column_config.TextColumn(width=205),
+              tr(STRINGS, "col_diff"): st.column_config.NumberColumn(width=60),
+              tr(STRINGS, "col_percent"): st.column_config.TextColumn(width=180)}
+    for key in ("col_kappa", "col_alpha"):
+        config[tr(STRINGS, key)] = st.column_config.TextColumn(width=115)
     for coder in report.coders:
         name = coder_display(coder)
         config[tr(STRINGS, "col_used", coder=name)] = st.column_config.NumberColumn(
-            help=tr(STRINGS, "used_help", coder=md_escape(name)), width="small")
+            help=tr(STRINGS, "used_help", coder=md_escape(name)), width=max(60, 8 * len(name)))
     st.dataframe(pd.DataFrame.from_records(records), hide_index=True, width="stretch", column_config=config)
 
 
@@ -353,6 +406,7 @@ def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bo
             st.button(tr(STRINGS, "no"), key=f"reconcile_no_{position}", disabled=not enabled,
                       on_click=_decide, args=(*args, False, item.document, item.turn_number),
                       icon="❌")
+            open_in_coding_link(item.document_id, item.turn_number, tr(STRINGS, "open_coding"))
 
 
 def recent_decisions(store: Store, codebook) -> None:
@@ -401,6 +455,7 @@ def main() -> None:
         return
     overall_metrics(report)
     per_code_table(report, codebook)
+    counted_documents(store, report, documents)
     st.divider()
     try:
         disagreement_list(store, codebook, chosen, documents, threshold)

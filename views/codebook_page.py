@@ -42,12 +42,13 @@ STRINGS = {
         "changed": "ændres",
         "kept_same": "uændret",
         "leave_out": "Tag ikke disse nye koder med",
+        "leave_out_ph": "Tag alle nye koder med",
         "not_taken": "Ikke taget med: {line}",
         "import_apply": "Importér",
         "import_nothing": "Filen har intet, kodebogen ikke allerede har.",
         "imported": "Kodebogen er opdateret fra {file} (version {version}).",
         "intro": "Kodebogen er interviewguidens punkter. Her kan du rette navn, definition, søgeord og "
-                 "farve. Hver gemt rettelse bliver en ny version af kodebogen med dit navn, og focusqa's "
+                 "farve. Hver gemt rettelse bliver en ny version af kodebogen med dit navn, og focusqas "
                  "forslag bygger straks på den nye version.",
         "version": "Version",
         "summary": "**Version {version}** · {codes} koder · senest ændret {when} af {who}",
@@ -89,7 +90,7 @@ STRINGS = {
         "unchanged": "Intet at gemme: koden er uændret.",
         "exists": "Der findes allerede en kode med id '{id}'. Vælg et andet id.",
         "not_saved": "Koden blev ikke gemt: {reason}",
-        "refit": "Opdatér forslagene med den nye kodebog",
+        "refit": "Opdater forslagene med den nye kodebog",
         "refit_help": "Forslag, der venter på gennemsyn, laves om ud fra den nye version. Accepterede og "
                       "afviste koder røres ikke.",
         "refitted": "focusqa skrev {n} forslag ud fra version {version}.",
@@ -119,6 +120,7 @@ STRINGS = {
         "changed": "changed",
         "kept_same": "unchanged",
         "leave_out": "Do not take these new codes",
+        "leave_out_ph": "Take every new code",
         "not_taken": "Not taken: {line}",
         "import_apply": "Import",
         "import_nothing": "The file holds nothing the codebook does not have already.",
@@ -402,7 +404,7 @@ def import_section(store) -> None:
     for line in merge.not_taken:
         st.caption(tr(STRINGS, "not_taken", line=line))
     if new_labels:
-        st.multiselect(tr(STRINGS, "leave_out"), new_labels, key=LEAVE_OUT_KEY)
+        st.multiselect(tr(STRINGS, "leave_out"), new_labels, key=LEAVE_OUT_KEY, placeholder=tr(STRINGS, "leave_out_ph"))
     if not coder_name():
         st.info(tr(STRINGS, "need_coder"))
     elif merge.writes:

@@ -29,6 +29,7 @@ from views.common import (after_write, blind_mode, code_label, code_tag, flash, 
                           require_documents,
                           show_flashes, tr)
 from views.learning_panel import FOCUS_KEY, render_anchor_action, render_learning_panel
+from views.place import Place, write_place
 
 PAGE_SIZE = 25
 REFIT_EVERY = 10
@@ -37,6 +38,13 @@ ACTIVE_KEY = "coding_active_segment"
 ACCEPTS_KEY = "coding_accepts_since_refit"
 EDITOR_GEN_KEY = "coding_editor_generation"
 PAGE_KEY = "coding_page"
+PLACE_KEY = "coding_place"              # the Place last written to the address
+HIGHLIGHT_KEY = "coding_highlight_turn"  # the turn a link pointed at (turn number as shown)
+WANTED_PAGE_KEY = "coding_wanted_page"   # (page, force) for paginate, from the address or the session
+SCROLL_KEY = "coding_scroll_to_turn"
+FILTER_KEYS = {"codes": "coding_filter_codes", "statuses": "coding_filter_status", "role": "coding_filter_role",
+               "view": "coding_view"}
+ROLES = ("all", "participant", "moderator")
 SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"»”)]*|$)")
 
 STRINGS = {
@@ -107,7 +115,8 @@ STRINGS = {
         "memo_saved": "Memoet er gemt.",
         "memo_empty": "Memoet er tomt.",
         "memos_others": "Memoer fra andre",
-        "memo_count": "{n} memo(er)",
+        "memo_count": "{n} memo",
+        "memo_count_plural": "{n} memoer",
         "saved": "Gemt.",
         "accepted": "{code} er accepteret.",
         "rejected": "{code} er afvist.",
@@ -122,13 +131,20 @@ STRINGS = {
                       "\"Gem og accepter resten\".",
         "save_table": "Gem ændringer",
         "save_accept_rest": "Gem og accepter resten af forslagene",
-        "table_saved": "{n} ændring(er) gemt.",
+        "table_saved": "{n} ændring gemt.",
+        "table_saved_plural": "{n} ændringer gemt.",
         "table_nothing": "Der var ingen ændringer at gemme.",
         "blind_on": "Blind kodning er slået til: du ser kun dine egne koder og maskinens forslag.",
         "legend": "Dine koder står i fuld farve, andre koderes koder i lys farve med navn, og "
                   "maskinens forslag med stiplet kant.",
         "score": "forslag: {label} {score}",
         "page": "Side",
+        "finished": "Færdigkodet",
+        "finished_help": "Slå til, når du har kodet hele interviewet. Så tæller du med på alle dets "
+                         "taleture i Enighed – også dem, du ikke gav en kode (\"koden gælder ikke\"). "
+                         "Ellers tæller du kun på de taleture, du har kodet eller taget stilling til.",
+        "finished_on": "{doc} er markeret som færdigkodet af dig.",
+        "finished_off": "{doc} er ikke længere markeret som færdigkodet af dig.",
     },
     "en": {
         "title": "Coding",
@@ -197,7 +213,8 @@ STRINGS = {
         "memo_saved": "The memo was saved.",
         "memo_empty": "The memo is empty.",
         "memos_others": "Memos by others",
-        "memo_count": "{n} memo(s)",
+        "memo_count": "{n} memo",
+        "memo_count_plural": "{n} memos",
         "saved": "Saved.",
         "accepted": "{code} was accepted.",
         "rejected": "{code} was rejected.",
@@ -212,13 +229,20 @@ STRINGS = {
                       "\"Save and accept the rest\".",
         "save_table": "Save changes",
         "save_accept_rest": "Save and accept the remaining suggestions",
-        "table_saved": "{n} change(s) saved.",
+        "table_saved": "{n} change saved.",
+        "table_saved_plural": "{n} changes saved.",
         "table_nothing": "There were no changes to save.",
         "blind_on": "Blind coding is on: you only see your own codes and the machine's suggestions.",
         "legend": "Your codes are in full colour, other coders' codes in a light colour with "
                   "their name, and the machine's suggestions with a dashed border.",
         "score": "suggestion: {label} {score}",
         "page": "Page",
+        "finished": "Finished coding",
+        "finished_help": "Switch on when you have coded the whole interview. Agreement then counts you "
+                         "on all its turns – also those you gave no code (\"the code does not apply\"). "
+                         "Otherwise you count only on the turns you coded or decided on.",
+        "finished_on": "{doc} is marked as finished by you.",
+        "finished_off": "{doc} is no longer marked as finished by you.",
     },
 }
 
@@ -346,7 +370,8 @@ def on_review(segment_id: int, code_id: str, decision: str, version: int, label:
     ok, _ = _run(lambda: store.review(segment_id, code_id, me, decision, expected_version=version))
     if not ok:
         return
-    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=label))
+    short = label if len(label) <= 32 else label[:31].rstrip() + "…"   # a toast has room for one short line
+    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=short))
     if decision == "accepted":
         count = st.session_state.get(ACCEPTS_KEY, 0) + 1
         st.session_state[ACCEPTS_KEY] = count
@@ -531,7 +556,8 @@ def render_turn(view: SegmentView, codebook: Codebook) -> None:
     if seg.timestamp:
         parts.append(_escape(seg.timestamp))
     if view.memos:
-        parts.append("📝 " + tr(STRINGS, "memo_count", n=len(view.memos)))
+        parts.append("📝 " + tr(STRINGS, "memo_count" if len(view.memos) == 1 else "memo_count_plural",
+                               n=len(view.memos)))
     colour = "#5f6368" if seg.role == "moderator" else "inherit"
     tags = _tags_html(view, codebook)
     body = (f'<div style="font-size:0.9em;margin-bottom:0.2em">{" · ".join(parts)}</div>'
@@ -695,7 +721,8 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
     accepted = sum(1 for _, _, ticked in changes[:written] if ticked)
     st.session_state[ACCEPTS_KEY] = st.session_state.get(ACCEPTS_KEY, 0) + accepted
     flash("success" if written else "info",
-          tr(STRINGS, "table_saved", n=written) if written else tr(STRINGS, "table_nothing"))
+          tr(STRINGS, "table_saved" if written == 1 else "table_saved_plural", n=fmt_number(written))
+          if written else tr(STRINGS, "table_nothing"))
     if st.session_state[ACCEPTS_KEY] >= REFIT_EVERY:
         on_refit(st.session_state.get(DOC_KEY))
     st.session_state[EDITOR_GEN_KEY] = generation + 1
@@ -706,6 +733,40 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
 def _on_document_change() -> None:
     st.session_state[DOC_KEY] = st.session_state["_coding_document_widget"]
     st.session_state[ACTIVE_KEY] = None
+    st.session_state[HIGHLIGHT_KEY] = None
+
+
+def restore_place(docs: list, codebook: Codebook) -> None:
+    """Take Kodning's place from the address (a link, a reload) or, back from another page, the session.
+
+    The address wins when it names a place this session did not write itself; a visit
+    through the sidebar (no parameters) gets the filters and page the coder left.
+    """
+    url = Place.from_params(st.query_params)
+    last = st.session_state.get(PLACE_KEY)
+    if url is not None and url != last:
+        _apply_place(url, docs, codebook, force=True)
+        st.session_state[SCROLL_KEY] = url.turn is not None
+    elif last is not None and any(key not in st.session_state for key in FILTER_KEYS.values()):
+        _apply_place(last, docs, codebook, force=False)
+    st.session_state.setdefault(FILTER_KEYS["view"], "read")
+
+
+def _apply_place(place: Place, docs: list, codebook: Codebook, *, force: bool) -> None:
+    """Set the page's widgets to ``place`` (only the ones not drawn yet, unless ``force``)."""
+    if place.document_id in {d.id for d in docs} and place.document_id != st.session_state.get(DOC_KEY):
+        st.session_state[DOC_KEY] = place.document_id
+        st.session_state[ACTIVE_KEY] = None
+    values = {"codes": [c for c in place.codes if c in codebook.ids],
+              "statuses": [s for s in place.statuses if s in STATUS_KEYS],
+              "role": place.role if place.role in ROLES else "all",
+              "view": place.view if place.view in ("read", "table") else "read"}
+    for name, key in FILTER_KEYS.items():
+        if force or key not in st.session_state:
+            st.session_state[key] = values[name]
+    st.session_state[WANTED_PAGE_KEY] = (place.page, force)
+    if force or HIGHLIGHT_KEY not in st.session_state:
+        st.session_state[HIGHLIGHT_KEY] = place.turn
 
 
 def choose_document(docs: list, where: Any = st) -> Any:
@@ -730,26 +791,47 @@ def render_toolbar(codebook: Codebook) -> tuple[str, list[str], list[str], str]:
                                 placeholder=tr(STRINGS, "filter_code_ph"))
     statuses = cols[1].pills(tr(STRINGS, "filter_status"), list(STATUS_KEYS), selection_mode="multi", wrap=True,
                              key="coding_filter_status", format_func=lambda s: tr(STRINGS, f"st_{s}"))
-    role = cols[2].selectbox(tr(STRINGS, "filter_role"), ["all", "participant", "moderator"],
+    role = cols[2].selectbox(tr(STRINGS, "filter_role"), list(ROLES),
                              key="coding_filter_role", format_func=lambda r: tr(STRINGS, r))
     return view, codes or [], statuses or [], role
 
 
 def render_view_choice(where: Any = st) -> None:
     where.segmented_control(tr(STRINGS, "view"), ["read", "table"], key="coding_view",
-                         format_func=lambda v: tr(STRINGS, v), required=True, default="read")
+                         format_func=lambda v: tr(STRINGS, v), required=True)
 
 
-def render_actions() -> None:
-    row = st.container(horizontal=True)
+def on_finished(document_id: int, name: str, widget_key: str) -> None:
+    """Mark the open interview as finished by this coder, or take the mark back."""
+    store, me = get_store(), require_coder()
+    finished = bool(st.session_state.get(widget_key))
+    try:
+        store.set_finished(document_id, me, finished)
+    except FocusqaError as error:
+        flash("error", str(error))
+        return
+    after_write("codings")
+    flash("success", tr(STRINGS, "finished_on" if finished else "finished_off", doc=md_escape(name)))
+
+
+def render_actions(doc: Any, me: str) -> None:
+    row = st.container(horizontal=True, vertical_alignment="center")
     row.button(tr(STRINGS, "undo"), key="coding_undo", icon="↩️", on_click=on_undo,
                help=tr(STRINGS, "undo_help"))
     row.button(tr(STRINGS, "refit"), key="coding_refit", icon="🔄", on_click=on_refit,
                args=(None,), help=tr(STRINGS, "refit_help", n=REFIT_EVERY))
+    finished_key = f"coding_finished_{doc.id}"
+    st.session_state[finished_key] = doc.id in get_store().finished_documents().get(me, set())
+    row.toggle(tr(STRINGS, "finished"), key=finished_key, help=tr(STRINGS, "finished_help"),
+               on_change=on_finished, args=(doc.id, doc.name, finished_key))
 
 
-def paginate(views: list[SegmentView], total: int, scope: str) -> list[SegmentView]:
-    """The turns of the current page; a new document or filter (``scope``) starts at page 1."""
+def paginate(views: list[SegmentView], total: int, scope: str) -> tuple[list[SegmentView], int]:
+    """The turns of the current page and its number; a new document or filter (``scope``) starts at page 1.
+
+    A page from the address (or the session, back from another page) is shown instead,
+    and a linked turn's page before that.
+    """
     pages = max(1, math.ceil(len(views) / PAGE_SIZE))
     page = 1
     key = f"{PAGE_KEY}_{zlib.crc32(f'{scope}|{pages}'.encode())}"
@@ -759,12 +841,38 @@ def paginate(views: list[SegmentView], total: int, scope: str) -> list[SegmentVi
         st.session_state[ACTIVE_KEY] = focus
         if pages > 1:
             st.session_state[key] = position // PAGE_SIZE + 1
+    wanted = st.session_state.pop(WANTED_PAGE_KEY, None)
+    highlight = st.session_state.get(HIGHLIGHT_KEY)
+    if wanted is not None and position is None and pages > 1 and (wanted[1] or key not in st.session_state):
+        linked = next((i for i, v in enumerate(views) if v.segment.turn_number == highlight), None)
+        st.session_state[key] = linked // PAGE_SIZE + 1 if linked is not None and wanted[1] \
+            else min(wanted[0], pages)
     if pages > 1:
         page = st.pagination(pages, key=key)
     shown = views[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    if highlight is not None and not any(v.segment.turn_number == highlight for v in shown):
+        st.session_state[HIGHLIGHT_KEY] = None     # the coder paged away from the linked turn
     st.caption(tr(STRINGS, "shown", n=fmt_number(len(views)), total=fmt_number(total), page=page,
                   pages=pages))
-    return shown
+    return shown, page
+
+
+def render_highlight(shown: list[SegmentView]) -> None:
+    """Mark the linked turn with a coloured frame; right after a link or a reload, scroll to it."""
+    turn = st.session_state.get(HIGHLIGHT_KEY)
+    selectors = ", ".join(f".st-key-turn_{v.segment.id}" for v in shown if v.segment.turn_number == turn)
+    if not selectors:
+        st.session_state.pop(SCROLL_KEY, None)
+        return
+    st.html(f"<style>{selectors} {{ outline: 3px solid #f2b705; outline-offset: 2px; "
+            f"background: #fff8e1; }}</style>")
+    if st.session_state.pop(SCROLL_KEY, False):
+        first = selectors.split(",")[0]
+        st.html("<script>(() => { let tries = 0; const go = () => { "
+                f"const turn = document.querySelector('{first}'); "
+                "if (turn) turn.scrollIntoView({block: 'center'}); "
+                "else if (tries++ < 50) setTimeout(go, 100); }; go(); })();</script>",
+                unsafe_allow_javascript=True)
 
 
 def main() -> None:
@@ -775,26 +883,32 @@ def main() -> None:
     require_documents(store)
     me = require_coder()
     codebook = load_codebook(store)
+    restore_place(docs, codebook)
     top = st.columns([3, 1], vertical_alignment="bottom")
     doc = choose_document(docs, top[0])
     render_view_choice(top[1])
     view_mode, codes, statuses, role = render_toolbar(codebook)
-    render_actions()
+    render_actions(doc, me)
     render_learning_panel(codebook, DOC_KEY)
     blind = blind_mode()
     st.caption(tr(STRINGS, "blind_on") if blind else tr(STRINGS, "legend"))
     segments = load_segments(store, doc.id)
     views = build_views(segments, load_codings(store, doc.id), load_memos(store, doc.id), me, blind)
     matching = filter_views(views, codes, statuses, role)
+    shown, page = paginate(matching, len(views), f"{doc.id}|{codes}|{statuses}|{role}") if matching else ([], 1)
+    place = Place(document_id=doc.id, page=page, turn=st.session_state.get(HIGHLIGHT_KEY), codes=tuple(codes),
+                  statuses=tuple(statuses), role=role, view=view_mode)
+    write_place(place)
+    st.session_state[PLACE_KEY] = place
     if not matching:
         st.info(tr(STRINGS, "none"))
         return
-    shown = paginate(matching, len(views), f"{doc.id}|{codes}|{statuses}|{role}")
     if view_mode == "table":
         render_table(shown, codebook, me)
         return
     for view in shown:
         render_turn(view, codebook)
+    render_highlight(shown)
 
 
 main()

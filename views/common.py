@@ -79,12 +79,47 @@ def fmt_number(value: float | int | None, decimals: int = 0) -> str:
     return text
 
 
+SCORE_STEPS = [round(i / 20, 2) for i in range(21)]   # 0, 0,05 … 1 for score thresholds
+
+
 def fmt_percent(share: float | None, decimals: int = 0) -> str:
     """A share (0..1) as a percentage in the UI language ("12 %" in Danish)."""
     if share is None:
         return "–"
     number = fmt_number(share * 100, decimals)
     return f"{number} %" if language() == "da" else f"{number}%"
+
+
+_DANISH_WIDGET_CSS = """<style>
+/* Streamlit's own words in its widgets, in Danish: the English text is shrunk away, the Danish shown instead. */
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p,
+[data-testid=stFileUploaderDropzoneInstructions] span,
+[data-testid=stFileUploaderDropzone] > div:not([data-testid]) > span,
+[role=option][data-key="__select_all__"] [data-item-hl],
+[role=listbox] [role=option]:not([data-key]) > span { font-size: 0 !important; }
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p::after { content: "Vælg fil"; }
+[data-testid=stFileUploaderDropzone]:has(input[multiple]) button [data-testid=stMarkdownContainer] p::after {
+  content: "Vælg filer"; }
+[data-testid=stFileUploaderDropzoneInstructions] span::after { content: "Højst %(limit)s MB pr. fil"; }
+[data-testid=stFileUploaderDropzone] > div:not([data-testid]) > span::after { content: "Slip filerne her"; }
+[role=option][data-key="__select_all__"] [data-item-hl]::after { content: "Vælg alle viste"; }
+[role=listbox] [role=option]:not([data-key]) > span::after { content: "Ingen resultater"; }
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p::after,
+[data-testid=stFileUploaderDropzoneInstructions] span::after,
+[data-testid=stFileUploaderDropzone] > div:not([data-testid]) > span::after,
+[role=option][data-key="__select_all__"] [data-item-hl]::after,
+[role=listbox] [role=option]:not([data-key]) > span::after { font-size: 14px; }
+</style>"""
+
+
+def danish_widget_texts() -> None:
+    """In Danish, replace the English words Streamlit puts in its widgets (file upload, select all, no results).
+
+    Streamlit has no parameter for them, so a style sheet (sent once per run, offline,
+    no script) hides them and shows the Danish words in their place.
+    """
+    if language() == "da":
+        st.html(_DANISH_WIDGET_CSS % {"limit": st.get_option("server.maxUploadSize")})
 
 
 # ------------------------------------------------------------------ resources
@@ -496,3 +531,19 @@ def heatmap_spec(data: Any, codebook: Codebook, codes: Sequence[str], rows: Sequ
     number = base.mark_text(fontSize=font_size).encode(text=text, color=text_color, tooltip=tooltip) \
         .add_params(select_number)
     return (rect + number).properties(height=alt.Step(46)).to_dict()
+
+
+def with_chosen_cell(spec: dict, row: Any, code_id: Any) -> dict:
+    """The heatmap ``spec`` with a gold frame around the chosen (clicked) cell.
+
+    The frame is one more layer, a copy of the colour layer drawn as an outline and
+    filtered to that cell, so the cached spec stays as it is.
+    """
+    if row is None or code_id is None or not spec.get("layer"):
+        return spec
+    frame = {key: value for key, value in spec["layer"][0].items() if key not in ("params", "mark", "name")}
+    frame["mark"] = {"type": "rect", "filled": False, "stroke": "#f2b705", "strokeWidth": 4}
+    frame["encoding"] = {k: v for k, v in frame.get("encoding", {}).items() if k in ("x", "y")}
+    frame["transform"] = [{"filter": {"and": [{"field": "row", "equal": row},
+                                              {"field": "code_id", "equal": code_id}]}}]
+    return {**spec, "layer": [*spec["layer"], frame]}

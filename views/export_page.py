@@ -29,8 +29,8 @@ from focusqa.export.tables import csv_bytes, xlsx_bytes
 from focusqa.privacy import load_names, names_file, save_names
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER
-from views.common import (cached, code_label, flash, fmt_number, get_store, language, load_codebook, load_coders,
-                          md_escape, require_documents, show_error, show_flashes, tr)
+from views.common import (SCORE_STEPS, cached, code_label, flash, fmt_number, get_store, language, load_codebook,
+                          load_coders, md_escape, require_documents, show_error, show_flashes, tr)
 
 FILES_KEY = "export_files"
 NAMES_KEY = "export_names"
@@ -255,8 +255,8 @@ def filters(store: Store, docs: list, codebook) -> dict:
     status_names = {"accepted": tr(STRINGS, "accepted"), "all": tr(STRINGS, "with_suggestions")}
     status = cols[0].radio(tr(STRINGS, "status"), list(status_names), format_func=status_names.get,
                            key="export_status", help=tr(STRINGS, "status_help"), horizontal=True)
-    min_score = cols[1].number_input(tr(STRINGS, "min_score"), min_value=0.0, max_value=1.0, value=0.0,
-                                     step=0.05, key="export_min_score", help=tr(STRINGS, "min_score_help"))
+    min_score = cols[1].select_slider(tr(STRINGS, "min_score"), SCORE_STEPS, value=0.0, key="export_min_score",
+                                      format_func=lambda v: fmt_number(v, 2), help=tr(STRINGS, "min_score_help"))
     layout_names = {name: tr(STRINGS, f"layout_{name}") for name in LAYOUTS}
     cols[2].radio(tr(STRINGS, "layout"), list(LAYOUTS), format_func=layout_names.get, key="export_layout")
     if st.session_state.get("export_layout", LAYOUTS[0]) == "memo":

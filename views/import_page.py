@@ -55,7 +55,8 @@ STRINGS = {
         "unset": "ikke angivet",
         "no_meta": "Uden runde og distrikt kan interviewet ikke indgå i sammenligningerne "
                    "mellem distrikter og runder.",
-        "commit": "Indlæs {n} fil(er)",
+        "commit": "Indlæs {n} fil",
+        "commit_plural": "Indlæs {n} filer",
         "nothing": "Der er ingen nye filer at indlæse.",
         "imported": "{name} er indlæst ({n} taleture).",
         "suggested": "focusqa har foreslået koder til {name} ({n} forslag) – se dem på siden Kodning.",
@@ -99,7 +100,8 @@ STRINGS = {
         "unset": "not set",
         "no_meta": "Without round and district the interview cannot be part of the comparisons "
                    "between districts and rounds.",
-        "commit": "Import {n} file(s)",
+        "commit": "Import {n} file",
+        "commit_plural": "Import {n} files",
         "nothing": "There are no new files to import.",
         "imported": "{name} was imported ({n} turns).",
         "suggested": "focusqa suggested codes for {name} ({n} suggestions) – see them on the Coding page.",
@@ -202,7 +204,7 @@ def suggest_after_import(store, document_id: int, name: str) -> None:
     try:
         with st.spinner(tr(STRINGS, "suggesting")):
             written = suggest_document(store, get_tagger(), document_id)
-    except FocusqaError as error:  # the import stands; "Opdatér forslag" on Kodning can retry
+    except FocusqaError as error:  # the import stands; "Opdater forslag" on Kodning can retry
         flash("warning", str(error))
         return
     flash("info", tr(STRINGS, "suggested", name=md_escape(name), n=fmt_number(written)))
@@ -253,7 +255,7 @@ def main() -> None:
     if not ready:
         st.caption(tr(STRINGS, "nothing"))
         return
-    if st.button(tr(STRINGS, "commit", n=len(ready)), type="primary", key="import_commit"):
+    if st.button(tr(STRINGS, "commit" if len(ready) == 1 else "commit_plural", n=fmt_number(len(ready))), type="primary", key="import_commit"):
         commit(store, ready)
         st.rerun()
 

@@ -7,11 +7,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
-from views.common import (fmt_number, fmt_percent, get_store, load_documents, load_progress, md_escape, refit_tagger,
-                          show_error, show_flashes, flash, tr)
+from focusqa.store import Store
+from views.common import (fmt_number, fmt_percent, get_store, load_codings, load_documents, load_progress,
+                          load_segments, md_escape, refit_tagger, show_error, show_flashes, flash, tr)
+from views.place import CODING_PAGE, coding_link
 
-CODING_DOCUMENT_KEY = "coding_document"
 PAGES_DIR = Path(__file__).resolve().parent
 
 STRINGS = {
@@ -44,6 +46,11 @@ STRINGS = {
         "col_done": "Gennemset",
         "col_done_help": "Andel af deltagernes taleture, hvor en koder har accepteret eller "
                          "afvist koder.",
+        "finished": "Færdigkodet pr. koder",
+        "finished_help": "Interviews, som koderen har markeret som færdigkodet i Kodning. I Enighed "
+                         "tæller koderen med på alle deres taleture.",
+        "finished_line": "**{coder}**: {n} af {total} interviews – {docs}",
+        "finished_none": "Ingen koder har markeret et interview som færdigkodet endnu (det gøres i Kodning).",
         "participants_only": "Kodet, Forslag, Afvist, Ukodet og Gennemset tæller deltagernes "
                              "taleture; moderatorens spørgsmål kodes ikke.",
         "missing": "(ikke angivet)",
@@ -92,6 +99,11 @@ STRINGS = {
         "col_done": "Reviewed",
         "col_done_help": "Share of the participants' turns where a coder accepted or rejected "
                          "codes.",
+        "finished": "Finished coding, per coder",
+        "finished_help": "Interviews the coder marked as finished in Coding. Agreement counts the coder "
+                         "on all their turns.",
+        "finished_line": "**{coder}**: {n} of {total} interviews – {docs}",
+        "finished_none": "No coder has marked an interview as finished yet (that is done in Coding).",
         "participants_only": "Coded, Suggested, Rejected, Uncoded and Reviewed count the "
                              "participants' turns; the moderator's questions are not coded.",
         "missing": "(not set)",
@@ -103,7 +115,7 @@ STRINGS = {
                              "status filter \"Uncoded\".",
         "hint_done": "Every turn has been reviewed. Look at the themes by district, or compare "
                      "the rounds.",
-        "hint_metadata": "{n} interview(s) have no round or district (as for the project "
+        "hint_metadata": "{n} interviews have no round or district (as for the project "
                          "group) and appear as \"(not set)\" in the tables. If that is a "
                          "mistake, set it when importing (or in manifest.csv).",
         "open_coding": "Open in Coding",
@@ -114,8 +126,11 @@ STRINGS = {
 }
 
 
-def _open_in_coding(document_id: int) -> None:
-    st.session_state[CODING_DOCUMENT_KEY] = document_id
+def first_waiting_turn(store: Store, document_id: int) -> int | None:
+    """The turn number of the document's first participant turn with a suggestion waiting."""
+    waiting = {c.segment_id for c in load_codings(store, document_id)
+               if c.coder == MACHINE_CODER and c.status == "suggested"}
+    return next((s.turn_number for s in load_segments(store, document_id) if s.id in waiting), None)
 
 
 def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataFrame:
@@ -160,7 +175,8 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
     count = lambda d, key: progress.get(d.id, {}).get(key, 0)  # noqa: E731
     waiting = [d for d in sorted(docs, key=lambda d: -count(d, "suggested")) if count(d, "suggested")][:3]
     for doc in waiting:
-        _hint(tr(STRINGS, "hint_suggestions", doc=md_escape(doc.name), n=fmt_number(count(doc, "suggested"))), doc)
+        _hint(tr(STRINGS, "hint_suggestions", doc=md_escape(doc.name), n=fmt_number(count(doc, "suggested"))), doc,
+              waiting=True)
     uncoded = sum(count(d, "uncoded") for d in docs)
     if uncoded and not any(count(d, "suggested") for d in docs):
         cols = st.columns([3, 1], vertical_alignment="center")
@@ -175,7 +191,7 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
                 show_error(error)
     elif uncoded and not waiting:
         most = max(docs, key=lambda d: count(d, "uncoded"))
-        _hint(tr(STRINGS, "hint_uncoded_left", n=fmt_number(uncoded)), most)
+        _hint(tr(STRINGS, "hint_uncoded_left", n=fmt_number(uncoded)), most, statuses=("uncoded",))
     if not waiting and not uncoded:
         cols = st.columns([3, 1], vertical_alignment="center")
         cols[0].markdown(tr(STRINGS, "hint_done"))
@@ -183,16 +199,29 @@ def render_next_steps(docs: list, progress: dict[int, dict[str, int]]) -> None:
             st.switch_page("views/themes.py")
     no_meta = [d for d in docs if not d.round or not d.district]
     if no_meta:
-        st.caption(tr(STRINGS, "hint_metadata", n=len(no_meta)))
+        st.caption(tr(STRINGS, "hint_metadata", n=fmt_number(len(no_meta))))
 
 
-def _hint(text: str, doc) -> None:
-    """A hint with a button that opens ``doc`` in Kodning."""
+def _hint(text: str, doc, *, waiting: bool = False, statuses: tuple[str, ...] = ()) -> None:
+    """A hint with a button that opens ``doc`` in Kodning (at its first waiting suggestion)."""
     cols = st.columns([3, 1], vertical_alignment="center")
     cols[0].markdown(text)
-    if cols[1].button(tr(STRINGS, "open_coding"), key=f"open_{doc.id}", on_click=_open_in_coding,
-                      args=(doc.id,)):
-        st.switch_page("views/coding.py")
+    if cols[1].button(tr(STRINGS, "open_coding"), key=f"open_{doc.id}"):
+        turn = first_waiting_turn(get_store(), doc.id) if waiting else None
+        st.switch_page(CODING_PAGE, query_params=coding_link(doc.id, turn, statuses=statuses))
+
+
+def render_finished(docs: list, finished: dict[str, set[int]]) -> None:
+    """Per coder: the interviews they marked as finished (what Enighed counts in full)."""
+    st.markdown(f"**{tr(STRINGS, 'finished')}**", help=tr(STRINGS, "finished_help"))
+    names = {d.id: d.name for d in docs}
+    lines = [tr(STRINGS, "finished_line", coder=md_escape(coder), n=fmt_number(len(ids & names.keys())),
+                total=fmt_number(len(docs)), docs=", ".join(md_escape(names[i]) for i in sorted(ids) if i in names))
+             for coder, ids in sorted(finished.items()) if ids & names.keys()]
+    if lines:
+        st.markdown("\n".join(f"- {line}" for line in lines))
+    else:
+        st.caption(tr(STRINGS, "finished_none"))
 
 
 def render_round_matrix(frame: pd.DataFrame) -> None:
@@ -223,11 +252,19 @@ def main() -> None:
     render_round_matrix(frame)
     st.subheader(tr(STRINGS, "table"))
     st.caption(tr(STRINGS, "participants_only"))
+    narrow = {key: st.column_config.NumberColumn(width=58) for key in
+              ("col_words", "col_segments", "col_accepted", "col_suggested", "col_rejected", "col_uncoded")}
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        **{tr(STRINGS, key): config for key, config in narrow.items()},
+        tr(STRINGS, "col_round"): st.column_config.TextColumn(width=55),
+        tr(STRINGS, "col_district"): st.column_config.TextColumn(width=95),
+        tr(STRINGS, "col_group"): st.column_config.TextColumn(width=100),
+        tr(STRINGS, "col_name"): st.column_config.TextColumn(width=200),
         tr(STRINGS, "col_done"): st.column_config.ProgressColumn(
             tr(STRINGS, "col_done"), help=tr(STRINGS, "col_done_help"), min_value=0, max_value=100,
-            format="%d %%"),
+            format="%d %%", width=110),
     })
+    render_finished(docs, store.finished_documents())
 
 
 main()

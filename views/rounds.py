@@ -19,7 +19,7 @@ from focusqa.analysis.rounds import compare_rounds, side_by_side
 from focusqa.errors import FocusqaError
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
-                          load_codebook, md_escape, paginate, require_documents, show_error, tr)
+                          load_codebook, md_escape, paginate, require_documents, show_error, tr, with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 8
@@ -178,7 +178,8 @@ def _change_spec(_store: Store, _codebook, url: str, round_a: str, round_b: str,
 
 def change_heatmap(store: Store, codebook, round_a: str, round_b: str, by: str, statuses: tuple) -> None:
     st.subheader(tr(STRINGS, "chart", a=round_a, b=round_b), help=tr(STRINGS, "chart_help"))
-    spec = _change_spec(store, codebook, store.url, round_a, round_b, by, statuses, language(), codebook.version)
+    spec = with_chosen_cell(_change_spec(store, codebook, store.url, round_a, round_b, by, statuses, language(),
+                                         codebook.version), st.session_state.get(ROW_KEY), st.session_state.get(CODE_KEY))
     st.vega_lite_chart(spec=spec, key=CHART_KEY, on_select=_on_cell_click,
                        selection_mode=["cell", "cell_number"], width="stretch")
 
@@ -260,17 +261,24 @@ def excerpt_card(e: Excerpt) -> None:
                                md_escape(s.document), tr(STRINGS, "segment", n=s.turn_number)]))
 
 
+def default_cell(frame: pd.DataFrame) -> None:
+    """Choose the cell with the largest change when nothing (valid) is chosen yet."""
+    if frame.empty:
+        return
+    if st.session_state.get(ROW_KEY) not in set(frame["row"]):
+        st.session_state[ROW_KEY] = frame["row"].iloc[0]
+    if st.session_state.get(CODE_KEY) not in set(frame["code_id"]):
+        ranked = frame.assign(size=frame["change"].abs().fillna(-1)).sort_values("size", ascending=False)
+        st.session_state[ROW_KEY], st.session_state[CODE_KEY] = ranked.iloc[0]["row"], ranked.iloc[0]["code_id"]
+
+
 def cell_quotes(store: Store, frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str,
                 statuses: tuple) -> None:
     """Choose a cell; its numbers, then the excerpts of the two rounds in two columns."""
     st.subheader(tr(STRINGS, "cell"))
     rows = list(dict.fromkeys(frame["row"]))
     codes = list(dict.fromkeys(frame["code_id"]))
-    if st.session_state.get(ROW_KEY) not in rows:
-        st.session_state[ROW_KEY] = rows[0]
-    if st.session_state.get(CODE_KEY) not in codes:
-        ranked = frame.assign(size=frame["change"].abs().fillna(-1)).sort_values("size", ascending=False)
-        st.session_state[ROW_KEY], st.session_state[CODE_KEY] = ranked.iloc[0]["row"], ranked.iloc[0]["code_id"]
+    default_cell(frame)
     labels = {c: code_label(codebook.get(c)) for c in codes}
     cols = st.columns(2)
     row = cols[0].selectbox(tr(STRINGS, f"by_{by}"), rows, key=ROW_KEY)
@@ -317,6 +325,7 @@ def main() -> None:
     if frame.empty:
         st.info(tr(STRINGS, "need_two", rounds=", ".join(rounds)))
         return
+    default_cell(frame)                    # before the heatmap, so it frames the chosen cell at once
     change_heatmap(store, codebook, round_a, round_b, by, statuses)
     st.caption(tr(STRINGS, "caveat"))
     new_and_gone(frame, codebook, round_a, round_b)

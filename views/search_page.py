@@ -17,6 +17,7 @@ from focusqa.errors import FocusqaError
 from focusqa.store import Store
 from views.common import (after_write, code_label, coder_name, flash, fmt_number, get_store, load_codebook,
                           md_escape, paginate, require_documents, show_error, show_flashes, tr)
+from views.place import open_in_coding_link
 
 TICKED_KEY = "search_ticked"
 TICKED_FOR_KEY = "search_ticked_for"
@@ -45,6 +46,7 @@ STRINGS = {
         "none": "Ingen fund.",
         "counts": "Fund pr. distrikt og runde",
         "turn": "tur {n}",
+        "open_coding": "Åbn i Kodning",
         "all_hits": "Alle fund som tabel",
         "col_document": "Interview", "col_turn": "Tur", "col_speaker": "Taler", "col_before": "Før",
         "col_match": "Fund", "col_after": "Efter", "col_codes": "Koder",
@@ -89,6 +91,7 @@ STRINGS = {
         "none": "No hits.",
         "counts": "Hits by district and round",
         "turn": "turn {n}",
+        "open_coding": "Open in Coding",
         "all_hits": "All hits as a table",
         "col_document": "Interview", "col_turn": "Turn", "col_speaker": "Speaker", "col_before": "Before",
         "col_match": "Hit", "col_after": "After", "col_codes": "Codes",
@@ -165,7 +168,9 @@ def render_hits(store: Store, result: SearchResult, codebook: Any) -> None:
         where = [hit.document, tr(STRINGS, "turn", n=hit.turn), hit.speaker or "", hit.round or "",
                  hit.district or ""]
         where += [code_label(codebook.get(c)) for c in codes.get(hit.segment_id, []) if c in codebook.ids]
-        st.caption(" · ".join(md_escape(w) for w in where if w))
+        where_col, link_col = st.columns([7, 2], vertical_alignment="center")
+        where_col.caption(" · ".join(md_escape(w) for w in where if w))
+        open_in_coding_link(hit.document_id, hit.turn, tr(STRINGS, "open_coding"), where=link_col)
 
 
 def hits_table(result: SearchResult, codes: dict[int, list[str]]) -> pd.DataFrame:

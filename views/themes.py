@@ -19,8 +19,9 @@ from focusqa.export.memo import synthesis_cell
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, code_label, coder_name, flash, fmt_number, fmt_percent,
                           get_store, language, load_codebook, load_coders, md_escape, paginate, require_documents,
-                          show_error, show_flashes, tr)
+                          show_error, show_flashes, tr, with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
+from views.place import open_in_coding_link
 
 PAGE_SIZE = 10
 ROW_KEY, CODE_KEY, CHART_KEY = "themes_row", "themes_code", "themes_chart"
@@ -31,7 +32,7 @@ STRINGS = {
         "title": "Temaer pr. distrikt",
         "intro": "Hvor ofte hvert punkt i interviewguiden bliver berørt i hvert distrikt. Tallet i "
                  "cellen er antal taleture fra deltagerne med koden; farven er andelen af distriktets "
-                 "deltagertaleture. Interviewerens spørgsmål tæller ikke med. Klik på en celle for at "
+                 "deltagertaleture. Moderatorens spørgsmål tæller ikke med. Klik på en celle for at "
                  "læse citaterne bag tallet.",
         "round": "Runde",
         "all_rounds": "Alle runder",
@@ -41,6 +42,7 @@ STRINGS = {
         "suggestions": "Medtag forslag, der ikke er gennemset",
         "suggestions_help": "Uden dette tæller kun bekræftede koder (accepteret af en koder).",
         "coders": "Kun disse kodere",
+        "coders_ph": "Alle kodere",
         "coders_help": "Tom: alle koderes bekræftede koder. En taletur, som flere har givet samme kode, "
                        "tæller én gang.",
         "more": "Flere valg",
@@ -93,12 +95,13 @@ STRINGS = {
         "cooc_scope": "Kun {row}",
         "no_cooc": "Ingen taleture har mere end én kode her.",
         "unknown_speaker": "ukendt taler",
+        "open_coding": "Åbn i Kodning",
     },
     "en": {
         "title": "Themes by district",
         "intro": "How often each point of the interview guide comes up in each district. The number in "
                  "a cell is the number of participant turns with the code; the colour is the share of the "
-                 "district's participant turns. The interviewer's questions are not counted. Click a cell "
+                 "district's participant turns. The moderator's questions are not counted. Click a cell "
                  "to read the quotes behind the number.",
         "round": "Round",
         "all_rounds": "All rounds",
@@ -108,6 +111,7 @@ STRINGS = {
         "suggestions": "Include suggestions not yet reviewed",
         "suggestions_help": "Without this only confirmed codes (accepted by a coder) count.",
         "coders": "Only these coders",
+        "coders_ph": "All coders",
         "coders_help": "Empty: every coder's confirmed codes. A turn given the same code by several "
                        "coders counts once.",
         "more": "More options",
@@ -161,6 +165,7 @@ STRINGS = {
         "cooc_scope": "Only {row}",
         "no_cooc": "No turn has more than one code here.",
         "unknown_speaker": "unknown speaker",
+        "open_coding": "Open in Coding",
     },
 }
 
@@ -197,7 +202,7 @@ def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tup
         suggestions = st.toggle(tr(STRINGS, "suggestions"), key="themes_suggestions",
                                 help=tr(STRINGS, "suggestions_help"))
         picked = st.multiselect(tr(STRINGS, "coders"), coders, key="themes_coders",
-                                help=tr(STRINGS, "coders_help"))
+                                help=tr(STRINGS, "coders_help"), placeholder=tr(STRINGS, "coders_ph"))
     statuses = ("accepted", "suggested") if suggestions else ("accepted",)
     return (None if chosen == ALL_ROUNDS else chosen), by or "district", statuses, \
         (tuple(picked) if picked else None)
@@ -231,7 +236,8 @@ def heatmap_spec(matrix: ThemeMatrix, codebook) -> dict:
 
 
 def heatmap(store: Store, codebook, args: tuple) -> None:
-    spec = _heatmap_spec(store, codebook, store.url, args, language(), codebook.version)
+    spec = with_chosen_cell(_heatmap_spec(store, codebook, store.url, args, language(), codebook.version),
+                            st.session_state.get(ROW_KEY), st.session_state.get(CODE_KEY))
     st.vega_lite_chart(spec=spec, key=CHART_KEY, on_select=_on_cell_click,
                        selection_mode=["cell", "cell_number"], width="stretch")
 
@@ -253,13 +259,18 @@ def numbers_table(matrix: ThemeMatrix, codebook) -> None:
             label: st.column_config.NumberColumn(label, format="%.0f %%") for label in labels.values()})
 
 
-def choose_cell(matrix: ThemeMatrix, codebook) -> tuple[str, str]:
-    """Two boxes (district, code); they follow clicks on the heatmap."""
+def default_cell(matrix: ThemeMatrix) -> None:
+    """Choose the busiest row and its commonest code when nothing (valid) is chosen yet."""
     if st.session_state.get(ROW_KEY) not in matrix.rows:
         busiest = matrix.counts.sum(axis=1).idxmax()
         st.session_state[ROW_KEY] = busiest
     if st.session_state.get(CODE_KEY) not in matrix.codes:
         st.session_state[CODE_KEY] = matrix.counts.loc[st.session_state[ROW_KEY]].idxmax()
+
+
+def choose_cell(matrix: ThemeMatrix, codebook) -> tuple[str, str]:
+    """Two boxes (district, code); they follow clicks on the heatmap."""
+    default_cell(matrix)
     cols = st.columns(2)
     row = cols[0].selectbox(tr(STRINGS, "by_district") if matrix.by == "district" else tr(STRINGS, "by_group"),
                             matrix.rows, key=ROW_KEY, help=tr(STRINGS, "cell_help"))
@@ -287,8 +298,11 @@ def excerpt_card(e: Excerpt, *, show_coders: bool = True, memo_marks: set | None
         st.caption(" · ".join(parts))
         for memo in e.memos:
             st.caption(f"{tr(STRINGS, 'memo')}: {md_escape(memo)}")
+        row = st.container(horizontal=True, vertical_alignment="center")
         if memo_marks is not None and store is not None:
-            memo_mark_box(store, e, (s.id, c.code_id) in memo_marks, key)
+            with row:
+                memo_mark_box(store, e, (s.id, c.code_id) in memo_marks, key)
+        open_in_coding_link(s.document_id, s.turn_number, tr(STRINGS, "open_coding"), where=row)
 
 
 def memo_mark_box(store: Store, e: Excerpt, marked: bool, key: str) -> None:
@@ -403,6 +417,8 @@ def main() -> None:
     if matrix.counts.empty or int(matrix.totals.sum()) == 0:
         st.info(tr(STRINGS, "empty"))
         return
+    if int(matrix.counts.to_numpy().sum()):
+        default_cell(matrix)               # before the heatmap, so it frames the chosen cell at once
     heatmap(store, codebook, args)
     numbers_table(matrix, codebook)
     if int(matrix.counts.to_numpy().sum()) == 0:

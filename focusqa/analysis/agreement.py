@@ -241,6 +241,7 @@ class Disagreement:
     a: bool
     b: bool
     turn_number: int = 0    # "tur N" as every page and export shows it
+    document_id: int = 0    # so a page can link to the turn in Kodning
 
 
 # ------------------------------------------------------------------------- loading data
@@ -465,7 +466,7 @@ def disagreements(store, coder_a: str, coder_b: str, documents: Iterable[int | s
             a = (seg_id, code_id) in data.applied[coder_a]
             b = (seg_id, code_id) in data.applied[coder_b]
             if a != b:
-                out.append(Disagreement(doc_name, seg_id, index, text, code_id, a, b))
+                out.append(Disagreement(doc_name, seg_id, index, text, code_id, a, b, document_id=doc_id))
     if out:
         turns = {s.id: s.turn_number for s in store.segments(ids={d.segment_id for d in out})}
         out = [replace(d, turn_number=turns[d.segment_id]) for d in out]

@@ -67,7 +67,7 @@ TEXTS = {
         "layout_names": {"memo": "notatudkast", "code-district": "kode → distrikt",
                          "district-code": "distrikt → kode", "rounds": "runderne side om side"},
         "memo_title": "Evalueringsnotat – udkast", "contents": "Indhold",
-        "contents_note": "Opdatér indholdsfortegnelsen i Word (højreklik → Opdater felt) for sidetal.",
+        "contents_note": "Opdater indholdsfortegnelsen i Word (højreklik → Opdater felt) for sidetal.",
         "main_results": "Resultaterne i hovedtræk",
         "no_syntheses": "Der er ikke skrevet nogen synteser endnu. Skriv dem på siden Temaer i focusqa; "
                         "den første sætning af hver samles her.",
