@@ -18,6 +18,7 @@ from focusqa.config import MACHINE_CODER
 from focusqa.ingest import parse_text
 from focusqa.store import Store
 from focusqa.types import CodeSuggestion, DocumentMetadata
+from conftest import sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CODING = "views/coding.py"
@@ -42,11 +43,11 @@ def project(tmp_path: Path, monkeypatch) -> dict:
 
 
 def _session(params: dict | None = None, coder: str = "Anne", page: str | None = CODING) -> AppTest:
-    """A fresh browser session opened on an address with ``params`` (coder typed in the sidebar)."""
+    """A fresh browser session opened on an address with ``params`` (the coder signs in from the sidebar)."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update(params or {})
     at.run()
-    at.sidebar.text_input(key="_widget_focusqa_coder").set_value(coder).run()
+    sign_in(at, coder)
     if page:
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
