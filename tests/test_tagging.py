@@ -12,10 +12,11 @@ from sklearn.base import clone
 from focusqa.codebook import load_codebook
 from focusqa.ingest import parse_text
 from focusqa.tagging import Tagger, build_tagger, describe, load_examples
-from focusqa.tagging.combiner import Combiner, signal_features
+from focusqa.tagging.combiner import CODEBOOK_ONLY_FLOOR, DEFAULT_FLOOR, Combiner, signal_features
 from focusqa.tagging.model import CalibratedOneVsRest, CompoundTfidfVectorizer
-from focusqa.tagging.structure import (QuestionRecognizer, is_transition, looks_like_heading, referenced_number,
+from focusqa.tagging.structure import (QuestionRecognizer, catch_all_point, is_transition, looks_like_heading, referenced_number,
                                       referenced_numbers, transition_flags)
+from focusqa.tagging.training import TrainingDocument
 from focusqa.types import CodeSuggestion
 
 TRANSCRIPT = """Moderator: Velkommen til jer alle, og tak fordi I ville komme i dag.
@@ -316,3 +317,76 @@ def test_tagging_evidence_word_from_a_long_run_without_spaces_is_shortened(tagge
     shown = [w for item in items for w in item.evidence["terms"]]
     assert shown and all(len(w) <= 60 for w in shown)
     assert any(w.startswith("xxx") and w.endswith("…") for w in shown)
+
+
+CLOSING = """Moderator: Så til organiseringen. Hvem skal socialrådgiverne høre til ledelsesmæssigt?
+Lise: Hun sidder under PPR-lederen, og hun savner en socialfaglig leder i familiegruppen.
+Moderator: Har I noget andet på hjerte – noget, vi ikke har fået talt om, eller noget, I gerne vil have, styregruppen hører?
+Per: Ja, at stillingerne bliver faste. Det er tosset, at de ikke ved, om de har et job næste år.
+Lise: Og så kunne man kigge på de ældste elever i ungdomsskolen, der er ingen derude.
+"""
+
+
+@pytest.mark.parametrize("question", [
+    "Har I noget andet på hjerte – noget, I gerne vil have, styregruppen hører?",
+    "Inden vi slutter: hvad mangler I i organiseringen?",
+    "Er der noget, I gerne vil tilføje?",
+    "Noget, vi ikke har været inde på?",
+])
+def test_tagging_closing_question_opens_the_catch_all_point(tagger, question):
+    # The answers after an everyday closing question belong to "Supplerende bemærkninger",
+    # even when the question names the steering group (an organisation term) in passing.
+    text = CLOSING.replace(CLOSING.splitlines()[2], f"Moderator: {question}")
+    segments = parse_text(text, "fokus.txt").segments
+    _, signals = tagger.score(segments)
+    asked = [None if p.code is None else tagger.codebook.codes[p.code].id for p in signals.priors]
+    assert asked[1] == "organisering"
+    assert asked[3] == asked[4] == "supplerende"
+
+
+def test_tagging_a_follow_up_asking_for_more_on_the_point_keeps_it(tagger):
+    text = CLOSING.replace(CLOSING.splitlines()[2], "Moderator: Er der mere at sige om ledelsen end det?")
+    _, signals = tagger.score(parse_text(text, "fokus.txt").segments)
+    assert {tagger.codebook.codes[p.code].id for p in signals.priors[1:]} == {"organisering"}
+
+
+def test_tagging_catch_all_point_is_found_by_label_or_definition():
+    guide = load_codebook()
+    assert catch_all_point([c.label_da for c in guide.codes], [c.definition for c in guide.codes]) == \
+        guide.ids.index("supplerende")
+    assert catch_all_point(["Organisering", "Andet"], ["", ""]) == 1
+    assert catch_all_point(["Resultater", "Ekstra"], ["Virkningen", "Alt andet, der er sagt."]) == 1
+    assert catch_all_point(["Organisering", "Andet samarbejde"], ["", ""]) == 1  # a label starting "Andet"
+    assert catch_all_point(["Organisering", "Resultater", "Økonomi"], ["", "", ""]) is None
+
+
+PROSE = ("Skolesocialrådgiverne er ansat i børnefamilieenheden og har ingen sager; de er tilknyttet "
+         "undersøgelsesgruppen og har en fast kontaktperson der.\n\n"
+         "Forældrene ringer selv til den åbne rådgivning, før problemerne vokser, og mange vil helst "
+         "være anonyme.\n\n"
+         "Bedsteforældre og naboer blev inddraget på netværksmøder, så løsningen blev holdbar for familien.\n")
+
+
+def test_tagging_prose_with_nothing_confirmed_reads_the_codebook_alone(codebook, segments):
+    # The shipped coding is focus-group turns: a prior for transcripts, not for a report.
+    prose = parse_text(PROSE, "rapport.txt").segments
+    shipped = build_tagger(codebook)
+    alone = Tagger(codebook).fit([])
+    assert shipped.suggest(prose) == alone.suggest(prose)
+    assert shipped.suggest(segments) != alone.suggest(segments)  # a transcript keeps the prior
+    # As soon as the project has confirmed anything, its own model reads the prose too.
+    confirmed = TrainingDocument("mine", prose, {0: frozenset({"organisering"})}, None, "project")
+    learned = Tagger(codebook).fit(list(shipped.base_documents) + [confirmed])
+    assert learned.prose_tagger_ is None and shipped.prose_tagger_ is not None
+
+
+def test_tagging_with_no_coded_text_offers_the_best_supported_code_at_a_lower_floor(codebook):
+    # A single codebook word is weak evidence, but without any coding to calibrate on it is
+    # still worth offering for confirmation.
+    alone = Tagger(codebook).fit([])
+    assert alone.floor_ == CODEBOOK_ONLY_FLOOR < DEFAULT_FLOOR
+    prose = parse_text("Det blev besluttet at fortsætte ordningen et år mere.\n", "notat.txt").segments
+    scores, _ = alone.score(prose)
+    top = float(scores.max())
+    assert CODEBOOK_ONLY_FLOOR <= top < DEFAULT_FLOOR
+    assert [s.code_id for s in alone.suggest(prose)[0]] == ["supplerende"]  # "fortsætte"

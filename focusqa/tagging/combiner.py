@@ -34,6 +34,10 @@ THRESHOLD_RANGE = (0.25, 0.65)
 MIN_EXAMPLES = 4
 # A segment whose codes all miss their thresholds still gets its top code if it reaches this.
 DEFAULT_FLOOR = 0.3
+# With no coded text at all, the scores are the codebook's evidence alone, never
+# calibrated on anyone's coding, and run lower: the best-supported code is still worth
+# offering for confirmation (docs/tagging.md, "Prose from the codebook alone").
+CODEBOOK_ONLY_FLOOR = 0.1
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -48,6 +48,34 @@ _TRANSITION_PHRASE = re.compile(r"(?:næste\s+(?:punkt|spørgsmål|tema)|videre\
 # A moderator's opening words: welcoming the group and presenting the evaluation and
 # the guide as a whole. Such a turn names several points in passing and asks none.
 _OPENING = re.compile(r"(?:velkommen|tak\s+fordi\s+(?:i|du)|tak\s+for\s+at\s+(?:i|du))\b")
+# A moderator's closing question in everyday words ("Har I noget andet på hjerte?",
+# "… noget, vi ikke har fået talt om?", "Er der noget, I gerne vil tilføje?", "inden vi
+# slutter"): it opens the guide's catch-all point whatever else it names in passing
+# ("… noget, I gerne vil have, styregruppen hører?"). Written for lower-cased text.
+_CLOSING = re.compile(
+    r"andet\s+på\s+hjerte|"
+    r"(?:vi|jeg)\s+ikke\s+har\s+(?:fået\s+)?(?:talt|snakket|spurgt|været|berørt|nævnt)|"
+    r"(?:inden|før)\s+vi\s+(?:slutter|runder|stopper|afslutter)|"
+    r"(?:noget|andet)\s*,?\s*(?:i|du)\s+(?:gerne\s+)?(?:vil|har\s+lyst\s+til)\s+(?:gerne\s+)?(?:at\s+)?"
+    r"tilføje\s*(?:\?|$|,|\.|–|til\s+sidst|inden|før|som)|"
+    r"(?:andre|yderligere|supplerende)\s+(?:bemærkninger|kommentarer)")
+# A guide's catch-all point, by its label ("Supplerende bemærkninger", "Andet", "Øvrige
+# forhold") or its definition ("Alt andet …").
+_CATCH_ALL_LABEL = re.compile(r"^\s*(?:supplerende|øvrig\w*|andet|andre\s+bemærkninger|afsluttende|diverse|"
+                              r"additional|other|miscellaneous)\b")
+_CATCH_ALL_DEFINITION = re.compile(r"^\s*(?:alt\s+andet|anything\s+else)\b")
+
+
+def catch_all_point(labels: Sequence[str], definitions: Sequence[str]) -> int | None:
+    """The index of the guide's catch-all point (the last one, if several), or None."""
+    found = [i for i, (label, definition) in enumerate(zip(labels, definitions))
+             if _CATCH_ALL_LABEL.match(label.lower()) or _CATCH_ALL_DEFINITION.match(definition.lower())]
+    return found[-1] if found else None
+
+
+def is_closing_question(text: str) -> bool:
+    """Whether a moderator turn asks the closing "anything else?" question."""
+    return bool(_JoinedTexts([text]).owners(_CLOSING, word_start=True))
 
 
 # In prose, a heading's point is a prior for at most this many paragraphs: a
@@ -384,12 +412,13 @@ class QuestionCue(NamedTuple):
 
 def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: Sequence[Sequence[str]] | None,
                   numbers: dict[int, int], terms: np.ndarray | None = None,
-                  similarity: np.ndarray | None = None) -> list[QuestionCue]:
+                  similarity: np.ndarray | None = None, catch_all: int | None = None) -> list[QuestionCue]:
     """The cues of many candidate turns (of any number of documents) at once.
 
     numbers: guide point number -> code index; terms: the turns' codebook-term
     scores, shape (n, n_codes); similarity: the recogniser's similarity of the
-    turns, if already computed (then ``lemmas`` is not read).
+    turns, if already computed (then ``lemmas`` is not read); catch_all: the code
+    index of the guide's "anything else" point, which a closing question opens.
     """
     k = len(recognizer.centroids_)
     sims = (recognizer.similarity(lemmas) if similarity is None else similarity).reshape(-1, k)
@@ -398,6 +427,13 @@ def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: 
     base = recognizer.base_scores(sims, term_rows, transition_flags(joined))
     referenced = referenced_numbers(joined)
     codes, scores = recognizer.decisions(base, referenced, numbers)
+    if catch_all is not None:
+        # A closing question is an explicit reference to the catch-all point (a numbered
+        # reference, "spørgsmål 4", still wins).
+        for i in joined.owners(_CLOSING, word_start=True):
+            if referenced[i] is None:
+                codes[i], scores[i] = [catch_all] * len(codes[i]), [1.0] * len(scores[i])
+                referenced[i] = -1
     openings = joined.owners(_OPENING, word_start=True)
     limit = 2 * recognizer.threshold
     return [QuestionCue(c, s, limit if i in openings and referenced[i] is None else 0.0)
@@ -559,6 +595,9 @@ class StructureSignal(BaseEstimator):
     ----------
     numbers : dict of int to int, default=None
         Guide point number -> code index, for explicit references ("spørgsmål 4").
+    catch_all : int, default=None
+        Code index of the guide's "anything else" point (:func:`catch_all_point`),
+        opened by a closing question in everyday words.
 
     Attributes
     ----------
@@ -566,8 +605,9 @@ class StructureSignal(BaseEstimator):
         Which guide point a moderator turn or heading is about.
     """
 
-    def __init__(self, *, numbers: dict[int, int] | None = None) -> None:
+    def __init__(self, *, numbers: dict[int, int] | None = None, catch_all: int | None = None) -> None:
         self.numbers = numbers
+        self.catch_all = catch_all
 
     def fit(self, X: Sequence[Sequence[str]], y: Sequence[int]) -> "StructureSignal":
         """X: lemma lists of the codebook's texts, y: the code index of each."""
@@ -600,7 +640,8 @@ class StructureSignal(BaseEstimator):
         flat = [group[j] for group, js in zip(groups, local) for j in js]
         sims = (recognizer.similarity([lemmas[i] for i in flat]) if similarity is None
                 else similarity(flat))
-        found = iter(question_cues(recognizer, [texts[i] for i in flat], None, numbers, terms[flat], sims))
+        found = iter(question_cues(recognizer, [texts[i] for i in flat], None, numbers, terms[flat], sims,
+                                   catch_all=self.catch_all))
         for group, js in zip(groups, local):
             cues = {j: next(found) for j in js}
             p, r = assign_priors([roles[i] for i in group], [speakers[i] for i in group],

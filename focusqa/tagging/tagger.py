@@ -25,11 +25,11 @@ from sklearn.base import clone
 from ..codebook import Codebook
 from ..types import CodeSuggestion
 from .analysis import Analyser, SegmentAnalysis
-from .combiner import DEFAULT_FLOOR, Combiner, SignalScores, neighbour_context, signal_features
+from .combiner import CODEBOOK_ONLY_FLOOR, DEFAULT_FLOOR, Combiner, SignalScores, neighbour_context, signal_features
 from .evidence import lemma_weights, metadata_words
 from .fastpaths import Lazy, paused_gc
 from .model import SHIPPED_SOURCES, ProjectModelSignal, project_weights
-from .structure import BLOCKS_PER_DOCUMENT, StructureSignal, block_numbers, document_groups
+from .structure import BLOCKS_PER_DOCUMENT, StructureSignal, block_numbers, catch_all_point, document_groups
 from .terms import TermSignal
 from .training import TrainingDocument, codebook_documents, merge_documents, store_documents
 
@@ -51,6 +51,12 @@ class TrainingRows:
     coded: np.ndarray
     project: np.ndarray
     groups: np.ndarray
+
+
+def prose_positions(segments: Sequence) -> list[int]:
+    """Positions of the segments whose document has no speaker turns (reports, memos)."""
+    return [i for group in document_groups(segments)
+            if all(getattr(segments[j], "speaker", None) is None for j in group) for i in group]
 
 
 class Tagger:
@@ -80,7 +86,10 @@ class Tagger:
         no coded documents still works from the codebook alone.
         """
         numbers = {c.number: i for i, c in enumerate(self.codebook.codes) if c.number is not None}
-        self.structure_ = StructureSignal(numbers=numbers).fit(self._code_lemmas(), range(len(self.code_ids)))
+        catch_all = catch_all_point([c.label_da for c in self.codebook.codes],
+                                    [c.definition for c in self.codebook.codes])
+        self.structure_ = StructureSignal(numbers=numbers, catch_all=catch_all).fit(
+            self._code_lemmas(), range(len(self.code_ids)))
         self.terms_ = TermSignal(code_ids=self.code_ids).fit([])  # the codebook's own term weights
         rows = self._training_rows(list(documents) + codebook_documents(self.codebook))
         weights = project_weights(rows.project, rows.coded)
@@ -94,6 +103,15 @@ class Tagger:
         self.combiner_ = Combiner().fit(features[coded], rows.Y[coded], rows.structured[coded], weights[coded])
         self.documents_ = list(documents)
         self.n_training_segments_ = int(coded.sum())
+        # Without coded text the codebook alone speaks, with a lower floor. With only the
+        # shipped transcripts coded, prose is read from the codebook alone too: the shipped
+        # coding is a prior for focus-group turns, and in reports and memos it outvotes
+        # the codebook with the demo's wording (docs/tagging.md).
+        self.floor_ = min(self.floor, CODEBOOK_ONLY_FLOOR) if not coded.any() else self.floor
+        self.prose_tagger_ = None
+        if coded.any() and not (coded & rows.project).any():
+            self.prose_tagger_ = Tagger(self.codebook, threshold=self.threshold, floor=self.floor,
+                                        random_state=self.random_state).fit([])
         return self
 
     def refit(self, store) -> "Tagger":
@@ -186,10 +204,21 @@ class Tagger:
         segments = list(segments)
         if not segments:
             return []
+        threshold = threshold if threshold is not None else self.threshold
+        prose = prose_positions(segments) if self.prose_tagger_ is not None else []
         with paused_gc():
-            scores, signals = self.score(segments)
-            return self.combiner_.suggest(scores, signals, self.codebook.codes, floor=self.floor,
-                                          threshold=threshold if threshold is not None else self.threshold)
+            out: list[list[CodeSuggestion]] = [[] for _ in segments]
+            spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
+            if spoken:
+                scores, signals = self.score([segments[i] for i in spoken])
+                for i, items in zip(spoken, self.combiner_.suggest(scores, signals, self.codebook.codes,
+                                                                   floor=self.floor_, threshold=threshold)):
+                    out[i] = items
+        if prose:
+            for i, items in zip(prose, self.prose_tagger_.suggest([segments[i] for i in prose],
+                                                                  threshold=threshold)):
+                out[i] = items
+        return out
 
     def vectors(self, segments: Sequence) -> sp.csr_matrix:
         """The model's TF-IDF rows of segments (to tell similar turns from varied ones)."""
