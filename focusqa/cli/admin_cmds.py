@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from ..config import PROJECT_DIR
 from ..errors import FocusqaError
@@ -91,7 +93,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"focusqa: the app is at http://{host}:{args.port}"
           + (" (opening it in your browser)" if open_browser else " (open it in your browser)")
           + "; Ctrl+C stops it.", flush=True)
-    return subprocess.call(cmd, cwd=PROJECT_DIR, env=env)
+    return launch(cmd, cwd=PROJECT_DIR, env=env)
+
+
+def launch(cmd: list[str], *, cwd: Path, env: dict[str, str]) -> int:
+    """Run the server so that stopping `focusqa serve` stops it and frees the port.
+
+    On POSIX this process becomes Streamlit (``os.execve``): a SIGTERM from a service
+    manager or ``kill`` reaches the server itself. Elsewhere Streamlit runs as a child
+    that gets every Ctrl+C/termination signal forwarded, and is waited for.
+    """
+    if os.name == "posix":
+        os.chdir(cwd)
+        os.execve(cmd[0], cmd, env)
+    child = subprocess.Popen(cmd, cwd=cwd, env=env)
+
+    def forward(signum, _frame) -> None:
+        child.send_signal(signum)
+
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), forward)
+    return child.wait()
 
 
 def desktop_available() -> bool:
