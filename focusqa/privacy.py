@@ -11,6 +11,16 @@ Masked, with Danish replacements:
   ("Mette Jensen"). Matching ignores case ("METTE", "mette"), except that a name under four letters
   written in lower case is taken as a word ("bo", "per") on whole words, with the Danish genitive
   ("Mettes" -> "[navn]s").
+* common Danish first names (``[navn]``) from the list shipped with focusqa
+  (``focusqa/data/danish_first_names.txt``), written with a capital ("Mette", "METTE"; a
+  following capitalised word is taken as the surname). A name that is also an ordinary
+  Danish word ("Bo", "Per", "Hans", "Tage", "Liv": :data:`COMMON_WORD_NAMES`) is masked only
+  mid-sentence, where Danish writes ordinary words small; at a sentence start it is left
+  and flagged by :func:`masking_preview`.
+* institutions (``[institution]``): "Mellervangskolen", "Farstrup skole", "Herningvejens
+  Skole", "Børnehaven Solsikken", "Vuggestuen Mariehønen" (a capitalised name joined to or
+  next to a school or daycare word; "Folkeskolen", "Den skole" and the like are words, not names).
+  Institutions known by their name alone ("Tornhøj") belong on the name list.
 * CPR numbers (``[CPR-nr.]``): ``DDMMYY-NNNN``, ``DDMMYY NNNN`` or ten digits, only when
   the first six digits are a real date in the century that the seventh digit gives
   (the CPR office's rule). No modulus-11 check: numbers issued since 2007 may fail it.
@@ -41,7 +51,9 @@ from .ingest.turns import is_moderator_label
 
 NAMES_FILE = "navne.txt"
 
-REPLACEMENTS = {"name": "[navn]", "cpr": "[CPR-nr.]", "phone": "[telefon]", "email": "[e-mail]"}
+REPLACEMENTS = {"name": "[navn]", "institution": "[institution]", "cpr": "[CPR-nr.]", "phone": "[telefon]",
+                "email": "[e-mail]"}
+FIRST_NAMES_FILE = Path(__file__).resolve().parent / "data" / "danish_first_names.txt"
 
 # First words of speaker labels that describe a function, not a person.
 ROLE_WORDS = {
@@ -57,6 +69,51 @@ ROLE_WORDS = {
 # Words that look like names when capitalised at a sentence start but are not.
 _NOT_NAMES = {"Og", "Men", "Der", "Det", "Den", "De", "Vi", "Jeg", "Ja", "Nej", "Så"}
 
+# First names that are also ordinary Danish words: "Bo" (live), "Per" (per), "Hans" (his),
+# "Tage" (take), "Kaj" (quay), "Liv" (life), "Tom" (empty), "Mark" (field), "Sten" (stone),
+# "Storm", "Lykke" (luck), ... A sentence may start with the word, so these are masked only
+# when capitalised mid-sentence (where Danish writes ordinary words small).
+COMMON_WORD_NAMES = frozenset({
+    "Bo", "Per", "Hans", "Tage", "Kaj", "Liv", "Tom", "Mark", "Sten", "Storm", "Lykke", "Lærke", "Rose",
+    "Sol", "Vilde", "Birk", "Ask", "Aske", "Ebbe", "Bjørn", "Svend", "Karl", "Stig", "Tor", "Ture", "Rune",
+    "August", "Gry", "Viola", "Frank", "Mimi", "Uno", "Orla",
+})
+# Words before "skole", "børnehave" ... that make an ordinary noun phrase, not a name.
+_INSTITUTION_STOP = {
+    "den", "denne", "dette", "det", "en", "et", "min", "mit", "din", "vores", "jeres", "deres", "hans", "hendes",
+    "sin", "hver", "samme", "anden", "andre", "ny", "nye", "nyt", "gamle", "gammel", "hele", "første", "næste",
+    "sidste", "egen", "egne", "god", "gode", "stor", "store", "lille", "små", "ingen", "nogen", "alle", "enhver",
+    "hvilken", "hvilket", "som", "og", "men", "på", "i", "til", "fra", "om", "ved", "for", "med", "af", "at",
+    "der", "de", "vi", "jeg", "du", "han", "hun", "man", "så", "når", "hvis", "også", "ja", "nej",
+}
+# Compound school words that are common nouns ("folkeskolen", "efterskolen"), not names.
+_GENERIC_SCHOOL_PREFIXES = {
+    "folke", "fri", "special", "privat", "efter", "høj", "real", "grund", "ungdoms", "musik", "sprog",
+    "produktions", "dag", "heldags", "modtage", "kommune", "basis", "aften", "sommer", "fag", "erhvervs",
+    "handels", "social", "pædagog", "lands", "kost", "friluft", "skov", "natur", "forældre", "nabo",
+    "distrikts", "storbørns", "børne", "små", "friskole", "idræts", "kunst", "køre", "skøjte", "dans",
+    "lille", "mellem", "over", "under", "udskolings", "indskolings", "kommunal", "central", "område",
+}
+_INSTITUTION_COMPOUND = re.compile(
+    r"(?<![\w@.])(?P<prefix>[A-ZÆØÅ][a-zæøåäöüé]+?)"
+    r"(?:skolen|skole|børnehaven|børnehave|vuggestuen|vuggestue|gymnasiet|gymnasium|fritidshjemmet)s?(?![\w])")
+# the indefinite form only: "Farstrup skole" names a school, "Fordi skolen" does not
+_INSTITUTION_WORDS = ("skole|Skole|friskole|Friskole|privatskole|Privatskole|efterskole|Efterskole|"
+                      "børnehave|Børnehave|vuggestue|Vuggestue|SFO|fritidshjem|Fritidshjem|Gymnasium|gymnasium")
+_INSTITUTION_AFTER = re.compile(
+    rf"(?<![\w@.])(?P<name>[A-ZÆØÅ][\wæøå'’-]+)[ \t]+(?:{_INSTITUTION_WORDS})s?(?![\w])")
+_INSTITUTION_BEFORE = re.compile(
+    r"(?<![\w@.])(?:[Bb]ørnehaven|[Bb]ørnehuset|[Vv]uggestuen|[Ii]nstitutionen|[Dd]aginstitutionen|"
+    r"[Ff]ritidshjemmet|[Ff]ritidsklubben|[Kk]lubben|[Ff]riskolen|[Pp]rivatskolen|[Ee]fterskolen)"
+    r"[ \t]+(?P<name>[A-ZÆØÅ][\wæøå'’-]+(?:[ \t]+[A-ZÆØÅ][\wæøå'’-]+)?)")
+# A word written with a capital: "Mette", "Anne-Grethe", "METTE"; with the genitive "'s".
+_CAPITALISED = re.compile(
+    r"(?<![\w@.'’-])(?P<word>[A-ZÆØÅÉÄÖÜ](?:[a-zæøåéèäöüáí]+|[A-ZÆØÅÉÄÖÜ]+)"
+    r"(?:-[A-ZÆØÅÉÄÖÜ][a-zæøåéèäöüáí]+)*)(?P<gen>'s|’s|'|’)?(?![\w@'’-])")
+_SURNAME = re.compile(r"[ \t]+(?P<word>[A-ZÆØÅ][a-zæøåäöüé'’-]+)")
+_SENTENCE_END = ".!?:;…\n>"        # ">": the end of an HTML tag ("<p>Ordningen") in pasted text
+_OPENERS = " \t\"'“”„«»()[]–—-*•#"
+
 _DIGIT = re.compile(r"\d\d")  # every CPR and phone pattern has two digits in a row
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _CPR = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})(?:-|\s)?(\d{4})(?![\d-])")
@@ -71,11 +128,38 @@ def _year_span(text: str) -> bool:
     return len(parts) == 2 and all(len(p) == 4 and 1900 <= int(p) <= 2099 for p in parts)
 
 
+def at_sentence_start(text: str, pos: int) -> bool:
+    """True when ``pos`` begins a sentence: only quotes, dashes or spaces after a full stop,
+    question mark, colon, line break or the start of the text."""
+    i = pos - 1
+    while i >= 0 and text[i] in _OPENERS:
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_END
+
+
+@lru_cache(maxsize=1)
+def danish_first_names() -> frozenset[str]:
+    """The common Danish first names shipped with focusqa (``focusqa/data/danish_first_names.txt``)."""
+    lines = FIRST_NAMES_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _listed_first_name(word: str) -> tuple[str, bool] | None:
+    """The shipped first name ``word`` is, and whether it is in the genitive: "Mettes" -> ("Mette", True)."""
+    names = danish_first_names()
+    if word.isupper():
+        word = "-".join(part.capitalize() for part in word.split("-"))
+    for candidate, genitive in ((word, False), (word[:-1] if word.endswith("s") else "", True)):
+        if candidate and (candidate in names or ("-" in candidate and all(p in names for p in candidate.split("-")))):
+            return candidate, genitive
+    return None
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing the masker would replace (the app's review table shows these)."""
 
-    kind: str  # name | cpr | phone | email
+    kind: str  # name | institution | cpr | phone | email
     text: str
     start: int
     end: int
@@ -168,6 +252,49 @@ def names_in_label(label: str) -> list[str]:
     return name_parts(" ".join(rest)) if rest else []
 
 
+def _institution(text: str, start: int, end: int, genitive: bool = False) -> Finding:
+    return Finding("institution", text[start:end], start, end, REPLACEMENTS["institution"] + ("s" if genitive else ""))
+
+
+def _institutions(text: str) -> list[Finding]:
+    """Schools and daycare institutions by their form (see the module docstring)."""
+    if not any(w in text for w in ("skole", "Skole", "børne", "Børne", "vugge", "Vugge", "SFO", "ymnasi",
+                                   "nstitution", "ritids", "lubben")):
+        return []
+    found = []
+    for m in _INSTITUTION_COMPOUND.finditer(text):
+        if m.group("prefix").casefold() not in _GENERIC_SCHOOL_PREFIXES:
+            found.append(_institution(text, m.start(), m.end(), m.group().endswith("s")))
+    for m in _INSTITUTION_AFTER.finditer(text):
+        name = m.group("name")
+        if name.casefold() not in _INSTITUTION_STOP and name.casefold() not in ROLE_WORDS:
+            found.append(_institution(text, m.start(), m.end(), m.group().endswith("s")))
+    for m in _INSTITUTION_BEFORE.finditer(text):
+        if m.group("name").split()[0].casefold() not in _INSTITUTION_STOP:
+            found.append(_institution(text, m.start(), m.end()))
+    return found
+
+
+def _first_names(text: str) -> list[Finding]:
+    """Shipped first names written with a capital, each with a capitalised surname after it."""
+    found = []
+    for m in _CAPITALISED.finditer(text):
+        word = m.group("word")
+        listed = _listed_first_name(word)
+        if listed is None or (listed[0] in COMMON_WORD_NAMES
+                              and (word.isupper() or at_sentence_start(text, m.start()))):
+            continue
+        end, genitive = m.end(), bool(m.group("gen")) or listed[1]
+        for _ in range(0 if genitive else 2):   # "Karen Møller Vestergaard"; a genitive is masked with the surname
+            surname = _SURNAME.match(text, end)
+            if not surname or surname.group("word") in _NOT_NAMES or surname.group("word").casefold() in ROLE_WORDS:
+                break
+            end = surname.end()
+        replacement = REPLACEMENTS["name"] + ("s" if genitive else "")
+        found.append(Finding("name", text[m.start():end], m.start(), end, replacement))
+    return found
+
+
 def _valid_cpr_date(dd: str, mm: str, yy: str, serial: str) -> bool:
     """The CPR office's century rule from the seventh digit, then a real calendar date."""
     year, digit = int(yy), int(serial[0])
@@ -191,9 +318,14 @@ class Masker:
         names: names to mask (e.g. :func:`load_names`).
         speakers: speaker labels from the documents; those that are person names
             (see :func:`is_role_label`) are masked too.
+        first_names: also mask the shipped common Danish first names.
+        institutions: also mask school and daycare names found by their form.
     """
 
-    def __init__(self, names: Iterable[str] = (), speakers: Iterable[str] = ()):
+    def __init__(self, names: Iterable[str] = (), speakers: Iterable[str] = (), *, first_names: bool = True,
+                 institutions: bool = True):
+        self.first_names = first_names
+        self.institutions = institutions
         self.speakers = sorted({s.strip() for s in speakers if s and s.strip()})
         self.name_speakers = [s for s in self.speakers if names_in_label(s)]
         found: set[str] = set()
@@ -233,7 +365,8 @@ class Masker:
     def findings(self, text: str) -> list[Finding]:
         """Everything that :meth:`mask` would replace, in text order, without overlaps.
 
-        Where matches overlap, the earlier kind in the order e-mail, CPR, phone, name wins.
+        Where matches overlap, the earlier kind in the order e-mail, CPR, phone, listed or
+        spoken name, institution, shipped first name wins.
         """
         candidates: list[Finding] = []
         if "@" in text:
@@ -256,6 +389,10 @@ class Masker:
                     continue          # "bo", "per": short names written small are usually words
                 replacement = REPLACEMENTS["name"] + ("s" if m.group("gen") else "")
                 candidates.append(Finding("name", m.group(), m.start(), m.end(), replacement))
+        if self.institutions:
+            candidates += _institutions(text)
+        if self.first_names:
+            candidates += _first_names(text)
         taken: list[Finding] = []
         for f in candidates:  # candidates are in priority order
             if all(f.end <= t.start or f.start >= t.end for t in taken):
@@ -282,5 +419,72 @@ class Masker:
         return "Moderator" if role == "moderator" else "Deltager"
 
 
-__all__ = ["Masker", "Finding", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
+@dataclass
+class MaskingPreview:
+    """What an export will mask, and the words it is unsure of (the export page lists both)."""
+
+    found: list[tuple[str, str, int]]      # (kind, text as written, how often), most frequent first
+    unsure: list[tuple[str, int, str]]     # (word, how often, an example with context)
+    speakers: list[str]                    # speaker labels shown by role instead of their name
+
+    @property
+    def total(self) -> int:
+        return sum(n for _kind, _text, n in self.found)
+
+
+# Capitalised mid-sentence in Danish without being names: the polite pronouns, abbreviations.
+_NOT_NAMES_MID = {"De", "Dem", "Deres", "Jer", "Jeres", "Nr", "Dvs", "Evt", "Kr", "Ad", "Fx", "Bl", "Ca", "Jf",
+                  "Mv", "Osv", "Pga", "Ift", "Iflg", "Inkl", "Ekskl"}
+_DANISH_ENDINGS = ("ernes", "erne", "ens", "ets", "en", "et", "ne", "s")
+
+
+def _known(word: str, known_words: set[str]) -> bool:
+    """``word`` or its stem without a Danish definite/genitive ending is a known word ("Familiegruppen")."""
+    folded = word.casefold()
+    return folded in known_words or any(folded.endswith(e) and folded[:-len(e)] in known_words
+                                        for e in _DANISH_ENDINGS)
+
+
+def masking_preview(masker: Masker, texts: Iterable[str], known: Iterable[str] = (), context: int = 40,
+                    ) -> MaskingPreview:
+    """Count what ``masker`` replaces in ``texts``, and flag the words that may be names it misses.
+
+    Unsure are words written with a capital mid-sentence (Danish writes ordinary words
+    small, so these are names of people, places or institutions) and common-word names at
+    a sentence start ("Bo", "Hans"), unless masked already or ``known`` (district, group and
+    code names; role words). The evaluator adds the real names to the name list.
+    """
+    known_words = {w.casefold() for k in known if k for w in re.findall(r"[^\W\d_]+", k)}
+    known_words |= ROLE_WORDS | {w.casefold() for w in _NOT_NAMES}
+    found: dict[tuple[str, str], int] = {}
+    unsure: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    for text in texts:
+        if not text:
+            continue
+        findings = masker.findings(text)
+        for f in findings:
+            key = (f.kind, " ".join(f.text.split()))
+            found[key] = found.get(key, 0) + 1
+        covered = [(f.start, f.end) for f in findings]
+        for m in _CAPITALISED.finditer(text):
+            word = m.group("word")
+            if word.isupper() or word in _NOT_NAMES_MID or _known(word, known_words):
+                continue
+            if any(start <= m.start() < end for start, end in covered):
+                continue
+            listed = _listed_first_name(word)
+            if at_sentence_start(text, m.start()) and not (listed and listed[0] in COMMON_WORD_NAMES):
+                continue
+            unsure[word] = unsure.get(word, 0) + 1
+            if word not in examples:
+                before = text[max(0, m.start() - context):m.start()].lstrip()
+                after = text[m.end():m.end() + context].rstrip()
+                examples[word] = " ".join(f"…{before}[{word}]{after}…".split())
+    found_list = sorted(((k, t, n) for (k, t), n in found.items()), key=lambda x: (-x[2], x[0], x[1].casefold()))
+    unsure_list = sorted(((w, n, examples[w]) for w, n in unsure.items()), key=lambda x: (-x[1], x[0].casefold()))
+    return MaskingPreview(found_list, unsure_list, list(masker.name_speakers))
+
+
+__all__ = ["Masker", "Finding", "MaskingPreview", "masking_preview", "danish_first_names", "COMMON_WORD_NAMES", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
            "REPLACEMENTS"]

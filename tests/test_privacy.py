@@ -117,3 +117,69 @@ def test_privacy_masker_from_store_uses_speaker_labels_and_name_list(db_url, tmp
     m = Masker.from_store(store, names=["Ib"])
     assert m.mask("Mette har ret, spørg Ib.") == "[navn] har ret, spørg [navn]."
     assert m.name_speakers == ["Mette"]
+
+
+# ------------------------------------------------- shipped first names and institutions
+@pytest.mark.parametrize("text, masked", [
+    ("Vi snakkede med Mette om det, og Søren var enig.", "Vi snakkede med [navn] om det, og [navn] var enig."),
+    ("Mette ringede i går.", "[navn] ringede i går."),                                  # a sentence start too
+    ("Jeg talte med Karen Møller Vestergaard.", "Jeg talte med [navn]."),                # with surnames
+    ("Det var Mikkels mor, og Jens’ far.", "Det var [navn]s mor, og [navn]s far."),     # genitive
+    ("så sagde Bo, at Per og Hans havde ret", "så sagde [navn], at [navn] og [navn] havde ret"),  # mid-sentence
+    ("Hun gik på Mellervangskolen og senere Farstrup skole.", "Hun gik på [institution] og senere [institution]."),
+    ("Han kom fra Herningvejens Skole, og Seminarieskolens lærere.", "Han kom fra [institution], og [institution]s lærere."),
+    ("Hun går i børnehaven Solsikken.", "Hun går i [institution]."),
+    ("Vuggestuen Mariehønen ringede.", "[institution] ringede."),
+])
+def test_privacy_masks_shipped_first_names_and_institutions(text, masked):
+    assert Masker().mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "Bo hjemme hos sin far er svært for ham.",                 # "bo" = live
+    "Hans mor ringede til skolen.",                            # "hans" = his
+    "Per uge får vi tre underretninger.",                      # "per"
+    "Tage ansvar for sin egen sag er det vigtigste.",          # "tage" = take
+    "Liv og glade dage var der ikke meget af.",                # "liv" = life
+    "Tom for ideer var vi ikke.",                              # "tom" = empty
+    "Lykke er at have en god kollega.",                        # "lykke" = luck
+    "August 2016 begyndte forsøget.",                          # a month at a line start
+    "Folkeskolen har ansvaret. Efterskolen ringede. Den skole har mange børn. Hver skole er forskellig.",
+    "Fordi skolen kan jo godt blive sur, hvis vi ikke ringer.",
+    "Børnehaven ringede. Skolen og børnehaven holdt møde i SFO'en.",
+    "Vi bor i Nord, og rådgiveren i Øst sagde det samme.",
+    "bo og per er ord, mette skrives med stort når det er et navn.",   # shipped names only with a capital
+])
+def test_privacy_ordinary_danish_is_not_taken_for_names(text):
+    assert Masker().findings(text) == []
+
+
+def test_privacy_shipped_first_name_list_is_large_and_clean():
+    from focusqa.privacy import COMMON_WORD_NAMES, danish_first_names
+
+    names = danish_first_names()
+    assert 400 <= len(names) <= 2000
+    assert {"Mette", "Søren", "Anne", "Jens", "Lise", "Mikkel", "Karen"} <= names
+    assert all(n[0].isupper() and n.replace("-", "").isalpha() for n in names)
+    assert COMMON_WORD_NAMES <= names
+
+
+def test_privacy_first_names_and_institutions_can_be_switched_off():
+    text = "Mette gik på Mellervangskolen."
+    assert Masker(first_names=False, institutions=False).mask(text) == text
+
+
+def test_masking_preview_counts_what_is_masked_and_flags_capitalised_words():
+    from focusqa.privacy import masking_preview
+
+    texts = ["Vi har to derude, en på Tornhøj og en på Mellervangskolen, og Mette ringer.",
+             "Mette og Ib fra Familiegruppe Nord var der. Hans mor kom til Tornhøj.",
+             "Bo kom også. Så sagde De noget, og vi ringede til PPR."]
+    preview = masking_preview(Masker(names=["Ib"]), texts, known=["Nord", "familiegruppe"])
+    assert ("name", "Mette", 2) in preview.found
+    assert ("name", "Ib", 1) in preview.found and ("institution", "Mellervangskolen", 1) in preview.found
+    assert preview.total == 4
+    unsure = {word: n for word, n, _example in preview.unsure}
+    # Tornhøj twice mid-sentence; "Hans" and "Bo" start a sentence (a name or an ordinary word?)
+    assert unsure == {"Tornhøj": 2, "Hans": 1, "Bo": 1}
+    assert dict((w, e) for w, _n, e in preview.unsure)["Tornhøj"].startswith("…Vi har to derude, en på [Tornhøj]")
