@@ -419,6 +419,72 @@ class Masker:
         return "Moderator" if role == "moderator" else "Deltager"
 
 
+# Speaker roles many people in a district hold: shown next to a district they point at nobody.
+GENERIC_ROLE_WORDS = {
+    "deltager", "deltagere", "informant", "respondent", "person", "interviewperson", "flere", "alle", "ukendt",
+    "stemme", "kvinde", "mand", "speaker", "participant", "tale", "forælder", "mor", "far", "elev", "barn",
+    "pædagog", "lærer", "medarbejder", "dagplejer", "rådgiver", "socialrådgiver", "myndighedsrådgiver",
+    "sagsbehandler",
+}
+
+
+def _role_key(label: str) -> str:
+    """A shown label without its number: "Rådgiver 2" -> "rådgiver", "Rådgiver (modtagegruppen)" kept."""
+    return " ".join(re.sub(r"\d+", " ", label).split()).casefold()
+
+
+class RoleCensus:
+    """Which speakers a district would give away when masked exports show role and district together.
+
+    A *unique role* is a role label (its number aside) only one speaker per document holds in
+    a district ("Teamleder" in Vest, "Rådgiver (modtagegruppen)" in Nord) and that is not a
+    bare word many people hold (:data:`GENERIC_ROLE_WORDS`: "Rådgiver", "Pædagog"): next to
+    "Vest" it names a person, so masked exports show
+    such a speaker as "Deltager". A *lone place* is a (respondent group, district) whose every
+    document has a single participant speaker with a unique role (an individual interview with
+    the team leader of Vest): a source line "Teamleder Vest" would name that person, so it
+    leaves out the district.
+
+    Args:
+        rows: ``(document_id, group, district, speaker label, role)`` for every turn.
+        masker: how labels are shown when masking (names as their role).
+    """
+
+    def __init__(self, rows: Iterable[tuple], masker: Masker):
+        labels_per_doc: dict[tuple[str, str], dict[int, set[str]]] = {}
+        speakers_per_doc: dict[tuple[str, str], dict[int, set[str]]] = {}
+        for document_id, group, district, speaker, role in rows:
+            if role == "moderator" or not district:
+                continue
+            shown = masker.speaker(speaker, role)
+            place = ((group or "").casefold(), district)
+            key = (district, _role_key(shown))
+            speakers_per_doc.setdefault(place, {}).setdefault(document_id, set()).add((speaker or "", key))
+            labels_per_doc.setdefault(key, {}).setdefault(document_id, set()).add(shown)
+        self.unique_roles = {key for key, docs in labels_per_doc.items()
+                             if key[1] and key[1] not in GENERIC_ROLE_WORDS and max(map(len, docs.values())) == 1}
+        self.lone_places = {place for place, docs in speakers_per_doc.items()
+                            if place[0] and all(len(speakers) == 1 and next(iter(speakers))[1] in self.unique_roles
+                                                for speakers in docs.values())}
+
+    @classmethod
+    def from_store(cls, store, masker: Masker) -> "RoleCensus":
+        from .store.models import Document, SegmentRow
+
+        with store.session() as s:
+            rows = s.query(SegmentRow.document_id, Document.respondent_group, Document.district, SegmentRow.speaker,
+                           SegmentRow.role).join(Document, Document.id == SegmentRow.document_id).distinct().all()
+        return cls([tuple(r) for r in rows], masker)
+
+    def unique_role(self, shown_label: str, district: str | None) -> bool:
+        """True when ``shown_label`` next to ``district`` points at one person."""
+        return bool(district) and (district, _role_key(shown_label)) in self.unique_roles
+
+    def lone_place(self, group: str | None, district: str | None) -> bool:
+        """True when the group and district of a source line together point at one person."""
+        return bool(group and district) and (group.casefold(), district) in self.lone_places
+
+
 @dataclass
 class MaskingPreview:
     """What an export will mask, and the words it is unsure of (the export page lists both)."""
@@ -486,5 +552,5 @@ def masking_preview(masker: Masker, texts: Iterable[str], known: Iterable[str] =
     return MaskingPreview(found_list, unsure_list, list(masker.name_speakers))
 
 
-__all__ = ["Masker", "Finding", "MaskingPreview", "masking_preview", "danish_first_names", "COMMON_WORD_NAMES", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
+__all__ = ["Masker", "Finding", "MaskingPreview", "RoleCensus", "masking_preview", "danish_first_names", "COMMON_WORD_NAMES", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
            "REPLACEMENTS"]

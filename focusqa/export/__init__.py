@@ -15,8 +15,8 @@ from typing import Iterable
 from ..analysis import CodedExcerpt, danish_key, merge_excerpts, round_order, row_label, row_order
 from ..codebook import Codebook
 from ..errors import FocusqaError
-from ..privacy import Masker
-from ..store import DocumentInfo, Store
+from ..privacy import Masker, RoleCensus
+from ..store import DocumentInfo, SegmentInfo, Store
 
 DANISH_MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
                  "september", "oktober", "november", "december")
@@ -66,6 +66,7 @@ class Selection:
     rounds: list[str]
     code_ids: list[str]
     filters: dict = field(default_factory=dict)
+    census: RoleCensus | None = None
 
     @property
     def coders(self) -> list[str]:
@@ -75,10 +76,22 @@ class Selection:
         return self.masker.mask(value) if self.masker is not None and value else value
 
     def speaker(self, item: CodedExcerpt) -> str:
+        """The speaker as shown; when masking by role, and as "Deltager" where the role next
+        to the district would name the one person holding it."""
         seg = item.segment
         if self.masker is not None:
-            return self.masker.speaker(seg.speaker, seg.role)
+            shown = self.masker.speaker(seg.speaker, seg.role)
+            if seg.role != "moderator" and self.census is not None and self.census.unique_role(shown, seg.district):
+                return "Deltager"
+            return shown
         return seg.speaker or ("Moderator" if seg.role == "moderator" else "Deltager")
+
+    def attribution(self, segment: SegmentInfo) -> str:
+        """The source line under a quote, masked, without a district that would name the speaker."""
+        from .memo import attribution
+
+        lone = self.census is not None and self.census.lone_place(segment.group, segment.district)
+        return self.text(attribution(segment, district=not lone))
 
 
 def resolve_codes(codebook: Codebook, codes: Iterable[str] | None) -> list[str]:
@@ -135,7 +148,8 @@ def select(store: Store, *, rounds: Iterable[str] | None = None, districts: Iter
                "codes": list(codes) if codes is not None else None, "coders": listed(coders),
                "statuses": status_tuple, "min_score": min_score, "masking": masking}
     masker = Masker.from_store(store, names=names) if masking else None
-    return Selection(codebook, excerpts, documents, masker, round_list, code_ids, filters)
+    census = RoleCensus.from_store(store, masker) if masker is not None else None
+    return Selection(codebook, excerpts, documents, masker, round_list, code_ids, filters, census)
 
 
 __all__ = ["select", "Selection", "danish_date", "decimal", "status_text", "parse_statuses",

@@ -44,7 +44,7 @@ from ..analysis import CodedExcerpt, PROJECT_GROUP_ROW, danish_key, row_label, r
 from ..store import Store
 from ..store.reconcile import FINAL_CODER
 from . import Selection, danish_date, decimal, select, status_text
-from .memo import MemoDraft, attribution, memo_draft, memo_quotes, opening_line
+from .memo import MemoDraft, memo_draft, memo_quotes, opening_line
 
 Layout = Literal["memo", "code-district", "district-code", "rounds"]
 LAYOUTS = ("memo", "code-district", "district-code", "rounds")
@@ -348,7 +348,7 @@ class _Writer:
     def excerpt_xml(self, item: CodedExcerpt, *, in_table: bool = False) -> str:
         """The quote, its plain attribution ("Familiegruppe Vest, 2017, tur 24") and its memos."""
         parts = [_para(self.sid["Quote"], _run(self.sel.text(item.text)), in_table=in_table)]
-        runs = [_run(self.sel.text(attribution(item.segment)))]
+        runs = [_run(self.sel.attribution(item.segment))]
         if not item.confirmed:  # a machine suggestion nobody has confirmed must stand out
             runs.append(_run(" · " + status_text(item, self.lang), bold=True, colour=SUGGESTION_COLOUR))
         parts.append(_para(self.sid[ATTRIBUTION_STYLE], *runs, in_table=in_table))
@@ -610,7 +610,7 @@ class _Writer:
             self.heading(2, t["turn_notes"])
             for segment, memo in d.turn_memos:
                 self.body.add(_para(self.sid["Quote"], _run(self.sel.text(segment.text))))
-                self.body.add(_para(self.sid[ATTRIBUTION_STYLE], _run(self.sel.text(attribution(segment)))))
+                self.body.add(_para(self.sid[ATTRIBUTION_STYLE], _run(self.sel.attribution(segment))))
                 self.body.add(_para(self.sid[MEMO_STYLE], _run(f"{t['memo']}: ", bold=True),
                                     _run(self.sel.text(memo.text), italic=True)))
 

@@ -81,10 +81,14 @@ def memo_quotes(items: list[CodedExcerpt], marked: set[tuple[int, str]],
     return [i for i in items if (i.segment.id, i.code_id) in picked]  # reading order
 
 
-def attribution(segment: SegmentInfo) -> str:
-    """'Familiegruppe Vest, 2017, tur 24': who said it, where, when (no speaker, no ids)."""
+def attribution(segment: SegmentInfo, *, district: bool = True) -> str:
+    """'Familiegruppe Vest, 2017, tur 24': who said it, where, when (no speaker, no ids).
+
+    ``district=False`` leaves the district out ('Teamleder, 2017, tur 3'), for a masked
+    export where group and district together would name the one person who spoke.
+    """
     who = row_label(None, segment.group, "group") if segment.group else ""
-    place = " ".join(x for x in (who, segment.district or "") if x) or segment.document
+    place = " ".join(x for x in (who, segment.district if district else "") if x) or segment.document
     return ", ".join(x for x in (place, segment.round or "", f"tur {segment.turn_number}") if x)
 
 
