@@ -39,8 +39,9 @@ is masked in the text, and is shown as its role instead (:meth:`Masker.speaker`)
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date
 from pathlib import Path
@@ -352,15 +353,16 @@ class Masker:
 
     @classmethod
     def from_store(cls, store, *, names: Iterable[str] | None = None) -> "Masker":
-        """A masker for everything in ``store``: its speaker labels plus the user's name list.
+        """A masker for everything in ``store``: its speaker labels and moderators plus the user's name list.
 
         ``names=None`` reads the default name list (:func:`names_file`).
         """
-        from .store.models import SegmentRow
+        from .store.models import Document, SegmentRow
 
         with store.session() as s:
             speakers = [row[0] for row in s.query(SegmentRow.speaker).distinct() if row[0]]
-        return cls(load_names() if names is None else names, speakers)
+            moderators = [m for (listed,) in s.query(Document.moderators) for m in (listed or []) if m]
+        return cls([*(load_names() if names is None else names), *moderators], speakers)
 
     def findings(self, text: str) -> list[Finding]:
         """Everything that :meth:`mask` would replace, in text order, without overlaps.
@@ -486,6 +488,63 @@ class RoleCensus:
 
 
 @dataclass
+class MaskedText:
+    """A text with its personal data replaced, and where each original offset lands in it."""
+
+    text: str
+    spans: list[tuple[int, int, int, int]] = field(default_factory=list)  # (old start, old end, new start, new end)
+
+    def position(self, offset: int, *, end: bool = False) -> int:
+        """The offset in :attr:`text` of ``offset`` in the original; inside a replaced span, its
+        start (or, for the end of a range, its end), so a coded range keeps covering the replacement."""
+        i = bisect.bisect_left([span[0] for span in self.spans], offset) - 1
+        if i < 0:
+            return offset
+        old_start, old_end, new_start, new_end = self.spans[i]
+        if offset >= old_end:
+            return offset + new_end - old_end
+        return new_end if end else new_start
+
+
+def mask_document(text: str, segments: Iterable, masker: Masker, census: RoleCensus | None = None,
+                  district: str | None = None) -> MaskedText:
+    """A whole transcript masked as an export shows it: every finding replaced, and each speaker
+    label in front of a turn ("Mette Holm:") replaced by how the speaker is shown ("Deltager:").
+
+    ``segments`` are the document's turns in order (``start``, ``end``, ``speaker``, ``role``);
+    a label is looked for in the text between one turn and the next.
+    """
+    labels: list[tuple[int, int, str]] = []
+    previous_end = 0
+    for seg in segments:
+        label = seg.speaker
+        if label:
+            at = text.rfind(label, previous_end, seg.start)
+            shown = masker.speaker(label, seg.role)
+            if seg.role != "moderator" and census is not None and census.unique_role(shown, district):
+                shown = "Deltager"
+            if at >= 0 and shown != label:
+                labels.append((at, at + len(label), shown))
+        previous_end = max(previous_end, seg.end)
+    replacements = list(labels)
+    for f in masker.findings(text):
+        if all(f.end <= start or f.start >= end for start, end, _ in labels):
+            replacements.append((f.start, f.end, f.replacement))
+    parts: list[str] = []
+    spans: list[tuple[int, int, int, int]] = []
+    last = length = 0
+    for start, end, replacement in sorted(replacements):
+        parts.append(text[last:start])
+        length += start - last
+        parts.append(replacement)
+        spans.append((start, end, length, length + len(replacement)))
+        length += len(replacement)
+        last = end
+    parts.append(text[last:])
+    return MaskedText("".join(parts), spans)
+
+
+@dataclass
 class MaskingPreview:
     """What an export will mask, and the words it is unsure of (the export page lists both)."""
 
@@ -552,5 +611,5 @@ def masking_preview(masker: Masker, texts: Iterable[str], known: Iterable[str] =
     return MaskingPreview(found_list, unsure_list, list(masker.name_speakers))
 
 
-__all__ = ["Masker", "Finding", "MaskingPreview", "RoleCensus", "masking_preview", "danish_first_names", "COMMON_WORD_NAMES", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
+__all__ = ["Masker", "Finding", "MaskingPreview", "RoleCensus", "MaskedText", "mask_document", "masking_preview", "danish_first_names", "COMMON_WORD_NAMES", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
            "REPLACEMENTS"]

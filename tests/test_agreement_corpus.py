@@ -71,7 +71,7 @@ def test_disagreement_list_matches_the_reference_files(corpus):
 
 
 def test_whole_corpus_round_trips_through_qdpx(corpus, tmp_path):
-    summary = export_qdpx(corpus, tmp_path / "korpus.qdpx")
+    summary = export_qdpx(corpus, tmp_path / "korpus.qdpx", masking=False)    # a round trip within the team
     assert "10 documents" in summary and "differently" not in summary
     with zipfile.ZipFile(tmp_path / "korpus.qdpx") as zf:
         assert not validate_xml(zf.read("project.qde"), "project")

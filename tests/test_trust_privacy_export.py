@@ -97,3 +97,65 @@ def test_no_masking_is_explicit_and_shows_the_data(coded_project: str, tmp_path:
     assert main(["export", "xlsx", str(out), "--no-masking", "--db", coded_project]) == 0
     content = _xlsx_text(out)
     assert "010203-1234" in content and "mette.holm@kommune.dk" in content and "Jens Petersen" in content
+
+
+MEMO = "Ring til Jens Petersen på 20 30 40 50 om Mettes sag (cpr 010203-1234)."
+
+
+def _plant_memo_and_attributes(url: str) -> None:
+    """A memo and document attributes full of personal data, as an evaluator might write them."""
+    from focusqa.store.models import Document
+    from focusqa.types import DocumentMetadata
+
+    store = Store(url)
+    doc = store.documents()[0]
+    store.update_document_metadata(doc.id, DocumentMetadata(
+        round=doc.round, district=doc.district, group=doc.group,
+        attributes={"kontakt": "Jens Petersen, mette.holm@kommune.dk"}), "anna")
+    with store.session() as s:        # as an import's front matter or manifest would set it
+        s.get(Document, doc.id).moderators = ["Lise Bech"]
+    seg = store.segments(role="participant")[0]
+    store.add_memo("anna", MEMO, segment_id=seg.id)
+    store.add_memo("anna", "Projektet: Mette Holm ringer fra 87654321.")
+    store.dispose()
+
+
+def _qdpx_files(path: Path) -> dict[str, str]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name).decode("utf-8") for name in zf.namelist()}
+
+
+def test_qdpx_export_is_masked_by_default_in_every_file(coded_project: str, tmp_path: Path, capsys) -> None:
+    import xml.etree.ElementTree as ET
+
+    _plant_memo_and_attributes(coded_project)
+    out = tmp_path / "projekt.qdpx"
+    assert main(["export", "qdpx", str(out), "--db", coded_project]) == 0
+    assert "masked" in capsys.readouterr().out
+    files = _qdpx_files(out)
+    assert len(files) >= 4, "project.qde, the transcript and the memos"
+    leaked = {name: [s for s in SECRETS + ["Lise Bech", "Bech"] if s in content] for name, content in files.items()}
+    assert {name: found for name, found in leaked.items() if found} == {}
+    everything = "\n".join(files.values())
+    for placeholder in ("[navn]", "[CPR-nr.]", "[telefon]", "[e-mail]", "Deltager: "):
+        assert placeholder in everything
+    assert "320199-1234" in everything and "Rådgiver 2: " in everything
+    # the codings still cover the words that were coded, now masked
+    root = ET.fromstring(files["project.qde"])
+    source = next(root.iter("{urn:QDA-XML:project:1.0}TextSource"))
+    text = files["sources/" + source.get("plainTextPath").removeprefix("internal://")]
+    spans = [text[int(s.get("startPosition")):int(s.get("endPosition"))]
+             for s in source.iter("{urn:QDA-XML:project:1.0}PlainTextSelection")]
+    assert "Sagsnummer 320199-1234 står i journalen, og familien kom til netværksmøde." in spans
+    assert "Jeg havde en dreng med CPR [CPR-nr.], og skolen ringede fra [telefon] hver uge." in spans
+
+
+def test_qdpx_without_masking_is_explicit_and_complete(coded_project: str, tmp_path: Path, capsys) -> None:
+    _plant_memo_and_attributes(coded_project)
+    out = tmp_path / "internt.qdpx"
+    assert main(["export", "qdpx", str(out), "--no-mask", "--db", coded_project]) == 0
+    assert "NOT masked" in capsys.readouterr().out
+    everything = "\n".join(_qdpx_files(out).values())
+    assert [s for s in SECRETS + ["Lise Bech", MEMO] if s not in everything] == []

@@ -67,9 +67,18 @@ def register_export(export_sub) -> None:
     p.add_argument("out", metavar="OUT.csv")
     add_db_option(p)
     p.set_defaults(func=cmd_export_taguette)
-    p = export_sub.add_parser("qdpx", help="the whole project as REFI-QDA .qdpx (texts, codes, codings, memos)")
+    p = export_sub.add_parser(
+        "qdpx", help="the whole project as REFI-QDA .qdpx (texts, codes, codings, memos), masked by default",
+        description="The file leaves the team by default, so names, CPR numbers, phone numbers and e-mails "
+                    "are masked in the texts, memos and variables, and speakers shown by role, as in the Word "
+                    "export. --no-masking is for an exchange within the team (e.g. coding in QualCoder and "
+                    "importing the codings back): a masked file imported again becomes new documents.")
     p.add_argument("out", metavar="OUT.qdpx")
     p.add_argument("--name", help="project name shown in the other program (default: the file name)")
+    p.add_argument("--no-masking", "--no-mask", dest="masking", action="store_false",
+                   help="do not mask: the full transcripts, for the evaluation team only")
+    p.add_argument("--names", metavar="FILE",
+                   help="name list to mask, one name per line (default: navne.txt in the focusqa data folder)")
     add_db_option(p)
     p.set_defaults(func=cmd_export_qdpx)
 
@@ -161,6 +170,9 @@ def cmd_export_qdpx(args: argparse.Namespace) -> int:
     from ..export.refi import export_qdpx
     from ..store import Store
 
-    summary = export_qdpx(Store(args.db), Path(args.out), name=args.name)
+    from ..privacy import load_names
+
+    names = load_names(args.names) if args.names else None
+    summary = export_qdpx(Store(args.db), Path(args.out), name=args.name, masking=args.masking, names=names)
     print(f"wrote {args.out}: {summary}")
     return 0

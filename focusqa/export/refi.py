@@ -211,14 +211,15 @@ def _code_tree(codebook: Codebook) -> tuple[list[Code], dict[str, list[Code]]]:
 
 
 def _code_element(code: Code, ns: str, children: dict[str, list[Code]], guids: dict[str, str],
-                  note_refs: dict[str, list[str]] | None = None) -> ET.Element:
+                  note_refs: dict[str, list[str]] | None = None, mask=None) -> ET.Element:
     elem = ET.Element(f"{{{ns}}}Code", {"guid": guids[code.id], "name": _clean(code.label_da),
                                         "isCodable": "true", "color": normalise_colour(code.color)})
-    ET.SubElement(elem, f"{{{ns}}}Description").text = code_description(code)
+    description = code_description(code)       # anchor examples are often quotes: masked with the texts
+    ET.SubElement(elem, f"{{{ns}}}Description").text = mask(description) if mask else description
     for note in (note_refs or {}).get(code.id, []):
         ET.SubElement(elem, f"{{{ns}}}NoteRef", {"targetGUID": note})
     for child in children.get(code.id, []):
-        elem.append(_code_element(child, ns, children, guids, note_refs))
+        elem.append(_code_element(child, ns, children, guids, note_refs, mask))
     return elem
 
 
@@ -427,7 +428,8 @@ def _document_variables(doc) -> dict[str, str]:
     return out
 
 
-def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
+def export_qdpx(store, path: str | Path, *, name: str | None = None, masking: bool = True,
+                names: list[str] | None = None) -> str:
     """Write the whole project as a REFI-QDA ``.qdpx``; returns a one-line summary.
 
     Exported: every document (as a UTF-8 text source), the codebook, every accepted human
@@ -435,9 +437,17 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
     documents' round/district/group/date/moderators and free attributes as variables on
     the sources, and memos as notes. Not exported (said in the summary): the machine's
     suggestions and rejected codings, which other programs have no place for.
+
+    ``masking`` (the default, for a file that leaves the team) masks as the Word export
+    does (:mod:`focusqa.privacy`, ``names`` replaces the user's name list): names, CPR and
+    phone numbers and e-mails in the texts, document names, memos, code descriptions and
+    variable values; speaker labels in the texts become their role. Codings keep pointing
+    at the same words. Coders' names stay: they are the evaluation team. A masked file
+    imported again becomes new documents; ``masking=False`` is for the team's own exchange.
     """
     from sqlalchemy import select
 
+    from ..privacy import Masker, RoleCensus, mask_document
     from ..store.models import CodeRow, Coding
 
     path = Path(path)
@@ -457,13 +467,26 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
     memos = store.memos()
     segments = store.segments()
     seg_by_id = {s.id: s for s in segments}
-    texts = {d.id: store.document_text(d.id) for d in docs}
+    originals = {d.id: store.document_text(d.id) for d in docs}
+    masker = Masker.from_store(store, names=names) if masking else None
+    census = RoleCensus.from_store(store, masker) if masker is not None else None
+
+    def mask(value: str) -> str:
+        return masker.mask(value) if masker is not None and value else value
+
+    masked = {d.id: mask_document(originals[d.id], [sg for sg in segments if sg.document_id == d.id], masker, census,
+                                  d.district) for d in docs} if masker is not None else {}
+
+    def position(doc_id: int, offset: int, *, end: bool = False) -> int:
+        return masked[doc_id].position(offset, end=end) if masker is not None else offset
+
+    texts = {d.id: masked[d.id].text for d in docs} if masker is not None else originals
     hashes = {d.id: hashlib.sha256(texts[d.id].encode("utf-8")).hexdigest() for d in docs}
 
     users = sorted({c.coder for c in codings} | {m.author for m in memos})
     user_guid = {u: stable_guid("user", u) for u in users}
     now = _utc()
-    root = ET.Element(f"{{{ns}}}Project", {"name": _clean(name or path.stem), "origin": ORIGIN,
+    root = ET.Element(f"{{{ns}}}Project", {"name": _clean(mask(name or path.stem)), "origin": ORIGIN,
                                            "creationDateTime": now, "modifiedDateTime": now})
     if users:
         users_el = ET.SubElement(root, f"{{{ns}}}Users")
@@ -486,7 +509,7 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
         seen_note_keys[key] = seen_note_keys.get(key, 0) + 1
         guid = stable_guid(key, seen_note_keys[key])
         note_of_memo[memo.id] = guid
-        memo_text[guid] = _clean(memo.text.replace("\r\n", "\n").replace("\r", "\n"))
+        memo_text[guid] = _clean(mask(memo.text.replace("\r\n", "\n").replace("\r", "\n")))
         targeted = False
         if seg is not None:
             segment_notes.setdefault(seg.id, []).append(guid)
@@ -504,9 +527,9 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
     codes_el = ET.SubElement(cb_el, f"{{{ns}}}Codes")
     roots, children = _code_tree(codebook)
     for code in roots:
-        codes_el.append(_code_element(code, ns, children, guids, code_notes))
+        codes_el.append(_code_element(code, ns, children, guids, code_notes, mask if masker is not None else None))
 
-    doc_vars = {d.id: _document_variables(d) for d in docs}
+    doc_vars = {d.id: {k: mask(v) for k, v in _document_variables(d).items()} for d in docs}
     var_names = [v for v in VARIABLE_ORDER if any(v in dv for dv in doc_vars.values())]
     var_names += sorted({k for dv in doc_vars.values() for k in dv} - set(var_names))
     var_types = {v: _variable_type([dv[v] for dv in doc_vars.values() if v in dv]) for v in var_names}
@@ -528,13 +551,13 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
     for doc in docs:
         text, digest = texts[doc.id], hashes[doc.id]
         stored_spans = [(sg.start, sg.end, sg.speaker, sg.role) for sg in segments if sg.document_id == doc.id]
-        if [(sg.start, sg.end, sg.speaker, sg.role)
-                for sg in _segment(text, doc.name, doc_vars[doc.id]).segments] != stored_spans:
+        if [(sg.start, sg.end, sg.speaker, sg.role) for sg in
+                _segment(originals[doc.id], doc.name, _document_variables(doc)).segments] != stored_spans:
             resegmented += 1
         source_guid = stable_guid("source", digest)
         file_name = f"{source_guid}.txt"
         files[file_name] = text.encode("utf-8")
-        attrs = {"guid": source_guid, "name": _clean(doc.name), "plainTextPath": f"internal://{file_name}"}
+        attrs = {"guid": source_guid, "name": _clean(mask(doc.name)), "plainTextPath": f"internal://{file_name}"}
         if doc.imported_at:
             attrs["creationDateTime"] = _utc(doc.imported_at)
         src = ET.SubElement(sources_el, f"{{{ns}}}TextSource", attrs)
@@ -543,7 +566,8 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
             ET.SubElement(src, f"{{{ns}}}Description").text = _clean(MEMO_JOIN.join(doc_memo_texts))
         selections = _selections(codings_by_doc.get(doc.id, []),
                                  [(s, segment_notes[s.id]) for s in segments
-                                  if s.document_id == doc.id and s.id in segment_notes])
+                                  if s.document_id == doc.id and s.id in segment_notes],
+                                 lambda offset, end=False, doc_id=doc.id: position(doc_id, offset, end=end))
         for (start, end, coder), sel in sorted(selections.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")):
             sel_attrs = {"guid": stable_guid("selection", digest, start, end, *([coder] if coder else [])),
                          "name": _clean(" ".join(text[start:end].split())[:100]),
@@ -599,7 +623,8 @@ def export_qdpx(store, path: str | Path, *, name: str | None = None) -> str:
 
     _write_atomically(path, write)
     summary = (f"{len(docs)} documents, {len(codebook.codes)} codes, {len(codings)} codings by "
-               f"{len({c.coder for c in codings})} coders in {n_selections} selections, {len(memos)} memos")
+               f"{len({c.coder for c in codings})} coders in {n_selections} selections, {len(memos)} memos, "
+               + ("masked" if masker is not None else "NOT masked (for the team only)"))
     if left_out:
         summary += f"; not exported: {left_out} machine suggestions or rejected codings"
     if resegmented:
@@ -617,16 +642,22 @@ def note_name(number: int, author: str) -> str:
     return f"Memo {number} – {author}"
 
 
-def _selections(codings: list, segment_notes: list) -> dict[tuple[int, int, str | None], dict]:
+def _selections(codings: list, segment_notes: list, position=None) -> dict[tuple[int, int, str | None], dict]:
     """One selection per span and coder (QualCoder keeps one coding per span + code + coder,
-    and reads the coder from the selection); a turn's memos go on a selection of that turn."""
+    and reads the coder from the selection); a turn's memos go on a selection of that turn.
+
+    ``position(offset, end=False)`` maps stored offsets into the exported (masked) text.
+    """
+    def span_of(start: int, end: int) -> tuple[int, int]:
+        return (position(start), position(end, end=True)) if position else (start, end)
+
     selections: dict[tuple[int, int, str | None], dict] = {}
     for seg, c in codings:
-        span = (c.start, c.end) if c.start is not None and c.end is not None else (seg.start, seg.end)
+        span = span_of(c.start, c.end) if c.start is not None and c.end is not None else span_of(seg.start, seg.end)
         selections.setdefault((*span, c.coder), {"codings": [], "notes": []})["codings"].append((seg, c))
     for seg, notes in segment_notes:
-        key = next((k for k in sorted(selections, key=lambda k: k[2] or "") if k[:2] == (seg.start, seg.end)),
-                   (seg.start, seg.end, None))
+        span = span_of(seg.start, seg.end)
+        key = next((k for k in sorted(selections, key=lambda k: k[2] or "") if k[:2] == span), (*span, None))
         selections.setdefault(key, {"codings": [], "notes": []})["notes"] += notes
     return selections
 
