@@ -2,9 +2,10 @@
 
 The filters are those of :func:`focusqa.export.select` (the same for every format and
 for ``focusqa export``); the files are written by :mod:`focusqa.export.docx`,
-:mod:`focusqa.export.tables` and :mod:`focusqa.export.refi`. Masking is on by default;
-the review table lists everything :class:`focusqa.privacy.Masker` will replace in the
-chosen excerpts, so the evaluator can check it before sharing the file.
+:mod:`focusqa.export.tables` and :mod:`focusqa.export.refi`. Masking is on by default,
+for the .qdpx too; the review lists what :class:`focusqa.privacy.Masker` will replace in
+the chosen excerpts (with counts) and the capitalised words it is unsure of
+(:func:`focusqa.privacy.masking_preview`), which one click adds to the name list.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from views.common import (SCORE_STEPS, cached, code_label, flash, fmt_number, ge
 
 FILES_KEY = "export_files"
 NAMES_KEY = "export_names"
+UNSURE_KEY = "export_unsure_pick"
 REVIEW_PAGE_ROWS = 500
 CONTEXT = 40
 
@@ -92,6 +94,20 @@ STRINGS = {
         "kind_cpr": "CPR-nr.",
         "kind_phone": "telefon",
         "kind_email": "e-mail",
+        "kind_institution": "institution",
+        "col_count": "Antal",
+        "found_intro": "Det her erstattes i de valgte uddrag (i alt {n} steder i {excerpts} uddrag):",
+        "all_places": "Alle steder med sammenhæng",
+        "unsure": "Måske navne – tjek dem",
+        "unsure_intro": "Ord med stort begyndelsesbogstav midt i en sætning – og navne, der også er almindelige "
+                        "ord (Bo, Hans), i starten af en sætning – bliver ikke maskeret. Er nogle af dem navne på "
+                        "personer, steder eller institutioner, så føj dem til navnelisten.",
+        "col_word": "Ord",
+        "col_example": "Eksempel",
+        "unsure_pick": "Føj disse ord til navnelisten",
+        "unsure_add": "Tilføj til navnelisten",
+        "unsure_added": "{n} ord er føjet til navnelisten og maskeres nu. Gem listen for at bruge den næste gang.",
+        "unsure_none": "Ingen ord med stort midt i en sætning, som ikke bliver maskeret.",
         "count": "**{n}** uddrag fra {docs} interviews med de valgte filtre.",
         "nothing": "Ingen uddrag passer til filtrene. Tjek runder, koder og status.",
         "make": "Lav filerne",
@@ -108,6 +124,13 @@ STRINGS = {
         "taguette": "Hent kodebogen til Taguette (.csv)",
         "qdpx_make": "Lav projektfil (.qdpx)",
         "qdpx": "Hent projektet (.qdpx)",
+        "qdpx_masking": "Maskér projektfilen (den forlader teamet)",
+        "qdpx_masking_help": "Som i Word-eksporten: navne, CPR-numre, telefonnumre og e-mails maskeres i "
+                             "teksterne, memoerne og variablerne, og talere vises ved rolle; kodningerne peger "
+                             "stadig på de samme ord. Slå kun fra, når filen bliver i teamet (fx kodning i "
+                             "QualCoder og import af koderne igen): en maskeret fil bliver til nye dokumenter, "
+                             "hvis den importeres igen.",
+        "qdpx_masked": "Projektfilen er maskeret med navnelisten ovenfor.",
         "qdpx_warning": "Projektfilen indeholder de fulde transskriptioner uden maskering. Del den kun med "
                         "personer, der må se materialet.",
         "qdpx_made": "Projektfilen er klar ({size} kB): alle interviews, kodebogen, koderes bekræftede koder, "
@@ -169,6 +192,20 @@ STRINGS = {
         "kind_cpr": "CPR no.",
         "kind_phone": "phone",
         "kind_email": "e-mail",
+        "kind_institution": "institution",
+        "col_count": "Count",
+        "found_intro": "This is replaced in the chosen excerpts ({n} places in {excerpts} excerpts):",
+        "all_places": "Every place, with context",
+        "unsure": "Maybe names – check them",
+        "unsure_intro": "Words with a capital letter mid-sentence – and names that are also ordinary words (Bo, "
+                        "Hans) at the start of a sentence – are not masked. If some are names of people, places "
+                        "or institutions, add them to the name list.",
+        "col_word": "Word",
+        "col_example": "Example",
+        "unsure_pick": "Add these words to the name list",
+        "unsure_add": "Add to the name list",
+        "unsure_added": "{n} words were added to the name list and are masked now. Save the list to keep it.",
+        "unsure_none": "No capitalised words mid-sentence that are left unmasked.",
         "count": "**{n}** excerpts from {docs} interviews with the chosen filters.",
         "nothing": "No excerpts match the filters. Check rounds, codes and status.",
         "make": "Make the files",
@@ -185,6 +222,13 @@ STRINGS = {
         "taguette": "Download the codebook for Taguette (.csv)",
         "qdpx_make": "Make project file (.qdpx)",
         "qdpx": "Download the project (.qdpx)",
+        "qdpx_masking": "Mask the project file (it leaves the team)",
+        "qdpx_masking_help": "As in the Word export: names, CPR numbers, phone numbers and e-mails are masked in "
+                             "the texts, memos and variables, and speakers are shown by role; the codings still "
+                             "point at the same words. Turn off only when the file stays in the team (e.g. coding "
+                             "in QualCoder and importing the codes back): a masked file imported again becomes "
+                             "new documents.",
+        "qdpx_masked": "The project file is masked with the name list above.",
         "qdpx_warning": "The project file holds the full transcripts without masking. Share it only with "
                         "people allowed to see the material.",
         "qdpx_made": "The project file is ready ({size} kB): {summary}.",
@@ -207,10 +251,12 @@ def _qdc_bytes(_store: Store, url: str, version: int) -> bytes:
         return path.read_bytes()
 
 
-def _qdpx(store: Store) -> tuple[bytes, str]:
+def _qdpx(store: Store, masking: bool, names: tuple[str, ...] | None) -> tuple[bytes, str]:
+    """The project file; ``names`` None is the saved name list."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "projekt.qdpx"
-        summary = export_qdpx(store, path, name="focusqa")
+        summary = export_qdpx(store, path, name="focusqa", masking=masking,
+                              names=list(names) if names is not None else None)
         return path.read_bytes(), summary
 
 
@@ -302,13 +348,45 @@ def privacy() -> tuple[bool, tuple[str, ...]]:
     return True, tuple(_names_from_box())
 
 
+def _add_to_names(words: list[str]) -> None:
+    current = _names_from_box()
+    added = [w for w in words if w not in current]
+    st.session_state[NAMES_KEY] = "\n".join(current + added)
+    st.session_state[UNSURE_KEY] = []
+    flash("success", tr(STRINGS, "unsure_added", n=len(added)))
+
+
 def review_table(selection: Selection) -> None:
-    """Every finding of the masker in the chosen excerpts, with a little context around it."""
-    masker = selection.masker
-    if masker is None:
+    """What masking replaces (with counts), the words it is unsure of, and every place in context."""
+    preview = selection.masking_preview()
+    if preview is None:
         return
+    masker = selection.masker
     st.markdown(f"#### {tr(STRINGS, 'review')}")
-    kinds = {k: tr(STRINGS, f"kind_{k}") for k in ("name", "cpr", "phone", "email")}
+    kinds = {k: tr(STRINGS, f"kind_{k}") for k in ("name", "institution", "cpr", "phone", "email")}
+    if preview.speakers:
+        st.caption(tr(STRINGS, "speakers_masked", names=", ".join(map(md_escape, preview.speakers))))
+    if preview.found:
+        st.caption(tr(STRINGS, "found_intro", n=fmt_number(preview.total),
+                      excerpts=fmt_number(len(selection.excerpts))))
+        st.dataframe(pd.DataFrame([{tr(STRINGS, "col_kind"): kinds.get(kind, kind), tr(STRINGS, "col_found"): text,
+                                    tr(STRINGS, "col_count"): n} for kind, text, n in preview.found]),
+                     hide_index=True, width="stretch", key="export_found")
+    else:
+        st.caption(tr(STRINGS, "review_none"))
+    st.markdown(f"##### {tr(STRINGS, 'unsure')}")
+    if not preview.unsure:
+        st.caption(tr(STRINGS, "unsure_none"))
+    else:
+        st.caption(tr(STRINGS, "unsure_intro"))
+        st.dataframe(pd.DataFrame([{tr(STRINGS, "col_word"): word, tr(STRINGS, "col_count"): n,
+                                    tr(STRINGS, "col_example"): example} for word, n, example in preview.unsure]),
+                     hide_index=True, width="stretch", key="export_unsure", column_config={
+                         tr(STRINGS, "col_example"): st.column_config.TextColumn(width="large")})
+        cols = st.columns([3, 1], vertical_alignment="bottom")
+        picked = cols[0].multiselect(tr(STRINGS, "unsure_pick"), [w for w, _n, _e in preview.unsure], key=UNSURE_KEY)
+        cols[1].button(tr(STRINGS, "unsure_add"), key="export_unsure_add", on_click=_add_to_names, args=(picked,),
+                       disabled=not picked)
     rows = []
     for item in selection.excerpts:
         text = item.text
@@ -323,16 +401,14 @@ def review_table(selection: Selection) -> None:
                 tr(STRINGS, "col_turn"): item.segment.index + 1,
                 tr(STRINGS, "col_context"): f"…{before}[{f.text}]{after}…",
             })
-    if masker.name_speakers:
-        st.caption(tr(STRINGS, "speakers_masked", names=", ".join(map(md_escape, masker.name_speakers))))
     if not rows:
-        st.caption(tr(STRINGS, "review_none"))
         return
-    st.caption(tr(STRINGS, "review_intro", n=fmt_number(len(rows)), excerpts=fmt_number(len(selection.excerpts))))
-    if len(rows) > REVIEW_PAGE_ROWS:
-        st.caption(tr(STRINGS, "review_truncated", shown=REVIEW_PAGE_ROWS, n=fmt_number(len(rows))))
-    st.dataframe(pd.DataFrame(rows[:REVIEW_PAGE_ROWS]), hide_index=True, width="stretch", column_config={
-        tr(STRINGS, "col_context"): st.column_config.TextColumn(width="large")})
+    with st.expander(tr(STRINGS, "all_places")):
+        st.caption(tr(STRINGS, "review_intro", n=fmt_number(len(rows)), excerpts=fmt_number(len(selection.excerpts))))
+        if len(rows) > REVIEW_PAGE_ROWS:
+            st.caption(tr(STRINGS, "review_truncated", shown=REVIEW_PAGE_ROWS, n=fmt_number(len(rows))))
+        st.dataframe(pd.DataFrame(rows[:REVIEW_PAGE_ROWS]), hide_index=True, width="stretch", column_config={
+            tr(STRINGS, "col_context"): st.column_config.TextColumn(width="large")})
 
 
 def _file_name(suffix: str) -> str:
@@ -392,8 +468,9 @@ def downloads(store: Store, selection_filters: dict, masking: bool, names: tuple
                             key=f"export_download_{kind}", icon=icon, on_click="ignore")
 
 
-def refi_section(store: Store, codebook) -> None:
-    """Codebook (.qdc) straight away; the whole project (.qdpx) on request."""
+def refi_section(store: Store, codebook, names: tuple[str, ...] | None) -> None:
+    """Codebook (.qdc) straight away; the whole project (.qdpx) on request, masked unless switched off
+    (with the name box above, or the saved name list when the box is hidden)."""
     st.subheader(tr(STRINGS, "refi"))
     st.caption(tr(STRINGS, "refi_intro"))
     cols = st.columns([1, 1, 2], vertical_alignment="center")
@@ -406,20 +483,29 @@ def refi_section(store: Store, codebook) -> None:
                                 on_click="ignore")
     except FocusqaError as error:
         show_error(error)
+    masking = cols[1].toggle(tr(STRINGS, "qdpx_masking"), value=True, key="export_qdpx_masking",
+                             help=tr(STRINGS, "qdpx_masking_help"))
+    signature = (masking, names if masking else None)
+    if st.session_state.get("export_qdpx_signature") != signature:
+        st.session_state.pop("export_qdpx", None)      # a file made with other settings is not offered
     if cols[1].button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon="🗜️"):
         try:
             with st.spinner(tr(STRINGS, "qdpx_make") + " …"):
-                data, summary = _qdpx(store)
+                data, summary = _qdpx(store, masking, names)
             st.session_state["export_qdpx"] = (data, summary)
+            st.session_state["export_qdpx_signature"] = signature
         except FocusqaError as error:
             show_error(error)
+    if not masking:
+        st.warning(tr(STRINGS, "qdpx_warning"))
     if "export_qdpx" in st.session_state:
         data, summary = st.session_state["export_qdpx"]
         cols[2].download_button(tr(STRINGS, "qdpx"), data=data, file_name="projekt.qdpx",
                                 mime="application/zip", key="export_download_qdpx",
                                 icon="⬇️", on_click="ignore")
         st.caption(tr(STRINGS, "qdpx_made", summary=summary, size=fmt_number(len(data) / 1024)))
-        st.warning(tr(STRINGS, "qdpx_warning"))
+        if masking:
+            st.caption(tr(STRINGS, "qdpx_masked"))
 
 
 def main() -> None:
@@ -445,7 +531,7 @@ def main() -> None:
     else:
         downloads(store, selection_filters, masking, names)
     st.divider()
-    refi_section(store, codebook)
+    refi_section(store, codebook, names if masking else None)
 
 
 main()

@@ -15,7 +15,7 @@ from typing import Iterable
 from ..analysis import CodedExcerpt, danish_key, merge_excerpts, round_order, row_label, row_order
 from ..codebook import Codebook
 from ..errors import FocusqaError
-from ..privacy import Masker, RoleCensus
+from ..privacy import Masker, MaskingPreview, RoleCensus, masking_preview
 from ..store import DocumentInfo, SegmentInfo, Store
 
 DANISH_MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
@@ -85,6 +85,16 @@ class Selection:
                 return "Deltager"
             return shown
         return seg.speaker or ("Moderator" if seg.role == "moderator" else "Deltager")
+
+    def masking_preview(self) -> MaskingPreview | None:
+        """What masking replaces in the chosen excerpts and their memos, and the capitalised
+        words it leaves that may be names (district, group and code names are not flagged)."""
+        if self.masker is None:
+            return None
+        texts = [e.text for e in self.excerpts] + [memo for e in self.excerpts for memo in e.memos]
+        known = [v for d in self.documents.values() for v in (d.district, d.group) if v]
+        known += [label for c in self.codebook.codes for label in (c.label_da, c.label_en) if label]
+        return masking_preview(self.masker, texts, known)
 
     def attribution(self, segment: SegmentInfo) -> str:
         """The source line under a quote, masked, without a district that would name the speaker."""
