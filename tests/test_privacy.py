@@ -183,3 +183,22 @@ def test_masking_preview_counts_what_is_masked_and_flags_capitalised_words():
     # Tornhøj twice mid-sentence; "Hans" and "Bo" start a sentence (a name or an ordinary word?)
     assert unsure == {"Tornhøj": 2, "Hans": 1, "Bo": 1}
     assert dict((w, e) for w, _n, e in preview.unsure)["Tornhøj"].startswith("…Vi har to derude, en på [Tornhøj]")
+
+
+def test_privacy_shipped_rules_mask_only_names_in_the_demo_corpus():
+    """Every place the first-name and institution rules mask in the ten demo transcripts
+    (about 21,000 words) is a name: the five schools and the one child's name."""
+    from pathlib import Path
+
+    from focusqa.ingest import read_transcript
+
+    corpus = Path(__file__).resolve().parents[1] / "corpora" / "socialraadgivere"
+    masker = Masker()
+    masked: dict[str, int] = {}
+    for path in sorted(p for p in corpus.iterdir() if p.suffix in (".txt", ".docx")):
+        for seg in read_transcript(path).segments:
+            for f in masker.findings(seg.text):
+                masked[f.text] = masked.get(f.text, 0) + 1
+    assert set(masked) == {"Seminarieskolen", "Filstedvejens skole", "Mellervangskolen", "Herningvejens skole",
+                           "Farstrup skole", "Mikkel"}
+    assert sum(masked.values()) >= 70
