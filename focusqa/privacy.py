@@ -361,7 +361,8 @@ class Masker:
 
         with store.session() as s:
             speakers = [row[0] for row in s.query(SegmentRow.speaker).distinct() if row[0]]
-            moderators = [m for (listed,) in s.query(Document.moderators) for m in (listed or []) if m]
+            moderators = [m for (listed,) in s.query(Document.moderators) for m in (listed or [])
+                          if m and names_in_label(m)]        # "Lise Bech", not "I" or "Interviewer"
         return cls([*(load_names() if names is None else names), *moderators], speakers)
 
     def findings(self, text: str) -> list[Finding]:

@@ -202,3 +202,17 @@ def test_privacy_shipped_rules_mask_only_names_in_the_demo_corpus():
     assert set(masked) == {"Seminarieskolen", "Filstedvejens skole", "Mellervangskolen", "Herningvejens skole",
                            "Farstrup skole", "Mikkel"}
     assert sum(masked.values()) >= 70
+
+
+def test_privacy_masker_from_store_masks_moderators_names_not_their_role_words(db_url):
+    from focusqa.ingest import parse_text
+    from focusqa.store import Store
+    from focusqa.types import DocumentMetadata
+
+    store = Store(db_url)
+    store.import_document(parse_text("I: Hvordan går det?\n\nRådgiver 1: Godt, spørg Lise Bech.\n", "a.txt",
+                                     DocumentMetadata(moderators=["I", "Interviewer", "Lise Bech"])))
+    masker = Masker.from_store(store, names=[])
+    assert masker.mask("Spørg Lise Bech, eller Bech. I kan også spørge mig.") == \
+        "Spørg [navn], eller [navn]. I kan også spørge mig."
+    store.dispose()
