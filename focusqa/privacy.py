@@ -19,7 +19,7 @@ Masked, with Danish replacements:
   and flagged by :func:`masking_preview`.
 * institutions (``[institution]``): "Mellervangskolen", "Farstrup skole", "Herningvejens
   Skole", "Børnehaven Solsikken", "Vuggestuen Mariehønen" (a capitalised name joined to or
-  next to a school or daycare word; "Folkeskolen", "Den skole" and the like are words, not names).
+  next to a school or daycare word, and names listed with one: "Farstrup og Filstedvejens skole"; "Folkeskolen", "Den skole" and the like are words, not names).
   Institutions known by their name alone ("Tornhøj") belong on the name list.
 * CPR numbers (``[CPR-nr.]``): ``DDMMYY-NNNN``, ``DDMMYY NNNN`` or ten digits, only when
   the first six digits are a real date in the century that the seventh digit gives
@@ -85,7 +85,8 @@ _INSTITUTION_STOP = {
     "sin", "hver", "samme", "anden", "andre", "ny", "nye", "nyt", "gamle", "gammel", "hele", "første", "næste",
     "sidste", "egen", "egne", "god", "gode", "stor", "store", "lille", "små", "ingen", "nogen", "alle", "enhver",
     "hvilken", "hvilket", "som", "og", "men", "på", "i", "til", "fra", "om", "ved", "for", "med", "af", "at",
-    "der", "de", "vi", "jeg", "du", "han", "hun", "man", "så", "når", "hvis", "også", "ja", "nej",
+    "der", "de", "vi", "jeg", "du", "han", "hun", "man", "så", "når", "hvis", "også", "ja", "nej", "både", "enten",
+    "hverken",
 }
 # Compound school words that are common nouns ("folkeskolen", "efterskolen"), not names.
 _GENERIC_SCHOOL_PREFIXES = {
@@ -103,6 +104,7 @@ _INSTITUTION_WORDS = ("skole|Skole|friskole|Friskole|privatskole|Privatskole|eft
                       "børnehave|Børnehave|vuggestue|Vuggestue|SFO|fritidshjem|Fritidshjem|Gymnasium|gymnasium")
 _INSTITUTION_AFTER = re.compile(
     rf"(?<![\w@.])(?P<name>[A-ZÆØÅ][\wæøå'’-]+)[ \t]+(?:{_INSTITUTION_WORDS})s?(?![\w])")
+_INSTITUTION_LISTED = re.compile(r"(?<![\w@.])(?P<name>[A-ZÆØÅ][\wæøå'’-]+)(?:,[ \t]*|[ \t]+(?:og|eller)[ \t]+)$")
 _INSTITUTION_BEFORE = re.compile(
     r"(?<![\w@.])(?:[Bb]ørnehaven|[Bb]ørnehuset|[Vv]uggestuen|[Ii]nstitutionen|[Dd]aginstitutionen|"
     r"[Ff]ritidshjemmet|[Ff]ritidsklubben|[Kk]lubben|[Ff]riskolen|[Pp]rivatskolen|[Ee]fterskolen)"
@@ -270,6 +272,12 @@ def _institutions(text: str) -> list[Finding]:
         name = m.group("name")
         if name.casefold() not in _INSTITUTION_STOP and name.casefold() not in ROLE_WORDS:
             found.append(_institution(text, m.start(), m.end(), m.group().endswith("s")))
+            start = m.start()
+            # "Farstrup og Filstedvejens skole", "Farstrup, Lindholm og Filstedvejens skole"
+            while (before := _INSTITUTION_LISTED.search(text, 0, start)) is not None \
+                    and before.group("name").casefold() not in _INSTITUTION_STOP:
+                found.append(_institution(text, before.start(), before.start() + len(before.group("name"))))
+                start = before.start()
     for m in _INSTITUTION_BEFORE.finditer(text):
         if m.group("name").split()[0].casefold() not in _INSTITUTION_STOP:
             found.append(_institution(text, m.start(), m.end()))
