@@ -73,3 +73,20 @@ def test_masked_spreadsheet_shows_a_unique_role_in_a_district_as_participant(db_
     unmasked = _speakers(xlsx_bytes(store, masking=False))
     assert unmasked["Vi fik en fast kontakt på skolen."] == "Teamleder"
     store.dispose()
+
+
+def _headings(data: bytes) -> list[tuple[str, str]]:
+    return [(p.style.name, p.text) for p in docx.Document(io.BytesIO(data)).paragraphs
+            if p.style.name.startswith("Heading")]
+
+
+def test_masked_word_headings_do_not_pair_the_lone_role_with_its_district(db_url):
+    store = _project(db_url)
+    by_code = _headings(to_bytes(store, layout="code-district", names=[]))
+    after_leader = by_code[by_code.index(("Heading 2", "Teamleder")) + 1:]
+    assert not any(style == "Heading 3" and "Vest" in text for style, text in after_leader[:3])
+    assert ("Heading 3", "Nord") in by_code                     # the focus group keeps its district
+    by_district = _headings(to_bytes(store, layout="district-code", names=[]))
+    assert ("Heading 1", "Teamleder") in by_district and not any("Teamleder Vest" in t for _s, t in by_district)
+    assert ("Heading 1", "Teamleder Vest") in _headings(to_bytes(store, layout="district-code", masking=False))
+    store.dispose()

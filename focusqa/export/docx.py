@@ -41,6 +41,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
 from ..analysis import CodedExcerpt, PROJECT_GROUP_ROW, danish_key, row_label, row_order
+from ..privacy import RoleCensus
 from ..store import Store
 from ..store.reconcile import FINAL_CODER
 from . import Selection, danish_date, decimal, select, status_text
@@ -440,7 +441,7 @@ class _Writer:
             if not items:
                 self.excerpts([], label)
                 continue
-            for group, districts in _by_group_and_district(items):
+            for group, districts in _by_group_and_district(items, self.sel.census):
                 self.heading(2, self.group_label(group))
                 for district, chunk in districts:
                     if self.layout == "rounds":
@@ -456,7 +457,7 @@ class _Writer:
 
     def district_sections(self) -> None:
         items = self.sel.excerpts
-        blocks = _by_group_and_district(items)
+        blocks = _by_group_and_district(items, self.sel.census)
         if not blocks:
             self.body.add(_para(self.sid["Heading 1"], _run(self.t["title"]), page_break_before=True))
             self.excerpts([], self.t["title"])
@@ -660,12 +661,18 @@ def _update_fields_on_open(document) -> None:
         settings.append(parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>'))
 
 
-def _by_group_and_district(items: list[CodedExcerpt]) -> list[tuple[str | None, list[tuple[str, list[CodedExcerpt]]]]]:
-    """Excerpts grouped by respondent group, then district, in reading order (project group last)."""
+def _by_group_and_district(items: list[CodedExcerpt], census: RoleCensus | None = None,
+                           ) -> list[tuple[str | None, list[tuple[str, list[CodedExcerpt]]]]]:
+    """Excerpts grouped by respondent group, then district, in reading order (project group last).
+
+    With a ``census`` (masked exports), a group and district that together name one person
+    (:meth:`~focusqa.privacy.RoleCensus.lone_place`) get no district heading.
+    """
     groups: dict[str | None, dict[str, list[CodedExcerpt]]] = {}
     for item in items:
         seg = item.segment
-        groups.setdefault(seg.group or None, {}).setdefault(seg.district or "", []).append(item)
+        district = "" if census is not None and census.lone_place(seg.group, seg.district) else seg.district or ""
+        groups.setdefault(seg.group or None, {}).setdefault(district, []).append(item)
     labels = {g: row_label(None, g, "group") for g in groups}
     ordered = sorted(groups, key=lambda g: (labels[g] == PROJECT_GROUP_ROW, g is None, danish_key(labels[g])))
     out = []
