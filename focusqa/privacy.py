@@ -105,6 +105,7 @@ _INSTITUTION_WORDS = ("skole|Skole|friskole|Friskole|privatskole|Privatskole|eft
 _INSTITUTION_AFTER = re.compile(
     rf"(?<![\w@.])(?P<name>[A-ZÆØÅ][\wæøå'’-]+)[ \t]+(?:{_INSTITUTION_WORDS})s?(?![\w])")
 _INSTITUTION_LISTED = re.compile(r"(?<![\w@.])(?P<name>[A-ZÆØÅ][\wæøå'’-]+)(?:,[ \t]*|[ \t]+(?:og|eller)[ \t]+)$")
+_LISTED_REACH = 80   # how far back a listed name is looked for: a word and "og", not the whole text
 _INSTITUTION_BEFORE = re.compile(
     r"(?<![\w@.])(?:[Bb]ørnehaven|[Bb]ørnehuset|[Vv]uggestuen|[Ii]nstitutionen|[Dd]aginstitutionen|"
     r"[Ff]ritidshjemmet|[Ff]ritidsklubben|[Kk]lubben|[Ff]riskolen|[Pp]rivatskolen|[Ee]fterskolen)"
@@ -255,6 +256,25 @@ def names_in_label(label: str) -> list[str]:
     return name_parts(" ".join(rest)) if rest else []
 
 
+def _without_overlaps(candidates: list[Finding]) -> list[Finding]:
+    """The candidates (in priority order) that overlap no earlier one, in text order.
+
+    The kept spans stay sorted and disjoint, so each candidate is checked against its two
+    neighbours only (a text full of names must not take quadratic time).
+    """
+    starts: list[int] = []
+    taken: list[Finding] = []
+    for f in candidates:
+        i = bisect.bisect_left(starts, f.start)
+        if i < len(taken) and taken[i].start < f.end:
+            continue
+        if i > 0 and taken[i - 1].end > f.start:
+            continue
+        starts.insert(i, f.start)
+        taken.insert(i, f)
+    return taken
+
+
 def _institution(text: str, start: int, end: int, genitive: bool = False) -> Finding:
     return Finding("institution", text[start:end], start, end, REPLACEMENTS["institution"] + ("s" if genitive else ""))
 
@@ -274,7 +294,7 @@ def _institutions(text: str) -> list[Finding]:
             found.append(_institution(text, m.start(), m.end(), m.group().endswith("s")))
             start = m.start()
             # "Farstrup og Filstedvejens skole", "Farstrup, Lindholm og Filstedvejens skole"
-            while (before := _INSTITUTION_LISTED.search(text, 0, start)) is not None \
+            while (before := _INSTITUTION_LISTED.search(text, max(0, start - _LISTED_REACH), start)) is not None \
                     and before.group("name").casefold() not in _INSTITUTION_STOP:
                 found.append(_institution(text, before.start(), before.start() + len(before.group("name"))))
                 start = before.start()
@@ -404,11 +424,7 @@ class Masker:
             candidates += _institutions(text)
         if self.first_names:
             candidates += _first_names(text)
-        taken: list[Finding] = []
-        for f in candidates:  # candidates are in priority order
-            if all(f.end <= t.start or f.start >= t.end for t in taken):
-                taken.append(f)
-        return sorted(taken, key=lambda f: f.start)
+        return _without_overlaps(candidates)
 
     def mask(self, text: str) -> str:
         """``text`` with every finding replaced."""
@@ -600,13 +616,14 @@ def masking_preview(masker: Masker, texts: Iterable[str], known: Iterable[str] =
         for f in findings:
             key = (f.kind, " ".join(f.text.split()))
             found[key] = found.get(key, 0) + 1
-        covered = [(f.start, f.end) for f in findings]
+        starts = [f.start for f in findings]        # findings are sorted and disjoint
         for m in _CAPITALISED.finditer(text):
             word = m.group("word")
             if word.isupper() or word in _NOT_NAMES_MID or _known(word, known_words):
                 continue
-            if any(start <= m.start() < end for start, end in covered):
-                continue
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i >= 0 and m.start() < findings[i].end:
+                continue                                # masked already
             listed = _listed_first_name(word)
             if at_sentence_start(text, m.start()) and not (listed and listed[0] in COMMON_WORD_NAMES):
                 continue

@@ -218,3 +218,19 @@ def test_privacy_masker_from_store_masks_moderators_names_not_their_role_words(d
     assert masker.mask("Spørg Lise Bech, eller Bech. I kan også spørge mig.") == \
         "Spørg [navn], eller [navn]. I kan også spørge mig."
     store.dispose()
+
+
+@pytest.mark.parametrize("text", ["Mette " * 50_000, "Aa skole " * 30_000, "Aa, " * 75_000 + "Bb skole"])
+def test_privacy_masking_a_text_full_of_names_takes_linear_time(text):
+    """A 300 KB turn of names or school names (minutes before: each finding was checked
+    against every earlier one)."""
+    import time
+
+    from focusqa.privacy import masking_preview
+
+    began = time.monotonic()
+    masked = Masker().mask(text)
+    preview = masking_preview(Masker(), [text])
+    assert time.monotonic() - began < 15     # a hang guard, far above the ~3 s it takes
+    assert "Mette" not in masked and "skole" not in masked
+    assert preview.total >= 15_000      # "Mette Mette Mette" is one name with its surnames
