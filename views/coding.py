@@ -1,10 +1,12 @@
 """Kodning: read a transcript turn by turn, review the machine's suggestions, code, write memos.
 
 Two views of the same segments: "Læs og kod" (turns with coloured tags, suggestions
-with their evidence, accept/reject, an editor for one turn at a time) and "Hurtig tabel"
-(an editable table with one checkbox column per code). Every action is written at once
-through the Store (audited, version-checked); a conflict shows a warning and the current
-state. Pages of 25 turns keep very long documents fast.
+with their evidence, accept/reject, words coded by selecting them, an editor for one turn
+at a time, keyboard shortcuts) and "Hurtig tabel" (an editable table with one checkbox
+column per code). Every action is written at once through the Store (audited,
+version-checked); a conflict shows a warning and the current state. Pages of 25 turns
+keep very long documents fast, and each turn is a fragment: deciding on a suggestion or
+coding words reruns that turn only, not the page.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import streamlit as st
 from focusqa.codebook import Codebook
 from focusqa.config import MACHINE_CODER
 from focusqa.errors import ConflictError, FocusqaError
+from focusqa.spans import code_selection, runs, turn_spans
 from focusqa.store.reconcile import FINAL_CODER
 from focusqa.types import CodeSuggestion, turn_number
 from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
@@ -28,6 +31,7 @@ from views.common import (after_write, blind_mode, code_label, code_tag, flash, 
                           load_documents, load_memos, load_segments, md_escape, refit_tagger, require_coder,
                           require_documents,
                           show_flashes, tr)
+from views.components import coded_selection, coding_keys, turn_text
 from views.learning_panel import FOCUS_KEY, render_anchor_action, render_learning_panel
 from views.place import Place, write_place
 
@@ -45,6 +49,7 @@ SCROLL_KEY = "coding_scroll_to_turn"
 FILTER_KEYS = {"codes": "coding_filter_codes", "statuses": "coding_filter_status", "role": "coding_filter_role",
                "view": "coding_view"}
 ROLES = ("all", "participant", "moderator")
+TURNS_KEY = "_coding_turn_views"   # segment id -> the latest SegmentView of each turn shown
 SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"»”)]*|$)")
 
 STRINGS = {
@@ -145,6 +150,15 @@ STRINGS = {
                          "Ellers tæller du kun på de taleture, du har kodet eller taget stilling til.",
         "finished_on": "{doc} er markeret som færdigkodet af dig.",
         "finished_off": "{doc} er ikke længere markeret som færdigkodet af dig.",
+        "span_menu": "Kod de markerede ord med",
+        "span_hint": "Tast 1–9 for en kode · Esc lukker",
+        "span_saved": "De markerede ord er kodet med {code}.",
+        "span_moved": "{code} dækker nu de markerede ord (i stedet for {before}).",
+        "span_whole": "hele taleturen",
+        "span_part": "den tidligere markering",
+        "keys": "Genveje: marker ord med musen og vælg en kode (eller tast 1–9) · **J**/**K** næste/forrige "
+                "tur · **A** accepter · **X** afvis · **N**/**P** næste/forrige side · **U** fortryd. "
+                "Den valgte tur har blå kant.",
     },
     "en": {
         "title": "Coding",
@@ -243,6 +257,15 @@ STRINGS = {
                          "Otherwise you count only on the turns you coded or decided on.",
         "finished_on": "{doc} is marked as finished by you.",
         "finished_off": "{doc} is no longer marked as finished by you.",
+        "span_menu": "Code the selected words with",
+        "span_hint": "Press 1–9 for a code · Esc closes",
+        "span_saved": "The selected words were coded with {code}.",
+        "span_moved": "{code} now covers the selected words (instead of {before}).",
+        "span_whole": "the whole turn",
+        "span_part": "the earlier selection",
+        "keys": "Shortcuts: select words with the mouse and choose a code (or press 1–9) · **J**/**K** "
+                "next/previous turn · **A** accept · **X** reject · **N**/**P** next/previous page · "
+                "**U** undo. The chosen turn has a blue border.",
     },
 }
 
@@ -364,10 +387,26 @@ def _label(codebook: Codebook, code_id: str) -> str:
         return code_id
 
 
+def refresh_turn(segment_id: int) -> None:
+    """Read one turn's codings and memos again after a write, for its fragment's rerun.
+
+    A turn's own actions rerun only that turn (``render_turn`` is a fragment), so the
+    page's views, built once per full run, would show the turn as it was.
+    """
+    shown = st.session_state.get(TURNS_KEY) or {}
+    view = shown.get(segment_id)
+    if view is None:
+        return
+    store = get_store()
+    shown[segment_id] = build_views([view.segment], store.codings(segment_ids=[segment_id]),
+                                    store.memos(segment_ids=[segment_id]), require_coder(), blind_mode())[0]
+
+
 def on_review(segment_id: int, code_id: str, decision: str, version: int, label: str) -> None:
     """Accept or reject a machine suggestion; every REFIT_EVERY accepts refit the model."""
     store, me = get_store(), require_coder()
     ok, _ = _run(lambda: store.review(segment_id, code_id, me, decision, expected_version=version))
+    refresh_turn(segment_id)
     if not ok:
         return
     short = label if len(label) <= 32 else label[:31].rstrip() + "…"   # a toast has room for one short line
@@ -377,6 +416,7 @@ def on_review(segment_id: int, code_id: str, decision: str, version: int, label:
         st.session_state[ACCEPTS_KEY] = count
         if count >= REFIT_EVERY:
             on_refit(st.session_state.get(DOC_KEY))
+            st.rerun()   # new suggestions on every turn: the whole page, not this turn only
 
 
 def on_refit(document_id: int | None = None) -> None:
@@ -421,6 +461,7 @@ def undo_message(store, entry) -> str:
 def on_toggle_edit(segment_id: int) -> None:
     current = st.session_state.get(ACTIVE_KEY)
     st.session_state[ACTIVE_KEY] = None if current == segment_id else segment_id
+    st.rerun()   # the whole page: the editor that was open on another turn closes
 
 
 def on_save_codes(view: SegmentView, widget_key: str) -> None:
@@ -438,11 +479,14 @@ def on_save_codes(view: SegmentView, widget_key: str) -> None:
             action = lambda c=code_id, e=existing: store.set_coding(
                 view.segment.id, c, me, expected_version=e.version if e else 0)
         if not _run(action)[0]:
+            refresh_turn(view.segment.id)
             return
     for code_id in set(whole) - wanted:
         coding = whole[code_id]
         if not _run(lambda c=coding: store.remove_coding(c.id, me, expected_version=c.version))[0]:
+            refresh_turn(view.segment.id)
             return
+    refresh_turn(view.segment.id)
     flash("success", tr(STRINGS, "saved"))
 
 
@@ -459,8 +503,31 @@ def on_save_partial(view: SegmentView, code_key: str, sentences_key: str) -> Non
     existing = view.mine.get(code_id)
     ok, _ = _run(lambda: store.set_coding(view.segment.id, code_id, me, start=start, end=end,
                                           expected_version=existing.version if existing else 0))
+    refresh_turn(view.segment.id)
     if ok:
         flash("success", tr(STRINGS, "partial_saved", code=md_escape(_label(load_codebook(store), code_id))))
+
+
+def on_span_coded(segment_id: int, component_key: str) -> None:
+    """Words selected in a turn and a code chosen: code those words (one step, undoable)."""
+    choice = coded_selection(component_key) or {}
+    view = (st.session_state.get(TURNS_KEY) or {}).get(segment_id)
+    if view is None or not all(isinstance(choice.get(k), int) for k in ("start", "end")):
+        return
+    store, me = get_store(), require_coder()
+    code_id = str(choice.get("code"))
+    existing = view.mine.get(code_id)
+    ok, _ = _run(lambda: code_selection(store, view.segment, code_id, me, choice["start"], choice["end"],
+                                        expected_version=existing.version if existing else 0))
+    refresh_turn(segment_id)
+    if not ok:
+        return
+    label = md_escape(_label(load_codebook(store), code_id))
+    if existing is not None and existing.status == "accepted":
+        before = tr(STRINGS, "span_whole" if existing.start is None else "span_part")
+        st.toast(tr(STRINGS, "span_moved", code=label, before=before))
+    else:
+        st.toast(tr(STRINGS, "span_saved", code=label))
 
 
 def on_save_memo(view: SegmentView, memo_key: str) -> None:
@@ -476,7 +543,9 @@ def on_save_memo(view: SegmentView, memo_key: str) -> None:
             else (lambda: store.delete_memo(memo.id, me))
     else:
         action = lambda: store.add_memo(me, text, segment_id=view.segment.id)
-    if _run(action)[0]:
+    ok, _ = _run(action)
+    refresh_turn(view.segment.id)
+    if ok:
         flash("success", tr(STRINGS, "memo_saved"))
 
 
@@ -497,23 +566,27 @@ def suggestion_text(coding: Any, codebook: Codebook) -> str:
     return describe(suggestion, codebook, language())
 
 
-def highlighted_text(view: SegmentView, codebook: Codebook) -> str:
-    """The turn's text as HTML, with partly coded passages underlined in the code's colour."""
-    seg = view.segment
-    parts = [c for c in view.accepted + view.others
-             if c.start is not None and c.end is not None and seg.start <= c.start < c.end <= seg.end]
-    cuts = sorted({0, len(seg.text)} | {c.start - seg.start for c in parts} | {c.end - seg.start for c in parts})
-    out = []
-    for a, b in zip(cuts, cuts[1:]):
-        chunk = _escape(seg.text[a:b])
-        covering = [c for c in parts if c.start - seg.start <= a and b <= c.end - seg.start]
-        if covering:
-            colour = _colour(codebook, covering[0].code_id)
-            title = html_escape(", ".join(_label(codebook, c.code_id) for c in covering))
-            chunk = (f'<span title="{title}" style="background:{colour}33;border-bottom:2px solid '
-                     f'{colour};">{chunk}</span>')
-        out.append(chunk)
-    return "".join(out)
+def text_runs(view: SegmentView, codebook: Codebook) -> list[list[Any]]:
+    """The turn's text for the turn_text component: ``[start, end, colour, title]`` per stretch.
+
+    Passages coded on part of the turn (yours and, unless blind, the other coders') get
+    the first covering code's colour and every covering code's label as the title.
+    """
+    spans = turn_spans(view.segment, view.accepted + view.others)
+    out: list[list[Any]] = []
+    for run in runs(len(view.segment.text), spans):
+        if not run.keys:
+            out.append([run.start, run.end, None, ""])
+            continue
+        title = ", ".join(_label(codebook, c.code_id) for c in run.keys)
+        out.append([run.start, run.end, _colour(codebook, run.keys[0].code_id), title])
+    return out
+
+
+def menu_codes(codebook: Codebook) -> list[dict[str, str]]:
+    """The codes offered for selected words, in codebook order (the first nine have keys 1–9)."""
+    return [{"id": code.id, "label": code_label(code), "colour": code.color or "#888888"}
+            for code in codebook.codes]
 
 
 def _escape(text: str) -> str:
@@ -548,8 +621,24 @@ def _safe_code(codebook: Codebook, code_id: str):
         return None
 
 
+def render_read(shown: list[SegmentView], codebook: Codebook) -> None:
+    """"Læs og kod": the keyboard shortcuts and their help, then each turn as its own fragment."""
+    st.session_state[TURNS_KEY] = {view.segment.id: view for view in shown}
+    coding_keys()
+    st.caption(tr(STRINGS, "keys"))
+    for view in shown:
+        render_turn(view, codebook)
+
+
+@st.fragment
 def render_turn(view: SegmentView, codebook: Codebook) -> None:
-    """One speaker turn: who speaks, the codes as coloured tags, the text, the suggestions."""
+    """One speaker turn: who speaks, the codes as coloured tags, the text, the suggestions.
+
+    A fragment: its buttons and the word selection rerun this turn alone, from the view
+    ``refresh_turn`` keeps current; messages of those actions are shown in the turn.
+    """
+    view = (st.session_state.get(TURNS_KEY) or {}).get(view.segment.id, view)
+    show_flashes()
     seg = view.segment
     parts = [f"<b>{_escape(seg.speaker or '?')}</b>", tr(STRINGS, f"role_{seg.role}"),
              tr(STRINGS, "turn", n=turn_number(seg.turn))]
@@ -558,14 +647,18 @@ def render_turn(view: SegmentView, codebook: Codebook) -> None:
     if view.memos:
         parts.append("📝 " + tr(STRINGS, "memo_count" if len(view.memos) == 1 else "memo_count_plural",
                                n=len(view.memos)))
-    colour = "#5f6368" if seg.role == "moderator" else "inherit"
     tags = _tags_html(view, codebook)
-    body = (f'<div style="font-size:0.9em;margin-bottom:0.2em">{" · ".join(parts)}</div>'
-            + (f"<div>{tags}</div>" if tags else "")
-            + f'<div style="line-height:1.55;color:{colour}">{highlighted_text(view, codebook)}</div>')
+    head = (f'<div style="font-size:0.9em;margin-bottom:0.2em">{" · ".join(parts)}</div>'
+            + (f"<div>{tags}</div>" if tags else ""))
     with st.container(border=True, key=f"turn_{seg.id}"):
         left, right = st.columns([9, 1], vertical_alignment="top")
-        left.markdown(body, unsafe_allow_html=True)
+        left.markdown(head, unsafe_allow_html=True)
+        with left:
+            span_key = f"span_{seg.id}"
+            turn_text(span_key, seg.text, text_runs(view, codebook), menu_codes(codebook),
+                      muted=seg.role == "moderator",
+                      strings={"menu": tr(STRINGS, "span_menu"), "hint": tr(STRINGS, "span_hint")},
+                      on_coded=on_span_coded, args=(seg.id, span_key))
         active = st.session_state.get(ACTIVE_KEY) == seg.id
         right.button(tr(STRINGS, "close" if active else "edit"), key=f"edit_{seg.id}",
                      help=tr(STRINGS, "edit_help"), on_click=on_toggle_edit, args=(seg.id,),
@@ -579,7 +672,8 @@ def render_turn(view: SegmentView, codebook: Codebook) -> None:
 def render_suggestion(view: SegmentView, suggestion: Any, codebook: Codebook) -> None:
     label = _label(codebook, suggestion.code_id)
     code = _safe_code(codebook, suggestion.code_id)
-    cols = st.columns([5, 2], vertical_alignment="center")
+    cols = st.container(key=f"suggestion_{view.segment.id}_{suggestion.code_id}").columns(
+        [5, 2], vertical_alignment="center")
     tag = code_tag(code, dashed=True) if code is not None else html_escape(label)
     cols[0].markdown(f"{tag} <span style='font-size:0.9em;color:#444'>"
                      f"{_escape(suggestion_text(suggestion, codebook))}</span>", unsafe_allow_html=True)
@@ -906,8 +1000,7 @@ def main() -> None:
     if view_mode == "table":
         render_table(shown, codebook, me)
         return
-    for view in shown:
-        render_turn(view, codebook)
+    render_read(shown, codebook)
     render_highlight(shown)
 
 
