@@ -49,7 +49,8 @@ function install() {
     const row = accept && accept.closest('[class*="st-key-suggestion_"]');
     const rowClass = row && keyClass(row, "st-key-suggestion_");
     if (rowClass) rules.push(`.${CSS.escape(rowClass)} { background: #e8f1fb; border-radius: 0.4rem; }`);
-    style.textContent = rules.join("\n");
+    const css = rules.join("\n");
+    if (style.textContent !== css) style.textContent = css;
   }
 
   function refresh() {
@@ -144,14 +145,14 @@ function install() {
   const observer = new MutationObserver(schedule);
   observer.observe(document.body, {childList: true, subtree: true});
   document.addEventListener("keydown", onKey);
-  document.addEventListener("mousedown", onPointer, true);
+  document.addEventListener("mouseup", onPointer, true);  // not on mousedown: restyling then ends a drag
   schedule();
   return {
     state,
     dispose() {
       observer.disconnect();
       document.removeEventListener("keydown", onKey);
-      document.removeEventListener("mousedown", onPointer, true);
+      document.removeEventListener("mouseup", onPointer, true);
       style.remove();
     },
   };

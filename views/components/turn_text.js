@@ -106,7 +106,7 @@ export default function ({data, parentElement, setTriggerValue}) {
 
   const menu = () => root.querySelector(".fq-menu");
   const close = () => {
-    menu().hidden = true;
+    if (!menu().hidden) menu().hidden = true;
     state.selection = null;
   };
   const choose = (code) => {
