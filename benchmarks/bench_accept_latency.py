@@ -78,7 +78,8 @@ def build_database(url: str) -> None:
 
 
 def seed_suggestions(url: str) -> int:
-    """The tagger's suggestions for the first interview at a low threshold (about 75 on page 1).
+    """The benchmark coder on the coder list, and the tagger's suggestions for the first
+    interview at a low threshold (about 75 on page 1).
 
     The real tagger and evidence, only more of them than its F1-optimal threshold gives,
     so one page holds enough open suggestions for the run. Returns their number.
@@ -88,6 +89,8 @@ def seed_suggestions(url: str) -> int:
 
     store = Store(url)
     try:
+        if store.project_coder(CODER) is None:
+            store.add_coder(CODER)
         segments = store.segments(store.documents()[0].id)
         suggestions = build_tagger(store=store, threshold=SEED_THRESHOLD).suggest(segments)
         return store.replace_suggestions({s.id: items for s, items in zip(segments, suggestions)})
@@ -142,13 +145,18 @@ def _wait_idle(page) -> None:
 
 
 def open_coding(page, base: str) -> None:
-    """Kodning with the coder's name typed in, every element drawn."""
+    """Kodning, signed in as the listed benchmark coder, every element drawn."""
     from playwright.sync_api import expect
 
     page.goto(base)
     expect(page.get_by_role("heading", name="Oversigt")).to_be_visible(timeout=60_000)
-    page.get_by_label("Koder", exact=True).fill(CODER)
-    page.keyboard.press("Enter")
+    _wait_idle(page)
+    sidebar = page.locator("[data-testid=stSidebar]")
+    sidebar.get_by_role("combobox", name="Hvem er du?").click()
+    page.get_by_role("option", name=CODER, exact=True).click()
+    _wait_idle(page)
+    sidebar.get_by_role("button", name="Log ind som koder").click()
+    expect(sidebar.get_by_text(f"Du koder som {CODER}")).to_be_visible(timeout=60_000)
     _wait_idle(page)
     page.get_by_role("link", name="Kodning").click()
     expect(page.get_by_role("heading", name="Kodning")).to_be_visible(timeout=60_000)

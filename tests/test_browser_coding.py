@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from focusqa.config import MACHINE_CODER
-from test_browser import CHROMIUM, CHROMIUM_ARGS, CODER, _wait_idle, server, shots  # noqa: F401
+from test_browser import CHROMIUM, CHROMIUM_ARGS, CODER, _wait_idle, server, shots, sign_in  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +41,7 @@ def _open_coding(page, base: str) -> None:
     page.goto(base)
     expect(page.get_by_role("heading", name="Oversigt")).to_be_visible(timeout=30_000)
     _wait_idle(page)
-    page.get_by_label("Koder", exact=True).fill(CODER)
-    page.keyboard.press("Enter")
-    _wait_idle(page)
+    sign_in(page, CODER)
     page.get_by_role("link", name="Kodning").click()
     expect(page.get_by_role("heading", name="Kodning")).to_be_visible(timeout=30_000)
     page.locator(".fq-text").first.wait_for(timeout=30_000)
@@ -113,7 +111,9 @@ def test_selected_words_are_coded_in_one_step_and_keys_decide_suggestions(server
         assert store.document_text(target.document_id)[coding.start:coding.end] == expected
         shots(page, "coding_span_02_kodet")
 
-        page.reload()
+        page.reload()   # a reload asks who you are again; the address keeps the interview and page
+        _wait_idle(page)
+        sign_in(page, CODER)
         page.locator(".fq-text").first.wait_for(timeout=30_000)
         _wait_idle(page)
         turn = page.locator(f".st-key-turn_{target.id}")
