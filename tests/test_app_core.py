@@ -8,6 +8,7 @@ afterwards: what a coder does on the page must be what is stored.
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -284,7 +285,9 @@ def test_long_documents_are_paginated(tmp_path, monkeypatch) -> None:
     at.pagination[0].set_value(3).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len([b for b in at.button if (b.key or "").startswith("edit_")]) == 10
-    assert any("Replik nummer 59" in t for t in _texts(at.markdown))
+    turn_texts = [json.loads(e.proto.json)["text"] for e in at.get("bidi_component")
+                  if e.proto.component_name == "focusqa_turn_text"]   # the turn's text component
+    assert any("Replik nummer 59" in t for t in turn_texts)
     store.dispose()
 
 
