@@ -7,6 +7,7 @@ new session (or a page switch) with the parameters another page put in it.
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -61,8 +62,10 @@ def _reload(at: AppTest) -> AppTest:
 
 
 def _shown_turns(at: AppTest) -> list[int]:
-    return [int(m.group(1)) for t in (str(e.value) for e in at.markdown)
-            for m in [re.search(r"Replik nummer (\d+) om", t)] if m]
+    """The turns on the page, read from each turn's text component (``turn_text``)."""
+    texts = [json.loads(e.proto.json)["text"] for e in at.get("bidi_component")
+             if e.proto.component_name == "focusqa_turn_text"]
+    return [int(m.group(1)) for t in texts for m in [re.search(r"Replik nummer (\d+) om", t)] if m]
 
 
 def _highlighted(at: AppTest) -> str:
