@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from focusqa.config import request_is_local
+from focusqa.i18n import messages
 from views.coder_signin import render_coder_signin, sign_in_verified
 from views.common import (BLIND_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, danish_widget_texts,
                           tr, warm_up)
@@ -22,58 +23,7 @@ HERE = Path(__file__).resolve().parent
 AUTH_KEY = "_focusqa_authenticated"
 OLD_CODER_PARAM = "koder"   # the coder used to be named in the address; it no longer signs anyone in
 
-STRINGS = {
-    "da": {
-        "work": "Arbejde",
-        "analysis": "Analyse",
-        "project": "Projekt",
-        "overview": "Oversigt",
-        "import": "Import",
-        "coding": "Kodning",
-        "search": "Søg",
-        "themes": "Temaer pr. distrikt",
-        "rounds": "Sammenlign runder",
-        "agreement": "Enighed",
-        "codebook": "Kodebog",
-        "export": "Eksport",
-        "language": "Sprog",
-        "blind": "Blind kodning",
-        "blind_help": "Skjul de andre koderes koder, mens du koder, så du ikke påvirkes af dem "
-                      "(maskinens forslag vises stadig).",
-        "database": "Database",
-        "login_title": "focusqa – log ind",
-        "password": "Adgangskode",
-        "login": "Log ind",
-        "wrong_password": "Forkert adgangskode.",
-        "oidc_intro": "Log ind med din organisations konto for at se projektets data.",
-        "logout": "Log ud",
-    },
-    "en": {
-        "work": "Work",
-        "analysis": "Analysis",
-        "project": "Project",
-        "overview": "Overview",
-        "import": "Import",
-        "coding": "Coding",
-        "search": "Search",
-        "themes": "Themes by district",
-        "rounds": "Compare rounds",
-        "agreement": "Agreement",
-        "codebook": "Codebook",
-        "export": "Export",
-        "language": "Language",
-        "blind": "Blind coding",
-        "blind_help": "Hide the other coders' codes while you code, so they do not influence "
-                      "you (the machine's suggestions are still shown).",
-        "database": "Database",
-        "login_title": "focusqa – log in",
-        "password": "Password",
-        "login": "Log in",
-        "wrong_password": "Wrong password.",
-        "oidc_intro": "Log in with your organisation's account to see the project's data.",
-        "logout": "Log out",
-    },
-}
+STRINGS = messages("app")
 
 # (section, file, title key, icon, url path); files that do not exist yet are left out.
 PAGES = [

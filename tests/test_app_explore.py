@@ -8,6 +8,7 @@ coders, so nothing depends on the demo corpus's exact content.
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -348,8 +349,10 @@ def test_export_page_offers_refi_codebook_and_project(project):
     assert "export_download_qdc" in keys and "export_download_taguette" in keys
     at.button(key="export_make_qdpx").click().run()
     assert not at.exception
-    data, summary = at.session_state["export_qdpx"]
-    assert data[:2] == b"PK" and summary.startswith("4 documents")
+    data = at.session_state["export_qdpx"]
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        project_xml = zf.read("project.qde").decode("utf-8")
+    assert project_xml.count("<TextSource ") == 4, "all four interviews are in the project file"
     assert "export_download_qdpx" in [b.key for b in at.get("download_button")]
 
 

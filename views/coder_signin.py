@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from focusqa.errors import FocusqaError
+from focusqa.i18n import messages
 from views.common import CODER_KEY, get_store, md_escape, tr
 
 PICK_KEY = "_focusqa_pick_coder"
@@ -19,58 +20,7 @@ NEW_NAME_KEY = "_focusqa_new_coder"
 NEW_PASSWORD_KEY = "_focusqa_new_coder_password"
 ERROR_KEY = "_focusqa_signin_error"
 
-STRINGS = {
-    "da": {
-        "coder": "Koder",
-        "signed_in": "Du koder som **{name}**",
-        "role_reviewer": "reviewer: kan også rette andres kodninger og afstemme",
-        "role_coder": "koder: kan rette dine egne kodninger og memoer",
-        "switch": "Skift koder",
-        "who": "Hvem er du?",
-        "who_help": "Projektets kodere. Dit navn står ved hver kodning og i loggen, så det altid kan "
-                    "ses, hvem der har kodet hvad.",
-        "who_placeholder": "Vælg dit navn",
-        "password": "Din adgangskode",
-        "sign_in": "Log ind som koder",
-        "first": "Projektet har ingen kodere endnu. Tilføj dig selv for at kode – "
-                 "en adgangskode er ikke nødvendig på din egen maskine.",
-        "add_title": "Ny koder? Tilføj dig selv",
-        "new_name": "Dit navn eller dine initialer",
-        "new_name_placeholder": "fx Anne eller AKJ",
-        "new_password": "Adgangskode (valgfri)",
-        "new_password_help": "Med en adgangskode kan ingen andre logge ind som dig.",
-        "add": "Tilføj mig",
-        "closed": "Er du ikke på listen? Bed teamlederen om at tilføje dig (`focusqa coders add`).",
-        "missing": "Vælg dig selv for at kunne kode.",
-        "wrong_password": "Forkert adgangskode til {name}.",
-        "refused": "Det lykkedes ikke: {message}",
-    },
-    "en": {
-        "coder": "Coder",
-        "signed_in": "You code as **{name}**",
-        "role_reviewer": "reviewer: may also change others' codings and reconcile",
-        "role_coder": "coder: may change your own codings and memos",
-        "switch": "Switch coder",
-        "who": "Who are you?",
-        "who_help": "The project's coders. Your name is stored with every coding and in the log, so it "
-                    "is always clear who coded what.",
-        "who_placeholder": "Choose your name",
-        "password": "Your password",
-        "sign_in": "Sign in as coder",
-        "first": "The project has no coders yet. Add yourself to code – no password is needed on "
-                 "your own machine.",
-        "add_title": "New coder? Add yourself",
-        "new_name": "Your name or initials",
-        "new_name_placeholder": "e.g. Anne or AKJ",
-        "new_password": "Password (optional)",
-        "new_password_help": "With a password nobody else can sign in as you.",
-        "add": "Add me",
-        "closed": "Not on the list? Ask the team lead to add you (`focusqa coders add`).",
-        "missing": "Choose yourself to be able to code.",
-        "wrong_password": "Wrong password for {name}.",
-        "refused": "That did not work: {message}",
-    },
-}
+STRINGS = messages("coder_signin")
 
 
 def sign_in_verified(identity: str) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import streamlit as st
 
 from focusqa.codebook import Code, Codebook
 from focusqa.config import MACHINE_CODER, database_url
 from focusqa.errors import FocusqaError
+from focusqa.i18n import Messages, messages
 from focusqa.store import Store
 
 LANGUAGE_KEY = "focusqa_language"
@@ -24,29 +25,7 @@ CODER_KEY = "focusqa_coder"
 BLIND_KEY = "focusqa_blind"
 LANGUAGES = {"da": "Dansk", "en": "English"}
 
-Strings = Mapping[str, Mapping[str, str]]
-
-_COMMON: dict[str, dict[str, str]] = {
-    "da": {
-        "need_coder": "Vælg dig selv under **Koder** i sidepanelet (eller tilføj dig), før du koder. "
-                      "Dit navn står ved hver kodning og i loggen.",
-        "error": "Det lykkedes ikke: {message}",
-        "conflict": "En anden har ændret det samme, siden du åbnede siden, så din ændring blev "
-                    "ikke gemt. Siden viser nu den aktuelle tilstand.",
-        "no_documents": "Der er ingen interviews i databasen endnu. Gå til **Import** for at "
-                        "indlæse transskriptioner.",
-        "page": "Side {page} af {pages}",
-    },
-    "en": {
-        "need_coder": "Choose yourself under **Coder** in the sidebar (or add yourself) before coding. "
-                      "Your name is stored with every coding and in the log.",
-        "error": "That did not work: {message}",
-        "conflict": "{message}",
-        "no_documents": "There are no interviews in the database yet. Go to **Import** to "
-                        "load transcripts.",
-        "page": "Page {page} of {pages}",
-    },
-}
+_COMMON = messages("common")
 
 
 # ------------------------------------------------------------------ language
@@ -56,16 +35,14 @@ def language() -> str:
     return value if value in LANGUAGES else "da"
 
 
-def tr(strings: Strings, key: str, **values: Any) -> str:
+def tr(strings: Messages, key: str, **values: Any) -> str:
     """The page's text for ``key`` in the current language (Danish as fallback).
 
-    Each page keeps its own ``{"da": {...}, "en": {...}}`` dict; ``values`` fill
-    ``{placeholders}`` with ``str.format``.
+    Every page's texts live in the one gettext catalogue (``focusqa/locale``, see
+    :mod:`focusqa.i18n`); a page names its part with ``STRINGS = messages("<page>")``.
+    ``values`` fill ``{placeholders}`` with ``str.format``.
     """
-    lang = language()
-    text = strings.get(lang, {}).get(key)
-    if text is None:
-        text = strings.get("da", {}).get(key, key)
+    text = strings.text(key, language())
     return text.format(**values) if values else text
 
 

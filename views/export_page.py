@@ -27,6 +27,7 @@ from focusqa.export.codebook_files import taguette_csv
 from focusqa.export.memo import memo_draft
 from focusqa.export.refi import export_qdpx, write_qdc
 from focusqa.export.tables import csv_bytes, xlsx_bytes
+from focusqa.i18n import messages
 from focusqa.privacy import load_names, names_file, save_names
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER
@@ -39,202 +40,7 @@ UNSURE_KEY = "export_unsure_pick"
 REVIEW_PAGE_ROWS = 500
 CONTEXT = 40
 
-STRINGS = {
-    "da": {
-        "title": "Eksport",
-        "intro": "De kodede uddrag som et første udkast til evalueringsnotatet i Word – ordnet efter "
-                 "interviewguidens punkter, distrikter og grupper, med kildeangivelse ved hvert citat – og "
-                 "som Excel og CSV til egne opgørelser.",
-        "filters": "Hvad skal med",
-        "rounds": "Runder",
-        "districts": "Distrikter",
-        "groups": "Respondentgrupper",
-        "codes": "Koder",
-        "coders": "Kodere",
-        "empty_all": "Tom = alle.",
-        "status": "Kodninger",
-        "accepted": "Kun bekræftede",
-        "with_suggestions": "Bekræftede og maskinens forslag",
-        "status_help": "Forslag, der ikke er gennemset, markeres som forslag i filerne.",
-        "min_score": "Mindste score",
-        "min_score_help": "Udelad forslag (og bekræftede forslag) med lavere score. 0 = ingen grænse. "
-                          "Koder, som en koder selv har sat, har ingen score og kommer altid med.",
-        "layout": "Opstilling i Word",
-        "layout_memo": "Notatudkast (synteser og udvalgte udsagn)",
-        "reconciled": "afstemt (teamets afgørelse)",
-        "appendix": "Bilag med alle uddrag",
-        "layout_code-district": "Alle uddrag: kode → distrikt",
-        "layout_district-code": "Distrikt → kode",
-        "layout_rounds": "Runderne side om side",
-        "evaluation": "Evalueringens navn (forsiden)",
-        "evaluation_placeholder": "fx Socialrådgivere i skoler og dagtilbud – opfølgning 2017",
-        "privacy": "Beskyttelse af personoplysninger",
-        "masking": "Maskér navne, CPR-numre, telefonnumre og e-mails",
-        "masking_help": "Talere vises ved deres rolle. Slå kun fra til internt brug.",
-        "masking_off": "Maskering er slået fra: filerne indeholder navne og andre personoplysninger. "
-                       "Brug dem kun internt.",
-        "names": "Ekstra navne, der skal maskeres (ét pr. linje)",
-        "names_help": "Fx navne på børn, forældre og kolleger, der nævnes i interviewene. Talernes navne "
-                      "fra transskriptionerne maskeres automatisk.",
-        "save_names": "Gem navnelisten",
-        "names_saved": "Navnelisten er gemt ({n} navne) i {path}.",
-        "review": "Det her bliver maskeret",
-        "review_intro": "{n} steder i {excerpts} uddrag bliver erstattet. Kig listen igennem, før filen "
-                        "deles – mangler et navn, så tilføj det ovenfor.",
-        "review_none": "Intet i de valgte uddrag bliver maskeret.",
-        "review_truncated": "Viser de første {shown} af {n}.",
-        "speakers_masked": "Talere, der vises ved rolle i stedet for navn: {names}.",
-        "col_kind": "Type",
-        "col_found": "Fundet",
-        "col_replacement": "Erstattes med",
-        "col_document": "Interview",
-        "col_turn": "Tur",
-        "col_context": "Sammenhæng",
-        "kind_name": "navn",
-        "kind_cpr": "CPR-nr.",
-        "kind_phone": "telefon",
-        "kind_email": "e-mail",
-        "kind_institution": "institution",
-        "col_count": "Antal",
-        "found_intro": "Det her erstattes i de valgte uddrag (i alt {n} steder i {excerpts} uddrag):",
-        "all_places": "Alle steder med sammenhæng",
-        "unsure": "Måske navne – tjek dem",
-        "unsure_intro": "Ord med stort begyndelsesbogstav midt i en sætning – og navne, der også er almindelige "
-                        "ord (Bo, Hans), i starten af en sætning – bliver ikke maskeret. Er nogle af dem navne på "
-                        "personer, steder eller institutioner, så føj dem til navnelisten.",
-        "col_word": "Ord",
-        "col_example": "Eksempel",
-        "unsure_pick": "Føj disse ord til navnelisten",
-        "unsure_add": "Tilføj til navnelisten",
-        "unsure_added": "{n} ord er føjet til navnelisten og maskeres nu. Gem listen for at bruge den næste gang.",
-        "unsure_none": "Ingen ord med stort midt i en sætning, som ikke bliver maskeret.",
-        "count": "**{n}** uddrag fra {docs} interviews med de valgte filtre.",
-        "nothing": "Ingen uddrag passer til filtrene. Tjek runder, koder og status.",
-        "make": "Lav filerne",
-        "making": "Skriver Word, Excel og CSV …",
-        "stale": "Filtrene er ændret, siden filerne blev lavet. Lav dem igen.",
-        "made": "Filerne er klar: {n} uddrag.",
-        "word": "Hent Word (.docx)",
-        "excel": "Hent Excel (.xlsx)",
-        "csv": "Hent CSV",
-        "refi": "Til andre QDA-programmer (REFI-QDA)",
-        "refi_intro": "Kodebogen og hele projektet i det fælles format, som NVivo, ATLAS.ti, MAXQDA og "
-                      "QualCoder kan læse.",
-        "qdc": "Hent kodebogen (.qdc)",
-        "taguette": "Hent kodebogen til Taguette (.csv)",
-        "qdpx_make": "Lav projektfil (.qdpx)",
-        "qdpx": "Hent projektet (.qdpx)",
-        "qdpx_masking": "Maskér projektfilen (den forlader teamet)",
-        "qdpx_masking_help": "Som i Word-eksporten: navne, CPR-numre, telefonnumre og e-mails maskeres i "
-                             "teksterne, memoerne og variablerne, og talere vises ved rolle; kodningerne peger "
-                             "stadig på de samme ord. Slå kun fra, når filen bliver i teamet (fx kodning i "
-                             "QualCoder og import af koderne igen): en maskeret fil bliver til nye dokumenter, "
-                             "hvis den importeres igen.",
-        "qdpx_masked": "Projektfilen er maskeret med navnelisten ovenfor.",
-        "qdpx_warning": "Projektfilen indeholder de fulde transskriptioner uden maskering. Del den kun med "
-                        "personer, der må se materialet.",
-        "qdpx_made": "Projektfilen er klar ({size} kB): alle interviews, kodebogen, koderes bekræftede koder, "
-                     "runde/distrikt/gruppe og memoer. Maskinens forslag og afviste koder kommer ikke med – "
-                     "de andre programmer har ingen plads til dem.",
-        "all": "alle",
-    },
-    "en": {
-        "title": "Export",
-        "intro": "The coded excerpts as a first draft of the evaluation memo in Word – ordered by the "
-                 "interview guide's points, districts and groups, with a source line under every quote – "
-                 "and as Excel and CSV for your own tables.",
-        "filters": "What to include",
-        "rounds": "Rounds",
-        "districts": "Districts",
-        "groups": "Respondent groups",
-        "codes": "Codes",
-        "coders": "Coders",
-        "empty_all": "Empty = all.",
-        "status": "Codings",
-        "accepted": "Confirmed only",
-        "with_suggestions": "Confirmed and the machine's suggestions",
-        "status_help": "Suggestions not yet reviewed are marked as suggestions in the files.",
-        "min_score": "Minimum score",
-        "min_score_help": "Leave out suggestions (and confirmed suggestions) scoring lower. 0 = no limit. "
-                          "Codes a coder set by hand have no score and are always included.",
-        "layout": "Word layout",
-        "layout_memo": "Memo draft (syntheses and chosen statements)",
-        "reconciled": "reconciled (the team's decision)",
-        "appendix": "Appendix with every excerpt",
-        "layout_code-district": "Every excerpt: code → district",
-        "layout_district-code": "District → code",
-        "layout_rounds": "Rounds side by side",
-        "evaluation": "Name of the evaluation (title page)",
-        "evaluation_placeholder": "e.g. Social workers in schools and daycare – follow-up 2017",
-        "privacy": "Personal data",
-        "masking": "Mask names, CPR numbers, phone numbers and e-mails",
-        "masking_help": "Speakers are shown by their role. Turn off for internal use only.",
-        "masking_off": "Masking is off: the files contain names and other personal data. Use them "
-                       "internally only.",
-        "names": "Extra names to mask (one per line)",
-        "names_help": "E.g. names of children, parents and colleagues mentioned in the interviews. The "
-                      "speakers' names from the transcripts are masked automatically.",
-        "save_names": "Save the name list",
-        "names_saved": "The name list is saved ({n} names) in {path}.",
-        "review": "What will be masked",
-        "review_intro": "{n} places in {excerpts} excerpts will be replaced. Check the list before sharing "
-                        "the file – if a name is missing, add it above.",
-        "review_none": "Nothing in the chosen excerpts will be masked.",
-        "review_truncated": "Showing the first {shown} of {n}.",
-        "speakers_masked": "Speakers shown by role instead of name: {names}.",
-        "col_kind": "Kind",
-        "col_found": "Found",
-        "col_replacement": "Replaced by",
-        "col_document": "Interview",
-        "col_turn": "Turn",
-        "col_context": "Context",
-        "kind_name": "name",
-        "kind_cpr": "CPR no.",
-        "kind_phone": "phone",
-        "kind_email": "e-mail",
-        "kind_institution": "institution",
-        "col_count": "Count",
-        "found_intro": "This is replaced in the chosen excerpts ({n} places in {excerpts} excerpts):",
-        "all_places": "Every place, with context",
-        "unsure": "Maybe names – check them",
-        "unsure_intro": "Words with a capital letter mid-sentence – and names that are also ordinary words (Bo, "
-                        "Hans) at the start of a sentence – are not masked. If some are names of people, places "
-                        "or institutions, add them to the name list.",
-        "col_word": "Word",
-        "col_example": "Example",
-        "unsure_pick": "Add these words to the name list",
-        "unsure_add": "Add to the name list",
-        "unsure_added": "{n} words were added to the name list and are masked now. Save the list to keep it.",
-        "unsure_none": "No capitalised words mid-sentence that are left unmasked.",
-        "count": "**{n}** excerpts from {docs} interviews with the chosen filters.",
-        "nothing": "No excerpts match the filters. Check rounds, codes and status.",
-        "make": "Make the files",
-        "making": "Writing Word, Excel and CSV …",
-        "stale": "The filters changed since the files were made. Make them again.",
-        "made": "The files are ready: {n} excerpts.",
-        "word": "Download Word (.docx)",
-        "excel": "Download Excel (.xlsx)",
-        "csv": "Download CSV",
-        "refi": "For other QDA programs (REFI-QDA)",
-        "refi_intro": "The codebook and the whole project in the exchange format NVivo, ATLAS.ti, MAXQDA and "
-                      "QualCoder read.",
-        "qdc": "Download the codebook (.qdc)",
-        "taguette": "Download the codebook for Taguette (.csv)",
-        "qdpx_make": "Make project file (.qdpx)",
-        "qdpx": "Download the project (.qdpx)",
-        "qdpx_masking": "Mask the project file (it leaves the team)",
-        "qdpx_masking_help": "As in the Word export: names, CPR numbers, phone numbers and e-mails are masked in "
-                             "the texts, memos and variables, and speakers are shown by role; the codings still "
-                             "point at the same words. Turn off only when the file stays in the team (e.g. coding "
-                             "in QualCoder and importing the codes back): a masked file imported again becomes "
-                             "new documents.",
-        "qdpx_masked": "The project file is masked with the name list above.",
-        "qdpx_warning": "The project file holds the full transcripts without masking. Share it only with "
-                        "people allowed to see the material.",
-        "qdpx_made": "The project file is ready ({size} kB): {summary}.",
-        "all": "all",
-    },
-}
+STRINGS = messages("export_page")
 
 
 # ------------------------------------------------------------------ cached work
@@ -251,13 +57,13 @@ def _qdc_bytes(_store: Store, url: str, version: int) -> bytes:
         return path.read_bytes()
 
 
-def _qdpx(store: Store, masking: bool, names: tuple[str, ...] | None) -> tuple[bytes, str]:
+def _qdpx(store: Store, masking: bool, names: tuple[str, ...] | None) -> bytes:
     """The project file; ``names`` None is the saved name list."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "projekt.qdpx"
-        summary = export_qdpx(store, path, name="focusqa", masking=masking,
-                              names=list(names) if names is not None else None)
-        return path.read_bytes(), summary
+        export_qdpx(store, path, name="focusqa", masking=masking,
+                    names=list(names) if names is not None else None)
+        return path.read_bytes()
 
 
 # ------------------------------------------------------------------ widgets
@@ -491,19 +297,18 @@ def refi_section(store: Store, codebook, names: tuple[str, ...] | None) -> None:
     if cols[1].button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon="🗜️"):
         try:
             with st.spinner(tr(STRINGS, "qdpx_make") + " …"):
-                data, summary = _qdpx(store, masking, names)
-            st.session_state["export_qdpx"] = (data, summary)
+                st.session_state["export_qdpx"] = _qdpx(store, masking, names)
             st.session_state["export_qdpx_signature"] = signature
         except FocusqaError as error:
             show_error(error)
     if not masking:
         st.warning(tr(STRINGS, "qdpx_warning"))
     if "export_qdpx" in st.session_state:
-        data, summary = st.session_state["export_qdpx"]
+        data = st.session_state["export_qdpx"]
         cols[2].download_button(tr(STRINGS, "qdpx"), data=data, file_name="projekt.qdpx",
                                 mime="application/zip", key="export_download_qdpx",
                                 icon="⬇️", on_click="ignore")
-        st.caption(tr(STRINGS, "qdpx_made", summary=summary, size=fmt_number(len(data) / 1024)))
+        st.caption(tr(STRINGS, "qdpx_made", size=fmt_number(len(data) / 1024)))
         if masking:
             st.caption(tr(STRINGS, "qdpx_masked"))
 

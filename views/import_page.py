@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from focusqa.errors import FocusqaError
+from focusqa.i18n import messages
 from focusqa.ingest import read_transcript
 from focusqa.types import DocumentMetadata, ParsedDocument, turn_number
 from views.common import (after_write, coder_name, fmt_number, flash, get_store, get_tagger, load_documents,
@@ -18,98 +19,7 @@ from views.common import (after_write, coder_name, fmt_number, flash, get_store,
 UPLOADER_KEY = "_import_uploader_generation"
 PREVIEW_TURNS = 200
 
-STRINGS = {
-    "da": {
-        "title": "Import",
-        "intro": "Indlæs transskriptioner som Word (.docx), tekst (.txt) eller Markdown (.md). "
-                 "Hver taletur (\"Navn: tekst\") bliver et segment, der kan kodes. Runde, distrikt "
-                 "og gruppe gælder for alle filerne i denne omgang; står de i filens egen "
-                 "indledning (YAML), bruges de, hvor felterne her er tomme.",
-        "files": "Transskriptioner",
-        "files_help": "Du kan vælge flere filer på én gang. Højst 50 MB pr. fil.",
-        "round": "Runde",
-        "round_ph": "fx 2017",
-        "district": "Distrikt",
-        "district_ph": "fx Nord",
-        "group": "Gruppe",
-        "group_ph": "fx lærere",
-        "moderators": "Moderatorens navn (valgfrit)",
-        "moderators_help": "Hvis moderatoren ikke hedder noget almindeligt som Interviewer, I "
-                           "eller Moderator, så skriv navnet, som det står i filen. Flere navne "
-                           "adskilles med komma.",
-        "known": "Findes allerede: {values}",
-        "preview": "Sådan bliver filerne læst",
-        "turns": "{n} taleture · {p} fra deltagere · {m} fra moderator · {w} ord",
-        "present": "{name} er allerede indlæst (som {existing}) og bliver ikke indlæst igen.",
-        "present_same": "{name} er allerede indlæst og bliver ikke indlæst igen.",
-        "line": "linje {line}",
-        "failed": "{name} kan ikke læses: {message}",
-        "col_turn": "Nr.",
-        "col_speaker": "Taler",
-        "col_role": "Rolle",
-        "col_text": "Tekst",
-        "moderator": "moderator",
-        "participant": "deltager",
-        "more_turns": "Viser de første {shown} af {n} taleture.",
-        "meta": "Runde: {round} · Distrikt: {district} · Gruppe: {group}",
-        "unset": "ikke angivet",
-        "no_meta": "Uden runde og distrikt kan interviewet ikke indgå i sammenligningerne "
-                   "mellem distrikter og runder.",
-        "commit": "Indlæs {n} fil",
-        "commit_plural": "Indlæs {n} filer",
-        "nothing": "Der er ingen nye filer at indlæse.",
-        "imported": "{name} er indlæst ({n} taleture).",
-        "suggested": "focusqa har foreslået koder til {name} ({n} forslag) – se dem på siden Kodning.",
-        "suggesting": "focusqa foreslår koder …",
-        "import_present": "{name} var allerede indlæst.",
-        "next": "Gå til Kodning",
-    },
-    "en": {
-        "title": "Import",
-        "intro": "Load transcripts as Word (.docx), text (.txt) or Markdown (.md). Each speaker "
-                 "turn (\"Name: text\") becomes a segment you can code. Round, district and group "
-                 "apply to every file in this batch; if a file's own header (YAML) sets them, "
-                 "that is used where the fields here are empty.",
-        "files": "Transcripts",
-        "files_help": "You can choose several files at once. At most 50 MB per file.",
-        "round": "Round",
-        "round_ph": "e.g. 2017",
-        "district": "District",
-        "district_ph": "e.g. Nord",
-        "group": "Group",
-        "group_ph": "e.g. teachers",
-        "moderators": "Moderator's name (optional)",
-        "moderators_help": "If the moderator is not called something common such as "
-                           "Interviewer, I or Moderator, type the name as written in the file. "
-                           "Separate several names with commas.",
-        "known": "Already used: {values}",
-        "preview": "How the files are read",
-        "turns": "{n} turns · {p} by participants · {m} by the moderator · {w} words",
-        "present": "{name} is already imported (as {existing}) and will not be imported again.",
-        "present_same": "{name} is already imported and will not be imported again.",
-        "line": "line {line}",
-        "failed": "{name} cannot be read: {message}",
-        "col_turn": "No.",
-        "col_speaker": "Speaker",
-        "col_role": "Role",
-        "col_text": "Text",
-        "moderator": "moderator",
-        "participant": "participant",
-        "more_turns": "Showing the first {shown} of {n} turns.",
-        "meta": "Round: {round} · District: {district} · Group: {group}",
-        "unset": "not set",
-        "no_meta": "Without round and district the interview cannot be part of the comparisons "
-                   "between districts and rounds.",
-        "commit": "Import {n} file",
-        "commit_plural": "Import {n} files",
-        "nothing": "There are no new files to import.",
-        "imported": "{name} was imported ({n} turns).",
-        "suggested": "focusqa suggested codes for {name} ({n} suggestions) – see them on the Coding page.",
-        "suggesting": "focusqa is suggesting codes …",
-        "import_present": "{name} was already imported.",
-        "next": "Go to Coding",
-    },
-}
+STRINGS = messages("import_page")
 
 
 @dataclass

@@ -12,6 +12,7 @@ import streamlit as st
 
 from focusqa.codebook import Codebook
 from focusqa.errors import FocusqaError
+from focusqa.i18n import messages
 from focusqa.types import turn_number
 from views.common import (after_write, cached, code_label, flash, fmt_number, get_store, get_tagger, md_escape,
                           require_coder, tr)
@@ -19,64 +20,7 @@ from views.common import (after_write, cached, code_label, flash, fmt_number, ge
 FOCUS_KEY = "coding_focus_segment"   # a turn chosen in "Bekræft næste" (coding.py shows its page)
 NEXT_COUNT = 8
 
-STRINGS = {
-    "da": {
-        "panel": "Lær modellen: hvad skal jeg bekræfte nu?",
-        "panel_help": "De ture, hvis bekræftelse lærer modellen mest: usikre forslag og varierede eksempler "
-                      "på de koder, der har færrest bekræftelser. Modellen lærer efter hver 10. accept.",
-        "next_none": "Der er ingen uafgjorte deltagerture tilbage.",
-        "open": "Vis",
-        "turn": "{document}, tur {n}",
-        "trust": "Hvor godt rammer forslagene dine beslutninger?",
-        "trust_help": "Modellen trænes uden de ture, den skal bedømme (krydsvalidering på dine egne "
-                      "beslutninger), og sammenlignes med dig kode for kode. κ over 0,6 er god enighed; "
-                      "intervallet viser usikkerheden (95 %).",
-        "trust_button": "Beregn enighed",
-        "trust_few": "Bekræft eller afvis mindst 10 forslag først (nu {n}).",
-        "col_code": "Kode",
-        "col_confirmed": "Bekræftet",
-        "col_kappa": "κ",
-        "col_interval": "Interval (95 %)",
-        "col_verdict": "Kan forslagene bruges?",
-        "v_good": "ja",
-        "v_some": "med omtanke",
-        "v_bad": "tjek hver gang",
-        "v_none": "for få",
-        "anchor": "Brug som ankereksempel",
-        "anchor_help": "Turen bliver et typisk eksempel på koden i kodebogen (en ny version). focusqa "
-                       "lærer af ankereksempler fra første forslag.",
-        "anchor_code": "Ankereksempel for",
-        "anchored": "Turen er nu ankereksempel for {code} (kodebog version {version}).",
-    },
-    "en": {
-        "panel": "Teach the model: what should I confirm next?",
-        "panel_help": "The turns whose confirmation teaches the model most: uncertain suggestions and varied "
-                      "examples of the codes with the fewest confirmations. The model learns after every 10 accepts.",
-        "next_none": "No undecided participant turns are left.",
-        "open": "Show",
-        "turn": "{document}, turn {n}",
-        "trust": "How well do the suggestions match your decisions?",
-        "trust_help": "The model is trained without the turns it is judged on (cross-validation on your own "
-                      "decisions) and compared with you code by code. κ above 0.6 is good agreement; the "
-                      "interval shows the uncertainty (95 %).",
-        "trust_button": "Compute agreement",
-        "trust_few": "Confirm or reject at least 10 suggestions first (now {n}).",
-        "col_code": "Code",
-        "col_confirmed": "Confirmed",
-        "col_kappa": "κ",
-        "col_interval": "Interval (95 %)",
-        "col_verdict": "Can the suggestions be used?",
-        "v_good": "yes",
-        "v_some": "with care",
-        "v_bad": "check every time",
-        "v_none": "too few",
-        "anchor": "Use as anchor example",
-        "anchor_help": "The turn becomes a typical example of the code in the codebook (a new version). focusqa "
-                       "learns from anchor examples from the first suggestion.",
-        "anchor_code": "Anchor example for",
-        "anchored": "The turn is now an anchor example for {code} (codebook version {version}).",
-    },
-}
+STRINGS = messages("learning_panel")
 
 MIN_DECISIONS = 10
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
+from focusqa.i18n import messages
 from focusqa.store import Store
 from views.common import (fmt_number, fmt_percent, get_store, load_codings, load_documents, load_progress,
                           load_segments, md_escape, refit_tagger, show_error, show_flashes, flash, tr)
@@ -16,114 +17,7 @@ from views.place import CODING_PAGE, coding_link
 
 PAGES_DIR = Path(__file__).resolve().parent
 
-STRINGS = {
-    "da": {
-        "title": "Oversigt",
-        "intro": "Projektets interviews fordelt på runde, distrikt og gruppe, og hvor langt "
-                 "kodningen er nået.",
-        "empty": "Der er ingen interviews endnu.",
-        "go_import": "Indlæs transskriptioner",
-        "documents": "Interviews",
-        "words": "Ord",
-        "segments": "Taleture",
-        "reviewed": "Gennemset",
-        "reviewed_help": "Andel af deltagernes taleture, hvor en koder har taget stilling.",
-        "open": "Forslag der venter",
-        "next": "Det kan du gøre nu",
-        "by_round": "Interviews pr. runde, gruppe og distrikt",
-        "by_round_help": "Antal interviews (og ord) i hver celle.",
-        "table": "Interviews",
-        "col_round": "Runde",
-        "col_district": "Distrikt",
-        "col_group": "Gruppe",
-        "col_name": "Fil",
-        "col_words": "Ord",
-        "col_segments": "Taleture",
-        "col_accepted": "Kodet",
-        "col_suggested": "Forslag",
-        "col_rejected": "Afvist",
-        "col_uncoded": "Ukodet",
-        "col_done": "Gennemset",
-        "col_done_help": "Andel af deltagernes taleture, hvor en koder har accepteret eller "
-                         "afvist koder.",
-        "finished": "Færdigkodet pr. koder",
-        "finished_help": "Interviews, som koderen har markeret som færdigkodet i Kodning. I Enighed "
-                         "tæller koderen med på alle deres taleture.",
-        "finished_line": "**{coder}**: {n} af {total} interviews – {docs}",
-        "finished_none": "Ingen koder har markeret et interview som færdigkodet endnu (det gøres i Kodning).",
-        "participants_only": "Kodet, Forslag, Afvist, Ukodet og Gennemset tæller deltagernes "
-                             "taleture; moderatorens spørgsmål kodes ikke.",
-        "missing": "(ikke angivet)",
-        "hint_suggestions": "**{doc}** har {n} taleture med forslag, der venter på gennemsyn.",
-        "hint_uncoded": "**{n}** af deltagernes taleture har hverken koder eller forslag. Lad focusqa foreslå "
-                        "koder ud fra kodebogen og de koder, der allerede er bekræftet.",
-        "hint_uncoded_left": "**{n}** af deltagernes taleture har ingen koder, og focusqa har "
-                             "ikke flere forslag til dem. Gennemgå dem i Kodning med "
-                             "statusfilteret „Ukodet“.",
-        "hint_done": "Alle taleture er gennemset. Se temaerne pr. distrikt, eller sammenlign "
-                     "runderne.",
-        "hint_metadata": "{n} af interviewene har ingen runde eller intet distrikt (det gælder fx "
-                         "projektgruppen) og står som „(ikke angivet)“ i tabellerne. Er det en "
-                         "fejl, så angiv det ved import (eller i manifest.csv).",
-        "open_coding": "Åbn i Kodning",
-        "suggest": "Foreslå koder",
-        "suggested": "focusqa skrev {n} nye forslag.",
-        "themes": "Se temaer pr. distrikt",
-    },
-    "en": {
-        "title": "Overview",
-        "intro": "The project's interviews by round, district and group, and how far the coding "
-                 "has come.",
-        "empty": "There are no interviews yet.",
-        "go_import": "Import transcripts",
-        "documents": "Interviews",
-        "words": "Words",
-        "segments": "Turns",
-        "reviewed": "Reviewed",
-        "reviewed_help": "Share of the participants' turns a coder has decided on.",
-        "open": "Suggestions waiting",
-        "next": "What to do next",
-        "by_round": "Interviews by round, group and district",
-        "by_round_help": "Number of interviews (and words) in each cell.",
-        "table": "Interviews",
-        "col_round": "Round",
-        "col_district": "District",
-        "col_group": "Group",
-        "col_name": "File",
-        "col_words": "Words",
-        "col_segments": "Turns",
-        "col_accepted": "Coded",
-        "col_suggested": "Suggested",
-        "col_rejected": "Rejected",
-        "col_uncoded": "Uncoded",
-        "col_done": "Reviewed",
-        "col_done_help": "Share of the participants' turns where a coder accepted or rejected "
-                         "codes.",
-        "finished": "Finished coding, per coder",
-        "finished_help": "Interviews the coder marked as finished in Coding. Agreement counts the coder "
-                         "on all their turns.",
-        "finished_line": "**{coder}**: {n} of {total} interviews – {docs}",
-        "finished_none": "No coder has marked an interview as finished yet (that is done in Coding).",
-        "participants_only": "Coded, Suggested, Rejected, Uncoded and Reviewed count the "
-                             "participants' turns; the moderator's questions are not coded.",
-        "missing": "(not set)",
-        "hint_suggestions": "**{doc}** has {n} turns with suggestions waiting for review.",
-        "hint_uncoded": "**{n}** of the participants' turns have neither codes nor suggestions. Let focusqa suggest "
-                        "codes from the codebook and the codes already confirmed.",
-        "hint_uncoded_left": "**{n}** of the participants' turns have no codes, and focusqa has "
-                             "no more suggestions for them. Go through them in Coding with the "
-                             "status filter \"Uncoded\".",
-        "hint_done": "Every turn has been reviewed. Look at the themes by district, or compare "
-                     "the rounds.",
-        "hint_metadata": "{n} interviews have no round or district (as for the project "
-                         "group) and appear as \"(not set)\" in the tables. If that is a "
-                         "mistake, set it when importing (or in manifest.csv).",
-        "open_coding": "Open in Coding",
-        "suggest": "Suggest codes",
-        "suggested": "focusqa wrote {n} new suggestions.",
-        "themes": "See themes by district",
-    },
-}
+STRINGS = messages("overview")
 
 
 def first_waiting_turn(store: Store, document_id: int) -> int | None:

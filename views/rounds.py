@@ -17,6 +17,7 @@ import streamlit as st
 from focusqa.analysis import round_order
 from focusqa.analysis.rounds import compare_rounds, side_by_side
 from focusqa.errors import FocusqaError
+from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
                           load_codebook, md_escape, paginate, require_documents, show_error, tr, with_chosen_cell)
@@ -25,112 +26,7 @@ from views.common import heatmap_spec as common_heatmap_spec
 PAGE_SIZE = 8
 ROW_KEY, CODE_KEY, CHART_KEY = "rounds_row", "rounds_code", "rounds_chart"
 
-STRINGS = {
-    "da": {
-        "title": "Sammenlign runder",
-        "intro": "Hvor stor en andel af deltagernes taleture i hvert distrikt der handler om hvert punkt "
-                 "i guiden, i to runder, og hvor meget andelen har ændret sig. En ændring markeres kun, "
-                 "når dens 95 %-konfidensinterval ikke rummer 0.",
-        "need_two": "Der skal være interviews fra mindst to runder for at sammenligne. Lige nu er der: {rounds}.",
-        "round_a": "Første runde",
-        "round_b": "Senere runde",
-        "same_round": "Vælg to forskellige runder.",
-        "by": "Rækker",
-        "by_district": "Distrikt",
-        "by_group": "Respondentgruppe",
-        "suggestions": "Medtag forslag, der ikke er gennemset",
-        "suggestions_help": "Uden dette tæller kun bekræftede koder.",
-        "chart": "Ændring fra {a} til {b}",
-        "chart_help": "Farven er ændringen i procentpoint; ▲/▼ betyder, at ændringen er større end "
-                      "usikkerheden (konfidensintervallet rummer ikke 0). Klik på en celle for at "
-                      "læse citaterne fra begge runder.",
-        "change_pp": "Ændring (procentpoint)",
-        "new": "Nye temaer i {b}",
-        "new_help": "Koder, der ikke forekom i distriktet i {a}, men gør det i {b}.",
-        "gone": "Temaer, der er forsvundet i {b}",
-        "gone_help": "Koder, der forekom i distriktet i {a}, men ikke i {b}.",
-        "none": "Ingen.",
-        "table": "Alle tal",
-        "only_flagged": "Vis kun markerede, nye og forsvundne",
-        "col_row": "Distrikt",
-        "col_code": "Kode",
-        "col_prev": "Andel {r}",
-        "col_n": "Taleture {r}",
-        "col_change": "Ændring (pp)",
-        "col_ci": "95 %-interval (pp)",
-        "col_flag": "Markeret",
-        "col_status": "Status",
-        "status_new": "ny",
-        "status_gone": "forsvundet",
-        "not_interviewed": "ikke interviewet i begge runder",
-        "caveat": "Forbehold: taleture fra samme fokusgruppe er ikke uafhængige (én snakkesalig deltager "
-                  "giver mange ture), så intervallet er for smalt. En markering betyder \"værd at læse "
-                  "citaterne\", ikke en statistisk sikker forskel. Intervallet er Newcombes metode "
-                  "(Wilson-intervaller for hver runde).",
-        "cell": "Citater fra begge runder",
-        "cell_summary": "{a}: **{n_a}** af {t_a} taleture ({p_a}) · {b}: **{n_b}** af {t_b} ({p_b})",
-        "cell_change": "Ændring {change} procentpoint, 95 %-interval {low} til {high}.",
-        "flagged": "Ændringen er større end usikkerheden.",
-        "not_flagged": "Ændringen er inden for usikkerheden.",
-        "no_excerpts": "Ingen taleture med koden i {r}.",
-        "excerpts": "{r} ({n})",
-        "segment": "tur {n}",
-        "unknown_speaker": "ukendt taler",
-        "code": "Kode",
-    },
-    "en": {
-        "title": "Compare rounds",
-        "intro": "The share of the participants' turns in each district that deals with each point of "
-                 "the guide, in two rounds, and how much it changed. A change is flagged only when its "
-                 "95% confidence interval does not contain 0.",
-        "need_two": "Comparing needs interviews from at least two rounds. Now there are: {rounds}.",
-        "round_a": "Earlier round",
-        "round_b": "Later round",
-        "same_round": "Choose two different rounds.",
-        "by": "Rows",
-        "by_district": "District",
-        "by_group": "Respondent group",
-        "suggestions": "Include suggestions not yet reviewed",
-        "suggestions_help": "Without this only confirmed codes count.",
-        "chart": "Change from {a} to {b}",
-        "chart_help": "The colour is the change in percentage points; ▲/▼ means the change is larger than "
-                      "the uncertainty (the confidence interval excludes 0). Click a cell to read the "
-                      "quotes from both rounds.",
-        "change_pp": "Change (percentage points)",
-        "new": "Themes new in {b}",
-        "new_help": "Codes absent from the district in {a} and present in {b}.",
-        "gone": "Themes gone in {b}",
-        "gone_help": "Codes present in the district in {a} and absent in {b}.",
-        "none": "None.",
-        "table": "All numbers",
-        "only_flagged": "Show only flagged, new and gone",
-        "col_row": "District",
-        "col_code": "Code",
-        "col_prev": "Share {r}",
-        "col_n": "Turns {r}",
-        "col_change": "Change (pp)",
-        "col_ci": "95% interval (pp)",
-        "col_flag": "Flagged",
-        "col_status": "Status",
-        "status_new": "new",
-        "status_gone": "gone",
-        "not_interviewed": "not interviewed in both rounds",
-        "caveat": "Caveat: turns from one focus group are not independent (one talkative participant adds "
-                  "many), so the interval is too narrow. A flag means \"worth reading the quotes\", not a "
-                  "statistically certain difference. The interval is Newcombe's method (Wilson intervals "
-                  "of each round).",
-        "cell": "Quotes from both rounds",
-        "cell_summary": "{a}: **{n_a}** of {t_a} turns ({p_a}) · {b}: **{n_b}** of {t_b} ({p_b})",
-        "cell_change": "Change {change} percentage points, 95% interval {low} to {high}.",
-        "flagged": "The change is larger than the uncertainty.",
-        "not_flagged": "The change is within the uncertainty.",
-        "no_excerpts": "No turns with the code in {r}.",
-        "excerpts": "{r} ({n})",
-        "segment": "turn {n}",
-        "unknown_speaker": "unknown speaker",
-        "code": "Code",
-    },
-}
+STRINGS = messages("rounds")
 
 def pp(value: float | None, decimals: int = 0) -> str:
     """A share difference in percentage points ("+12", "−5"; interval ends with one decimal)."""

@@ -14,6 +14,7 @@ import streamlit as st
 
 from focusqa.analysis.search import SearchFilters, SearchResult, code_hits, hit_codes, search, seed_terms
 from focusqa.errors import FocusqaError
+from focusqa.i18n import messages
 from focusqa.store import Store
 from views.common import (after_write, code_label, coder_name, flash, fmt_number, get_store, load_codebook,
                           md_escape, paginate, require_documents, show_error, show_flashes, tr)
@@ -26,98 +27,7 @@ FILTER_KEYS = {"rounds": "search_rounds", "districts": "search_districts", "grou
 PAGE_SIZE = 25
 PAGE_KEY = "search_page"
 
-STRINGS = {
-    "da": {
-        "title": "Søg",
-        "query": "Søg efter",
-        "query_help": "Et ord finder også bøjninger og sammensætninger (underretning finder "
-                      "skoleunderretningerne). \"I anførselstegn\" søges præcis. Ord ved siden af "
-                      "hinanden skal alle stå i taleturen; OR (eller ELLER) giver alternativer; "
-                      "NOT ord (eller -ord) udelader taleture med ordet.",
-        "query_ph": "fx underretning OR \"åben rådgivning\" -telefon",
-        "filters": "Afgræns",
-        "rounds": "Runde", "districts": "Distrikt", "groups": "Gruppe", "codes": "Kode",
-        "states": "Kodestatus", "role": "Taler", "all_ph": "Alle",
-        "participant": "Deltagere", "moderator": "Moderator", "all": "Alle",
-        "st_accepted": "Kodet", "st_suggested": "Forslag venter", "st_rejected": "Afvist",
-        "st_uncoded": "Ukodet",
-        "sort": "Rækkefølge", "sort_document": "Som i interviewene", "sort_next": "Ordet efter fundet",
-        "found": "**{hits}** fund i **{turns}** taleture",
-        "none": "Ingen fund.",
-        "counts": "Fund pr. distrikt og runde",
-        "turn": "tur {n}",
-        "open_coding": "Åbn i Kodning",
-        "all_hits": "Alle fund som tabel",
-        "col_document": "Interview", "col_turn": "Tur", "col_speaker": "Taler", "col_before": "Før",
-        "col_match": "Fund", "col_after": "Efter", "col_codes": "Koder",
-        "code_title": "Kod fundene",
-        "code": "Kode", "mode": "Som",
-        "mode_suggested": "Forslag til gennemsyn", "mode_accepted": "Accepterede kodninger",
-        "mode_help": "Forslag vises i Kodning med Accepter/Afvis; accepterede kodninger står i dit navn.",
-        "scope": "Hvilke fund", "scope_all": "Alle ({n} taleture)", "scope_ticked": "De afkrydsede ({n} taleture)",
-        "apply": "Kod",
-        "coded": "{n} taleture er kodet med {code}.",
-        "coded_skipped": "{n} taleture er kodet med {code}; {skipped} havde koden i forvejen.",
-        "nothing_ticked": "Sæt flueben ved de fund, der skal kodes.",
-        "undo": "Fortryd seneste",
-        "undone": "Din seneste ændring er fortrudt.",
-        "nothing_to_undo": "Der er ingen ændring at fortryde.",
-        "need_coder": "Vælg dig selv under **Koder** i sidepanelet for at kode fundene.",
-        "saved_title": "Gemte søgninger",
-        "save_name": "Navn", "save": "Gem søgningen", "saved": "Søgningen er gemt som »{name}«.",
-        "saved_list": "Gemt søgning", "rerun": "Kør", "delete": "Slet",
-        "seed_code": "Kode", "seed": "Brug som søgeord for koden",
-        "seed_help": "Søgningens ord (ikke de udeladte) bliver søgeord for koden i kodebogen: en ny "
-                     "version af kodebogen.",
-        "seeded": "Kodebogen er nu version {version}: {code} har fået søgeordene {terms}.",
-        "no_saved": "Ingen gemte søgninger endnu.",
-    },
-    "en": {
-        "title": "Search",
-        "query": "Search for",
-        "query_help": "A word also finds its inflections and compounds (underretning finds "
-                      "skoleunderretningerne). \"Quoted\" text is matched exactly. Words side by side "
-                      "must all be in the turn; OR gives alternatives; NOT word (or -word) leaves out "
-                      "turns with the word.",
-        "query_ph": "e.g. underretning OR \"åben rådgivning\" -telefon",
-        "filters": "Narrow down",
-        "rounds": "Round", "districts": "District", "groups": "Group", "codes": "Code",
-        "states": "Coding status", "role": "Speaker", "all_ph": "All",
-        "participant": "Participants", "moderator": "Moderator", "all": "All",
-        "st_accepted": "Coded", "st_suggested": "Suggestion waiting", "st_rejected": "Rejected",
-        "st_uncoded": "Uncoded",
-        "sort": "Order", "sort_document": "As in the interviews", "sort_next": "Word after the hit",
-        "found": "**{hits}** hits in **{turns}** turns",
-        "none": "No hits.",
-        "counts": "Hits by district and round",
-        "turn": "turn {n}",
-        "open_coding": "Open in Coding",
-        "all_hits": "All hits as a table",
-        "col_document": "Interview", "col_turn": "Turn", "col_speaker": "Speaker", "col_before": "Before",
-        "col_match": "Hit", "col_after": "After", "col_codes": "Codes",
-        "code_title": "Code the hits",
-        "code": "Code", "mode": "As",
-        "mode_suggested": "Suggestions to review", "mode_accepted": "Accepted codings",
-        "mode_help": "Suggestions appear in Coding with Accept/Reject; accepted codings are in your name.",
-        "scope": "Which hits", "scope_all": "All ({n} turns)", "scope_ticked": "The ticked ones ({n} turns)",
-        "apply": "Code",
-        "coded": "{n} turns were coded with {code}.",
-        "coded_skipped": "{n} turns were coded with {code}; {skipped} already had the code.",
-        "nothing_ticked": "Tick the hits to code.",
-        "undo": "Undo last",
-        "undone": "Your latest change was undone.",
-        "nothing_to_undo": "There is no change to undo.",
-        "need_coder": "Choose yourself under **Coder** in the sidebar to code the hits.",
-        "saved_title": "Saved searches",
-        "save_name": "Name", "save": "Save the search", "saved": "The search was saved as “{name}”.",
-        "saved_list": "Saved search", "rerun": "Run", "delete": "Delete",
-        "seed_code": "Code", "seed": "Use as the code's seed terms",
-        "seed_help": "The search's words (not the excluded ones) become seed terms of the code: a new "
-                     "codebook version.",
-        "seeded": "The codebook is now version {version}: {code} got the seed terms {terms}.",
-        "no_saved": "No saved searches yet.",
-    },
-}
+STRINGS = messages("search_page")
 
 
 def _filters() -> SearchFilters:

@@ -16,6 +16,7 @@ from focusqa.analysis import round_order, row_label
 from focusqa.analysis.themes import CellSummary, ThemeMatrix, cell_summary, matrix_cooccurrence, theme_matrix
 from focusqa.errors import FocusqaError
 from focusqa.export.memo import synthesis_cell
+from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, code_label, coder_name, flash, fmt_number, fmt_percent,
                           get_store, language, load_codebook, load_coders, md_escape, paginate, require_documents,
@@ -27,147 +28,7 @@ PAGE_SIZE = 10
 ROW_KEY, CODE_KEY, CHART_KEY = "themes_row", "themes_code", "themes_chart"
 ALL_ROUNDS = "__all__"
 
-STRINGS = {
-    "da": {
-        "title": "Temaer pr. distrikt",
-        "intro": "Hvor ofte hvert punkt i interviewguiden bliver berørt i hvert distrikt. Tallet i "
-                 "cellen er antal taleture fra deltagerne med koden; farven er andelen af distriktets "
-                 "deltagertaleture. Moderatorens spørgsmål tæller ikke med. Klik på en celle for at "
-                 "læse citaterne bag tallet.",
-        "round": "Runde",
-        "all_rounds": "Alle runder",
-        "by": "Rækker",
-        "by_district": "Distrikt",
-        "by_group": "Respondentgruppe",
-        "suggestions": "Medtag forslag, der ikke er gennemset",
-        "suggestions_help": "Uden dette tæller kun bekræftede koder (accepteret af en koder).",
-        "coders": "Kun disse kodere",
-        "coders_ph": "Alle kodere",
-        "coders_help": "Tom: alle koderes bekræftede koder. En taletur, som flere har givet samme kode, "
-                       "tæller én gang.",
-        "more": "Flere valg",
-        "empty": "Der er ingen deltagertaleture i den valgte runde.",
-        "no_codings": "Ingen taleture har fået en kode endnu med de valgte indstillinger. Kod nogle "
-                      "interviews på siden **Kodning**, eller medtag forslagene.",
-        "heatmap": "Matrix",
-        "count": "Antal",
-        "share": "Andel",
-        "segments": "Deltagertaleture",
-        "words": "Ord",
-        "code": "Kode",
-        "table": "Tal i tabelform",
-        "table_counts": "Antal taleture",
-        "table_shares": "Andel af distriktets deltagertaleture",
-        "cell": "Celle",
-        "cell_help": "Vælg distrikt og kode – eller klik på en celle i matrixen.",
-        "cell_heading": "{row} · {code}",
-        "cell_metrics": "**{n}** af {total} deltagertaleture ({share})",
-        "synthesis": "Syntese til notatet",
-        "synthesis_help": "Teksten står under punktet i Word-notatet (Eksport → Notatudkast); den første "
-                          "sætning samles under 'Resultaterne i hovedtræk'. Marker udsagn med 'Til notatet' "
-                          "for at vælge citaterne; uden markeringer bruges de repræsentative udsagn.",
-        "synthesis_group": "{group} · {code}",
-        "synthesis_district": "Særligt for {district} (valgfrit)",
-        "save_synthesis": "Gem syntesen",
-        "need_coder": "Vælg dig selv under Koder i sidepanelet for at skrive syntesen og markere udsagn.",
-        "saved_synthesis": "Syntesen er gemt.",
-        "for_memo": "Til notatet",
-        "for_memo_help": "Citeres under punktet i Word-notatet.",
-        "marked_memo": "Udsagnet kommer med i notatet.",
-        "unmarked_memo": "Udsagnet er taget ud af notatet.",
-        "summary": "Kort opsummering",
-        "summary_help": "De mest repræsentative udsagn (tættest på cellens samlede ordforråd) og de ord, "
-                        "der kendetegner dette distrikt under koden sammenlignet med de andre distrikter. "
-                        "Udtrukket direkte af teksten, ikke omskrevet.",
-        "representative": "Repræsentative udsagn",
-        "terms": "Kendetegnende ord",
-        "no_terms": "Ingen ord skiller sig ud fra de andre distrikter.",
-        "excerpts": "Alle uddrag ({n})",
-        "cell_empty": "Ingen taleture i denne celle.",
-        "speaker": "Taler",
-        "document": "Interview",
-        "segment": "tur {n}",
-        "coded_by": "kodet af {coders}",
-        "suggested": "forslag ({score})",
-        "memo": "Memo",
-        "cooc": "Koder der optræder sammen",
-        "cooc_help": "Antal deltagertaleture, der har begge koder. Diagonalen er antal taleture med koden.",
-        "cooc_scope": "Kun {row}",
-        "no_cooc": "Ingen taleture har mere end én kode her.",
-        "unknown_speaker": "ukendt taler",
-        "open_coding": "Åbn i Kodning",
-    },
-    "en": {
-        "title": "Themes by district",
-        "intro": "How often each point of the interview guide comes up in each district. The number in "
-                 "a cell is the number of participant turns with the code; the colour is the share of the "
-                 "district's participant turns. The moderator's questions are not counted. Click a cell "
-                 "to read the quotes behind the number.",
-        "round": "Round",
-        "all_rounds": "All rounds",
-        "by": "Rows",
-        "by_district": "District",
-        "by_group": "Respondent group",
-        "suggestions": "Include suggestions not yet reviewed",
-        "suggestions_help": "Without this only confirmed codes (accepted by a coder) count.",
-        "coders": "Only these coders",
-        "coders_ph": "All coders",
-        "coders_help": "Empty: every coder's confirmed codes. A turn given the same code by several "
-                       "coders counts once.",
-        "more": "More options",
-        "empty": "There are no participant turns in the chosen round.",
-        "no_codings": "No turn has a code yet with these settings. Code some interviews on the "
-                      "**Coding** page, or include the suggestions.",
-        "heatmap": "Matrix",
-        "count": "Count",
-        "share": "Share",
-        "segments": "Participant turns",
-        "words": "Words",
-        "code": "Code",
-        "table": "Numbers as a table",
-        "table_counts": "Number of turns",
-        "table_shares": "Share of the district's participant turns",
-        "cell": "Cell",
-        "cell_help": "Choose district and code – or click a cell in the matrix.",
-        "cell_heading": "{row} · {code}",
-        "cell_metrics": "**{n}** of {total} participant turns ({share})",
-        "synthesis": "Synthesis for the memo",
-        "synthesis_help": "The text goes under the point in the Word memo (Export → Memo draft); its first "
-                          "sentence is gathered under 'Main results'. Mark statements 'For the memo' to "
-                          "choose the quotes; without marks the representative statements are used.",
-        "synthesis_group": "{group} · {code}",
-        "synthesis_district": "Only {district} (optional)",
-        "save_synthesis": "Save the synthesis",
-        "need_coder": "Choose yourself under Coder in the sidebar to write the synthesis and mark statements.",
-        "saved_synthesis": "The synthesis is saved.",
-        "for_memo": "For the memo",
-        "for_memo_help": "Quoted under the point in the Word memo.",
-        "marked_memo": "The statement goes into the memo.",
-        "unmarked_memo": "The statement is taken out of the memo.",
-        "summary": "Short summary",
-        "summary_help": "The most representative statements (closest to the cell's overall vocabulary) and "
-                        "the words that set this district apart under the code compared with the other "
-                        "districts. Extracted from the text, not rewritten.",
-        "representative": "Representative statements",
-        "terms": "Distinctive words",
-        "no_terms": "No words stand out from the other districts.",
-        "excerpts": "All excerpts ({n})",
-        "cell_empty": "No turns in this cell.",
-        "speaker": "Speaker",
-        "document": "Interview",
-        "segment": "turn {n}",
-        "coded_by": "coded by {coders}",
-        "suggested": "suggestion ({score})",
-        "memo": "Memo",
-        "cooc": "Codes that occur together",
-        "cooc_help": "Number of participant turns that carry both codes. The diagonal is the number of "
-                     "turns with the code.",
-        "cooc_scope": "Only {row}",
-        "no_cooc": "No turn has more than one code here.",
-        "unknown_speaker": "unknown speaker",
-        "open_coding": "Open in Coding",
-    },
-}
+STRINGS = messages("themes")
 
 # ------------------------------------------------------------------ cached analysis
 @cached
