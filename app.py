@@ -136,15 +136,26 @@ def _display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def navigation() -> Any:
-    """The page list in sections; pages whose file is not there are left out."""
+# Pages that never import spaCy: they may run while the warm-up still imports it.
+WITHOUT_NLP = {"views/overview.py"}
+
+
+def navigation() -> tuple[Any, bool]:
+    """The chosen page, and whether it may run before the warm-up's imports are done.
+
+    The page list is in sections; pages whose file is not there are left out.
+    """
     sections: dict[str, list] = {}
+    light = []
     for index, (section, path, title, icon, url_path) in enumerate(PAGES):
         if not (HERE / path).exists():
             continue
         page = st.Page(path, title=tr(STRINGS, title), icon=icon, url_path=url_path, default=index == 0)
         sections.setdefault(tr(STRINGS, section), []).append(page)
-    return st.navigation(sections)
+        if path in WITHOUT_NLP:
+            light.append(page)
+    chosen = st.navigation(sections)
+    return chosen, any(chosen is page for page in light)
 
 
 def main() -> None:
@@ -161,9 +172,13 @@ def main() -> None:
     login_gate()
     if _oidc():
         sign_in_verified(str(st.user.get("email") or st.user.get("name") or "").strip())
-    warm_up()
-    page = navigation()
+    warming = warm_up()
+    page, light = navigation()
     sidebar()
+    if not light:
+        # Two threads importing spaCy at once can meet one of its modules half-initialised
+        # ("cannot import name 'Language' from partially initialized module").
+        warming.join()
     page.run()
 
 
