@@ -153,8 +153,10 @@ def test_docx_whose_media_part_unpacks_huge_is_refused(tmp_path):
 
 # ------------------------------------------------- 2. patterns that were quadratic on user text
 @pytest.mark.parametrize("body, expected", [
-    ("P1: start" + " " * 300_000 + "slut", "slut"),       # > 15 s before: the end-of-turn mark
-    ("P1: " + "<p " * 500_000, "<p <p"),                   # ~ 30 s before: HTML tag stripping
+    # > 15 s before: the end-of-turn mark (quadratic in a turn; 17 turns just under the turn limit)
+    ("\n\n".join("P1: start" + " " * 90_000 + "slut" for _ in range(17)), "slut"),
+    # ~ 30 s before: HTML tag stripping (quadratic in the whole text)
+    ("\n\n".join("P1: " + "<p " * 30_000 for _ in range(17)), "<p <p"),
 ])
 def test_small_hostile_texts_read_in_linear_time(tmp_path, body, expected):
     import time

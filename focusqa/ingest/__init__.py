@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FocusqaError, ManifestError, TranscriptError
+from ..errors import FocusqaError, ManifestError, TranscriptError, reading
 from ..types import DocumentMetadata, ParsedDocument
 from .metadata import metadata_from_mapping, read_manifest
 from .readers import SUPPORTED_SUFFIXES, read_raw
@@ -21,9 +21,10 @@ def read_transcript(path: str | Path, metadata: DocumentMetadata | None = None) 
     Raises :class:`~focusqa.errors.FocusqaError` naming the file and the problem.
     """
     path = Path(path)
-    raw = read_raw(path, starts_turn)
-    meta = metadata_from_mapping(raw.front_matter).merged(metadata or DocumentMetadata())
-    parsed = build_document(raw, path.name, meta)
+    with reading(path, TranscriptError):
+        raw = read_raw(path, starts_turn)
+        meta = metadata_from_mapping(raw.front_matter).merged(metadata or DocumentMetadata())
+        parsed = build_document(raw, path.name, meta, source=path)
     if not parsed.segments:
         raise TranscriptError("has no text to code (only labels, headings or blank lines); not imported",
                               path=path)

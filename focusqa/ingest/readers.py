@@ -10,11 +10,12 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TranscriptError
-from ..limits import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES
+from ..limits import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES, MAX_TRANSCRIPT_LINES
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 DOCX_SUFFIXES = {".docx"}
@@ -202,8 +203,19 @@ def normalise_text(text: str) -> str:
     return _strip_html(text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
 
 
+def check_line_count(text: str, path: str | Path) -> None:
+    """Refuse a text of more lines than a transcript has, before any line is looked at:
+    each line is matched for a speaker label and may become a segment of its own."""
+    lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+    if lines > MAX_TRANSCRIPT_LINES:
+        raise TranscriptError(f"has {lines:,} lines; transcripts of more than {MAX_TRANSCRIPT_LINES:,} lines "
+                              "are refused", path=path)
+
+
 def read_text_file(path: Path, starts_turn) -> RawText:
-    text = normalise_text(decode_text(check_file(path), path))
+    decoded = decode_text(check_file(path), path)
+    check_line_count(decoded, path)
+    text = normalise_text(decoded)
     front_matter, body = split_front_matter(text, path)
     if not body.strip():
         raise TranscriptError("has no text after its front matter", path=path)
@@ -357,6 +369,25 @@ def _check_unpacked_size(path: Path) -> None:
             f"unpacks to {max(markup, total) / 1_048_576:.0f} MB; Word transcripts over "
             f"{MAX_FILE_BYTES // 1_048_576} MB of text and markup or {MAX_ARCHIVE_BYTES // 1_048_576} MB "
             "in all are refused (a focus group is normally under 1 MB)", path=path)
+    _check_paragraph_count(path)
+
+
+_WORD_PARAGRAPH = re.compile(rb"<w:p[\s>/]")
+
+
+def _check_paragraph_count(path: Path) -> None:
+    """Count the paragraphs in the raw XML before python-docx builds an object for each."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            body = package.read("word/document.xml")
+    except KeyError:
+        return                                  # python-docx reports the missing part
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
+        raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__})", path=path) from None
+    paragraphs = len(_WORD_PARAGRAPH.findall(body))
+    if paragraphs > MAX_TRANSCRIPT_LINES:
+        raise TranscriptError(f"has {paragraphs:,} paragraphs; transcripts of more than "
+                              f"{MAX_TRANSCRIPT_LINES:,} are refused", path=path)
 
 
 def read_docx_file(path: Path) -> RawText:
