@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from .errors import CodebookError
-from .limits import MAX_CODE_DEPTH, MAX_CODEBOOK_BYTES, MAX_CODES, MAX_TERMS
+from .limits import MAX_CODE_DEPTH, MAX_CODES, MAX_TERMS, MAX_YAML_BYTES
 from .safe_yaml import load_yaml_with_nodes
 
 # Fixed namespace of focusqa's deterministic GUIDs (uuid5): a code's GUID is stored with it,
@@ -143,6 +143,12 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise CodebookError(f"not valid YAML: {problem}", path=source, line=line) from None
+    return codebook_from_data(data, source=source, root_node=root_node)
+
+
+def codebook_from_data(data, *, source: str | Path = "<codebook>", root_node: yaml.Node | None = None) -> Codebook:
+    """Validate a codebook already in memory (``Codebook.to_dict()``, or parsed YAML whose
+    ``root_node`` gives line numbers); raise :class:`CodebookError` on the first problem."""
     if not isinstance(data, dict) or not isinstance(data.get("codes"), list) or not data["codes"]:
         raise CodebookError("expected a mapping with a non-empty list 'codes'", path=source,
                             line=_line_of(root_node))
@@ -256,9 +262,9 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     path = Path(path) if path is not None else DEFAULT_CODEBOOK
     try:
         size = path.stat().st_size
-        if size > MAX_CODEBOOK_BYTES:
-            raise CodebookError(f"is {size / 1_048_576:.1f} MB; codebooks over "
-                                f"{MAX_CODEBOOK_BYTES // 1_048_576} MB are refused", path=path)
+        if size > MAX_YAML_BYTES:
+            raise CodebookError(f"is {size / 1024:,.0f} KB; YAML codebooks over {MAX_YAML_BYTES // 1024} KB "
+                                "are refused", path=path)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise CodebookError("file not found", path=path) from None

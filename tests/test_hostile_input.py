@@ -340,7 +340,7 @@ def test_codebooks_over_the_code_and_term_limits_are_refused(project_store, db_u
     before = snapshot(db_url)
     for path, phrases in ((many, ("2,001 codes", "more than 2,000")),
                           (terms, ("500,000 search terms", "more than 20,000")),
-                          (big, ("3.0 MB", "over 2 MB"))):
+                          (big, ("3,072 KB", "over 256 KB"))):
         rc, out = _cli(db_url, "codebook", "import", str(path), "--yes")
         _one_line_refusal(rc, out, path, *phrases)
     assert snapshot(db_url) == before

@@ -31,7 +31,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
-from ..codebook import GUID_NAMESPACE, Code, Codebook, default_code_guid, parse_codebook
+from ..codebook import GUID_NAMESPACE, Code, Codebook, codebook_from_data, default_code_guid
 from ..codebook_merge import IncomingCode
 from ..errors import CodebookError, FocusqaError, ProjectFileError, TranscriptError, reading
 from ..limits import (MAX_ARCHIVE_BYTES, MAX_CODE_DEPTH, MAX_CODEBOOK_BYTES, MAX_CODES, MAX_MEMBER_BYTES,
@@ -360,7 +360,7 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
         code.parent = ids.get(fc.parent) if fc.parent else None
     codebook = Codebook(name=name, codes=codes)
     try:
-        checked = parse_codebook(codebook.to_yaml(), source=path)
+        checked = codebook_from_data(codebook.to_dict(), source=path)
     except CodebookError as exc:
         raise ProjectFileError(f"its codes do not make a valid codebook: {exc.message}"
                                + (f" (code '{exc.code}')" if exc.code else ""), path=path) from None
@@ -1390,7 +1390,7 @@ def _import_qdpx(store, path: Path, actor: str = "import", *, allow_relative: bo
             cb = Codebook(name=path.stem, codes=[Code(id=r.id, **{f: getattr(r, f) for f in CODE_FIELDS})
                                                  for r in all_rows])
             try:
-                parse_codebook(cb.to_yaml(), source=path)
+                codebook_from_data(cb.to_dict(), source=path)
             except CodebookError as exc:
                 raise ProjectFileError(f"its codes cannot join the codebook: {exc}", path=path) from None
             latest = s.scalar(select(func.max(CodebookVersion.version))) or 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TranscriptError
-from ..limits import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES, MAX_TRANSCRIPT_LINES
+from ..limits import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES, MAX_TRANSCRIPT_LINES, MAX_YAML_BYTES
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 DOCX_SUFFIXES = {".docx"}
@@ -124,6 +124,10 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
     match = FRONT_MATTER.match(text)
     if not match:
         return {}, text
+    if len(match.group(1)) > MAX_YAML_BYTES:
+        from ..errors import ManifestError
+        raise ManifestError(f"front matter is {len(match.group(1)) // 1024:,} KB; front matter over "
+                            f"{MAX_YAML_BYTES // 1024} KB is refused (it is a few lines of metadata)", path=path)
     try:
         meta = load_yaml(match.group(1)) or {}
     except RecursionError:
