@@ -1,7 +1,7 @@
 """The long fuzz run (issue 18): thousands of hostile and careless files through the real
 import commands, each in a process of its own, with time, memory and the database watched.
 
-    make fuzz                                    # 10,800 inputs, 2 workers
+    make fuzz                                    # 10,000 inputs, 3 workers
     .venv/bin/python benchmarks/fuzz.py --inputs 500 --workers 1 --out /tmp/fuzz.jsonl
 
 Every input is made from a seed and its number (the same run gives the same files), is
@@ -670,8 +670,8 @@ def summarise(records: list[dict], max_seconds: float, max_mb: float) -> tuple[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--inputs", type=int, default=10_800)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--inputs", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--families", nargs="+", choices=list(FAMILIES), help="only these families")
     parser.add_argument("--max-seconds", type=float, default=20.0)
@@ -682,7 +682,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="focusqa-fuzz-"))
     token = f"KANARIE-{random.Random(args.seed).getrandbits(64):016x}"   # the text of the canary outside
-    os.environ["FOCUSQA_HOME"] = str(work / "home")
+    home = os.environ.get("FOCUSQA_HOME")
+    os.environ["FOCUSQA_HOME"] = str(work / "home")     # never the user's own settings
     template = template_db(work)
     cfg = {"work": str(work), "token": token, "seed": args.seed,
            "template": str(template), "digest": db_digest(template)}
@@ -703,6 +704,10 @@ def main(argv: list[str] | None = None) -> int:
         if out:
             out.close()
         shutil.rmtree(work, ignore_errors=True)
+        if home is None:
+            os.environ.pop("FOCUSQA_HOME", None)
+        else:
+            os.environ["FOCUSQA_HOME"] = home
     table, problems = summarise(records, args.max_seconds, args.max_mb)
     elapsed = time.monotonic() - began
     print(f"\nfuzz: {len(records)} inputs, seed {args.seed}, {args.workers} workers, {elapsed:.0f} s "

@@ -397,3 +397,22 @@ def test_parser_messages_with_line_breaks_are_folded_into_one_line():
     from focusqa.errors import ProjectFileError
 
     assert str(ProjectFileError("not XML (a\n  b\r\nc)", path="x.qdc")) == "x.qdc: not XML (a b c)"
+
+
+def test_a_manifest_row_with_a_name_no_file_can_have_is_a_message(project_store, db_url, tmp_path):
+    folder = tmp_path / "mappe"
+    folder.mkdir()
+    (folder / "manifest.csv").write_text("file,round\n" + "å" * 3000 + ".txt,2016\n", encoding="utf-8")
+    rc, out = _cli(db_url, "import", str(folder))
+    assert rc == 1 and "Traceback" not in out
+    assert f"failed     {folder / 'manifest.csv'}: manifest row names 'ååå" in out
+
+
+def test_a_text_over_the_character_limit_is_refused_before_it_is_split(tmp_path):
+    from focusqa.errors import TranscriptError
+    from focusqa.ingest import read_transcript
+
+    path = tmp_path / "lang.txt"         # 60 turns of 90,000 characters: 12 s and 400 MB to import before
+    path.write_text("\n\n".join(f"P{n % 5}: " + "ord " * 22_500 for n in range(60)), encoding="utf-8")
+    with pytest.raises(TranscriptError, match=r"lang.txt: has 5,400,\d+ characters; transcripts of more than 3,000,000"):
+        read_transcript(path)

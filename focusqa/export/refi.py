@@ -1122,13 +1122,13 @@ def _segment(norm: str, name: str, variables: dict[str, str], docx=None):
     """Segments for an imported text, exactly as focusqa segments a .txt file (or the .docx itself);
     a text over the transcript limits raises :class:`TranscriptError`."""
     from ..ingest.metadata import metadata_from_mapping
-    from ..ingest.readers import RawText, check_line_count, text_paragraphs
+    from ..ingest.readers import RawText, check_text_size, text_paragraphs
     from ..ingest.segments import build_document
     from ..ingest.turns import starts_turn
 
     meta = metadata_from_mapping(variables)
     if docx is None:
-        check_line_count(norm, name)
+        check_text_size(norm, name)
     raw = docx if docx is not None else RawText(norm, text_paragraphs(norm, starts_turn), _source_format(name), {})
     return build_document(raw, name, meta)
 

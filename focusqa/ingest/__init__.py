@@ -51,6 +51,14 @@ class ImportItem:
     error: FocusqaError | None = None
 
 
+def _is_there(path: Path) -> bool:
+    """Whether a file a manifest names exists; a name no file can have (too long) is not there."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def discover(paths: list[str | Path], manifest: str | Path | None = None,
              overrides: DocumentMetadata | None = None) -> list[ImportItem]:
     """Expand files and folders into import items.
@@ -78,7 +86,7 @@ def discover(paths: list[str | Path], manifest: str | Path | None = None,
                            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
                            and not p.name.startswith((".", "~$")) and p.name.lower() != "readme.md")
             for name in rows:
-                if not (base / name).exists():
+                if not _is_there(base / name):
                     items.append(ImportItem(base / name, rows[name], ManifestError(
                         f"manifest row names '{name}', which does not exist",
                         path=base / MANIFEST_NAME)))

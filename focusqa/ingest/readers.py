@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TranscriptError
-from ..limits import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES, MAX_TRANSCRIPT_LINES, MAX_YAML_BYTES
+from ..limits import (MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES, MAX_TRANSCRIPT_CHARS,
+                      MAX_TRANSCRIPT_LINES, MAX_YAML_BYTES)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 DOCX_SUFFIXES = {".docx"}
@@ -207,18 +208,21 @@ def normalise_text(text: str) -> str:
     return _strip_html(text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
 
 
-def check_line_count(text: str, path: str | Path) -> None:
-    """Refuse a text of more lines than a transcript has, before any line is looked at:
-    each line is matched for a speaker label and may become a segment of its own."""
+def check_text_size(text: str, path: str | Path) -> None:
+    """Refuse a text longer, or of more lines, than a transcript has, before any line is
+    looked at: each line is matched for a speaker label and may become a segment of its own."""
     lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1
     if lines > MAX_TRANSCRIPT_LINES:
         raise TranscriptError(f"has {lines:,} lines; transcripts of more than {MAX_TRANSCRIPT_LINES:,} lines "
                               "are refused", path=path)
+    if len(text) > MAX_TRANSCRIPT_CHARS:
+        raise TranscriptError(f"has {len(text):,} characters; transcripts of more than {MAX_TRANSCRIPT_CHARS:,} "
+                              "are refused (a focus group is normally under 200,000)", path=path)
 
 
 def read_text_file(path: Path, starts_turn) -> RawText:
     decoded = decode_text(check_file(path), path)
-    check_line_count(decoded, path)
+    check_text_size(decoded, path)
     text = normalise_text(decoded)
     front_matter, body = split_front_matter(text, path)
     if not body.strip():

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from ..errors import TranscriptError
-from ..limits import MAX_TRANSCRIPT_LINES, MAX_TURN_CHARS, MAX_TURNS
+from ..limits import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_LINES, MAX_TURN_CHARS, MAX_TURNS
 from ..types import DocumentMetadata, ParsedDocument, Segment
 from .readers import Paragraph, RawText
 from .turns import END_TIMESTAMP, END_TIMESTAMP_SPAN, LabelMatch, is_moderator_label, leading_timestamp, match_label
@@ -113,6 +113,9 @@ def build_document(raw: RawText, name: str, metadata: DocumentMetadata, *, sourc
 
     Raises :class:`TranscriptError` naming ``source`` (default ``name``) when the
     document has more or longer turns than the limits allow."""
+    if len(raw.plain_text) > MAX_TRANSCRIPT_CHARS:
+        raise TranscriptError(f"has {len(raw.plain_text):,} characters of text; transcripts of more than "
+                              f"{MAX_TRANSCRIPT_CHARS:,} are refused", path=source or name)
     if len(raw.paragraphs) > MAX_TRANSCRIPT_LINES:
         raise TranscriptError(f"has {len(raw.paragraphs):,} paragraphs; transcripts of more than "
                               f"{MAX_TRANSCRIPT_LINES:,} are refused", path=source or name)
