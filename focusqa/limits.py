@@ -23,7 +23,8 @@ MAX_NUMBER_DIGITS = 12              # digits in a number read from user data (YA
 # hard-wrapped, are about 6,000 lines and 3,000 turns; 100,000 characters are some
 # 15,000 words, two hours of one person talking.
 MAX_TRANSCRIPT_CHARS = 3_000_000    # characters of text (some 50 hours of talk)
-MAX_TRANSCRIPT_LINES = 20_000       # lines of a text, paragraphs of a Word document
+MAX_TRANSCRIPT_LINES = 20_000       # lines of a text
+MAX_WORD_PARAGRAPHS = 10_000        # paragraphs of a Word document (python-docx reads ~2,500 a second)
 MAX_TURNS = 10_000                  # speaker turns (or paragraphs of a text without labels)
 MAX_TURN_CHARS = 100_000            # characters in one turn
 

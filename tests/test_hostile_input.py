@@ -292,7 +292,7 @@ def test_word_document_with_too_many_paragraphs_is_refused_before_python_docx_re
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for n, data in parts.items():
             zf.writestr(n, data)
-    with pytest.raises(TranscriptError, match="has 20,00[23] paragraphs; transcripts of more than 20,000"):
+    with pytest.raises(TranscriptError, match="has 20,00[23] paragraphs; Word transcripts of more than 10,000"):
         read_transcript(path)
 
 

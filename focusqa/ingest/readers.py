@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import TranscriptError
 from ..limits import (MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES, MAX_TRANSCRIPT_CHARS,
-                      MAX_TRANSCRIPT_LINES, MAX_YAML_BYTES)
+                      MAX_TRANSCRIPT_LINES, MAX_WORD_PARAGRAPHS, MAX_YAML_BYTES)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 DOCX_SUFFIXES = {".docx"}
@@ -90,10 +90,19 @@ def decode_text(data: bytes, path: Path) -> str:
             raise TranscriptError(
                 f"is neither UTF-8 nor Windows-1252 text (undecodable byte 0x{data[exc.start]:02x} "
                 f"at position {exc.start})", path=path) from None
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    controls = _control_count(text)
     if controls > max(3, len(text) // 100):
         raise TranscriptError("looks like binary data, not text", path=path)
     return text
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f]")
+
+
+def _control_count(text: str) -> int:
+    """Control characters other than white space (one regex pass: a loop in Python takes
+    seconds on a large file)."""
+    return sum(1 for _ in _CONTROLS.finditer(text))
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -108,7 +117,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
                 return None
-            controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+            controls = _control_count(text)
             return text if controls <= max(3, len(text) // 100) else None
     return None
 
@@ -221,7 +230,11 @@ def check_text_size(text: str, path: str | Path) -> None:
 
 
 def read_text_file(path: Path, starts_turn) -> RawText:
-    decoded = decode_text(check_file(path), path)
+    data = check_file(path)
+    if len(data) > 4 * MAX_TRANSCRIPT_CHARS:   # more characters than allowed, in any encoding
+        raise TranscriptError(f"is {len(data) / 1_048_576:.0f} MB; text transcripts of more than "
+                              f"{MAX_TRANSCRIPT_CHARS:,} characters are refused", path=path)
+    decoded = decode_text(data, path)
     check_text_size(decoded, path)
     text = normalise_text(decoded)
     front_matter, body = split_front_matter(text, path)
@@ -392,10 +405,10 @@ def _check_paragraph_count(path: Path) -> None:
         return                                  # python-docx reports the missing part
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
         raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__})", path=path) from None
-    paragraphs = len(_WORD_PARAGRAPH.findall(body))
-    if paragraphs > MAX_TRANSCRIPT_LINES:
-        raise TranscriptError(f"has {paragraphs:,} paragraphs; transcripts of more than "
-                              f"{MAX_TRANSCRIPT_LINES:,} are refused", path=path)
+    paragraphs = sum(1 for _ in _WORD_PARAGRAPH.finditer(body))
+    if paragraphs > MAX_WORD_PARAGRAPHS:
+        raise TranscriptError(f"has {paragraphs:,} paragraphs; Word transcripts of more than "
+                              f"{MAX_WORD_PARAGRAPHS:,} are refused", path=path)
 
 
 def read_docx_file(path: Path) -> RawText:
