@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 DEMO   := corpora/socialraadgivere
 PORT   ?= 8501
 
-.PHONY: setup demo run test bench clean
+.PHONY: setup demo run test bench fuzz clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,12 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/run_all.py
+
+# The long fuzz run of the import commands (about an hour on 2 busy cores): 10,000 hostile
+# files; exits non-zero on a traceback, a slow or greedy input, or a changed database.
+FUZZ_ARGS ?= --inputs 10000 --workers 3
+fuzz: setup
+	$(PY) benchmarks/fuzz.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -14,7 +14,8 @@ from pathlib import Path
 import yaml
 
 from .errors import CodebookError
-from .safe_yaml import compose_yaml, load_yaml
+from .limits import MAX_CODE_DEPTH, MAX_CODES, MAX_TERMS, MAX_YAML_BYTES
+from .safe_yaml import load_yaml_with_nodes
 
 # Fixed namespace of focusqa's deterministic GUIDs (uuid5): a code's GUID is stored with it,
 # and a code made in focusqa starts with uuid5 of its id (what older exports derived).
@@ -134,8 +135,7 @@ def _field_line(node: yaml.Node | None, name: str) -> int | None:
 def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
     """Parse and validate codebook YAML; raise :class:`CodebookError` on the first problem."""
     try:
-        root_node = compose_yaml(text)
-        data = load_yaml(text)
+        root_node, data = load_yaml_with_nodes(text)
     except RecursionError:
         raise CodebookError("not valid YAML: nested too deeply", path=source) from None
     except yaml.YAMLError as exc:
@@ -143,9 +143,16 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise CodebookError(f"not valid YAML: {problem}", path=source, line=line) from None
+    return codebook_from_data(data, source=source, root_node=root_node)
+
+
+def codebook_from_data(data, *, source: str | Path = "<codebook>", root_node: yaml.Node | None = None) -> Codebook:
+    """Validate a codebook already in memory (``Codebook.to_dict()``, or parsed YAML whose
+    ``root_node`` gives line numbers); raise :class:`CodebookError` on the first problem."""
     if not isinstance(data, dict) or not isinstance(data.get("codes"), list) or not data["codes"]:
         raise CodebookError("expected a mapping with a non-empty list 'codes'", path=source,
                             line=_line_of(root_node))
+    _check_size(data["codes"], source)
     nodes = _code_nodes(root_node)
     codes: list[Code] = []
     seen_ids: dict[str, int | None] = {}
@@ -214,16 +221,38 @@ def parse_codebook(text: str, *, source: str | Path = "<codebook>") -> Codebook:
                     version=version, language=str(data.get("language") or "da"))
 
 
+def _check_size(entries: list, source) -> None:
+    """Refuse more codes or search terms than the limits allow, before validating each code."""
+    if len(entries) > MAX_CODES:
+        raise CodebookError(f"has {len(entries):,} codes; codebooks of more than {MAX_CODES:,} are refused",
+                            path=source)
+    terms = sum(len(e["terms"]) for e in entries
+                if isinstance(e, dict) and isinstance(e.get("terms"), list))
+    if terms > MAX_TERMS:
+        raise CodebookError(f"has {terms:,} search terms; codebooks with more than {MAX_TERMS:,} are refused",
+                            path=source)
+
+
 def _check_no_cycles(codes: list[Code], source) -> None:
+    """No code is its own ancestor, and no code sits deeper than the limit (pages, exports
+    and REFI files walk the tree recursively)."""
     parents = {c.id: c.parent for c in codes}
+    depth: dict[str, int] = {}
     for code in codes:
-        seen = {code.id}
+        chain = [code.id]
         parent = code.parent
-        while parent is not None:
-            if parent in seen:
+        while parent is not None and parent not in depth:
+            if parent in chain:
                 raise CodebookError("parent chain loops back on itself", path=source, code=code.id)
-            seen.add(parent)
+            chain.append(parent)
             parent = parents.get(parent)
+        level = depth.get(parent, 0) if parent is not None else 0
+        for code_id in reversed(chain):
+            level += 1
+            depth[code_id] = level
+        if depth[code.id] > MAX_CODE_DEPTH:
+            raise CodebookError(f"is nested {depth[code.id]} levels deep; codes more than {MAX_CODE_DEPTH} "
+                                "levels deep are refused", path=source, code=code.id)
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
@@ -232,9 +261,15 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
 
     path = Path(path) if path is not None else DEFAULT_CODEBOOK
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise CodebookError(f"is {size / 1024:,.0f} KB; YAML codebooks over {MAX_YAML_BYTES // 1024} KB "
+                                "are refused", path=path)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise CodebookError("file not found", path=path) from None
+    except IsADirectoryError:
+        raise CodebookError("is a folder, not a codebook file", path=path) from None
     except OSError as exc:
         raise CodebookError(f"cannot be read ({exc.strerror})", path=path) from None
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .codebook import Code, Codebook, parse_codebook
+from .codebook import Code, Codebook, codebook_from_data
 from .errors import CodebookError
 
 DEFAULT_COLOUR = "#888888"
@@ -169,7 +169,7 @@ def plan_merge(current: Codebook, incoming: list[IncomingCode], *, guids: dict[s
     merged_cb = Codebook(name=current.name, codes=[codes[i] for i in order], version=current.version,
                          language=current.language)
     try:
-        parse_codebook(merged_cb.to_yaml(), source=source)
+        codebook_from_data(merged_cb.to_dict(), source=source)
     except CodebookError as exc:
         raise CodebookError(f"the merged codebook would not be valid: {exc.message}", path=source,
                             code=exc.code) from None

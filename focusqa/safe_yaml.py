@@ -46,6 +46,12 @@ def load_yaml(text: str):
     return yaml.load(text, Loader=_LimitedLoader)  # noqa: S506 - a SafeLoader subclass
 
 
-def compose_yaml(text: str):
-    """The node tree of ``text`` (for line numbers), with the same alias budget."""
-    return yaml.compose(text, Loader=_LimitedLoader)
+def load_yaml_with_nodes(text: str):
+    """(the node tree, the data) of ``text``, parsed once: the tree gives line numbers."""
+    loader = _LimitedLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+

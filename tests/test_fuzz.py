@@ -350,3 +350,32 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path, su
         fh.truncate(50 * 1024 * 1024)  # sparse: 50 MB on paper, instant to make
     with pytest.raises(TranscriptError, match=r"huge.*50 MB.*refused"):
         read_transcript(path)
+
+
+def test_the_long_fuzz_harness_runs_a_sample_of_every_family(tmp_path: Path, capsys) -> None:
+    """``make fuzz`` (benchmarks/fuzz.py) on a sample: it runs, and finds nothing. Time and
+    memory limits are set out of reach here (speed is measured by the long run, not tests)."""
+    import importlib.util
+    import json
+    import sys
+
+    spec = importlib.util.spec_from_file_location("benchmarks_fuzz",
+                                                  Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz.py")
+    fuzz = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = fuzz          # its dataclass and its pool workers look it up there
+    try:
+        spec.loader.exec_module(fuzz)
+        rc = _run_fuzz_sample(fuzz, tmp_path / "fuzz.jsonl")
+    finally:
+        del sys.modules[spec.name]
+    report = capsys.readouterr().out
+    records = [json.loads(line) for line in (tmp_path / "fuzz.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rc == 0, report
+    assert len(records) == 48 and {r["family"] for r in records} == set(fuzz.FAMILIES)
+    assert all(r["outcome"] in ("read", "refused") and r["peak_mb"] > 0 for r in records)
+    assert "no problems" in report
+
+
+def _run_fuzz_sample(fuzz, out: Path) -> int:
+    return fuzz.main(["--inputs", "48", "--workers", "1", "--seed", "5", "--max-seconds", "600",
+                      "--max-mb", "100000", "--out", str(out)])

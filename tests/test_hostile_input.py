@@ -153,8 +153,10 @@ def test_docx_whose_media_part_unpacks_huge_is_refused(tmp_path):
 
 # ------------------------------------------------- 2. patterns that were quadratic on user text
 @pytest.mark.parametrize("body, expected", [
-    ("P1: start" + " " * 300_000 + "slut", "slut"),       # > 15 s before: the end-of-turn mark
-    ("P1: " + "<p " * 500_000, "<p <p"),                   # ~ 30 s before: HTML tag stripping
+    # > 15 s before: the end-of-turn mark (quadratic in a turn; 17 turns just under the turn limit)
+    ("\n\n".join("P1: start" + " " * 90_000 + "slut" for _ in range(17)), "slut"),
+    # ~ 30 s before: HTML tag stripping (quadratic in the whole text)
+    ("\n\n".join("P1: " + "<p " * 30_000 for _ in range(17)), "<p <p"),
 ])
 def test_small_hostile_texts_read_in_linear_time(tmp_path, body, expected):
     import time
@@ -230,3 +232,187 @@ def test_the_pages_use_no_outside_icon_fonts():
     root = Path(__file__).resolve().parents[1]
     sources = [root / "app.py", *sorted((root / "views").glob("*.py"))]
     assert [p.name for p in sources if ":material/" in p.read_text(encoding="utf-8")] == []
+
+
+# ------------------------------------------------- 9. limits on lines, turns and codes (issue 18)
+def _cli(db_url, *argv) -> tuple[int, str]:
+    from focusqa.cli import main
+
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        rc = main([*argv, "--db", db_url])
+    return rc, out.getvalue()
+
+
+def _one_line_refusal(rc: int, out: str, path: Path, *phrases: str) -> None:
+    failures = [line for line in out.splitlines() if line.startswith(("failed", "focusqa:"))]
+    assert rc != 0 and len(failures) == 1, out
+    assert str(path) in failures[0] and all(p in failures[0] for p in phrases), failures[0]
+    assert "Traceback" not in out and "unexpected" not in out
+
+
+@pytest.mark.parametrize("name, body, phrases", [
+    ("million.txt", "I: x\n" * 1_000_000, ("1,000,001 lines", "more than 20,000 lines")),
+    ("turns.txt", "".join(f"P{i % 7}: hej {i}\n\n" for i in range(10_001)) .replace("\n\n", "\n"),
+     ("10,001 speaker turns", "more than 10,000")),
+    ("lang-tur.txt", "I: Hvad virker?\n\nP1: " + "ord " * 30_000 + "\n\n" + "samme tur. " * 1_000,
+     ("a turn of 1", "more than 100,000 characters")),
+])
+def test_transcripts_over_the_line_and_turn_limits_are_refused_fast(project_store, db_url, tmp_path, name, body,
+                                                                     phrases):
+    import time
+
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    before = snapshot(db_url)
+    began = time.monotonic()
+    rc, out = _cli(db_url, "import", str(path))
+    assert time.monotonic() - began < 15       # a hang guard: one million lines took 76 s and 3.5 GB
+    _one_line_refusal(rc, out, path, *phrases)
+    assert snapshot(db_url) == before
+
+
+def test_word_document_with_too_many_paragraphs_is_refused_before_python_docx_reads_it(tmp_path):
+    import docx
+
+    from focusqa.errors import TranscriptError
+    from focusqa.ingest import read_transcript
+
+    path = tmp_path / "afsnit.docx"
+    document = docx.Document()
+    document.add_paragraph("I: Hvad virker?")
+    document.save(path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts["word/document.xml"] = parts["word/document.xml"].replace(
+        b"<w:body>", b"<w:body>" + b"<w:p><w:r><w:t>P1: x</w:t></w:r></w:p>" * 20_001, 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    with pytest.raises(TranscriptError, match="has 20,00[23] paragraphs; Word transcripts of more than 10,000"):
+        read_transcript(path)
+
+
+def _nested_codes_xml(depth: int) -> str:
+    opening = "".join(f'<Code guid="50c00001-0000-4000-8000-{i:012d}" name="kode {i}" isCodable="true">'
+                      for i in range(depth))
+    return f"<Codes>{opening}{'</Code>' * depth}</Codes>"
+
+
+def test_codes_nested_a_thousand_deep_are_a_message_in_yaml_qdc_and_qdpx(project_store, db_url, tmp_path):
+    from focusqa.export.refi import NS_CODEBOOK
+
+    yaml_path = tmp_path / "dyb.yaml"
+    yaml_path.write_text("codes:\n" + "".join(
+        f"  - {{id: k{i}, label_da: Kode {i}{f', parent: k{i - 1}' if i else ''}}}\n" for i in range(1000)),
+        encoding="utf-8")
+    qdc_path = tmp_path / "dyb.qdc"
+    qdc_path.write_text(f'<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="{NS_CODEBOOK}">'
+                        f"{_nested_codes_xml(1000)}</CodeBook>", encoding="utf-8")
+    qdpx_path = _qdpx(tmp_path / "dyb.qdpx", "", qde=f'<?xml version="1.0" encoding="utf-8"?>'
+                      f'<Project xmlns="{NS_PROJECT}" name="x"><CodeBook>{_nested_codes_xml(1000)}</CodeBook>'
+                      "</Project>")
+    before = snapshot(db_url)
+    for path, argv in ((yaml_path, ["codebook", "import", str(yaml_path), "--yes"]),
+                       (qdc_path, ["codebook", "import", str(qdc_path), "--yes"]),
+                       (qdpx_path, ["import", str(qdpx_path)])):
+        rc, out = _cli(db_url, *argv)
+        _one_line_refusal(rc, out, path, "levels deep", "12")
+    assert snapshot(db_url) == before
+
+
+def test_codebooks_over_the_code_and_term_limits_are_refused(project_store, db_url, tmp_path):
+    from focusqa.export.refi import NS_CODEBOOK
+
+    many = tmp_path / "mange.yaml"
+    many.write_text("codes:\n" + "".join(f"  - {{id: k{i}, label_da: K{i}}}\n" for i in range(2_001)),
+                    encoding="utf-8")
+    terms = tmp_path / "ord.qdc"          # 500,000 terms in 2 MB took 27-30 s before
+    terms.write_text(f'<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="{NS_CODEBOOK}"><Codes>'
+                     '<Code guid="50c00001-0000-4000-8000-000000000001" name="a" isCodable="true">'
+                     f"<Description>Søgeord: {';'.join('o' for _ in range(500_000))}</Description></Code>"
+                     "</Codes></CodeBook>", encoding="utf-8")
+    big = tmp_path / "stor.yaml"
+    big.write_text("# " + "x" * (3 * 1024 * 1024) + "\ncodes: [{id: a, label_da: A}]\n", encoding="utf-8")
+    before = snapshot(db_url)
+    for path, phrases in ((many, ("2,001 codes", "more than 2,000")),
+                          (terms, ("500,000 search terms", "more than 20,000")),
+                          (big, ("3,072 KB", "over 256 KB"))):
+        rc, out = _cli(db_url, "codebook", "import", str(path), "--yes")
+        _one_line_refusal(rc, out, path, *phrases)
+    assert snapshot(db_url) == before
+
+
+@pytest.mark.parametrize("where", ["nummer", "colour", "start"])
+def test_refi_numbers_of_thousands_of_digits_are_messages(project_store, db_url, tmp_path, where):
+    from focusqa.export.refi import NS_CODEBOOK
+
+    huge = "9" * 5000
+    code = ('<Code guid="50c00001-0000-4000-8000-000000000001" name="a" isCodable="true"'
+            + (f' color="rgb({huge}, 1, 1)"' if where == "colour" else "") + ">"
+            + (f"<Description>Nummer: {huge}</Description>" if where == "nummer" else "") + "</Code>")
+    if where == "start":
+        path = _qdpx(tmp_path / "tal.qdpx", "", qde=f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="{NS_PROJECT}" name="x"><CodeBook><Codes>{code}</Codes></CodeBook><Sources>
+  <TextSource guid="50c00001-0000-4000-8000-000000000009" name="kilde"><PlainTextContent>I: Hej</PlainTextContent>
+  <PlainTextSelection guid="50c00001-0000-4000-8000-000000000010" startPosition="{huge}" endPosition="3"/>
+  </TextSource></Sources></Project>""")
+        argv = ["import", str(path)]
+    else:
+        path = tmp_path / "tal.qdc"
+        path.write_text(f'<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="{NS_CODEBOOK}"><Codes>{code}'
+                        "</Codes></CodeBook>", encoding="utf-8")
+        argv = ["codebook", "import", str(path), "--yes"]
+    before = snapshot(db_url)
+    rc, out = _cli(db_url, *argv)
+    if where == "colour":        # an unreadable colour is grey, as any colour focusqa cannot read
+        assert rc == 0 and "Traceback" not in out
+        assert project_store.codebook().get("a").color == "#888888"
+        return
+    _one_line_refusal(rc, out, path, "5,000 characters", "more than 12 digits")
+    assert snapshot(db_url) == before
+
+
+def test_any_failure_inside_a_reader_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    from focusqa.errors import TranscriptError
+    from focusqa.ingest import read_transcript
+    from focusqa.ingest import readers
+
+    def broken(*_args):
+        raise ValueError("line one\nline two\n  line three")
+
+    monkeypatch.setattr(readers, "text_paragraphs", broken)
+    path = tmp_path / "a.txt"
+    path.write_text("I: Hej\n", encoding="utf-8")
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path)
+    message = str(info.value)
+    assert message == f"{path}: cannot be read (unexpected ValueError: line one line two line three)"
+
+
+def test_parser_messages_with_line_breaks_are_folded_into_one_line():
+    from focusqa.errors import ProjectFileError
+
+    assert str(ProjectFileError("not XML (a\n  b\r\nc)", path="x.qdc")) == "x.qdc: not XML (a b c)"
+
+
+def test_a_manifest_row_with_a_name_no_file_can_have_is_a_message(project_store, db_url, tmp_path):
+    folder = tmp_path / "mappe"
+    folder.mkdir()
+    (folder / "manifest.csv").write_text("file,round\n" + "å" * 3000 + ".txt,2016\n", encoding="utf-8")
+    rc, out = _cli(db_url, "import", str(folder))
+    assert rc == 1 and "Traceback" not in out
+    assert f"failed     {folder / 'manifest.csv'}: manifest row names 'ååå" in out
+
+
+def test_a_text_over_the_character_limit_is_refused_before_it_is_split(tmp_path):
+    from focusqa.errors import TranscriptError
+    from focusqa.ingest import read_transcript
+
+    path = tmp_path / "lang.txt"         # 60 turns of 90,000 characters: 12 s and 400 MB to import before
+    path.write_text("\n\n".join(f"P{n % 5}: " + "ord " * 22_500 for n in range(60)), encoding="utf-8")
+    with pytest.raises(TranscriptError, match=r"lang.txt: has 5,400,\d+ characters; transcripts of more than 3,000,000"):
+        read_transcript(path)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..codebook import Code, Codebook, load_codebook
 from ..codebook_merge import CodebookMerge, IncomingCode, plan_merge
-from ..errors import CodebookError, FocusqaError
+from ..errors import CodebookError, FocusqaError, reading
+from ..limits import MAX_CODEBOOK_BYTES, MAX_CODES
 from .refi import read_qdc_for_merge, slugify
 
 TAG_COLUMNS = ("tag", "name", "path")
@@ -25,12 +26,13 @@ def read_incoming(path: str | Path) -> tuple[list[IncomingCode], list[str]]:
     """The codes a codebook file offers, and one line per kind of thing it holds that is not taken."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".qdc":
-        return read_qdc_for_merge(path)
-    if suffix == ".csv":
-        return read_taguette_csv(path), []
-    codebook = load_codebook(path)
-    return [IncomingCode(c.id, c) for c in codebook.codes], []
+    with reading(path, CodebookError):
+        if suffix == ".qdc":
+            return read_qdc_for_merge(path)
+        if suffix == ".csv":
+            return read_taguette_csv(path), []
+        codebook = load_codebook(path)
+        return [IncomingCode(c.id, c) for c in codebook.codes], []
 
 
 def preview_codebook_import(store, path: str | Path, *, leave_out: frozenset[str] = frozenset(),
@@ -66,12 +68,25 @@ def read_taguette_csv(path: str | Path) -> list[IncomingCode]:
     """Codes from a CSV with a ``tag`` (or ``name``/``path``) column and an optional ``description``."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_CODEBOOK_BYTES:
+            raise CodebookError(f"is {size / 1_048_576:.1f} MB; codebooks over "
+                                f"{MAX_CODEBOOK_BYTES // 1_048_576} MB are refused", path=path)
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise CodebookError("file not found", path=path) from None
     except UnicodeDecodeError:
         raise CodebookError("is not UTF-8 text", path=path) from None
-    rows = list(csv.DictReader(io.StringIO(text)))
+    except OSError as exc:
+        raise CodebookError(f"cannot be read ({exc.strerror})", path=path) from None
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:   # a NUL byte, a field over csv's size limit
+        raise CodebookError(f"is not a readable CSV file ({exc})", path=path, line=reader.line_num) from None
+    if len(rows) > MAX_CODES:
+        raise CodebookError(f"has {len(rows):,} rows; codebooks of more than {MAX_CODES:,} codes are refused",
+                            path=path)
     header = {(k or "").strip().lower(): k for k in (rows[0].keys() if rows else [])}
     column = next((header[c] for c in TAG_COLUMNS if c in header), None)
     if column is None:

@@ -31,10 +31,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
-from ..codebook import GUID_NAMESPACE, Code, Codebook, default_code_guid, parse_codebook
+from ..codebook import GUID_NAMESPACE, Code, Codebook, codebook_from_data, default_code_guid
 from ..codebook_merge import IncomingCode
-from ..errors import CodebookError, FocusqaError, ProjectFileError
-from ..limits import MAX_ARCHIVE_BYTES, MAX_MEMBER_BYTES, MAX_PROJECT_XML_BYTES
+from ..errors import CodebookError, FocusqaError, ProjectFileError, TranscriptError, reading
+from ..limits import (MAX_ARCHIVE_BYTES, MAX_CODE_DEPTH, MAX_CODEBOOK_BYTES, MAX_CODES, MAX_MEMBER_BYTES,
+                      MAX_NUMBER_DIGITS, MAX_PROJECT_XML_BYTES, MAX_TERMS)
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 NS_PROJECT = "urn:QDA-XML:project:1.0"
@@ -113,7 +114,8 @@ def normalise_colour(value: str | None) -> str:
     m = re.fullmatch(r"#?([0-9a-fA-F]{6})(?:[0-9a-fA-F]{2})?", value)
     if m:
         return "#" + m.group(1).upper()
-    m = re.fullmatch(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:,[^)]*)?\)", value, re.I)
+    m = re.fullmatch(r"rgba?\(\s*(\d{1,%d})\s*,\s*(\d{1,%d})\s*,\s*(\d{1,%d})\s*(?:,[^)]*)?\)"
+                     % ((MAX_NUMBER_DIGITS,) * 3), value, re.I)
     if m:
         return "#" + "".join(f"{min(int(x), 255):02X}" for x in m.groups())
     return DEFAULT_COLOUR
@@ -288,9 +290,15 @@ class _FileCode:
 
 
 def _read_codes(codes_elem: ET.Element | None, path: Path) -> list[_FileCode]:
+    """The codes in the order of the file, parents first; refuses more codes, or codes
+    nested deeper, than the limits allow (checked as the tree is walked)."""
     out: list[_FileCode] = []
 
-    def walk(elem: ET.Element, parent: str | None) -> None:
+    def walk(elem: ET.Element, parent: str | None, depth: int) -> None:
+        if depth > MAX_CODE_DEPTH:
+            raise ProjectFileError(f"has codes nested more than {MAX_CODE_DEPTH} levels deep; refused", path=path)
+        if len(out) >= MAX_CODES:
+            raise ProjectFileError(f"has more than {MAX_CODES:,} codes; refused", path=path)
         guid = normalise_guid(elem.get("guid"))
         name = (elem.get("name") or "").strip()
         if not guid:
@@ -301,11 +309,11 @@ def _read_codes(codes_elem: ET.Element | None, path: Path) -> list[_FileCode]:
                          elem.get("color") is not None)
         out.append(code)
         for child in _children(elem, "Code"):
-            walk(child, guid)
+            walk(child, guid, depth + 1)
 
     if codes_elem is not None:
         for top in _children(codes_elem, "Code"):
-            walk(top, None)
+            walk(top, None, 1)
     return out
 
 
@@ -320,8 +328,12 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
     numbers: set[int] = set()
     ids: dict[str, str] = {}
     codes: list[Code] = []
-    for fc in file_codes:
-        fields = parse_code_description(fc.description)
+    described = [parse_code_description(fc.description) for fc in file_codes]
+    terms_in_all = sum(len(re.findall(r"[^;\n]+", fields.get("terms", ""))) for fields in described)
+    if terms_in_all > MAX_TERMS:
+        raise ProjectFileError(f"its codes have {terms_in_all:,} search terms; codebooks with more than "
+                               f"{MAX_TERMS:,} are refused", path=path)
+    for fc, fields in zip(file_codes, described):
         wanted = fields.get("id", "")
         if fc.guid in existing:
             code_id = existing[fc.guid]
@@ -332,6 +344,9 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
             code_id = _unique(slugify(fc.name), taken)
         ids[fc.guid] = code_id
         number = None
+        if len(fields.get("number", "")) > MAX_NUMBER_DIGITS:
+            raise ProjectFileError(f"code '{fc.name[:60]}' has a Nummer of {len(fields['number']):,} characters; "
+                                   f"numbers of more than {MAX_NUMBER_DIGITS} digits are refused", path=path)
         if fields.get("number", "").isdigit() and int(fields["number"]) > 0 and int(fields["number"]) not in numbers:
             number = int(fields["number"])
             numbers.add(number)
@@ -345,7 +360,7 @@ def _codes_to_codebook(file_codes: list[_FileCode], name: str, path: Path,
         code.parent = ids.get(fc.parent) if fc.parent else None
     codebook = Codebook(name=name, codes=codes)
     try:
-        checked = parse_codebook(codebook.to_yaml(), source=path)
+        checked = codebook_from_data(codebook.to_dict(), source=path)
     except CodebookError as exc:
         raise ProjectFileError(f"its codes do not make a valid codebook: {exc.message}"
                                + (f" (code '{exc.code}')" if exc.code else ""), path=path) from None
@@ -380,9 +395,15 @@ def _read_qdc(path: Path) -> tuple[Codebook, list[_FileCode], ET.Element]:
     """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_CODEBOOK_BYTES:
+            raise ProjectFileError(f"is {size / 1_048_576:.1f} MB; codebooks over "
+                                   f"{MAX_CODEBOOK_BYTES // 1_048_576} MB are refused", path=path)
         data = path.read_bytes()
     except FileNotFoundError:
         raise ProjectFileError("file not found", path=path) from None
+    except IsADirectoryError:
+        raise ProjectFileError("is a folder, not a codebook file", path=path) from None
     except OSError as exc:
         raise ProjectFileError(f"cannot be read ({exc.strerror})", path=path) from None
     root = _parse_xml(data, path, "the codebook")
@@ -819,7 +840,6 @@ def _only_docx(src: ET.Element) -> bool:
 def _read_docx_source(src: ET.Element, zf: zipfile.ZipFile, path: Path, name: str):
     """A source held only as .docx (``richTextPath``), read with focusqa's own Word reader;
     offsets then count in the text that reader gives."""
-    from ..errors import TranscriptError
     from ..ingest.readers import read_docx_file
 
     ref = src.get("richTextPath").strip()
@@ -850,9 +870,12 @@ def _variable_value(vv: ET.Element, variables: dict[str, str]) -> tuple[str, str
 
 
 def _int_attr(elem: ET.Element, attr: str, path: Path, what: str) -> int:
-    raw = elem.get(attr)
+    raw = (elem.get(attr) or "").strip()
+    if len(raw) > MAX_NUMBER_DIGITS:
+        raise ProjectFileError(f"{what} has a {attr} of {len(raw):,} characters; numbers of more than "
+                               f"{MAX_NUMBER_DIGITS} digits are refused", path=path)
     try:
-        return int((raw or "").strip())
+        return int(raw)
     except ValueError:
         raise ProjectFileError(f"{what} has {attr}={raw!r}, which is not a whole number", path=path) from None
 
@@ -1007,26 +1030,34 @@ def _cases_and_sets(root: ET.Element, variables: dict[str, str], dropped: dict[s
 
 # ------------------------------------------------------------ offsets and segmentation
 def _normalise_newlines(raw: str) -> tuple[str, list[int]]:
-    """LF-only text and, for each position of ``raw`` (and its end), the position in it."""
-    mapping: list[int] = []
-    out: list[str] = []
-    n = 0
-    for i, ch in enumerate(raw):
-        mapping.append(n)
-        if ch == "\r" and i + 1 < len(raw) and raw[i + 1] == "\n":
-            continue
-        out.append("\n" if ch == "\r" else ch)
-        n += 1
-    mapping.append(n)
-    return "".join(out), mapping
+    """LF-only text, and where each CRLF of ``raw`` starts: a position ``i`` of ``raw``
+    is ``i - bisect_left(crlf, i)`` in the LF-only text (no list as long as the text)."""
+    crlf = [m.start() for m in re.finditer("\r\n", raw)]
+    return raw.replace("\r\n", "\n").replace("\r", "\n"), crlf
 
 
-def _utf16_to_index(text: str) -> list[int]:
-    """Cumulative UTF-16 length before each code point (for NVivo's offsets)."""
-    cumulative = [0]
-    for ch in text:
-        cumulative.append(cumulative[-1] + (2 if ord(ch) > 0xFFFF else 1))
-    return cumulative
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def _utf16_index(text: str):
+    """A function: UTF-16 offset -> index of the code point it falls in (NVivo's offsets),
+    or None past the end; from the positions of the characters outside the BMP."""
+    astral = [m.start() for m in _ASTRAL.finditer(text)]
+    total = len(text) + len(astral)
+
+    def index(offset: int) -> int | None:
+        if offset < 0 or offset > total:
+            return None
+        lo, hi = 0, min(offset, len(text))    # the largest i whose UTF-16 offset is <= offset
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if mid + bisect.bisect_left(astral, mid) <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    return index
 
 
 @dataclass(frozen=True)
@@ -1040,20 +1071,20 @@ class _Convention:
 
 def _converter(raw: str, convention: _Convention):
     """A function: file offset -> position in the LF-only text, or None when out of range."""
-    norm, raw_to_norm = _normalise_newlines(raw)
+    norm, crlf = _normalise_newlines(raw)
     base = norm if convention.crlf_as_one else raw
-    cumulative = _utf16_to_index(base) if convention.utf16 else None
+    utf16 = _utf16_index(base) if convention.utf16 else None
 
     def convert(offset: int) -> int | None:
-        if cumulative is not None:
-            if offset < 0 or offset > cumulative[-1]:
+        if utf16 is not None:
+            index = utf16(offset)
+            if index is None:
                 return None
-            index = bisect.bisect_right(cumulative, offset) - 1
         else:
             if offset < 0 or offset > len(base):
                 return None
             index = offset
-        return index if convention.crlf_as_one else raw_to_norm[index]
+        return index if convention.crlf_as_one else index - bisect.bisect_left(crlf, index)
 
     return convert, norm
 
@@ -1088,13 +1119,16 @@ def _choose_convention(source: _Source, origin: str) -> _Convention:
 
 
 def _segment(norm: str, name: str, variables: dict[str, str], docx=None):
-    """Segments for an imported text, exactly as focusqa segments a .txt file (or the .docx itself)."""
+    """Segments for an imported text, exactly as focusqa segments a .txt file (or the .docx itself);
+    a text over the transcript limits raises :class:`TranscriptError`."""
     from ..ingest.metadata import metadata_from_mapping
-    from ..ingest.readers import RawText, text_paragraphs
+    from ..ingest.readers import RawText, check_text_size, text_paragraphs
     from ..ingest.segments import build_document
     from ..ingest.turns import starts_turn
 
     meta = metadata_from_mapping(variables)
+    if docx is None:
+        check_text_size(norm, name)
     raw = docx if docx is not None else RawText(norm, text_paragraphs(norm, starts_turn), _source_format(name), {})
     return build_document(raw, name, meta)
 
@@ -1110,6 +1144,13 @@ def _source_format(name: str) -> str:
 
 # ------------------------------------------------------------------------ import writer
 def import_qdpx(store, path: str | Path, actor: str = "import", *, allow_relative: bool = False) -> str:
+    """Import a REFI-QDA project (see :func:`_import_qdpx`); anything unexpected that reading
+    the file raises is a one-line :class:`ProjectFileError` naming it."""
+    with reading(path, ProjectFileError):
+        return _import_qdpx(store, Path(path), actor, allow_relative=allow_relative)
+
+
+def _import_qdpx(store, path: Path, actor: str = "import", *, allow_relative: bool = False) -> str:
     """Import a REFI-QDA project; returns a one-line report of what came in and what did not.
 
     Each text source becomes a document segmented as focusqa segments a .txt transcript
@@ -1205,7 +1246,10 @@ def import_qdpx(store, path: str | Path, actor: str = "import", *, allow_relativ
         convert, norm = _converter(source.raw, conv)
         if conv.utf16 or conv.crlf_as_one:
             warnings.append(f"source '{source.name}': offsets read as {conv.describe()}")
-        parsed = _segment(norm, source.name, source.variables, source.docx)
+        try:
+            parsed = _segment(norm, source.name, source.variables, source.docx)
+        except TranscriptError as exc:
+            raise ProjectFileError(f"source '{source.name[:80]}' {exc.message}", path=path) from None
         digest = parsed.content_hash
         if digest in hashes_in_file:
             plan_index = hashes_in_file[digest]
@@ -1346,7 +1390,7 @@ def import_qdpx(store, path: str | Path, actor: str = "import", *, allow_relativ
             cb = Codebook(name=path.stem, codes=[Code(id=r.id, **{f: getattr(r, f) for f in CODE_FIELDS})
                                                  for r in all_rows])
             try:
-                parse_codebook(cb.to_yaml(), source=path)
+                codebook_from_data(cb.to_dict(), source=path)
             except CodebookError as exc:
                 raise ProjectFileError(f"its codes cannot join the codebook: {exc}", path=path) from None
             latest = s.scalar(select(func.max(CodebookVersion.version))) or 0

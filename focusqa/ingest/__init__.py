@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FocusqaError, ManifestError, TranscriptError
+from ..errors import FocusqaError, ManifestError, TranscriptError, reading
 from ..types import DocumentMetadata, ParsedDocument
 from .metadata import metadata_from_mapping, read_manifest
 from .readers import SUPPORTED_SUFFIXES, read_raw
@@ -21,9 +21,10 @@ def read_transcript(path: str | Path, metadata: DocumentMetadata | None = None) 
     Raises :class:`~focusqa.errors.FocusqaError` naming the file and the problem.
     """
     path = Path(path)
-    raw = read_raw(path, starts_turn)
-    meta = metadata_from_mapping(raw.front_matter).merged(metadata or DocumentMetadata())
-    parsed = build_document(raw, path.name, meta)
+    with reading(path, TranscriptError):
+        raw = read_raw(path, starts_turn)
+        meta = metadata_from_mapping(raw.front_matter).merged(metadata or DocumentMetadata())
+        parsed = build_document(raw, path.name, meta, source=path)
     if not parsed.segments:
         raise TranscriptError("has no text to code (only labels, headings or blank lines); not imported",
                               path=path)
@@ -48,6 +49,14 @@ class ImportItem:
     path: Path
     metadata: DocumentMetadata
     error: FocusqaError | None = None
+
+
+def _is_there(path: Path) -> bool:
+    """Whether a file a manifest names exists; a name no file can have (too long) is not there."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def discover(paths: list[str | Path], manifest: str | Path | None = None,
@@ -77,7 +86,7 @@ def discover(paths: list[str | Path], manifest: str | Path | None = None,
                            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
                            and not p.name.startswith((".", "~$")) and p.name.lower() != "readme.md")
             for name in rows:
-                if not (base / name).exists():
+                if not _is_there(base / name):
                     items.append(ImportItem(base / name, rows[name], ManifestError(
                         f"manifest row names '{name}', which does not exist",
                         path=base / MANIFEST_NAME)))

@@ -10,11 +10,13 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TranscriptError
-from ..limits import MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES
+from ..limits import (MAX_ARCHIVE_BYTES, MAX_FILE_BYTES, MAX_MEMBER_BYTES, MAX_TRANSCRIPT_CHARS,
+                      MAX_TRANSCRIPT_LINES, MAX_WORD_PARAGRAPHS, MAX_YAML_BYTES)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 DOCX_SUFFIXES = {".docx"}
@@ -88,10 +90,19 @@ def decode_text(data: bytes, path: Path) -> str:
             raise TranscriptError(
                 f"is neither UTF-8 nor Windows-1252 text (undecodable byte 0x{data[exc.start]:02x} "
                 f"at position {exc.start})", path=path) from None
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    controls = _control_count(text)
     if controls > max(3, len(text) // 100):
         raise TranscriptError("looks like binary data, not text", path=path)
     return text
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f]")
+
+
+def _control_count(text: str) -> int:
+    """Control characters other than white space (one regex pass: a loop in Python takes
+    seconds on a large file)."""
+    return sum(1 for _ in _CONTROLS.finditer(text))
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -106,7 +117,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
                 return None
-            controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+            controls = _control_count(text)
             return text if controls <= max(3, len(text) // 100) else None
     return None
 
@@ -123,6 +134,10 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
     match = FRONT_MATTER.match(text)
     if not match:
         return {}, text
+    if len(match.group(1)) > MAX_YAML_BYTES:
+        from ..errors import ManifestError
+        raise ManifestError(f"front matter is {len(match.group(1)) // 1024:,} KB; front matter over "
+                            f"{MAX_YAML_BYTES // 1024} KB is refused (it is a few lines of metadata)", path=path)
     try:
         meta = load_yaml(match.group(1)) or {}
     except RecursionError:
@@ -202,8 +217,26 @@ def normalise_text(text: str) -> str:
     return _strip_html(text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff"))
 
 
+def check_text_size(text: str, path: str | Path) -> None:
+    """Refuse a text longer, or of more lines, than a transcript has, before any line is
+    looked at: each line is matched for a speaker label and may become a segment of its own."""
+    lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+    if lines > MAX_TRANSCRIPT_LINES:
+        raise TranscriptError(f"has {lines:,} lines; transcripts of more than {MAX_TRANSCRIPT_LINES:,} lines "
+                              "are refused", path=path)
+    if len(text) > MAX_TRANSCRIPT_CHARS:
+        raise TranscriptError(f"has {len(text):,} characters; transcripts of more than {MAX_TRANSCRIPT_CHARS:,} "
+                              "are refused (a focus group is normally under 200,000)", path=path)
+
+
 def read_text_file(path: Path, starts_turn) -> RawText:
-    text = normalise_text(decode_text(check_file(path), path))
+    data = check_file(path)
+    if len(data) > 4 * MAX_TRANSCRIPT_CHARS:   # more characters than allowed, in any encoding
+        raise TranscriptError(f"is {len(data) / 1_048_576:.0f} MB; text transcripts of more than "
+                              f"{MAX_TRANSCRIPT_CHARS:,} characters are refused", path=path)
+    decoded = decode_text(data, path)
+    check_text_size(decoded, path)
+    text = normalise_text(decoded)
     front_matter, body = split_front_matter(text, path)
     if not body.strip():
         raise TranscriptError("has no text after its front matter", path=path)
@@ -357,6 +390,25 @@ def _check_unpacked_size(path: Path) -> None:
             f"unpacks to {max(markup, total) / 1_048_576:.0f} MB; Word transcripts over "
             f"{MAX_FILE_BYTES // 1_048_576} MB of text and markup or {MAX_ARCHIVE_BYTES // 1_048_576} MB "
             "in all are refused (a focus group is normally under 1 MB)", path=path)
+    _check_paragraph_count(path)
+
+
+_WORD_PARAGRAPH = re.compile(rb"<w:p[\s>/]")
+
+
+def _check_paragraph_count(path: Path) -> None:
+    """Count the paragraphs in the raw XML before python-docx builds an object for each."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            body = package.read("word/document.xml")
+    except KeyError:
+        return                                  # python-docx reports the missing part
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
+        raise TranscriptError(f"is a damaged .docx file ({type(exc).__name__})", path=path) from None
+    paragraphs = sum(1 for _ in _WORD_PARAGRAPH.finditer(body))
+    if paragraphs > MAX_WORD_PARAGRAPHS:
+        raise TranscriptError(f"has {paragraphs:,} paragraphs; Word transcripts of more than "
+                              f"{MAX_WORD_PARAGRAPHS:,} are refused", path=path)
 
 
 def read_docx_file(path: Path) -> RawText:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from ..errors import TranscriptError
+from ..limits import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_LINES, MAX_TURN_CHARS, MAX_TURNS
 from ..types import DocumentMetadata, ParsedDocument, Segment
 from .readers import Paragraph, RawText
 from .turns import END_TIMESTAMP, END_TIMESTAMP_SPAN, LabelMatch, is_moderator_label, leading_timestamp, match_label
@@ -88,11 +90,35 @@ def _section_headings(paragraphs: list[Paragraph], labels: list[LabelMatch | Non
     return later
 
 
-def build_document(raw: RawText, name: str, metadata: DocumentMetadata) -> ParsedDocument:
+def _check_turns(segments: list[Segment], source) -> None:
+    """Refuse more turns, or longer ones, than a transcript has: every turn is tagged and
+    shown as one unit (the tagger's language model reads at most a million characters)."""
+    if segments and segments[-1].turn + 1 > MAX_TURNS:
+        raise TranscriptError(f"has {segments[-1].turn + 1:,} speaker turns; transcripts of more than "
+                              f"{MAX_TURNS:,} are refused", path=source)
+    lengths: Counter[int] = Counter()
+    for seg in segments:
+        lengths[seg.turn] += seg.end - seg.start
+    turn, longest = max(lengths.items(), key=lambda item: item[1], default=(0, 0))
+    if longest > MAX_TURN_CHARS:
+        raise TranscriptError(f"has a turn of {longest:,} characters (turn {turn + 1}); turns of more than "
+                              f"{MAX_TURN_CHARS:,} characters are refused", path=source)
+
+
+def build_document(raw: RawText, name: str, metadata: DocumentMetadata, *, source=None) -> ParsedDocument:
     """Segments from paragraphs: a speaker label starts a turn, and an unlabelled
     paragraph continues it. In a transcript, a section heading is a turn of its own
     with the moderator's role and no speaker: it announces the next guide point, and
-    what follows it is no longer the previous speaker's."""
+    what follows it is no longer the previous speaker's.
+
+    Raises :class:`TranscriptError` naming ``source`` (default ``name``) when the
+    document has more or longer turns than the limits allow."""
+    if len(raw.plain_text) > MAX_TRANSCRIPT_CHARS:
+        raise TranscriptError(f"has {len(raw.plain_text):,} characters of text; transcripts of more than "
+                              f"{MAX_TRANSCRIPT_CHARS:,} are refused", path=source or name)
+    if len(raw.paragraphs) > MAX_TRANSCRIPT_LINES:
+        raise TranscriptError(f"has {len(raw.paragraphs):,} paragraphs; transcripts of more than "
+                              f"{MAX_TRANSCRIPT_LINES:,} are refused", path=source or name)
     plain = raw.plain_text
     labels = _labels(raw.paragraphs)
     sections = _section_headings(raw.paragraphs, labels)
@@ -137,5 +163,6 @@ def build_document(raw: RawText, name: str, metadata: DocumentMetadata) -> Parse
         segments.append(Segment(index=len(segments), turn=turn, speaker=speaker if transcript else None,
                                 role=segment_role, text=plain[start:end],
                                 start=start, end=end, timestamp=timestamp))
+    _check_turns(segments, source or name)
     return ParsedDocument(name=name, plain_text=plain, segments=segments, metadata=metadata,
                           source_format=raw.source_format, preamble="\n".join(preamble))
