@@ -164,3 +164,20 @@ def test_memo_draft_renders_with_libreoffice(project, tmp_path):
     for expected in ("Evalueringsnotat – udkast", "Indhold", "Resultaterne i hovedtræk",
                      "Familiegrupperne oplever, at bekymringer fanges tidligere."):
         assert expected in text
+
+
+def test_a_memo_on_a_coded_turn_that_is_not_quoted_reaches_the_notes(project):
+    """A thought written on a coded turn the draft does not quote is under "Noter", with its source line."""
+    store = project
+    early = store.codebook().get(T).heading()
+    shown = {t for s, t in section(memo(store), "Familiegruppe", early) if s == "Quote"}
+    unquoted = next(e for e in store.excerpts(codes=[T], groups=["familiegruppe"]) if e.text not in shown)
+    store.add_memo("Lise", "Sammenlign med tallene fra 2016.", segment_id=unquoted.segment.id)
+    texts = paragraphs(memo(store))
+    assert "Noter" in [t for s, t in texts if s == "Heading 1"]
+    notes = [t for _s, t in texts[[t for _s, t in texts].index("Noter"):]]
+    assert "Memo: Sammenlign med tallene fra 2016." in notes
+    seg = unquoted.segment
+    place = notes.index("Memo: Sammenlign med tallene fra 2016.")
+    assert notes[place - 1] == f"Familiegruppe {seg.district}, {seg.round}, tur {seg.turn_number}"
+    assert sum("Sammenlign med tallene fra 2016." in t for _s, t in texts) == 1    # once, not beside a quote too

@@ -42,7 +42,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from ..analysis import CodedExcerpt, PROJECT_GROUP_ROW, danish_key, row_label, row_order
 from ..privacy import RoleCensus
-from ..store import Store
+from ..store import MemoInfo, SegmentInfo, Store
 from ..store.reconcile import FINAL_CODER
 from . import Selection, danish_date, decimal, select, status_text
 from .memo import MemoDraft, memo_draft, memo_quotes, opening_line
@@ -576,10 +576,10 @@ class _Writer:
         for district, district_text in self.draft.district_syntheses(code_id, group):
             self.body.add(_para(None, _run(f"{district}: ", bold=True), _run(self.sel.text(district_text))))
 
-    def memo_sections(self, plan) -> None:
+    def memo_sections(self, plan, quotes: list[list[CodedExcerpt]]) -> None:
         t = self.t
         current = object()
-        for group, code_id, items in plan:
+        for (group, code_id, _items), chosen in zip(plan, quotes):
             if group != current:
                 current = group
                 self.body.add(_para(self.sid["Heading 1"], _run(self.group_label(group)), page_break_before=True))
@@ -590,26 +590,26 @@ class _Writer:
                 self.paragraph(code.question, italic=True)
             self.synthesis(group, code_id)
             self.remarks(group, code_id)
-            quotes = memo_quotes(items, self.draft.marked)
             section = f"{self.group_label(group)} / {label}"
-            self.sections[section] = len(quotes)
-            if not quotes:
+            self.sections[section] = len(chosen)
+            if not chosen:
                 self.paragraph(t["no_quotes"], italic=True)
-            for item in quotes:
+            for item in chosen:
                 self.body.add(self.excerpt_xml(item))
 
-    def notes(self) -> None:
+    def notes(self, unquoted: list[tuple[SegmentInfo, MemoInfo]]) -> None:
+        """Project memos, and memos on turns that no printed quote shows (with the turn and its source line)."""
         t, d = self.t, self.draft
-        if not d.project_memos and not d.turn_memos:
+        if not d.project_memos and not unquoted:
             return
         self.body.add(_para(self.sid["Heading 1"], _run(t["notes"]), page_break_before=True))
         if d.project_memos:
             self.heading(2, t["project_notes"])
             for memo in d.project_memos:
                 self.body.add(_para(self.sid[MEMO_STYLE], _run(self.sel.text(memo.text))))
-        if d.turn_memos:
+        if unquoted:
             self.heading(2, t["turn_notes"])
-            for segment, memo in d.turn_memos:
+            for segment, memo in unquoted:
                 self.body.add(_para(self.sid["Quote"], _run(self.sel.text(segment.text))))
                 self.body.add(_para(self.sid[ATTRIBUTION_STYLE], _run(self.sel.attribution(segment))))
                 self.body.add(_para(self.sid[MEMO_STYLE], _run(f"{t['memo']}: ", bold=True),
@@ -617,6 +617,9 @@ class _Writer:
 
     def memo(self) -> None:
         plan = self.memo_plan()
+        quotes = [memo_quotes(items, self.draft.marked) for _group, _code_id, items in plan]
+        quoted = {item.segment.id for chosen in quotes for item in chosen}
+        unquoted = [(segment, memo) for segment, memo in self.draft.turn_memos if segment.id not in quoted]
         entries = [(1, self.t["main_results"]), (1, self.t["overview"])]
         current = object()
         for group, code_id, _items in plan:
@@ -624,15 +627,15 @@ class _Writer:
                 current = group
                 entries.append((1, self.group_label(group)))
             entries.append((2, self.code_label(code_id)))
-        if self.draft.project_memos or self.draft.turn_memos:
+        if self.draft.project_memos or unquoted:
             entries.append((1, self.t["notes"]))
         if self.appendix:
             entries.append((1, self.t["appendix"]))
         self.contents(entries)
         self.main_results(plan)
         self.overview()
-        self.memo_sections(plan)
-        self.notes()
+        self.memo_sections(plan, quotes)
+        self.notes(unquoted)
         if self.appendix:
             self.body.add(_para(self.sid["Heading 1"], _run(self.t["appendix"]), page_break_before=True))
             memo_sections = self.sections

@@ -118,12 +118,15 @@ def _remarks(store: Store, rounds: list[str]) -> list[Remark]:
 
 
 def memo_draft(store: Store, excerpts: list[CodedExcerpt], rounds: list[str] | None = None) -> MemoDraft:
-    """Read the memo draft's pieces; memos on turns without an excerpt in ``excerpts`` are kept
-    apart, so a thought written on an uncoded turn still reaches the memo."""
-    shown = {e.segment.id for e in excerpts}
+    """Read the memo draft's pieces. Every memo on a turn is kept with its turn (``excerpts``
+    give the turns already read): the Word writer puts the ones no printed quote shows under
+    "Noter", so a thought on a coded turn that is not quoted still reaches the memo."""
     memos = store.memos()
-    on_turns = [m for m in memos if m.segment_id is not None and m.segment_id not in shown]
-    segments = {s.id: s for s in store.segments(ids=[m.segment_id for m in on_turns])} if on_turns else {}
+    on_turns = [m for m in memos if m.segment_id is not None]
+    segments = {e.segment.id: e.segment for e in excerpts}
+    missing = [m.segment_id for m in on_turns if m.segment_id not in segments]
+    if missing:
+        segments.update({s.id: s for s in store.segments(ids=missing)})
     turn_memos = [(segments[m.segment_id], m) for m in on_turns if m.segment_id in segments]
     turn_memos.sort(key=lambda pair: (danish_key(pair[0].document), pair[0].index))
     project = [m for m in memos if m.segment_id is None]
