@@ -181,3 +181,43 @@ def test_a_memo_on_a_coded_turn_that_is_not_quoted_reaches_the_notes(project):
     place = notes.index("Memo: Sammenlign med tallene fra 2016.")
     assert notes[place - 1] == f"Familiegruppe {seg.district}, {seg.round}, tur {seg.turn_number}"
     assert sum("Sammenlign med tallene fra 2016." in t for _s, t in texts) == 1    # once, not beside a quote too
+
+
+def quoted_turns(document) -> dict[str, list[tuple[str, str]]]:
+    """Per respondent group (Heading 1): (guide point, source line) of every quote, in order."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    h1 = h2 = None
+    for style, text in paragraphs(document):
+        if style == "Heading 1":
+            h1, h2 = text, None
+        elif style == "Heading 2":
+            h2 = text
+        elif style == "Kildeangivelse" and h1 != "Noter":
+            out.setdefault(h1, []).append((h2, text))
+    return out
+
+
+def test_a_turn_is_quoted_once_per_respondent_group(project):
+    """Automatic quotes: a turn coded with several guide points is quoted under one of them;
+    a quote marked "til notatet" stays where it is marked."""
+    store = project
+    other = "organisering"
+    text = ("Moderator: Hvordan går det?\n\nRådgiver 1: Vi fanger bekymringen tidligt, og møderne er kortere.\n\n"
+            "Rådgiver 2: Bekymringen kommer tidligt frem, og teamet mødes oftere.\n\n"
+            "Rådgiver 3: Tidlige bekymringer drøftes nu på teammødet hver uge.\n")
+    _status, doc_id = store.import_document(parse_text(text, "2017_syd.txt", DocumentMetadata(
+        round="2017", district="Syd", group="familiegruppe")))
+    turns = [s for s in store.segments(doc_id) if s.role == "participant"]
+    for seg in turns:                              # every Syd turn touches both guide points
+        store.set_coding(seg.id, T, "Lise")
+        store.set_coding(seg.id, other, "Lise")
+    lines = {seg.id: f"Familiegruppe Syd, 2017, tur {seg.turn_number}" for seg in turns}
+    quotes = quoted_turns(memo(store))
+    for group, shown in quotes.items():
+        assert len(shown) == len({line for _point, line in shown}), group
+    syd = [line for _point, line in quotes["Familiegruppe"] if line in lines.values()]
+    assert sorted(syd) == sorted(lines.values())   # each Syd turn quoted, once
+    marked = turns[0]
+    store.mark_for_memo(marked.id, other, True, "Lise")
+    quotes = quoted_turns(memo(store))["Familiegruppe"]
+    assert [point for point, line in quotes if line == lines[marked.id]] == [store.codebook().get(other).heading()]

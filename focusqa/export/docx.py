@@ -10,7 +10,8 @@ Layout "memo" (the default), a draft the evaluator edits::
       Heading 2     Ad. 1: Tidlig indsats
         italic        the guide question
         text          the evaluator's synthesis, then district remarks and round flags
-        Quote         the quotes marked "til notatet" (else the representative ones, two per district)
+        Quote         the quotes marked "til notatet" (else the representative ones, two per district;
+                      a turn is quoted once per respondent group)
         small line    "Familiegruppe Vest, 2017, tur 24"
     Heading 1       Noter               project memos, memos on turns no quote shows
     Heading 1       Bilag               (optional) every excerpt as in "code-district"
@@ -45,7 +46,7 @@ from ..privacy import RoleCensus
 from ..store import MemoInfo, SegmentInfo, Store
 from ..store.reconcile import FINAL_CODER
 from . import Selection, danish_date, decimal, select, status_text
-from .memo import MemoDraft, memo_draft, memo_quotes, opening_line
+from .memo import MemoDraft, group_quotes, memo_draft, opening_line
 
 Layout = Literal["memo", "code-district", "district-code", "rounds"]
 LAYOUTS = ("memo", "code-district", "district-code", "rounds")
@@ -74,6 +75,7 @@ TEXTS = {
                         "den første sætning af hver samles her.",
         "write_here": "[Syntese mangler – skriv den på siden Temaer, eller her.]",
         "quotes": "Udsagn", "no_quotes": "Ingen kodede udsagn for dette punkt.",
+        "quoted_elsewhere": "De kodede udsagn til dette punkt er citeret under et andet punkt.",
         "remark": "{row} berører punktet {direction} i {b} end i {a} ({pa} → {pb} af deltagernes taleture).",
         "more": "oftere", "less": "sjældnere",
         "notes": "Noter", "project_notes": "Projektnoter", "turn_notes": "Noter til taleture uden udsagn i notatet",
@@ -103,6 +105,7 @@ TEXTS = {
                         "the first sentence of each is gathered here.",
         "write_here": "[Synthesis missing – write it on the Themes page, or here.]",
         "quotes": "Statements", "no_quotes": "No coded statements for this point.",
+        "quoted_elsewhere": "The coded statements on this point are quoted under another point.",
         "remark": "{row} touches the point {direction} in {b} than in {a} ({pa} → {pb} of participant turns).",
         "more": "more often", "less": "less often",
         "notes": "Notes", "project_notes": "Project notes", "turn_notes": "Notes on turns not quoted in the memo",
@@ -579,7 +582,7 @@ class _Writer:
     def memo_sections(self, plan, quotes: list[list[CodedExcerpt]]) -> None:
         t = self.t
         current = object()
-        for (group, code_id, _items), chosen in zip(plan, quotes):
+        for (group, code_id, items), chosen in zip(plan, quotes):
             if group != current:
                 current = group
                 self.body.add(_para(self.sid["Heading 1"], _run(self.group_label(group)), page_break_before=True))
@@ -593,7 +596,7 @@ class _Writer:
             section = f"{self.group_label(group)} / {label}"
             self.sections[section] = len(chosen)
             if not chosen:
-                self.paragraph(t["no_quotes"], italic=True)
+                self.paragraph(t["quoted_elsewhere" if items else "no_quotes"], italic=True)
             for item in chosen:
                 self.body.add(self.excerpt_xml(item))
 
@@ -617,7 +620,7 @@ class _Writer:
 
     def memo(self) -> None:
         plan = self.memo_plan()
-        quotes = [memo_quotes(items, self.draft.marked) for _group, _code_id, items in plan]
+        quotes = group_quotes(plan, self.draft.marked)
         quoted = {item.segment.id for chosen in quotes for item in chosen}
         unquoted = [(segment, memo) for segment, memo in self.draft.turn_memos if segment.id not in quoted]
         entries = [(1, self.t["main_results"]), (1, self.t["overview"])]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from ..analysis import PROJECT_GROUP_ROW, CodedExcerpt, danish_key, round_order, row_label
@@ -63,9 +64,10 @@ def opening_line(text: str) -> str:
 
 
 def memo_quotes(items: list[CodedExcerpt], marked: set[tuple[int, str]],
-                per_district: int = QUOTES_PER_DISTRICT) -> list[CodedExcerpt]:
+                per_district: int = QUOTES_PER_DISTRICT, quoted: AbstractSet[int] = frozenset()) -> list[CodedExcerpt]:
     """The quotes a section shows: the ones marked "til notatet", or, when none is marked,
-    the representative ones the Temaer page shows, ``per_district`` per district."""
+    the representative ones the Temaer page shows, ``per_district`` per district, chosen among
+    the turns not in ``quoted`` (turns the same respondent group's section quotes already)."""
     from ..analysis.themes import representative_excerpts
 
     chosen = [i for i in items if (i.segment.id, i.code_id) in marked]
@@ -73,12 +75,31 @@ def memo_quotes(items: list[CodedExcerpt], marked: set[tuple[int, str]],
         return chosen
     by_district: dict[str, list[CodedExcerpt]] = {}
     for item in items:
-        by_district.setdefault(item.segment.district or "", []).append(item)
+        if item.segment.id not in quoted:
+            by_district.setdefault(item.segment.district or "", []).append(item)
     picked: set[tuple[int, str]] = set()
     for district in sorted(by_district, key=danish_key):
         picked.update((i.segment.id, i.code_id) for i in representative_excerpts(by_district[district],
                                                                                   per_district))
     return [i for i in items if (i.segment.id, i.code_id) in picked]  # reading order
+
+
+def group_quotes(plan: list[tuple[str | None, str, list[CodedExcerpt]]], marked: set[tuple[int, str]],
+                 ) -> list[list[CodedExcerpt]]:
+    """The quotes of each (group, code, excerpts) section in ``plan``: a turn is quoted once per
+    respondent group, where the evaluator marked it, else under its first guide point in the plan."""
+    quoted_in: dict[str, set[int]] = {}
+    for group, _code_id, items in plan:
+        quoted_in.setdefault((group or "").casefold(), set()).update(
+            i.segment.id for i in items if (i.segment.id, i.code_id) in marked)
+    out = []
+    for group, _code_id, items in plan:
+        quoted = quoted_in[(group or "").casefold()]
+        chosen = memo_quotes(items, marked, quoted=quoted)
+        if not any((i.segment.id, i.code_id) in marked for i in chosen):
+            quoted.update(i.segment.id for i in chosen)
+        out.append(chosen)
+    return out
 
 
 def attribution(segment: SegmentInfo, *, district: bool = True) -> str:
@@ -134,5 +155,5 @@ def memo_draft(store: Store, excerpts: list[CodedExcerpt], rounds: list[str] | N
     return MemoDraft(store.syntheses(), store.memo_quotes(), project, turn_memos, _remarks(store, all_rounds))
 
 
-__all__ = ["MemoDraft", "Remark", "memo_draft", "memo_quotes", "opening_line", "attribution", "synthesis_cell",
+__all__ = ["MemoDraft", "Remark", "memo_draft", "memo_quotes", "group_quotes", "opening_line", "attribution", "synthesis_cell",
            "QUOTES_PER_DISTRICT"]
