@@ -98,7 +98,7 @@ def test_export_docx_title_page(default_doc):
     assert facts["Kodere"] == "Anna, Bo"
     assert facts["Kodninger"] == "kun bekræftede"
     assert facts["Antal"] == f"{report.excerpts} uddrag fra 6 dokumenter, 5 koder"
-    assert facts["Maskering"].startswith("navne, CPR-numre")
+    assert facts["Maskering"].startswith("navne, institutioner, CPR-numre")
 
 
 def test_export_docx_heading_order_is_the_guide(default_doc, project):

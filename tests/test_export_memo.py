@@ -119,12 +119,25 @@ def test_turn_numbers_agree_between_app_and_word(project):
 
 
 def test_reconciled_codings_are_called_afstemt_not_a_coder(project):
+    """The title page lists people under "Kodere"; the agreed version has its own line."""
     store = project
     seg = next(s for s in store.segments(role="participant"))
     store.add_coder("Lise", role="reviewer")
     reconcile(store, seg.id, T, present=True, decided_by="Lise")
     facts = {row.cells[0].text: row.cells[1].text for row in memo(store).tables[0].rows}
-    assert "final" not in facts["Kodere"] and "afstemt" in facts["Kodere"]
+    assert "final" not in facts["Kodere"] and "afstemt" not in facts["Kodere"]
+    assert facts["Kodere"] == "Anna, Bo"                    # the fixture's two coders
+    assert "afstemte version" in facts["Afstemning"]
+
+
+def test_the_title_page_says_what_the_quotes_show(project):
+    """Quotes carry a source line, no speaker: the masking line must not promise speakers by role."""
+    document = memo(project)
+    facts = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
+    assert "rolle" not in facts["Maskering"] and "ikke, hvem der talte" in facts["Maskering"]
+    speakers = {s.speaker for s in project.segments() if s.speaker}
+    quotes_and_lines = [t for s, t in paragraphs(document) if s in ("Quote", "Kildeangivelse")]
+    assert quotes_and_lines and not any(t.startswith(f"{who}:") for t in quotes_and_lines for who in speakers)
 
 
 def test_syntheses_are_versioned_and_refuse_bad_input(project):

@@ -59,7 +59,8 @@ TEXTS = {
         "with_suggestions": "bekræftede og maskinens forslag (markeret som forslag)",
         "min_score": "Mindste score", "date": "Dato", "counts": "Antal", "all": "alle",
         "masking": "Maskering",
-        "masked": "navne, CPR-numre, telefonnumre og e-mailadresser er maskeret; talere vises ved rolle",
+        "masked": "navne, institutioner, CPR-numre, telefonnumre og e-mailadresser er maskeret; "
+                  "ved citaterne står ikke, hvem der talte",
         "unmasked": "ingen maskering – kun til intern brug",
         "count_text": "{excerpts} uddrag fra {documents} dokumenter, {codes} koder",
         "none": "Ingen uddrag.", "total": "I alt", "no_round": "Uden runde", "no_group": "Uden gruppe",
@@ -79,7 +80,8 @@ TEXTS = {
         "remark": "{row} berører punktet {direction} i {b} end i {a} ({pa} → {pb} af deltagernes taleture).",
         "more": "oftere", "less": "sjældnere",
         "notes": "Noter", "project_notes": "Projektnoter", "turn_notes": "Noter til taleture uden udsagn i notatet",
-        "appendix": "Bilag: alle kodede uddrag", "reconciled": "afstemt", "group_section": "{group}",
+        "appendix": "Bilag: alle kodede uddrag", "reconciliation": "Afstemning",
+        "reconciled": "uddragene omfatter teamets afstemte version (den endelige kodning)", "group_section": "{group}",
         "suggestion": "forslag",
     },
     "en": {
@@ -89,7 +91,8 @@ TEXTS = {
         "with_suggestions": "confirmed and machine suggestions (marked as suggestions)",
         "min_score": "Minimum score", "date": "Date", "counts": "Counts", "all": "all",
         "masking": "Masking",
-        "masked": "names, CPR numbers, phone numbers and e-mail addresses are masked; speakers shown by role",
+        "masked": "names, institutions, CPR numbers, phone numbers and e-mail addresses are masked; "
+                  "quotes do not say who spoke",
         "unmasked": "no masking – internal use only",
         "count_text": "{excerpts} excerpts from {documents} documents, {codes} codes",
         "none": "No excerpts.", "total": "Total", "no_round": "No round", "no_group": "No group",
@@ -109,7 +112,8 @@ TEXTS = {
         "remark": "{row} touches the point {direction} in {b} than in {a} ({pa} → {pb} of participant turns).",
         "more": "more often", "less": "less often",
         "notes": "Notes", "project_notes": "Project notes", "turn_notes": "Notes on turns not quoted in the memo",
-        "appendix": "Appendix: every coded excerpt", "reconciled": "reconciled", "group_section": "{group}",
+        "appendix": "Appendix: every coded excerpt", "reconciliation": "Reconciliation",
+        "reconciled": "the excerpts include the team's reconciled version (the final coding)", "group_section": "{group}",
         "suggestion": "suggestion",
     },
 }
@@ -383,7 +387,11 @@ class _Writer:
             (t["districts"], ", ".join(f["districts"]) if f.get("districts") else every),
             (t["groups"], ", ".join(f["groups"]) if f.get("groups") else every),
             (t["codes"], codes),
-            (t["coders"], ", ".join(t["reconciled"] if c == FINAL_CODER else c for c in sel.coders) or "–"),
+            (t["coders"], ", ".join(c for c in sel.coders if c != FINAL_CODER) or "–"),
+        ]
+        if FINAL_CODER in sel.coders:  # the agreed version is no coder: it gets its own line
+            facts.append((t["reconciliation"], t["reconciled"]))
+        facts += [
             (t["status"], t["with_suggestions"] if "suggested" in f["statuses"] else t["accepted_only"]),
         ]
         if f.get("min_score") is not None:
@@ -755,7 +763,7 @@ def export_docx(store: Store, out_path: str | Path | BinaryIO, *, rounds: Iterab
             point the synthesis, the marked or representative quotes and remarks),
             "code-district", "district-code" or "rounds" (every excerpt).
         appendix: with "memo", add every excerpt (as "code-district") after the memo.
-        masking: mask names, CPR, phone numbers and e-mails; show speakers by role.
+        masking: mask names, institutions, CPR, phone numbers and e-mails.
         names: the name list to mask (default: the user's ``navne.txt``).
     """
     selection = select(store, rounds=rounds, districts=districts, groups=groups, codes=codes, coders=coders,
