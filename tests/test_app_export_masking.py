@@ -92,3 +92,19 @@ def test_export_page_masks_the_project_file_unless_switched_off(project):
     data = at.session_state["export_qdpx"]
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert "Mette" in "\n".join(zf.read(n).decode("utf-8") for n in zf.namelist())
+
+
+def test_the_word_download_is_named_after_its_layout(project):
+    """The memo draft downloads as notatudkast_DATE.docx; the excerpt layouts keep kodede_uddrag_DATE.docx."""
+    from datetime import date
+
+    today = date.today().isoformat()
+    at = open_export()
+    at.button(key="export_make").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    files = at.session_state["export_files"]["files"]
+    assert files["docx"][0] == f"notatudkast_{today}.docx"
+    assert files["xlsx"][0] == f"kodede_uddrag_{today}.xlsx"
+    at.radio(key="export_layout").set_value("code-district").run()
+    at.button(key="export_make").click().run()
+    assert at.session_state["export_files"]["files"]["docx"][0] == f"kodede_uddrag_{today}.docx"

@@ -22,7 +22,7 @@ from focusqa.analysis import round_order
 from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
 from focusqa.export import Selection, select
-from focusqa.export.docx import LAYOUTS, write_selection
+from focusqa.export.docx import LAYOUTS, file_name, write_selection
 from focusqa.export.codebook_files import taguette_csv
 from focusqa.export.memo import memo_draft
 from focusqa.export.refi import export_qdpx, write_qdc
@@ -233,7 +233,7 @@ def make_files(store: Store, selection_filters: dict, masking: bool, names: tupl
     write_selection(selection, buffer, layout=layout, evaluation_name=evaluation, language=lang, draft=draft,
                     appendix=bool(st.session_state.get("export_appendix")))
     files = {
-        "docx": (_file_name("docx"), buffer.getvalue()),
+        "docx": (file_name(layout), buffer.getvalue()),
         "xlsx": (_file_name("xlsx"), xlsx_bytes(store, language=lang, **options)),
         "csv": (_file_name("csv"), csv_bytes(store, language=lang, **options)),
     }

@@ -773,6 +773,13 @@ def export_docx(store: Store, out_path: str | Path | BinaryIO, *, rounds: Iterab
                            language=language, today=today, draft=draft, appendix=appendix)
 
 
+def file_name(layout: str, day: date | None = None) -> str:
+    """The name a downloaded Word file gets: ``notatudkast_2026-11-25.docx`` for the memo
+    draft, ``kodede_uddrag_2026-11-25.docx`` for the layouts that list every excerpt."""
+    stem = "notatudkast" if layout == "memo" else "kodede_uddrag"
+    return f"{stem}_{(day or date.today()).isoformat()}.docx"
+
+
 def to_bytes(store: Store, **options) -> bytes:
     """The .docx as bytes, for the app's download button (same options as :func:`export_docx`)."""
     buffer = io.BytesIO()
@@ -780,4 +787,4 @@ def to_bytes(store: Store, **options) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["export_docx", "to_bytes", "write_selection", "ExportReport", "LAYOUTS"]
+__all__ = ["export_docx", "to_bytes", "write_selection", "file_name", "ExportReport", "LAYOUTS"]
