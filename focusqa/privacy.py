@@ -20,7 +20,10 @@ Masked, with Danish replacements:
 * institutions (``[institution]``): "Mellervangskolen", "Farstrup skole", "Herningvejens
   Skole", "Børnehaven Solsikken", "Vuggestuen Mariehønen" (a capitalised name joined to or
   next to a school or daycare word, and names listed with one: "Farstrup og Filstedvejens skole"; "Folkeskolen", "Den skole" and the like are words, not names).
-  Institutions known by their name alone ("Tornhøj") belong on the name list.
+  A name once recognised in this form is masked wherever it stands alone too ("Underretningerne
+  fra Farstrup"): :meth:`Masker.from_store` learns them from the whole corpus, its memos and
+  syntheses (:func:`institution_names`; district names excepted, source lines show them).
+  Institutions the corpus only ever names alone ("Tornhøj") belong on the name list.
 * CPR numbers (``[CPR-nr.]``): ``DDMMYY-NNNN``, ``DDMMYY NNNN`` or ten digits, only when
   the first six digits are a real date in the century that the seventh digit gives
   (the CPR office's rule). No modulus-11 check: numbers issued since 2007 may fail it.
@@ -279,29 +282,46 @@ def _institution(text: str, start: int, end: int, genitive: bool = False) -> Fin
     return Finding("institution", text[start:end], start, end, REPLACEMENTS["institution"] + ("s" if genitive else ""))
 
 
-def _institutions(text: str) -> list[Finding]:
-    """Schools and daycare institutions by their form (see the module docstring)."""
+def _institution_matches(text: str) -> list[tuple[Finding, str | None]]:
+    """Schools and daycare institutions by their form (see the module docstring), each with the
+    word that is the institution's own name ("Farstrup" in "Farstrup skole"; none for a compound)."""
     if not any(w in text for w in ("skole", "Skole", "børne", "Børne", "vugge", "Vugge", "SFO", "ymnasi",
                                    "nstitution", "ritids", "lubben")):
         return []
-    found = []
+    found: list[tuple[Finding, str | None]] = []
     for m in _INSTITUTION_COMPOUND.finditer(text):
         if m.group("prefix").casefold() not in _GENERIC_SCHOOL_PREFIXES:
-            found.append(_institution(text, m.start(), m.end(), m.group().endswith("s")))
+            found.append((_institution(text, m.start(), m.end(), m.group().endswith("s")), None))
     for m in _INSTITUTION_AFTER.finditer(text):
         name = m.group("name")
         if name.casefold() not in _INSTITUTION_STOP and name.casefold() not in ROLE_WORDS:
-            found.append(_institution(text, m.start(), m.end(), m.group().endswith("s")))
+            found.append((_institution(text, m.start(), m.end(), m.group().endswith("s")), name))
             start = m.start()
             # "Farstrup og Filstedvejens skole", "Farstrup, Lindholm og Filstedvejens skole"
             while (before := _INSTITUTION_LISTED.search(text, max(0, start - _LISTED_REACH), start)) is not None \
                     and before.group("name").casefold() not in _INSTITUTION_STOP:
-                found.append(_institution(text, before.start(), before.start() + len(before.group("name"))))
+                listed = before.group("name")
+                found.append((_institution(text, before.start(), before.start() + len(listed)), listed))
                 start = before.start()
     for m in _INSTITUTION_BEFORE.finditer(text):
         if m.group("name").split()[0].casefold() not in _INSTITUTION_STOP:
-            found.append(_institution(text, m.start(), m.end()))
+            found.append((_institution(text, m.start(), m.end()), m.group("name")))
     return found
+
+
+def _institutions(text: str) -> list[Finding]:
+    return [finding for finding, _name in _institution_matches(text)]
+
+
+def institution_names(texts: Iterable[str]) -> set[str]:
+    """The words ``texts`` show to be an institution's own name: "Farstrup" once "Farstrup og
+    Filstedvejens skole" is written, "Solsikken" from "børnehaven Solsikken". A masker given
+    them masks the name also where it stands alone ("Underretningerne fra Farstrup")."""
+    names: set[str] = set()
+    for text in texts:
+        if text:
+            names.update(name for _finding, name in _institution_matches(text) if name)
+    return names
 
 
 def _first_names(text: str) -> list[Finding]:
@@ -352,9 +372,15 @@ class Masker:
     """
 
     def __init__(self, names: Iterable[str] = (), speakers: Iterable[str] = (), *, first_names: bool = True,
-                 institutions: bool = True):
+                 institutions: bool = True, institution_names: Iterable[str] = ()):
         self.first_names = first_names
         self.institutions = institutions
+        # capitalised as written: "Farstrup", not the word "farstrup"; longest first ("Børnehaven Solsikken")
+        self.institution_names = sorted({n.strip() for n in institution_names if n and n.strip()},
+                                        key=lambda n: (-len(n), n)) if institutions else []
+        self._institution_re = re.compile(
+            rf"(?<![\w@.])(?:{'|'.join(re.escape(n) for n in self.institution_names)})(?P<gen>s|'s|’s)?(?![\w@])"
+        ) if self.institution_names else None
         self.speakers = sorted({s.strip() for s in speakers if s and s.strip()})
         self.name_speakers = [s for s in self.speakers if names_in_label(s)]
         found: set[str] = set()
@@ -381,17 +407,26 @@ class Masker:
 
     @classmethod
     def from_store(cls, store, *, names: Iterable[str] | None = None) -> "Masker":
-        """A masker for everything in ``store``: its speaker labels and moderators plus the user's name list.
+        """A masker for everything in ``store``: its speaker labels and moderators plus the user's name list,
+        and every institution name the corpus, its memos and syntheses show (:func:`institution_names`),
+        so a school recognised once is masked in every export wherever it is named.
 
         ``names=None`` reads the default name list (:func:`names_file`).
         """
-        from .store.models import Document, SegmentRow
+        from .store.models import Document, Memo, SegmentRow, Synthesis
 
         with store.session() as s:
             speakers = [row[0] for row in s.query(SegmentRow.speaker).distinct() if row[0]]
             moderators = [m for (listed,) in s.query(Document.moderators) for m in (listed or [])
                           if m and names_in_label(m)]        # "Lise Bech", not "I" or "Interviewer"
-        return cls([*(load_names() if names is None else names), *moderators], speakers)
+            places = {v.casefold() for row in s.query(Document.district, Document.respondent_group).distinct()
+                      for v in row if v}
+            found = institution_names(row[0] for query in (s.query(SegmentRow.text), s.query(Memo.text),
+                                                           s.query(Synthesis.text))
+                                      for row in query.yield_per(2000))
+        # a district is shown in every source line by design ("Familiegruppe Vest"), so it is no school's name here
+        return cls([*(load_names() if names is None else names), *moderators], speakers,
+                   institution_names=[n for n in found if n.casefold() not in places])
 
     def findings(self, text: str) -> list[Finding]:
         """Everything that :meth:`mask` would replace, in text order, without overlaps.
@@ -422,6 +457,9 @@ class Masker:
                 candidates.append(Finding("name", m.group(), m.start(), m.end(), replacement))
         if self.institutions:
             candidates += _institutions(text)
+        if self._institution_re is not None:
+            for m in self._institution_re.finditer(text):
+                candidates.append(_institution(text, m.start(), m.end(), bool(m.group("gen"))))
         if self.first_names:
             candidates += _first_names(text)
         return _without_overlaps(candidates)
@@ -637,5 +675,6 @@ def masking_preview(masker: Masker, texts: Iterable[str], known: Iterable[str] =
     return MaskingPreview(found_list, unsure_list, list(masker.name_speakers))
 
 
-__all__ = ["Masker", "Finding", "MaskingPreview", "RoleCensus", "MaskedText", "mask_document", "masking_preview", "danish_first_names", "COMMON_WORD_NAMES", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
+__all__ = ["Masker", "Finding", "MaskingPreview", "RoleCensus", "MaskedText", "mask_document", "masking_preview",
+           "institution_names", "danish_first_names", "COMMON_WORD_NAMES", "names_file", "load_names", "save_names", "is_role_label", "names_in_label",
            "REPLACEMENTS"]

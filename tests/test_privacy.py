@@ -206,6 +206,71 @@ def test_privacy_shipped_rules_mask_only_names_in_the_demo_corpus():
     assert sum(masked.values()) >= 70
 
 
+def test_privacy_an_institution_recognised_once_is_masked_where_it_stands_alone():
+    from focusqa.privacy import institution_names, masking_preview
+
+    texts = ["Vi har samarbejde med Farstrup og Filstedvejens skole.",
+             "Underretningerne fra Farstrup er blevet bedre, og Farstrups lærere ringer.",
+             "Hun går i børnehaven Solsikken. Solsikken har ny leder."]
+    learned = institution_names(texts)
+    assert learned == {"Farstrup", "Filstedvejens", "Solsikken"}
+    masker = Masker(institution_names=learned)
+    assert masker.mask(texts[1]) == "Underretningerne fra [institution] er blevet bedre, og [institution]s lærere ringer."
+    assert masker.mask(texts[2]) == "Hun går i [institution]. [institution] har ny leder."
+    assert masker.mask("en farstrup-agtig løsning") == "en farstrup-agtig løsning"      # the name as written
+    preview = masking_preview(masker, texts)
+    assert ("institution", "Farstrup", 2) in preview.found and ("institution", "Farstrups", 1) in preview.found
+    assert "Farstrup" not in {word for word, _n, _example in preview.unsure}
+
+
+def test_privacy_institution_names_in_the_demo_corpus_are_the_schools():
+    """The demo's transcripts name three schools in the "X skole" form; nothing else is learned."""
+    from pathlib import Path
+
+    from focusqa.ingest import read_transcript
+    from focusqa.privacy import institution_names
+
+    corpus = Path(__file__).resolve().parents[1] / "corpora" / "socialraadgivere"
+    texts = [seg.text for path in sorted(corpus.iterdir()) if path.suffix in (".txt", ".docx")
+             for seg in read_transcript(path).segments]
+    assert institution_names(texts) == {"Farstrup", "Filstedvejens", "Herningvejens"}
+
+
+def test_privacy_exports_mask_an_institution_everywhere_once_the_corpus_names_it(db_url):
+    """Word draft and masking preview: "Farstrup" alone is masked because another turn says
+    "Farstrup og Filstedvejens skole"; a district is never taken for a school ("Vest skole")."""
+    import io
+
+    import docx
+
+    from focusqa.export import select
+    from focusqa.export.docx import export_docx
+    from focusqa.ingest import parse_text
+    from focusqa.store import Store
+    from focusqa.types import DocumentMetadata
+
+    store = Store(db_url)
+    meta = DocumentMetadata(round="2017", district="Vest", group="familiegruppe")
+    _, first = store.import_document(parse_text(
+        "Moderator: Hvem samarbejder I med?\n\nRådgiver 1: Med Farstrup og Filstedvejens skole, og Vest skole.\n",
+        "vest_a.txt", meta))
+    _, second = store.import_document(parse_text(
+        "Moderator: Hvad har ændret sig?\n\nRådgiver 2: Underretningerne fra Farstrup er blevet bedre.\n",
+        "vest_b.txt", meta))
+    code = store.codebook().ids[0]
+    store.set_coding(store.segments(second, role="participant")[0].id, code, "anna")   # only the loose mention
+    buffer = io.BytesIO()
+    export_docx(store, buffer, names=[])
+    body = [p.text for p in docx.Document(buffer).paragraphs]
+    assert "Underretningerne fra [institution] er blevet bedre." in body
+    assert not any("Farstrup" in text for text in body)
+    assert any(text.startswith("Familiegruppe Vest, 2017, tur") for text in body)     # the district stays
+    preview = select(store, names=[]).masking_preview()
+    assert ("institution", "Farstrup", 1) in preview.found
+    assert "Farstrup" not in {word for word, _n, _example in preview.unsure}
+    store.dispose()
+
+
 def test_privacy_masker_from_store_masks_moderators_names_not_their_role_words(db_url):
     from focusqa.ingest import parse_text
     from focusqa.store import Store
