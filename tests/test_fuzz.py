@@ -20,7 +20,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from focusqa.cli import main
+from focusqa.cli import EXIT_CRASHED, main
 from focusqa.config import DEFAULT_CODEBOOK
 from focusqa.ingest import parse_text, read_transcript
 from focusqa.store import Store
@@ -62,6 +62,10 @@ class Harness:
             return
         out = self.capsys.readouterr()
         text = out.out + out.err
+        if rc == EXIT_CRASHED or "Traceback (most recent call last)" in text:
+            self.tally.crashes.append(f"{kind} {name}: crashed: {text.strip()[-800:]}")
+            self.expected = snapshot(self.url)
+            return
         if rc == 0:
             self.tally.read += 1
             self.expected = snapshot(self.url)

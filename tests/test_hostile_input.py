@@ -96,6 +96,29 @@ def test_cli_import_names_the_refused_qdpx_and_exits_non_zero(db_url, tmp_path, 
     assert "failed" in out and "ude.qdpx" in out and "root:" not in out
 
 
+def test_exit_codes_tell_a_refused_file_from_a_crash(db_url, tmp_path, capsys, monkeypatch):
+    """1: some file refused; 2: the command refused; 70: focusqa itself crashed (a bug)."""
+    from focusqa.cli import EXIT_CRASHED, main
+
+    good = tmp_path / "god.txt"
+    good.write_text("I: Hvordan går det?\nDeltager 1: Det går fint med familierne.\n", encoding="utf-8")
+    empty = tmp_path / "tom.txt"
+    empty.write_text("   \n", encoding="utf-8")
+    assert main(["import", str(good), str(empty), "--db", db_url]) == 1
+    assert main(["import", str(tmp_path / "findes-ikke.txt"), "--db", db_url]) in (1, 2)
+    capsys.readouterr()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Store, "import_document", broken)
+    other = tmp_path / "anden.txt"
+    other.write_text("I: Og så?\nDeltager 2: Skolen ringer oftere nu.\n", encoding="utf-8")
+    assert main(["import", str(other), "--db", db_url]) == EXIT_CRASHED
+    err = capsys.readouterr().err
+    assert "internal error" in err and "RuntimeError: a bug" in err
+
+
 # ------------------------------------------------------------ 2./3. YAML that bombs or crashes
 ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))

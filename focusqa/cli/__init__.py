@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from importlib import import_module
 
 from ..errors import FocusqaError
@@ -47,6 +48,11 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
                              "else focusqa.db in your user data folder)")
 
 
+# Exit codes: 0 done; 1 some files were refused (the others are in); 2 the command was
+# refused (bad arguments or input, nothing changed); 70 focusqa crashed (a bug), 130 Ctrl-C.
+EXIT_CRASHED = 70
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -63,3 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception:  # noqa: BLE001 - a bug: say so, distinctly from a refused file
+        traceback.print_exc()
+        print("focusqa: internal error (a bug in focusqa, not in your files); please report it "
+              "with the lines above", file=sys.stderr)
+        return EXIT_CRASHED
