@@ -213,7 +213,7 @@ def _small_docx() -> bytes:
     return buf.getvalue()
 
 
-def _nested_tables(depth: int) -> bytes:
+def nested_tables(depth: int) -> bytes:
     import docx
 
     document = docx.Document()
@@ -243,7 +243,7 @@ def _docx(rng, corpus, outside):
         data = rezip(parts)
         return "truncated.docx", data[:rng.randrange(len(data))], []
     if kind < 0.72:
-        return "nested.docx", _nested_tables(rng.choice([2, 9, 40, 300])), []
+        return "nested.docx", nested_tables(rng.choice([2, 9, 40, 300])), []
     if kind < 0.76:
         return "bomb.docx", _docx_bomb(rng.choice([30, 60, 200]) << 20), []
     if kind < 0.80:

@@ -9,11 +9,12 @@ says how many inputs were tried (run with ``-s`` to see it).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import random
 import re
+import sys
 import traceback
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,18 @@ from focusqa.ingest import parse_text, read_transcript
 from focusqa.store import Store
 from focusqa.store.backup import snapshot
 
+def _long_harness():
+    """benchmarks/fuzz.py (``make fuzz``), whose input makers this sample shares; its
+    dataclass and pool workers look the module up in ``sys.modules``."""
+    spec = importlib.util.spec_from_file_location(
+        "benchmarks_fuzz", Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+FUZZ = _long_harness()
 SEED = 20261125
 TRANSCRIPT = "\n".join(
     f"{'I' if i % 4 == 0 else f'Rådgiver {i % 3 + 1}'}: Tur {i} om samarbejdet med skolen, "
@@ -141,39 +154,19 @@ def _docx_bytes(paragraphs: list[str], table_rows: int = 0) -> bytes:
     return buf.getvalue()
 
 
-def _zip_parts(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {n: z.read(n) for n in z.namelist()}
 
 
-def _rezip(parts: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, value in parts.items():
-            z.writestr(name, value)
-    return buf.getvalue()
 
 
-def _nested_tables(depth: int) -> bytes:
-    document = docx.Document()
-    document.add_paragraph("I: Hvordan er samarbejdet?")
-    cell = document.add_table(rows=1, cols=2).cell(0, 0)
-    for level in range(depth):
-        cell.paragraphs[0].text = f"Niveau {level}"
-        cell = cell.add_table(rows=1, cols=1).cell(0, 0)
-    cell.paragraphs[0].text = "Rådgiver 1: Inderst inde."
-    buf = io.BytesIO()
-    document.save(buf)
-    return buf.getvalue()
 
 
 def _expanding_docx(unpacked_bytes: int) -> bytes:
     """A small .docx whose document.xml unpacks to ``unpacked_bytes`` (a zip bomb in miniature)."""
-    parts = _zip_parts(_docx_bytes(["I: start"]))
+    parts = FUZZ.zip_parts(_docx_bytes(["I: start"]))
     para = "<w:p><w:r><w:t>Rådgiver 1: " + "bla " * 200 + "</w:t></w:r></w:p>"
     body = parts["word/document.xml"].decode()
     parts["word/document.xml"] = body.replace("<w:body>", "<w:body>" + para * (unpacked_bytes // len(para)), 1).encode()
-    return _rezip(parts)
+    return FUZZ.rezip(parts)
 
 
 XML_TOKENS = [b"<", b">", b"</w:p>", b"<w:tbl>", b"<w:tc>", b"&", b"&#0;", b"\x00", b"\xff\xfe", b'"', b"<w:t>",
@@ -188,7 +181,7 @@ def _transcript_inputs(rng: random.Random) -> list[tuple[str, bytes]]:
     text = TRANSCRIPT.encode("utf-8")
     text_tokens = [t.encode("utf-8", "surrogatepass") for t in TEXT_TOKENS]
     base_docx = _docx_bytes([line for line in TRANSCRIPT.splitlines()[:20]], table_rows=6)
-    parts = _zip_parts(base_docx)
+    parts = FUZZ.zip_parts(base_docx)
     inputs: list[tuple[str, bytes]] = []
     suffixes = [".txt", ".md", ".docx", ".doc", ".pdf", ""]
     for n in range(70):
@@ -204,9 +197,9 @@ def _transcript_inputs(rng: random.Random) -> list[tuple[str, bytes]]:
         part = rng.choice(["word/document.xml", "word/styles.xml", "[Content_Types].xml", "word/_rels/document.xml.rels",
                            rng.choice(list(parts))])
         changed[part] = _mutate(rng, parts[part], XML_TOKENS, rounds=6)
-        inputs.append((f"badxml{n}.docx", _rezip(changed)))
+        inputs.append((f"badxml{n}.docx", FUZZ.rezip(changed)))
     for n, part in enumerate(sorted(parts)):
-        inputs.append((f"missingpart{n}.docx", _rezip({k: v for k, v in parts.items() if k != part})))
+        inputs.append((f"missingpart{n}.docx", FUZZ.rezip({k: v for k, v in parts.items() if k != part})))
     sample = "I: Hvordan går det med samarbejdet?\nAnna: Godt – især med skolen og ‘familierne’.\nI: Tak.\nBo: Ja.\n"
     for enc in ["utf-16-le", "utf-16-be", "utf-32-le", "latin-1", "cp1252", "cp865", "mac_roman", "shift_jis",
                 "utf-16", "utf-32", "utf-8-sig", "koi8-r"]:
@@ -220,10 +213,10 @@ def _transcript_inputs(rng: random.Random) -> list[tuple[str, bytes]]:
         ("only-front-matter.md", b"---\nround: 2016\n---\n"),
         ("empty.docx", _docx_bytes([])),
         ("blank-paragraphs.docx", _docx_bytes(["", "   ", "\t"])),
-        ("empty-table.docx", _rezip(_zip_parts(_docx_bytes([], table_rows=0)))),
-        ("nested-3.docx", _nested_tables(3)),
-        ("nested-12.docx", _nested_tables(12)),
-        ("nested-300.docx", _nested_tables(300)),
+        ("empty-table.docx", FUZZ.rezip(FUZZ.zip_parts(_docx_bytes([], table_rows=0)))),
+        ("nested-3.docx", FUZZ.nested_tables(3)),
+        ("nested-12.docx", FUZZ.nested_tables(12)),
+        ("nested-300.docx", FUZZ.nested_tables(300)),
         ("expands-to-50mb.docx", _expanding_docx(50 * 1024 * 1024)),
         ("old-word.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + rng.randbytes(2000)),
         ("not-a-zip.docx", b"PK\x03\x04" + rng.randbytes(500)),
@@ -283,7 +276,7 @@ def _project_inputs(rng: random.Random, work: Path) -> list[tuple[str, bytes]]:
     export_qdpx(source, good_path)
     source.dispose()
     good = good_path.read_bytes()
-    parts = _zip_parts(good)
+    parts = FUZZ.zip_parts(good)
     qde = parts["project.qde"].decode("utf-8")
     assert "startPosition" in qde
     inputs: list[tuple[str, bytes]] = []
@@ -292,14 +285,14 @@ def _project_inputs(rng: random.Random, work: Path) -> list[tuple[str, bytes]]:
     for n, (start, end) in enumerate(offsets):
         bad = re.sub(r'startPosition="\d+"', f'startPosition="{start}"', qde, count=1)
         bad = re.sub(r'endPosition="\d+"', f'endPosition="{end}"', bad, count=1)
-        inputs.append((f"offsets{n}.qdpx", _rezip({**parts, "project.qde": bad.encode()})))
+        inputs.append((f"offsets{n}.qdpx", FUZZ.rezip({**parts, "project.qde": bad.encode()})))
     for n in range(20):
-        inputs.append((f"mutated{n}.qdpx", _rezip({**parts, "project.qde": _mutate(rng, parts["project.qde"], XML_TOKENS, 5)})))
+        inputs.append((f"mutated{n}.qdpx", FUZZ.rezip({**parts, "project.qde": _mutate(rng, parts["project.qde"], XML_TOKENS, 5)})))
     for n in range(6):
         inputs.append((f"truncated{n}.qdpx", good[:rng.randrange(len(good))]))
     sources = [k for k in parts if k.startswith("sources/")]
-    inputs.append(("missing-source.qdpx", _rezip({k: v for k, v in parts.items() if k not in sources})))
-    inputs.append(("no-project.qdpx", _rezip({k: v for k, v in parts.items() if k != "project.qde"})))
+    inputs.append(("missing-source.qdpx", FUZZ.rezip({k: v for k, v in parts.items() if k not in sources})))
+    inputs.append(("no-project.qdpx", FUZZ.rezip({k: v for k, v in parts.items() if k != "project.qde"})))
     inputs.append(("random.qdpx", rng.randbytes(800)))
     return inputs
 
@@ -359,23 +352,13 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path, su
 def test_the_long_fuzz_harness_runs_a_sample_of_every_family(tmp_path: Path, capsys) -> None:
     """``make fuzz`` (benchmarks/fuzz.py) on a sample: it runs, and finds nothing. Time and
     memory limits are set out of reach here (speed is measured by the long run, not tests)."""
-    import importlib.util
     import json
-    import sys
 
-    spec = importlib.util.spec_from_file_location("benchmarks_fuzz",
-                                                  Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz.py")
-    fuzz = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = fuzz          # its dataclass and its pool workers look it up there
-    try:
-        spec.loader.exec_module(fuzz)
-        rc = _run_fuzz_sample(fuzz, tmp_path / "fuzz.jsonl")
-    finally:
-        del sys.modules[spec.name]
+    rc = _run_fuzz_sample(FUZZ, tmp_path / "fuzz.jsonl")
     report = capsys.readouterr().out
     records = [json.loads(line) for line in (tmp_path / "fuzz.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rc == 0, report
-    assert len(records) == 48 and {r["family"] for r in records} == set(fuzz.FAMILIES)
+    assert len(records) == 48 and {r["family"] for r in records} == set(FUZZ.FAMILIES)
     assert all(r["outcome"] in ("read", "refused") and r["peak_mb"] > 0 for r in records)
     assert "no problems" in report
 
