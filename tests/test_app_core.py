@@ -435,3 +435,14 @@ def test_learning_panel_offers_undecided_turns_and_opens_them(project) -> None:
     assert not at.exception, [e.value for e in at.exception]
     opened = int(offered[0].rsplit("_", 1)[1])
     assert at.button(key=f"anchor_{opened}")                      # its editor is open
+
+
+def test_decision_toast_keeps_the_code_number_from_becoming_a_list(project) -> None:
+    """"1. Tidlig indsats er afvist." read as Markdown is a numbered list, clipped in the toast."""
+    seg = project["segs"][1]
+    at = _app(page="views/coding.py")
+    at.button(key=f"reject_{seg.id}_tidlig-indsats").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    toasts = [str(t.value) for t in at.toast]
+    assert toasts and toasts[-1].startswith("1\\. Tidlig indsats"), toasts
+    assert _texts(at.toast)[-1] == "1. Tidlig indsats er afvist."

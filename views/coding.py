@@ -196,7 +196,7 @@ def on_review(segment_id: int, code_id: str, decision: str, version: int, label:
     if not ok:
         return
     short = label if len(label) <= 32 else label[:31].rstrip() + "…"   # a toast has room for one short line
-    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=short))
+    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=md_escape(short)))
     if decision == "accepted":
         count = st.session_state.get(ACCEPTS_KEY, 0) + 1
         st.session_state[ACCEPTS_KEY] = count

@@ -119,7 +119,7 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
         except FocusqaError as error:
             show_error(error)
             return
-        label = code_label(codebook.get(code_id))
+        label = md_escape(code_label(codebook.get(code_id)))
         flash("success", tr(STRINGS, "coded_skipped" if skipped else "coded", n=written, code=label,
                             skipped=skipped))
         after_write("codings")
