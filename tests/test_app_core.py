@@ -446,3 +446,14 @@ def test_decision_toast_keeps_the_code_number_from_becoming_a_list(project) -> N
     toasts = [str(t.value) for t in at.toast]
     assert toasts and toasts[-1].startswith("1\\. Tidlig indsats"), toasts
     assert _texts(at.toast)[-1] == "1. Tidlig indsats er afvist."
+
+
+def test_overview_counts_a_suggestion_waiting_beside_an_accepted_code(project) -> None:
+    """A turn with an accepted code and a waiting suggestion still shows as work to do."""
+    store = project["store"]
+    for seg in (project["segs"][1], project["segs"][2], project["segs"][4]):
+        store.set_coding(seg.id, "organisering", "Anne")
+    at = _app(coder=None)
+    assert {m.label: m.value for m in at.metric}["Forslag der venter"] == "3"
+    assert list(at.dataframe[-1].value["Forslag"]) == [3]
+    assert any("nord_2016.txt" in t and "venter" in t for t in _texts(at.markdown))
