@@ -457,3 +457,15 @@ def test_overview_counts_a_suggestion_waiting_beside_an_accepted_code(project) -
     assert {m.label: m.value for m in at.metric}["Forslag der venter"] == "3"
     assert list(at.dataframe[-1].value["Forslag"]) == [3]
     assert any("nord_2016.txt" in t and "venter" in t for t in _texts(at.markdown))
+
+
+def test_marking_finished_with_suggestions_waiting_warns_but_marks(project) -> None:
+    store, doc = project["store"], project["doc"]
+    at = _app(page="views/coding.py")
+    at.button(key=f"accept_{project['segs'][1].id}_tidlig-indsats").click().run()
+    at.toggle(key=f"coding_finished_{doc}").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert doc in store.finished_documents()["Anne"]
+    assert any("2 forslag venter" in t for t in _texts(at.warning)), _texts(at.warning)
+    at.toggle(key=f"coding_finished_{doc}").set_value(False).run()
+    assert not any("venter" in t for t in _texts(at.warning))

@@ -692,6 +692,11 @@ def on_finished(document_id: int, name: str, widget_key: str) -> None:
         return
     after_write("codings")
     flash("success", tr(STRINGS, "finished_on" if finished else "finished_off", doc=md_escape(name)))
+    waiting = sum(len(v.suggestions) for v in build_views(store.segments(document_id), store.codings(
+        document_id=document_id), [], me, blind_mode())) if finished else 0
+    if waiting:   # the mark is the coder's call; the count says what it leaves undecided
+        flash("warning", tr(STRINGS, "finished_waiting" if waiting == 1 else "finished_waiting_plural",
+                            n=fmt_number(waiting)))
 
 
 def render_actions(doc: Any, me: str) -> None:
