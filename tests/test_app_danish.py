@@ -22,9 +22,10 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["views/overview.py", "views/import_page.py", "views/coding.py", "views/search_page.py",
          "views/themes.py", "views/rounds.py", "views/agreement_page.py", "views/codebook_page.py",
          "views/export_page.py"]
-# Streamlit's English defaults, English words in Danish text, and "fil(er)"-style plurals.
+# Streamlit's English defaults, English words in Danish text ("n/a", the query word "OR", the role
+# "reviewer"), and "fil(er)"-style plurals.
 ENGLISH = re.compile(r"Choose options|Choose an option|Browse files|Drag and drop|Select all|No results|"
-                     r"per file|\b\w+\((?:er|e|r|s)\)|Opdatér|Interviewerens|focusqa's")
+                     r"per file|\b\w+\((?:er|e|r|s)\)|Opdatér|Interviewerens|focusqa's|\bn/a\b|\bOR\b|reviewer:")
 POINT_DECIMAL = re.compile(r"(?<![\d.,:/])\d+(?:\.\d+)+(?![\d])")
 THOUSANDS_OR_DATE = r"[1-9]\d{0,2}(\.\d{3})+|\d\d\.\d\d\.\d{4}"    # "1.000" and "02.12.2026" are Danish
 SHOWN_FIELDS = {"body", "label", "help", "placeholder", "options", "value", "default", "caption", "text"}

@@ -386,6 +386,6 @@ def test_agreement_page_reports_statistics_and_reconciles(project):
 def test_only_a_reviewer_gets_the_reconcile_buttons(project):
     project.add_coder("Lise", role="reviewer")
     at = open_page("views/agreement_page.py", coder="Karl")     # joins as a plain coder
-    assert any("Kun en koder med rollen reviewer" in i.value for i in at.info)
+    assert any("Kun en koder med rollen afstemmer" in i.value for i in at.info)
     assert at.button(key="reconcile_yes_0").disabled and at.button(key="reconcile_no_0").disabled
     assert not [e for e in Store(project.url).audit_log(entity="coding") if e.action == "reconcile"]

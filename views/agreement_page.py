@@ -30,11 +30,11 @@ ALL = "__all__"
 STRINGS = messages("agreement_page")
 
 def number(value: float | None) -> str:
-    return "n/a" if value is None else fmt_number(value, 2)
+    return tr(STRINGS, "not_computed") if value is None else fmt_number(value, 2)
 
 
 def percent(value: float | None) -> str:
-    return "n/a" if value is None else fmt_percent(value, 1)
+    return tr(STRINGS, "not_computed") if value is None else fmt_percent(value, 1)
 
 
 # ------------------------------------------------------------------ cached analysis

@@ -190,7 +190,8 @@ def review_table(selection: Selection) -> None:
                      hide_index=True, width="stretch", key="export_unsure", column_config={
                          tr(STRINGS, "col_example"): st.column_config.TextColumn(width="large")})
         cols = st.columns([3, 1], vertical_alignment="bottom")
-        picked = cols[0].multiselect(tr(STRINGS, "unsure_pick"), [w for w, _n, _e in preview.unsure], key=UNSURE_KEY)
+        picked = cols[0].multiselect(tr(STRINGS, "unsure_pick"), [w for w, _n, _e in preview.unsure], key=UNSURE_KEY,
+                                     placeholder=tr(STRINGS, "unsure_pick_ph"))
         cols[1].button(tr(STRINGS, "unsure_add"), key="export_unsure_add", on_click=_add_to_names, args=(picked,),
                        disabled=not picked)
     rows = []
