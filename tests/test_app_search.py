@@ -55,7 +55,8 @@ def test_search_page_finds_compounds_shows_context_and_counts(project):
     assert any("**4** fund i **4** taleture" in m.value for m in at.markdown)
     labels = [c.label for c in hit_boxes(at)]
     assert len(labels) == 4
-    assert "**:blue-background[Skoleunderretningerne]** kommer tit for sent" in labels[0]
+    assert labels[0].startswith(":blue-background[**Skoleunderretningerne**] kommer tit for sent")
+    assert "færre :blue-background[**underretninger**], og" in labels[2], "the text's own spacing, no ' ,'"
     captions = " ".join(c.value for c in at.caption)
     assert "Nord\\_2016\\.txt · tur 2 · Anne" in captions
     counts = at.dataframe[0].value

@@ -73,7 +73,7 @@ def render_hits(store: Store, result: SearchResult, codebook: Any) -> None:
     for hit in paginate(result.hits, PAGE_KEY, PAGE_SIZE):
         key = f"search_hit_{hit.segment_id}_{hit.start}"
         st.session_state[key] = hit.segment_id in ticked
-        label = f"{md_escape(hit.before)} **:blue-background[{md_escape(hit.match)}]** {md_escape(hit.after)}"
+        label = f"{md_escape(hit.left)}:blue-background[**{md_escape(hit.match)}**]{md_escape(hit.right)}"
         st.checkbox(label, key=key, on_change=_on_tick, args=(hit.segment_id, key))
         where = [hit.document, tr(STRINGS, "turn", n=hit.turn), hit.speaker or "", hit.round or "",
                  hit.district or ""]
