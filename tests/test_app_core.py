@@ -469,3 +469,12 @@ def test_marking_finished_with_suggestions_waiting_warns_but_marks(project) -> N
     assert any("2 forslag venter" in t for t in _texts(at.warning)), _texts(at.warning)
     at.toggle(key=f"coding_finished_{doc}").set_value(False).run()
     assert not any("venter" in t for t in _texts(at.warning))
+
+
+def test_import_of_a_one_turn_file_says_1_taletur(project) -> None:
+    at = _app(page="views/import_page.py")
+    at.file_uploader[0].set_value([("kort.txt", "Sara: Vi har fået en socialrådgiver.\n".encode(), "text/plain")])
+    at.run()
+    next(b for b in at.button if b.key == "import_commit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "kort.txt er indlæst (1 taletur)." in _texts(at.success)

@@ -88,9 +88,11 @@ def test_search_page_codes_only_the_ticked_hit_as_accepted(project):
     box.check().run()
     at.selectbox(key="search_code").select("organisering")
     at.radio(key="search_mode").set_value("accepted")
+    assert "De afkrydsede (1 taletur)" in at.radio(key="search_scope").options   # not "1 taleture"
     at.radio(key="search_scope").set_value("ticked")
     at.button(key="search_apply").click().run()
     assert not at.exception
+    assert any("1 taletur er kodet" in s.value for s in at.success)
     [coding] = project.codings(coder="tester")
     assert (coding.code_id, coding.status) == ("organisering", "accepted")
     assert str(coding.segment_id) == box.key.split("_")[2]

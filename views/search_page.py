@@ -59,6 +59,11 @@ def _on_tick(segment_id: int, key: str) -> None:
     (ticked.add if st.session_state[key] else ticked.discard)(segment_id)
 
 
+def turn_count(n: int) -> str:
+    """'1 taletur' / '4 taleture'."""
+    return tr(STRINGS, "turn_count" if n == 1 else "turn_count_plural", n=fmt_number(n))
+
+
 def render_hits(store: Store, result: SearchResult, codebook: Any) -> None:
     """The keyword-in-context lines of the current page, each with a tick box for coding.
 
@@ -105,8 +110,8 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
     mode = cols[1].radio(tr(STRINGS, "mode"), ["suggested", "accepted"], key="search_mode",
                          format_func=lambda m: tr(STRINGS, f"mode_{m}"), help=tr(STRINGS, "mode_help"))
     scope = cols[2].radio(tr(STRINGS, "scope"), ["all", "ticked"], key="search_scope",
-                          format_func=lambda s: tr(STRINGS, f"scope_{s}",
-                                                   n=len(result.segment_ids) if s == "all" else len(ticked)))
+                          format_func=lambda s: tr(STRINGS, f"scope_{s}", turns=turn_count(
+                              len(result.segment_ids) if s == "all" else len(ticked))))
     row = st.container(horizontal=True)
     if row.button(tr(STRINGS, "apply"), key="search_apply", type="primary", icon="🏷️"):
         chosen = result.segment_ids if scope == "all" else ticked
@@ -120,7 +125,7 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
             show_error(error)
             return
         label = md_escape(code_label(codebook.get(code_id)))
-        flash("success", tr(STRINGS, "coded_skipped" if skipped else "coded", n=written, code=label,
+        flash("success", tr(STRINGS, "coded_skipped" if skipped else "coded", turns=turn_count(written), code=label,
                             skipped=skipped))
         after_write("codings")
         st.rerun()
