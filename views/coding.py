@@ -743,14 +743,18 @@ def paginate(views: list[SegmentView], total: int, scope: str) -> tuple[list[Seg
 
 
 def render_highlight(shown: list[SegmentView]) -> None:
-    """Mark the linked turn with a coloured frame; right after a link or a reload, scroll to it."""
+    """Mark the linked turn with a gold tint and edge; right after a link or a reload, scroll to it.
+
+    No outline: the turn chosen by keyboard or click has the blue outline (coding_keys.js),
+    and both must show when they are the same turn.
+    """
     turn = st.session_state.get(HIGHLIGHT_KEY)
     selectors = ", ".join(f".st-key-turn_{v.segment.id}" for v in shown if v.segment.turn_number == turn)
     if not selectors:
         st.session_state.pop(SCROLL_KEY, None)
         return
-    st.html(f"<style>{selectors} {{ outline: 3px solid #f2b705; outline-offset: 2px; "
-            f"background: #fff8e1; }}</style>")
+    st.html(f"<style>{selectors} {{ background: #fff8e1; box-shadow: inset 5px 0 0 #f2b705; "
+            f"border-radius: 0.4rem; }}</style>")
     if st.session_state.pop(SCROLL_KEY, False):
         first = selectors.split(",")[0]
         st.html("<script>(() => { let tries = 0; const go = () => { "
