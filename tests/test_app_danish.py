@@ -169,3 +169,16 @@ def test_sammenlign_runder_frames_its_chosen_cell_from_the_start(project) -> Non
     chosen = frame["transform"][0]["filter"]["and"]
     assert chosen == [{"field": "row", "equal": at.selectbox(key="rounds_row").value},
                       {"field": "code_id", "equal": at.selectbox(key="rounds_code").value}]
+
+
+@pytest.mark.parametrize("page, column", [("views/overview.py", "Fil"), ("views/agreement_page.py", "Kode"),
+                                          ("views/codebook_page.py", "Kode")])
+def test_label_columns_are_wide_enough_for_their_longest_value(project, page, column) -> None:
+    """Code labels and file names are read whole, not cut at Streamlit's 'medium' width."""
+    at = _visit(page)
+    tables = [t for t in at.dataframe if column in t.value.columns]
+    assert tables, f"{page}: no table with a {column} column"
+    for table in tables:
+        width = json.loads(table.proto.columns or "{}").get(column, {}).get("width")
+        longest = max(len(str(v)) for v in table.value[column])
+        assert isinstance(width, int) and width >= 7 * longest, f"{page}: {column} {width} px for {longest} characters"
