@@ -243,9 +243,10 @@ def make_files(store: Store, selection_filters: dict, masking: bool, names: tupl
 
 def downloads(store: Store, selection_filters: dict, masking: bool, names: tuple) -> None:
     """The make button, then one download button per format (only for files matching the filters)."""
+    # what the files contain, not the interface language: switching it keeps the made files
     signature = (tuple(sorted(selection_filters.items())), masking, names,
                  st.session_state.get("export_layout"), st.session_state.get("export_appendix"),
-                 st.session_state.get("export_evaluation"), language())
+                 st.session_state.get("export_evaluation"))
     made = st.session_state.get(FILES_KEY)
     current = made is not None and made.get("signature") == signature
     if made is not None and not current:
