@@ -435,3 +435,46 @@ def test_learning_panel_offers_undecided_turns_and_opens_them(project) -> None:
     assert not at.exception, [e.value for e in at.exception]
     opened = int(offered[0].rsplit("_", 1)[1])
     assert at.button(key=f"anchor_{opened}")                      # its editor is open
+
+
+def test_decision_toast_keeps_the_code_number_from_becoming_a_list(project) -> None:
+    """"1. Tidlig indsats er afvist." read as Markdown is a numbered list, clipped in the toast."""
+    seg = project["segs"][1]
+    at = _app(page="views/coding.py")
+    at.button(key=f"reject_{seg.id}_tidlig-indsats").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    toasts = [str(t.value) for t in at.toast]
+    assert toasts and toasts[-1].startswith("1\\. Tidlig indsats"), toasts
+    assert _texts(at.toast)[-1] == "1. Tidlig indsats er afvist."
+
+
+def test_overview_counts_a_suggestion_waiting_beside_an_accepted_code(project) -> None:
+    """A turn with an accepted code and a waiting suggestion still shows as work to do."""
+    store = project["store"]
+    for seg in (project["segs"][1], project["segs"][2], project["segs"][4]):
+        store.set_coding(seg.id, "organisering", "Anne")
+    at = _app(coder=None)
+    assert {m.label: m.value for m in at.metric}["Forslag der venter"] == "3"
+    assert list(at.dataframe[-1].value["Forslag"]) == [3]
+    assert any("nord_2016.txt" in t and "venter" in t for t in _texts(at.markdown))
+
+
+def test_marking_finished_with_suggestions_waiting_warns_but_marks(project) -> None:
+    store, doc = project["store"], project["doc"]
+    at = _app(page="views/coding.py")
+    at.button(key=f"accept_{project['segs'][1].id}_tidlig-indsats").click().run()
+    at.toggle(key=f"coding_finished_{doc}").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert doc in store.finished_documents()["Anne"]
+    assert any("2 forslag venter" in t for t in _texts(at.warning)), _texts(at.warning)
+    at.toggle(key=f"coding_finished_{doc}").set_value(False).run()
+    assert not any("venter" in t for t in _texts(at.warning))
+
+
+def test_import_of_a_one_turn_file_says_1_taletur(project) -> None:
+    at = _app(page="views/import_page.py")
+    at.file_uploader[0].set_value([("kort.txt", "Sara: Vi har fået en socialrådgiver.\n".encode(), "text/plain")])
+    at.run()
+    next(b for b in at.button if b.key == "import_commit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "kort.txt er indlæst (1 taletur)." in _texts(at.success)

@@ -22,9 +22,10 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["views/overview.py", "views/import_page.py", "views/coding.py", "views/search_page.py",
          "views/themes.py", "views/rounds.py", "views/agreement_page.py", "views/codebook_page.py",
          "views/export_page.py"]
-# Streamlit's English defaults, English words in Danish text, and "fil(er)"-style plurals.
+# Streamlit's English defaults, English words in Danish text ("n/a", the query word "OR", the role
+# "reviewer"), and "fil(er)"-style plurals.
 ENGLISH = re.compile(r"Choose options|Choose an option|Browse files|Drag and drop|Select all|No results|"
-                     r"per file|\b\w+\((?:er|e|r|s)\)|Opdatér|Interviewerens|focusqa's")
+                     r"per file|\b\w+\((?:er|e|r|s)\)|Opdatér|Interviewerens|focusqa's|\bn/a\b|\bOR\b|reviewer:")
 POINT_DECIMAL = re.compile(r"(?<![\d.,:/])\d+(?:\.\d+)+(?![\d])")
 THOUSANDS_OR_DATE = r"[1-9]\d{0,2}(\.\d{3})+|\d\d\.\d\d\.\d{4}"    # "1.000" and "02.12.2026" are Danish
 SHOWN_FIELDS = {"body", "label", "help", "placeholder", "options", "value", "default", "caption", "text"}
@@ -168,3 +169,16 @@ def test_sammenlign_runder_frames_its_chosen_cell_from_the_start(project) -> Non
     chosen = frame["transform"][0]["filter"]["and"]
     assert chosen == [{"field": "row", "equal": at.selectbox(key="rounds_row").value},
                       {"field": "code_id", "equal": at.selectbox(key="rounds_code").value}]
+
+
+@pytest.mark.parametrize("page, column", [("views/overview.py", "Fil"), ("views/agreement_page.py", "Kode"),
+                                          ("views/codebook_page.py", "Kode")])
+def test_label_columns_are_wide_enough_for_their_longest_value(project, page, column) -> None:
+    """Code labels and file names are read whole, not cut at Streamlit's 'medium' width."""
+    at = _visit(page)
+    tables = [t for t in at.dataframe if column in t.value.columns]
+    assert tables, f"{page}: no table with a {column} column"
+    for table in tables:
+        width = json.loads(table.proto.columns or "{}").get(column, {}).get("width")
+        longest = max(len(str(v)) for v in table.value[column])
+        assert isinstance(width, int) and width >= 7 * longest, f"{page}: {column} {width} px for {longest} characters"

@@ -343,6 +343,17 @@ def test_export_page_offers_word_excel_csv_with_data(project):
     assert files["csv"][1] and files["xlsx"][1][:2] == b"PK"
 
 
+def test_switching_language_keeps_the_made_export_files(project):
+    at = open_page("views/export_page.py")
+    at.button(key="export_make").click().run()
+    made = at.session_state["export_files"]["files"]["docx"]
+    at.sidebar.segmented_control(key="_widget_focusqa_language").set_value("en").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [i.value for i in at.info if "filters changed" in i.value], "no filter changed"
+    assert any("The files are ready" in s.value for s in at.success), "the download buttons stay"
+    assert at.session_state["export_files"]["files"]["docx"] == made
+
+
 def test_export_page_offers_refi_codebook_and_project(project):
     at = open_page("views/export_page.py")
     keys = [b.key for b in at.get("download_button")]
@@ -386,6 +397,6 @@ def test_agreement_page_reports_statistics_and_reconciles(project):
 def test_only_a_reviewer_gets_the_reconcile_buttons(project):
     project.add_coder("Lise", role="reviewer")
     at = open_page("views/agreement_page.py", coder="Karl")     # joins as a plain coder
-    assert any("Kun en koder med rollen reviewer" in i.value for i in at.info)
+    assert any("Kun en koder med rollen afstemmer" in i.value for i in at.info)
     assert at.button(key="reconcile_yes_0").disabled and at.button(key="reconcile_no_0").disabled
     assert not [e for e in Store(project.url).audit_log(entity="coding") if e.action == "reconcile"]

@@ -61,6 +61,7 @@ def test_export_page_counts_what_is_masked_and_flags_unsure_words(project):
     unsure = frame(at, "Eksempel")
     assert dict(zip(unsure["Ord"], unsure["Antal"])) == {"Tornhøj": 2}   # Nord is the district: not flagged
     assert "[Tornhøj]" in unsure["Eksempel"][0]
+    assert at.multiselect(key="export_unsure_pick").placeholder == "Vælg ord"   # not "Choose options"
     at.multiselect(key="export_unsure_pick").select("Tornhøj").run()
     at.button(key="export_unsure_add").click().run()
     assert not at.exception

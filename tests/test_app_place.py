@@ -78,7 +78,9 @@ def test_a_link_opens_the_interview_at_the_page_of_the_turn_and_marks_it(project
     assert at.selectbox(key="_coding_document_widget").value == project["long"]
     assert at.pagination[0].value == 2, "turn 42 is on page 2 (25 turns a page)"
     assert 42 in _shown_turns(at) and 1 not in _shown_turns(at)
-    assert f".st-key-turn_{segs[41].id}" in _highlighted(at) and "outline" in _highlighted(at)
+    linked = re.search(rf"\.st-key-turn_{segs[41].id} \{{([^}}]*)\}}", _highlighted(at))
+    assert linked and "background" in linked.group(1)
+    assert "outline" not in linked.group(1), "an outline here would hide the blue one of the chosen turn"
     assert "scrollIntoView" in _highlighted(at)
     assert at.query_params["tur"] == "42" and at.query_params["side"] == "2"
 
@@ -110,7 +112,7 @@ def test_page_filters_and_view_are_in_the_address_and_survive_a_reload(project) 
 def test_paging_away_drops_the_mark_and_other_pages_keep_the_place(project) -> None:
     at = _session({"interview": str(project["long"]), "tur": "42"})
     at.pagination[0].set_value(3).run()
-    assert "tur" not in at.query_params and "outline" not in _highlighted(at)
+    assert "tur" not in at.query_params and "#fff8e1" not in _highlighted(at)
     at.selectbox(key="coding_filter_role").set_value("moderator").run()
     at.switch_page("views/overview.py").run()
     at.query_params = {}                 # the sidebar's links carry no parameters

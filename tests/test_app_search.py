@@ -55,7 +55,8 @@ def test_search_page_finds_compounds_shows_context_and_counts(project):
     assert any("**4** fund i **4** taleture" in m.value for m in at.markdown)
     labels = [c.label for c in hit_boxes(at)]
     assert len(labels) == 4
-    assert "**:blue-background[Skoleunderretningerne]** kommer tit for sent" in labels[0]
+    assert labels[0].startswith(":blue-background[**Skoleunderretningerne**] kommer tit for sent")
+    assert "færre :blue-background[**underretninger**], og" in labels[2], "the text's own spacing, no ' ,'"
     captions = " ".join(c.value for c in at.caption)
     assert "Nord\\_2016\\.txt · tur 2 · Anne" in captions
     counts = at.dataframe[0].value
@@ -87,9 +88,11 @@ def test_search_page_codes_only_the_ticked_hit_as_accepted(project):
     box.check().run()
     at.selectbox(key="search_code").select("organisering")
     at.radio(key="search_mode").set_value("accepted")
+    assert "De afkrydsede (1 taletur)" in at.radio(key="search_scope").options   # not "1 taleture"
     at.radio(key="search_scope").set_value("ticked")
     at.button(key="search_apply").click().run()
     assert not at.exception
+    assert any("1 taletur er kodet" in s.value for s in at.success)
     [coding] = project.codings(coder="tester")
     assert (coding.code_id, coding.status) == ("organisering", "accepted")
     assert str(coding.segment_id) == box.key.split("_")[2]

@@ -123,3 +123,41 @@ def test_selected_words_are_coded_in_one_step_and_keys_decide_suggestions(server
         shots(page, "coding_span_03_efter_genindlaesning")
         browser.close()
     assert errors == []
+
+
+def test_the_code_menu_opens_upward_at_the_bottom_of_the_screen(server) -> None:  # noqa: F811
+    """Words selected on the screen's last line: the menu opens above them, not cut off below."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, store, segment_id = server
+    target = _word_turn(store, segment_id)
+    words = target.text.split()
+    second = target.text.index(words[1])
+    fourth = target.text.index(words[3], second + len(words[1]) + len(words[2]))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 700}, locale="da-DK")
+        _open_coding(page, base)
+        turn = page.locator(f".st-key-turn_{target.id}")
+        text = turn.locator(".fq-text")
+        # the words' line just above the screen's bottom edge
+        text.evaluate("el => el.scrollIntoView({block: 'end'})")
+        line = text.evaluate(CHAR_CENTRE, second + 1)[1]
+        page.mouse.move(800, 350)   # over the turns (a wheel over the sidebar scrolls the sidebar)
+        page.mouse.wheel(0, line - (700 - 80))   # 80 px above the edge: no autoscroll while dragging
+        page.wait_for_timeout(500)
+        start = text.evaluate(CHAR_CENTRE, second + 1)
+        end = text.evaluate(CHAR_CENTRE, fourth + 1)
+        assert 560 < start[1] < 660, start
+        page.mouse.move(*start)
+        page.mouse.down()
+        page.mouse.move(*end, steps=8)
+        page.mouse.up()
+        menu = turn.locator(".fq-menu")
+        expect(menu).to_be_visible(timeout=10_000)
+        box = menu.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 700, box
+        assert box["y"] + box["height"] <= start[1], "above the selected words"
+        page.keyboard.press("Escape")
+        expect(menu).to_be_hidden()
+        browser.close()

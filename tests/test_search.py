@@ -137,6 +137,9 @@ def test_kwic_rows_carry_context_place_and_the_app_turn_number(project):
     hit = search(project, "vold").hits[0]
     segment = project.segments(ids=[hit.segment_id])[0]
     assert (hit.before, hit.match, hit.after) == ("Underretninger om", "vold", "tager vi med det samme.")
+    assert (hit.left, hit.right) == ("Underretninger om ", " tager vi med det samme.")
+    comma = search(project, "underretning").hits[2]      # "færre underretninger, og ..."
+    assert comma.left + comma.match + comma.right == "Ja, der er færre underretninger, og skoleudtalelserne er blevet bedre."
     assert hit.turn == turn_number(segment.turn) == segment.turn + 1
     assert project.document_text(hit.document_id)[hit.start:hit.end] == "vold"
     assert (hit.document, hit.speaker, hit.round, hit.district, hit.group) == (

@@ -24,3 +24,13 @@ def test_counts_each_participant_turn_once_by_its_most_advanced_state(store) -> 
     store.review(segs[0].id, "tidlig-indsats", "Anne", "accepted")
     store.review(segs[2].id, "organisering", "Anne", "rejected")
     assert store.progress() == {doc: {"accepted": 1, "suggested": 1, "rejected": 1, "uncoded": 1}}
+
+
+def test_a_waiting_suggestion_beside_an_accepted_code_still_counts_as_waiting(store) -> None:
+    _, doc = store.import_document(parse_text(TEXT, "p.txt", DocumentMetadata(round="2016")))
+    segs = [s for s in store.segments(doc) if s.role == "participant"]
+    store.replace_suggestions({segs[0].id: [CodeSuggestion("tidlig-indsats", 1, "Tidlig indsats", 0.8, {})]})
+    store.set_coding(segs[0].id, "organisering", "Anne")
+    assert store.progress()[doc]["suggested"] == 1
+    store.review(segs[0].id, "tidlig-indsats", "Anne", "rejected")
+    assert store.progress()[doc] == {"accepted": 1, "suggested": 0, "rejected": 0, "uncoded": 3}

@@ -18,7 +18,7 @@ from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
-from views.common import (SCORE_STEPS, after_write, cached, code_label, code_tag, coder_name, flash, fmt_number, fmt_percent,
+from views.common import (SCORE_STEPS, after_write, cached, code_label, column_width, code_tag, coder_name, flash, fmt_number, fmt_percent,
                           get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
                           require_documents, show_error, show_flashes, tr)
 from views.place import open_in_coding_link
@@ -30,11 +30,11 @@ ALL = "__all__"
 STRINGS = messages("agreement_page")
 
 def number(value: float | None) -> str:
-    return "n/a" if value is None else fmt_number(value, 2)
+    return tr(STRINGS, "not_computed") if value is None else fmt_number(value, 2)
 
 
 def percent(value: float | None) -> str:
-    return "n/a" if value is None else fmt_percent(value, 1)
+    return tr(STRINGS, "not_computed") if value is None else fmt_percent(value, 1)
 
 
 # ------------------------------------------------------------------ cached analysis
@@ -148,7 +148,8 @@ def per_code_table(report: AgreementReport, codebook) -> None:
     st.caption(tr(STRINGS, "table_note"))
     # widths so that two coders' table fits the page: "100,0 %  (100,0 % – 100,0 %)", "0,82  (0,63 – 0,94)"
     config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help"), width=65),
-              tr(STRINGS, "col_code"): st.column_config.TextColumn(width=205),
+              tr(STRINGS, "col_code"): st.column_config.TextColumn(
+                  width=column_width([r[tr(STRINGS, "col_code")] for r in records], least=205, most=360), pinned=True),
               tr(STRINGS, "col_diff"): st.column_config.NumberColumn(width=60),
               tr(STRINGS, "col_percent"): st.column_config.TextColumn(width=180)}
     for key in ("col_kappa", "col_alpha"):
@@ -260,7 +261,9 @@ def recent_decisions(store: Store, codebook) -> None:
                 else after.get("code_id", ""),
                 tr(STRINGS, "col_decision"): tr(STRINGS, "what_yes" if after.get("status") == "accepted" else "what_no"),
             })
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+            tr(STRINGS, "col_code"): st.column_config.TextColumn(
+                width=column_width([r[tr(STRINGS, "col_code")] for r in rows], least=150, most=360))})
 
 
 def main() -> None:

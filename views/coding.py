@@ -196,7 +196,7 @@ def on_review(segment_id: int, code_id: str, decision: str, version: int, label:
     if not ok:
         return
     short = label if len(label) <= 32 else label[:31].rstrip() + "…"   # a toast has room for one short line
-    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=short))
+    st.toast(tr(STRINGS, "accepted" if decision == "accepted" else "rejected", code=md_escape(short)))
     if decision == "accepted":
         count = st.session_state.get(ACCEPTS_KEY, 0) + 1
         st.session_state[ACCEPTS_KEY] = count
@@ -692,6 +692,11 @@ def on_finished(document_id: int, name: str, widget_key: str) -> None:
         return
     after_write("codings")
     flash("success", tr(STRINGS, "finished_on" if finished else "finished_off", doc=md_escape(name)))
+    waiting = sum(len(v.suggestions) for v in build_views(store.segments(document_id), store.codings(
+        document_id=document_id), [], me, blind_mode())) if finished else 0
+    if waiting:   # the mark is the coder's call; the count says what it leaves undecided
+        flash("warning", tr(STRINGS, "finished_waiting" if waiting == 1 else "finished_waiting_plural",
+                            n=fmt_number(waiting)))
 
 
 def render_actions(doc: Any, me: str) -> None:
@@ -738,14 +743,18 @@ def paginate(views: list[SegmentView], total: int, scope: str) -> tuple[list[Seg
 
 
 def render_highlight(shown: list[SegmentView]) -> None:
-    """Mark the linked turn with a coloured frame; right after a link or a reload, scroll to it."""
+    """Mark the linked turn with a gold tint and edge; right after a link or a reload, scroll to it.
+
+    No outline: the turn chosen by keyboard or click has the blue outline (coding_keys.js),
+    and both must show when they are the same turn.
+    """
     turn = st.session_state.get(HIGHLIGHT_KEY)
     selectors = ", ".join(f".st-key-turn_{v.segment.id}" for v in shown if v.segment.turn_number == turn)
     if not selectors:
         st.session_state.pop(SCROLL_KEY, None)
         return
-    st.html(f"<style>{selectors} {{ outline: 3px solid #f2b705; outline-offset: 2px; "
-            f"background: #fff8e1; }}</style>")
+    st.html(f"<style>{selectors} {{ background: #fff8e1; box-shadow: inset 5px 0 0 #f2b705; "
+            f"border-radius: 0.4rem; }}</style>")
     if st.session_state.pop(SCROLL_KEY, False):
         first = selectors.split(",")[0]
         st.html("<script>(() => { let tries = 0; const go = () => { "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import streamlit as st
 
@@ -426,6 +426,20 @@ def html_escape(text: str) -> str:
     ``![x](http://...)`` load an image; the Markdown signs become character references.
     """
     return _HTML_SPECIAL.sub(lambda m: f"&#{ord(m.group(1))};", text)
+
+
+def column_width(values: Iterable[Any], *, least: int = 80, most: int = 420) -> int:
+    """A table column's width in pixels that shows its longest value whole (about 8 px a character).
+
+    Streamlit's named widths ("medium") cut code labels and file names in half.
+    """
+    longest = max((len(str(v)) for v in values), default=0)
+    return max(least, min(most, 8 * longest + 24))
+
+
+def table_height(rows: int, *, most_rows: int = 20) -> int | str:
+    """A table's height: every row up to ``most_rows`` (the default shows ten and scrolls inside)."""
+    return "content" if rows <= most_rows else 35 * (most_rows + 1) + 3
 
 
 def local_time(moment: datetime | None, empty: str = "") -> str:

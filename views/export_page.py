@@ -190,7 +190,8 @@ def review_table(selection: Selection) -> None:
                      hide_index=True, width="stretch", key="export_unsure", column_config={
                          tr(STRINGS, "col_example"): st.column_config.TextColumn(width="large")})
         cols = st.columns([3, 1], vertical_alignment="bottom")
-        picked = cols[0].multiselect(tr(STRINGS, "unsure_pick"), [w for w, _n, _e in preview.unsure], key=UNSURE_KEY)
+        picked = cols[0].multiselect(tr(STRINGS, "unsure_pick"), [w for w, _n, _e in preview.unsure], key=UNSURE_KEY,
+                                     placeholder=tr(STRINGS, "unsure_pick_ph"))
         cols[1].button(tr(STRINGS, "unsure_add"), key="export_unsure_add", on_click=_add_to_names, args=(picked,),
                        disabled=not picked)
     rows = []
@@ -242,9 +243,10 @@ def make_files(store: Store, selection_filters: dict, masking: bool, names: tupl
 
 def downloads(store: Store, selection_filters: dict, masking: bool, names: tuple) -> None:
     """The make button, then one download button per format (only for files matching the filters)."""
+    # what the files contain, not the interface language: switching it keeps the made files
     signature = (tuple(sorted(selection_filters.items())), masking, names,
                  st.session_state.get("export_layout"), st.session_state.get("export_appendix"),
-                 st.session_state.get("export_evaluation"), language())
+                 st.session_state.get("export_evaluation"))
     made = st.session_state.get(FILES_KEY)
     current = made is not None and made.get("signature") == signature
     if made is not None and not current:

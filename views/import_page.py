@@ -130,8 +130,9 @@ def commit(store, ready: list[Candidate]) -> None:
             flash("error", tr(STRINGS, "failed", name=md_escape(candidate.name), message=md_escape(str(error))))
             continue
         if status == "imported":
-            flash("success", tr(STRINGS, "imported", name=md_escape(candidate.name),
-                                n=fmt_number(len(candidate.parsed.segments))))
+            turns = len(candidate.parsed.segments)
+            flash("success", tr(STRINGS, "imported", name=md_escape(candidate.name), turns=tr(
+                STRINGS, "turn_count" if turns == 1 else "turn_count_plural", n=fmt_number(turns))))
             suggest_after_import(store, document_id, candidate.name)
         else:
             flash("info", tr(STRINGS, "import_present", name=md_escape(candidate.name)))

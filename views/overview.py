@@ -11,8 +11,8 @@ from focusqa.config import MACHINE_CODER
 from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.store import Store
-from views.common import (fmt_number, fmt_percent, get_store, load_codings, load_documents, load_progress,
-                          load_segments, md_escape, refit_tagger, show_error, show_flashes, flash, tr)
+from views.common import (column_width, fmt_number, fmt_percent, get_store, load_codings, load_documents, load_progress,
+                          load_segments, md_escape, refit_tagger, show_error, show_flashes, flash, table_height, tr)
 from views.place import CODING_PAGE, coding_link
 
 PAGES_DIR = Path(__file__).resolve().parent
@@ -148,12 +148,13 @@ def main() -> None:
     st.caption(tr(STRINGS, "participants_only"))
     narrow = {key: st.column_config.NumberColumn(width=58) for key in
               ("col_words", "col_segments", "col_accepted", "col_suggested", "col_rejected", "col_uncoded")}
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+    st.dataframe(frame, hide_index=True, width="stretch", height=table_height(len(frame)), column_config={
         **{tr(STRINGS, key): config for key, config in narrow.items()},
         tr(STRINGS, "col_round"): st.column_config.TextColumn(width=55),
         tr(STRINGS, "col_district"): st.column_config.TextColumn(width=95),
         tr(STRINGS, "col_group"): st.column_config.TextColumn(width=100),
-        tr(STRINGS, "col_name"): st.column_config.TextColumn(width=200),
+        tr(STRINGS, "col_name"): st.column_config.TextColumn(width=column_width(frame[tr(STRINGS, "col_name")],
+                                                                                least=200)),
         tr(STRINGS, "col_done"): st.column_config.ProgressColumn(
             tr(STRINGS, "col_done"), help=tr(STRINGS, "col_done_help"), min_value=0, max_value=100,
             format="%d %%", width=110),

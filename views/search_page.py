@@ -59,6 +59,11 @@ def _on_tick(segment_id: int, key: str) -> None:
     (ticked.add if st.session_state[key] else ticked.discard)(segment_id)
 
 
+def turn_count(n: int) -> str:
+    """'1 taletur' / '4 taleture'."""
+    return tr(STRINGS, "turn_count" if n == 1 else "turn_count_plural", n=fmt_number(n))
+
+
 def render_hits(store: Store, result: SearchResult, codebook: Any) -> None:
     """The keyword-in-context lines of the current page, each with a tick box for coding.
 
@@ -73,7 +78,7 @@ def render_hits(store: Store, result: SearchResult, codebook: Any) -> None:
     for hit in paginate(result.hits, PAGE_KEY, PAGE_SIZE):
         key = f"search_hit_{hit.segment_id}_{hit.start}"
         st.session_state[key] = hit.segment_id in ticked
-        label = f"{md_escape(hit.before)} **:blue-background[{md_escape(hit.match)}]** {md_escape(hit.after)}"
+        label = f"{md_escape(hit.left)}:blue-background[**{md_escape(hit.match)}**]{md_escape(hit.right)}"
         st.checkbox(label, key=key, on_change=_on_tick, args=(hit.segment_id, key))
         where = [hit.document, tr(STRINGS, "turn", n=hit.turn), hit.speaker or "", hit.round or "",
                  hit.district or ""]
@@ -105,8 +110,8 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
     mode = cols[1].radio(tr(STRINGS, "mode"), ["suggested", "accepted"], key="search_mode",
                          format_func=lambda m: tr(STRINGS, f"mode_{m}"), help=tr(STRINGS, "mode_help"))
     scope = cols[2].radio(tr(STRINGS, "scope"), ["all", "ticked"], key="search_scope",
-                          format_func=lambda s: tr(STRINGS, f"scope_{s}",
-                                                   n=len(result.segment_ids) if s == "all" else len(ticked)))
+                          format_func=lambda s: tr(STRINGS, f"scope_{s}", turns=turn_count(
+                              len(result.segment_ids) if s == "all" else len(ticked))))
     row = st.container(horizontal=True)
     if row.button(tr(STRINGS, "apply"), key="search_apply", type="primary", icon="🏷️"):
         chosen = result.segment_ids if scope == "all" else ticked
@@ -119,8 +124,8 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
         except FocusqaError as error:
             show_error(error)
             return
-        label = code_label(codebook.get(code_id))
-        flash("success", tr(STRINGS, "coded_skipped" if skipped else "coded", n=written, code=label,
+        label = md_escape(code_label(codebook.get(code_id)))
+        flash("success", tr(STRINGS, "coded_skipped" if skipped else "coded", turns=turn_count(written), code=label,
                             skipped=skipped))
         after_write("codings")
         st.rerun()

@@ -140,6 +140,18 @@ class Hit:
     start: int
     end: int
     term: str
+    space_before: bool = False   # the text has a space between ``before`` and the hit
+    space_after: bool = False    # ... and between the hit and ``after``
+
+    @property
+    def left(self) -> str:
+        """The context before the hit with the text's own spacing ("underretning." has none)."""
+        return self.before + (" " if self.before and self.space_before else "")
+
+    @property
+    def right(self) -> str:
+        """The context after the hit with the text's own spacing."""
+        return (" " if self.after and self.space_after else "") + self.after
 
     @property
     def next_word(self) -> str:
@@ -148,7 +160,7 @@ class Hit:
         return next((w for w in words if w), "")
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k not in ("space_before", "space_after")}
 
 
 @dataclass
@@ -474,7 +486,8 @@ def _hit(index: SearchIndex, start: int, end: int, term: Term, metadata: dict) -
     offset = index.offsets[row]
     return Hit(int(index.segment_ids[row]), document_id, name, turn_number(index.turns[row]),
                index.speakers[row], str(index.roles[row]), round_, district, group, before,
-               text[first:last], after, offset + first, offset + last, str(term))
+               text[first:last], after, offset + first, offset + last, str(term),
+               text[first - 1:first].isspace(), text[last:last + 1].isspace())
 
 
 def hit_codes(store: "Store", segment_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -1105,25 +1105,29 @@ class Store:
 
     # ------------------------------------------------------------ summaries
     def progress(self) -> dict[int, dict[str, int]]:
-        """Per document: participant turns accepted / suggested / rejected / uncoded.
+        """Per document: participant turns suggested / accepted / rejected / uncoded.
 
         Moderator turns are left out: they are never coded, so counting them would keep
-        a finished document from ever reaching 100 %. A turn counts once, by its most
-        advanced state: accepted (by anyone), then an open suggestion, then rejected.
+        a finished document from ever reaching 100 %. A turn counts once, by what it
+        needs next: a machine suggestion nobody has decided on (even beside an accepted
+        code, so no waiting suggestion hides), then accepted (by anyone), then rejected.
         """
         with self.session() as s:
             turns = s.execute(select(SegmentRow.id, SegmentRow.document_id)
                               .where(SegmentRow.role == "participant")).all()
-            states = s.execute(select(Coding.segment_id, Coding.status)
+            states = s.execute(select(Coding.segment_id, Coding.code_id, Coding.coder, Coding.status)
                                .join(SegmentRow, Coding.segment_id == SegmentRow.id)
                                .where(SegmentRow.role == "participant")).all()
+        decided = {(segment_id, code_id) for segment_id, code_id, coder, _ in states if coder != MACHINE_CODER}
         by_turn: dict[int, set[str]] = {}
-        for segment_id, status in states:
+        for segment_id, code_id, coder, status in states:
+            if status == "suggested" and (coder != MACHINE_CODER or (segment_id, code_id) in decided):
+                continue   # only the machine's undecided suggestions wait for a coder
             by_turn.setdefault(segment_id, set()).add(status)
         out: dict[int, dict[str, int]] = {}
         for segment_id, document_id in turns:
             counts = out.setdefault(document_id, {"suggested": 0, "accepted": 0, "rejected": 0, "uncoded": 0})
             seen = by_turn.get(segment_id, set())
-            counts[next((k for k in ("accepted", "suggested", "rejected") if k in seen), "uncoded")] += 1
+            counts[next((k for k in ("suggested", "accepted", "rejected") if k in seen), "uncoded")] += 1
         return out
 

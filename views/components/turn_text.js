@@ -123,8 +123,13 @@ export default function ({data, parentElement, setTriggerValue}) {
     const box = root.getBoundingClientRect();
     const list = menu();
     list.style.left = `${Math.max(0, found.rect.left - box.left)}px`;
-    list.style.top = `${found.rect.bottom - box.top + 4}px`;
     list.hidden = false;
+    // below the selection, or above it when the screen ends first and there is more room above
+    const height = list.offsetHeight;
+    const below = window.innerHeight - found.rect.bottom - 4;
+    const above = found.rect.top - 4;
+    const upward = height > below && above > below;
+    list.style.top = upward ? `${found.rect.top - box.top - 4 - height}px` : `${found.rect.bottom - box.top + 4}px`;
   };
   const onMouseUp = (event) => {
     if (event.target.closest(".fq-menu")) return;
