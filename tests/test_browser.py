@@ -303,7 +303,8 @@ def test_a_link_to_a_turn_opens_its_page_marked_and_a_reload_keeps_it(server, sh
         turn = page.locator(f".st-key-turn_{target.id}")
         expect(turn).to_be_visible(timeout=30_000)
         _wait_idle(page)
-        assert "rgb(242, 183, 5)" in turn.evaluate("e => getComputedStyle(e).outlineColor")
+        style = turn.evaluate("e => { const s = getComputedStyle(e); return s.backgroundColor + ' ' + s.boxShadow; }")
+        assert "rgb(255, 248, 225)" in style and "rgb(242, 183, 5)" in style, style  # gold tint and edge
         assert _in_view(turn), "the linked turn is scrolled into view"
         shown = page.locator("[class*=st-key-turn_]").evaluate_all("els => els.map(e => e.className)")
         shots(page, "06_link_til_tur")
