@@ -127,20 +127,6 @@ class Harness:
 
 
 # ------------------------------------------------------------------ inputs
-def _mutate(rng: random.Random, data: bytes, tokens: list[bytes], rounds: int = 12) -> bytes:
-    b = bytearray(data)
-    for _ in range(rng.randint(1, rounds)):
-        i = rng.randrange(len(b)) if b else 0
-        op = rng.random()
-        if op < 0.35 and b:
-            b[i] = rng.randrange(256)
-        elif op < 0.7:
-            b[i:i] = rng.choice(tokens) if tokens and rng.random() < 0.6 else rng.randbytes(rng.randint(1, 8))
-        elif b:
-            del b[i:i + rng.randint(1, 24)]
-    return bytes(b)
-
-
 def _docx_bytes(paragraphs: list[str], table_rows: int = 0) -> bytes:
     document = docx.Document()
     for text in paragraphs:
@@ -187,16 +173,16 @@ def _transcript_inputs(rng: random.Random) -> list[tuple[str, bytes]]:
     for n in range(70):
         inputs.append((f"random{n}{rng.choice(suffixes)}", rng.randbytes(rng.choice([1, 7, 300, 4000]))))
     for n in range(70):
-        inputs.append((f"mutated{n}{rng.choice(['.txt', '.md'])}", _mutate(rng, text, text_tokens)))
+        inputs.append((f"mutated{n}{rng.choice(['.txt', '.md'])}", FUZZ.mutate(rng, text, text_tokens)))
     for n in range(30):
         inputs.append((f"truncated{n}.docx", base_docx[:rng.randrange(len(base_docx))]))
     for n in range(20):
-        inputs.append((f"flipped{n}.docx", _mutate(rng, base_docx, [], rounds=4)))
+        inputs.append((f"flipped{n}.docx", FUZZ.mutate(rng, base_docx, [], rounds=4)))
     for n in range(50):
         changed = dict(parts)
         part = rng.choice(["word/document.xml", "word/styles.xml", "[Content_Types].xml", "word/_rels/document.xml.rels",
                            rng.choice(list(parts))])
-        changed[part] = _mutate(rng, parts[part], XML_TOKENS, rounds=6)
+        changed[part] = FUZZ.mutate(rng, parts[part], XML_TOKENS, rounds=6)
         inputs.append((f"badxml{n}.docx", FUZZ.rezip(changed)))
     for n, part in enumerate(sorted(parts)):
         inputs.append((f"missingpart{n}.docx", FUZZ.rezip({k: v for k, v in parts.items() if k != part})))
@@ -231,7 +217,7 @@ def _transcript_inputs(rng: random.Random) -> list[tuple[str, bytes]]:
 
 def _codebook_inputs(rng: random.Random) -> list[tuple[str, bytes]]:
     good = DEFAULT_CODEBOOK.read_bytes()
-    inputs = [(f"mutated{n}.yaml", _mutate(rng, good, YAML_TOKENS)) for n in range(60)]
+    inputs = [(f"mutated{n}.yaml", FUZZ.mutate(rng, good, YAML_TOKENS)) for n in range(60)]
     inputs += [(f"random{n}.yaml", rng.randbytes(rng.choice([3, 200, 3000]))) for n in range(15)]
     structures = [
         "codes: [{id: a, label_da: x, parent: [1]}]", "codes: [{id: [1], label_da: x}]",
@@ -259,7 +245,7 @@ def _manifest_inputs(rng: random.Random) -> list[tuple[str, dict[str, bytes]]]:
         b"file,round\na.txt,2016,extra\n", b"file\n\n,\n", "fil;runde\nå.txt;2016\n".encode("cp1252"),
         b"file,round\n" + b"a" * 200_000 + b",1\n", b"\xff\xfef\x00i\x00l\x00e\x00\n\x00", b"",
     ]
-    manifests += [b"file,round,district\n" + _mutate(rng, b"x.txt,2016,Nord\ny.md,2017,Vest\n", [b",", b";", b'"', b"\n"])
+    manifests += [b"file,round,district\n" + FUZZ.mutate(rng, b"x.txt,2016,Nord\ny.md,2017,Vest\n", [b",", b";", b'"', b"\n"])
                   for _ in range(10)]
     return [(f"manifest{n}", {"manifest.csv": m, "broken.docx": b"PK\x03\x04broken"}) for n, m in enumerate(manifests)]
 
@@ -287,7 +273,7 @@ def _project_inputs(rng: random.Random, work: Path) -> list[tuple[str, bytes]]:
         bad = re.sub(r'endPosition="\d+"', f'endPosition="{end}"', bad, count=1)
         inputs.append((f"offsets{n}.qdpx", FUZZ.rezip({**parts, "project.qde": bad.encode()})))
     for n in range(20):
-        inputs.append((f"mutated{n}.qdpx", FUZZ.rezip({**parts, "project.qde": _mutate(rng, parts["project.qde"], XML_TOKENS, 5)})))
+        inputs.append((f"mutated{n}.qdpx", FUZZ.rezip({**parts, "project.qde": FUZZ.mutate(rng, parts["project.qde"], XML_TOKENS, 5)})))
     for n in range(6):
         inputs.append((f"truncated{n}.qdpx", good[:rng.randrange(len(good))]))
     sources = [k for k in parts if k.startswith("sources/")]
