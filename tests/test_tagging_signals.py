@@ -74,6 +74,26 @@ def test_structure_signal_gives_the_asked_point_and_keeps_it_on_a_follow_up(code
     assert reading.strength[6, network] == 1.0
 
 
+OPENING_ROUND = """Moderator: Velkommen, og tak fordi I ville komme. Skal vi tage en kort runde, hvor I siger, hvem I er?
+Lise: Jeg er pædagog i Børnehuset Solsikken og har en stue med 22 børn, og jeg har været her i otte år.
+Per: Jeg er lærer på mellemtrinnet og skolens trivselsperson, så jeg har tit kontakt til rådgiveren.
+Moderator: Så til samarbejdet med familiegruppen. Hvordan er dialogen og forventningsafstemningen?
+Lise: Underretningerne er blevet bedre, siger familiegruppelederen, og vi får en tilbagemelding.
+"""
+
+
+def test_structure_signal_reads_the_introduction_round_as_under_no_guide_point(codebook, analyser):
+    """Answers before the first guide question are the opening round: the structured regime
+    with no point asked (coders leave introductions uncoded), not plain content."""
+    segments = parse_text(OPENING_ROUND, "interview.txt").segments
+    reading, _ = _read(_structure(codebook, analyser), analyser, segments)
+    family = _column(codebook, FAMILY)
+    assert [p.kind for p in reading.priors] == ["follow-up", "opening", "opening", "question", "content"]
+    assert [p.code for p in reading.priors] == [None, None, None, family, family]
+    assert reading.in_section.tolist() == [False, True, True, True, True]
+    assert reading.strength[1:3].sum() == 0.0
+
+
 def test_structure_signal_without_moderator_or_headings_gives_no_prior(codebook, analyser):
     segments = parse_text("Vi holdt netværksmøder med familien, og bedstemoren hjalp til hver uge i "
                           "lang tid, også da det var svært for alle.\n\nDet gik godt med skolen, og "

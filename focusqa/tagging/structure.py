@@ -331,7 +331,8 @@ class Prior:
     code: index of the guide point asked last (None before the first question or
     outside any recognised section); structured: the text has moderator turns or
     headings, so the absence of a prior means something; kind: what this segment
-    itself is ("question", "follow-up", "heading", or "content").
+    itself is ("question", "follow-up", "heading", "content", or "opening": a
+    participant's turn before the moderator's first guide question).
     """
 
     code: int | None
@@ -507,8 +508,14 @@ def _turn_priors(roles: Sequence[str], cues: dict[int, QuestionCue]) -> list[Pri
         priors[i], current, asked = _moderator_turn(cues[i], current, asked)
         end = moderators[position + 1] if position + 1 < len(moderators) else len(roles)
         if end > i + 1:
-            priors[i + 1:end] = [_content_prior(current, structured)] * (end - i - 1)
+            priors[i + 1:end] = [_content_prior(current, structured) if asked else _OPENING_ROUND] * (end - i - 1)
     return priors
+
+
+# Before the first guide question a focus group welcomes and introduces itself ("Skal vi
+# tage en runde, hvor I siger, hvem I er?"): those answers are under no guide point, and
+# coders leave them uncoded (33 of the demo's 35, all 11 of the dev transcripts').
+_OPENING_ROUND = Prior(None, True, "opening")
 
 
 def _moderator_turn(cue: QuestionCue, current: int | None, asked: bool) -> tuple[Prior, int | None, bool]:
@@ -574,10 +581,12 @@ class StructureReading:
 
     @property
     def in_section(self) -> np.ndarray:
-        """Segments under a recognised guide question or heading. Outside any, a segment
-        is read as plain content: in prose, a table header or an expired heading says
-        nothing about what follows."""
-        return np.array([p.structured and p.code is not None for p in self.priors], bool)
+        """Segments read in the structured regime: under a recognised guide question or
+        heading, or in a transcript's opening round (no point asked yet, which is itself
+        evidence). Outside any, a segment is read as plain content: in prose, a table
+        header or an expired heading says nothing about what follows."""
+        return np.array([p.structured and (p.code is not None or p.kind == "opening") for p in self.priors],
+                        bool)
 
     def blocks(self, documents: list[list[int]]) -> np.ndarray:
         """Per segment, its guide-question block, numbered apart across ``documents``
