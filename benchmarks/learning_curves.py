@@ -2,9 +2,10 @@
 
 Runs ``focusqa evaluate --learning-curve`` on the demo round and every dev set that can be
 read here (the ``bg-*`` sets need ../shared), then writes ``docs/learning_curves.svg`` and
-prints the table to paste into docs/tagging.md.
+prints the table to paste into docs/tagging.md. With ``--as-examples`` the evaluator hands
+k random paragraphs per code as ``--examples`` instead (the table only).
 
-    .venv/bin/python benchmarks/learning_curves.py [--seeds 5] [--ks 0,2,5,10,20]
+    .venv/bin/python benchmarks/learning_curves.py [--seeds 5] [--ks 0,2,5,10,20] [--as-examples]
 """
 
 from __future__ import annotations
@@ -19,22 +20,23 @@ sys.path.insert(0, str(ROOT))
 COLOURS = ["#2E86AB", "#A23B72", "#F18F01", "#C73E1D", "#3B1F2B", "#6A994E", "#7F7F7F", "#E0A458"]
 
 
-def curves(seeds: int, ks: list[int]):
+def curves(seeds: int, ks: list[int], as_examples: bool = False):
     from focusqa.errors import FocusqaError
     from focusqa.tagging import shipped_documents
     from focusqa.tagging.devsets import demo_devset, devset_folders, load_devset
-    from focusqa.tagging.learning import learning_curve
+    from focusqa.tagging.learning import examples_curve, learning_curve
 
+    simulate = examples_curve if as_examples else learning_curve
     devset, base = demo_devset()
-    out = [(devset, learning_curve(devset, base=base, ks=ks, seeds=range(seeds)))]
+    out = [(devset, simulate(devset, base=base, ks=ks, seeds=range(seeds)))]
     for folder in devset_folders():
         try:
             devset = load_devset(folder)
         except FocusqaError as exc:
             print(f"not run: {exc}", file=sys.stderr)
             continue
-        out.append((devset, learning_curve(devset, base=shipped_documents(devset.codebook), ks=ks,
-                                           seeds=range(seeds))))
+        out.append((devset, simulate(devset, base=shipped_documents(devset.codebook), ks=ks,
+                                     seeds=range(seeds))))
     return out
 
 
@@ -87,9 +89,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--ks", default="0,2,5,10,20")
+    parser.add_argument("--as-examples", action="store_true")
     args = parser.parse_args()
-    results = curves(args.seeds, [int(k) for k in args.ks.split(",")])
-    (ROOT / "docs" / "learning_curves.svg").write_text(svg(results), encoding="utf-8")
+    results = curves(args.seeds, [int(k) for k in args.ks.split(",")], args.as_examples)
+    if not args.as_examples:
+        (ROOT / "docs" / "learning_curves.svg").write_text(svg(results), encoding="utf-8")
     print(table(results))
     return 0
 

@@ -17,7 +17,7 @@ from focusqa.tagging import autocode, build_tagger
 from focusqa.tagging.active import binary_kappa, confirmation_order, held_out_predictions, trust_per_code
 from focusqa.tagging.devsets import DevItem, DevSet
 from focusqa.tagging.evidence import lemma_weights, metadata_words, specificity, term_weights
-from focusqa.tagging.learning import check_held_out, learning_curve
+from focusqa.tagging.learning import _split, check_held_out, examples_curve, learning_curve
 from focusqa.tagging.tagger import Tagger
 from focusqa.tagging.training import TrainingDocument, codebook_documents
 
@@ -204,6 +204,34 @@ def test_learning_curve_never_scores_a_turn_it_trained_on(codebook):
     for point in curve.points:
         assert point.tested == 4 and point.confirmed <= 4
     assert [p.confirmed for p in curve.points if p.k == 0] == [0, 0]
+
+
+def test_examples_curve_gives_k_random_examples_per_code_and_never_scores_them(codebook):
+    """The `focusqa tag --examples` way in: k pool paragraphs per code, each on its own."""
+    texts = [*LUNCH, NEW_LUNCH, "Ledelsen har besluttet en ny struktur.", "Vi refererer til lederen.",
+             "Netværksmødet med bedstemor gik godt.", "Forældrene henvender sig tidligt.",
+             "Lederen af familiegruppen er vores nærmeste chef.", "Bedstefar hentede drengen hver dag."]
+    doc = TrainingDocument("dev", parse_text("\n\n".join(texts), "dev.txt").segments, {}, None, "devset")
+    codes = [NET, NET, NET, NET, ORG, ORG, NET, EARLY, ORG, NET]
+    items = [DevItem(0, i, s.text, {"a": (c,), "b": (c,)}) for i, (s, c) in enumerate(zip(doc.segments, codes))]
+    devset = DevSet("tiny", codebook, [doc], items, "prose")
+    fitted: list[list[str]] = []
+
+    class Recording(Tagger):
+        def fit(self, documents):
+            fitted.append([d.segments[0].text for d in documents if d.source == "examples"])
+            return super().fit(documents)
+
+    curve = examples_curve(devset, ks=(0, 1, 2), seeds=(0,), make_tagger=lambda seed: Recording(codebook))
+    tested, pool = _split(len(items), 0, 0.5)
+    scored = {items[i].text for i in tested}
+    assert [len(f) for f in fitted][0] == 0
+    for examples, k in zip(fitted, (0, 1, 2)):
+        assert not scored & set(examples)
+        per_code = {c: sum(1 for t in examples if codes[texts.index(t)] == c) for c in set(codes)}
+        assert all(n <= k for n in per_code.values())
+        assert all(n == min(k, sum(1 for i in pool if codes[i] == c)) for c, n in per_code.items())
+    assert [p.tested for p in curve.points] == [5, 5, 5]
 
 
 def test_kodning_offers_undecided_turns_and_trust_is_measured_on_held_out_decisions(tmp_path, codebook):

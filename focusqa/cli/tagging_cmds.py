@@ -52,6 +52,9 @@ def register(sub) -> None:
     p.add_argument("--devset", action="append", metavar="DIR",
                    help="with --learning-curve: a dev-set folder (repeatable; 'demo' for the demo corpus)")
     p.add_argument("--seeds", type=int, default=3, metavar="N", help="with --learning-curve: seeds (default 3)")
+    p.add_argument("--as-examples", action="store_true",
+                   help="with --learning-curve: the evaluator hands k random paragraphs per code as "
+                        "--examples instead of confirming turns in the app's order")
     p.add_argument("--ks", default="0,2,5,10,20", metavar="K,K,...",
                    help="with --learning-curve: confirmations per code (default 0,2,5,10,20)")
     p.set_defaults(func=cmd_evaluate)
@@ -121,7 +124,7 @@ def cmd_autocode(args: argparse.Namespace) -> int:
 def cmd_learning_curve(args: argparse.Namespace) -> int:
     from ..tagging import shipped_documents
     from ..tagging.devsets import demo_devset, devset_folders, load_devset
-    from ..tagging.learning import learning_curve
+    from ..tagging.learning import examples_curve, learning_curve
 
     try:
         ks = sorted({int(k) for k in args.ks.split(",") if k.strip()})
@@ -143,7 +146,8 @@ def cmd_learning_curve(args: argparse.Namespace) -> int:
                 missing.append(str(exc))
                 continue
             base = shipped_documents(devset.codebook)
-        curve = learning_curve(devset, base=base, ks=ks, seeds=range(args.seeds))
+        simulate = examples_curve if args.as_examples else learning_curve
+        curve = simulate(devset, base=base, ks=ks, seeds=range(args.seeds))
         results.append((devset, curve))
     if args.format == "json":
         print(json.dumps([{"devset": d.name, "kind": d.kind, "codebook": d.codebook.name, "items": len(d.items),

@@ -8,6 +8,10 @@ each batch the tagger is refitted. At every k the tagger's top code is compared 
 both readers' on turns nobody confirmed, so a figure never includes a turn the
 model trained on (:func:`check_held_out` refuses that): per seed, half of the coded turns
 are set aside before the first confirmation and scored at every k.
+
+:func:`examples_curve` measures the other way in: ``focusqa tag FILE --examples``, where
+the evaluator hands k paragraphs per code, picked at random, as one-paragraph examples
+without their place in the text.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from .active import confirmation_order, offerable
 from .devsets import NONE, DevSet
 from .evaluation import cohen_kappa
 from .tagger import Tagger
-from .training import TrainingDocument
+from .training import TrainingDocument, example_segment
 
 KS = (0, 2, 5, 10, 20)
 BATCH = 10  # confirmations between two refits, as after a batch in the app
@@ -85,6 +89,13 @@ def _training(devset: DevSet, confirmed: dict[tuple[int, int], frozenset[str]]) 
     return docs
 
 
+def _split(n: int, seed: int, test_share: float) -> tuple[set[int], list[int]]:
+    """The scored turns (drawn first, the same for every k) and the pool to confirm from."""
+    rng = np.random.default_rng(seed)
+    tested = set(rng.permutation(n)[: int(round(test_share * n))].tolist())
+    return tested, [i for i in range(n) if i not in tested]
+
+
 def learning_curve(devset: DevSet, *, base: Sequence[TrainingDocument] = (),
                    ks: Sequence[int] = KS, seeds: Sequence[int] = (0, 1, 2),
                    make_tagger: Callable[[int], Tagger] | None = None,
@@ -103,14 +114,43 @@ def learning_curve(devset: DevSet, *, base: Sequence[TrainingDocument] = (),
     for seed in seeds:
         # The scored turns are drawn before anything is confirmed and stay the same for every
         # k, so the curve shows what confirmations teach, not which turns were left over.
-        rng = np.random.default_rng(seed)
-        tested = set(rng.permutation(len(keys))[: int(round(test_share * len(keys)))].tolist())
-        pool = [i for i in range(len(keys)) if i not in tested]
+        tested, pool = _split(len(keys), seed, test_share)
         confirmed: dict[tuple[int, int], frozenset[str]] = {}
         tagger = make_tagger(seed).fit(list(base))
         for k in sorted(ks):
             tagger = _confirm_up_to(k, tagger, devset, [keys[i] for i in pool], [segments[i] for i in pool],
                                     gold, confirmed, base, make_tagger, seed, code_ids)
+            curve.points.append(_score(tagger, devset, [keys[i] for i in sorted(tested)], gold,
+                                       confirmed, k, seed))
+    return curve
+
+
+def examples_curve(devset: DevSet, *, base: Sequence[TrainingDocument] = (),
+                   ks: Sequence[int] = KS, seeds: Sequence[int] = (0, 1, 2),
+                   make_tagger: Callable[[int], Tagger] | None = None,
+                   test_share: float = TEST_SHARE) -> LearningCurve:
+    """As ``focusqa tag --examples``: k random pool paragraphs per code (reader a's primary
+    code) as one-paragraph examples with reader a's codes; score the same held-out turns
+    as :func:`learning_curve`."""
+    make_tagger = make_tagger or (lambda seed: Tagger(devset.codebook, random_state=seed))
+    gold = {(it.source, it.position): it for it in devset.items}
+    keys = list(gold)
+    curve = LearningCurve(devset.name)
+    for seed in seeds:
+        tested, pool = _split(len(keys), seed, test_share)
+        by_code: dict[str, list[tuple[int, int]]] = {}
+        for i in np.random.default_rng(seed + 1).permutation(pool).tolist():
+            primary = gold[keys[i]].readers["a"][0]
+            if primary != NONE:
+                by_code.setdefault(primary, []).append(keys[i])
+        for k in sorted(ks):
+            chosen = [key for picked in by_code.values() for key in picked[:k]]
+            examples = [TrainingDocument(f"example:{n}", [example_segment(gold[key].text)],
+                                         {0: frozenset(c for c in gold[key].readers["a"] if c != NONE)},
+                                         None, "examples")
+                        for n, key in enumerate(chosen)]
+            tagger = make_tagger(seed).fit(list(base) + examples)
+            confirmed = {key: frozenset() for key in chosen}
             curve.points.append(_score(tagger, devset, [keys[i] for i in sorted(tested)], gold,
                                        confirmed, k, seed))
     return curve

@@ -126,7 +126,8 @@ def store_documents(store, *, exclude_documents: Iterable[str] = ()) -> list[Tra
     return [d for d in documents.values() if d.labels]
 
 
-def _example_segment(text: str) -> Segment:
+def example_segment(text: str) -> Segment:
+    """A text on its own (an example, a codebook text) as a one-segment document's segment."""
     return Segment(index=0, turn=0, speaker=None, role="participant", text=text, start=0, end=len(text))
 
 
@@ -157,7 +158,7 @@ def load_examples(path: str | Path, codebook: Codebook) -> list[TrainingDocument
                 by_text.setdefault(text, set()).add(codebook.get(code).id)
             except KeyError:
                 raise FocusqaError(f"unknown code {code!r}", path=path, line=number) from None
-    return [TrainingDocument(f"{path.name}:{i + 1}", [_example_segment(text)], {0: frozenset(codes)},
+    return [TrainingDocument(f"{path.name}:{i + 1}", [example_segment(text)], {0: frozenset(codes)},
                              None, "examples")
             for i, (text, codes) in enumerate(by_text.items())]
 
@@ -195,7 +196,7 @@ def codebook_documents(codebook: Codebook) -> list[TrainingDocument]:
     for code in codebook.codes:
         texts = [t for t in (code.definition, code.include, f"{code.label_da}. {code.question}",
                              " ".join(code.terms)) if t.strip()]
-        segments = [_example_segment(t) for t in texts]
+        segments = [example_segment(t) for t in texts]
         labels = {i: frozenset({code.id}) for i in range(len(segments))}
         if code.exclude.strip():
             named = {numbers[int(n)] for n in _CODE_REFERENCE.findall(code.exclude)
@@ -203,10 +204,10 @@ def codebook_documents(codebook: Codebook) -> list[TrainingDocument]:
             distinct = _distinguishing_words(code.exclude, code)
             if distinct:
                 labels[len(segments)] = frozenset(named)
-                segments.append(_example_segment(distinct))
+                segments.append(example_segment(distinct))
         docs.append(TrainingDocument(f"codebook:{code.id}", segments, labels, None, "codebook"))
         if code.examples:
-            docs.append(TrainingDocument(f"anchor:{code.id}", [_example_segment(t) for t in code.examples],
+            docs.append(TrainingDocument(f"anchor:{code.id}", [example_segment(t) for t in code.examples],
                                          {i: frozenset({code.id}) for i in range(len(code.examples))},
                                          None, "anchor"))
     return docs
