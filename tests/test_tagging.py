@@ -380,13 +380,31 @@ def test_tagging_prose_with_nothing_confirmed_reads_the_codebook_alone(codebook,
     assert learned.prose_tagger_ is None and shipped.prose_tagger_ is not None
 
 
+def test_the_floor_is_lower_only_for_a_code_whose_weights_are_still_the_defaults():
+    """A new codebook's first examples do not yet calibrate a code: its floor stays low
+    until the combiner has learned that code's weights, while a learned code gets the
+    default floor."""
+    rng = np.random.default_rng(0)
+    n = 40
+    X = rng.normal(size=(n, 2, 4))
+    Y = np.zeros((n, 2), int)
+    Y[:20, 0] = 1                     # code 0: 20 examples, learned
+    Y[:2, 1] = 1                      # code 1: 2 examples, the defaults
+    combiner = Combiner().fit(X, Y, np.zeros(n, bool))
+    assert combiner.learned_[1].tolist() == [True, False]
+    scores = np.array([[0.25, 0.1], [0.1, 0.25]])
+    floors = combiner.floors(scores, np.zeros(2, bool), DEFAULT_FLOOR)
+    assert floors.tolist() == [DEFAULT_FLOOR, CODEBOOK_ONLY_FLOOR]
+
+
 def test_tagging_with_no_coded_text_offers_the_best_supported_code_at_a_lower_floor(codebook):
     # A single codebook word is weak evidence, but without any coding to calibrate on it is
     # still worth offering for confirmation.
     alone = Tagger(codebook).fit([])
-    assert alone.floor_ == CODEBOOK_ONLY_FLOOR < DEFAULT_FLOOR
     prose = parse_text("Det blev besluttet at fortsætte ordningen et år mere.\n", "notat.txt").segments
-    scores, _ = alone.score(prose)
+    scores, signals = alone.score(prose)
+    assert alone.combiner_.floors(scores, signals.structured, DEFAULT_FLOOR).tolist() == [CODEBOOK_ONLY_FLOOR]
+    assert CODEBOOK_ONLY_FLOOR < DEFAULT_FLOOR
     top = float(scores.max())
     assert CODEBOOK_ONLY_FLOOR <= top < DEFAULT_FLOOR
     assert [s.code_id for s in alone.suggest(prose)[0]] == ["supplerende"]  # "fortsætte"

@@ -34,9 +34,11 @@ THRESHOLD_RANGE = (0.25, 0.65)
 MIN_EXAMPLES = 4
 # A segment whose codes all miss their thresholds still gets its top code if it reaches this.
 DEFAULT_FLOOR = 0.3
-# With no coded text at all, the scores are the codebook's evidence alone, never
-# calibrated on anyone's coding, and run lower: the best-supported code is still worth
-# offering for confirmation (docs/tagging.md, "Prose from the codebook alone").
+# Where a code's weights are the defaults (no coded text for it yet: a new codebook, a
+# first few examples), its scores are the codebook's evidence alone, never calibrated on
+# anyone's coding, and run lower: the best-supported code is still worth offering for
+# confirmation (docs/tagging.md, "Prose from the codebook alone", "The floor of an
+# uncalibrated code").
 CODEBOOK_ONLY_FLOOR = 0.1
 
 
@@ -187,6 +189,17 @@ class Combiner(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "thresholds_")
         return np.where(np.asarray(structured, bool)[:, None], self.thresholds_[0], self.thresholds_[1])
 
+    def floors(self, scores: np.ndarray, structured: np.ndarray, floor: float) -> np.ndarray:
+        """Per segment, the floor for offering its top code alone: ``floor`` where that code's
+        weights in the segment's regime were learned from coded text, else
+        :data:`CODEBOOK_ONLY_FLOOR` (the defaults' scores are not calibrated and run lower)."""
+        check_is_fitted(self, "learned_")
+        if not len(scores):
+            return np.zeros(0)
+        top = np.argmax(scores, axis=1)
+        learned = self.learned_[np.where(np.asarray(structured, bool), 0, 1), top]
+        return np.where(learned, floor, min(floor, CODEBOOK_ONLY_FLOOR))
+
     def predict(self, X: np.ndarray, structured: np.ndarray | None = None) -> np.ndarray:
         n = np.asarray(X).shape[0]
         structured = np.ones(n, bool) if structured is None else np.asarray(structured, bool)
@@ -203,16 +216,18 @@ class Combiner(ClassifierMixin, BaseEstimator):
         """Per segment, the codes above their threshold (highest first), each with its evidence.
 
         When no code clears its threshold, the top code is still suggested alone if its
-        score clears ``floor``. ``threshold`` replaces the learned per-code thresholds.
+        score clears ``floor`` (:meth:`floors`: lower for a code whose weights are the
+        defaults). ``threshold`` replaces the learned per-code thresholds.
         Evidence: the matched words as written, the guide point asked last, and each
         signal's value.
         """
         scores = np.round(scores, 4)
+        floor = self.floors(scores, signals.structured, floor)
         if threshold is None:
             limits = self.thresholds(signals.structured)
         else:
             limits = np.full(scores.shape, float(threshold))
-            floor = min(floor, float(threshold))
+            floor = np.minimum(floor, float(threshold))
         seg_index, code_index = chosen_pairs(scores, limits, floor, signals.content)
         values = scores[seg_index, code_index].tolist()
         prior_v, model_v, rules_v = (np.round(values_of[seg_index, code_index], 3).tolist()

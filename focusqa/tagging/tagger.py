@@ -25,7 +25,7 @@ from sklearn.base import clone
 from ..codebook import Codebook
 from ..types import CodeSuggestion
 from .analysis import Analyser, SegmentAnalysis
-from .combiner import CODEBOOK_ONLY_FLOOR, DEFAULT_FLOOR, Combiner, SignalScores, neighbour_context, signal_features
+from .combiner import DEFAULT_FLOOR, Combiner, SignalScores, neighbour_context, signal_features
 from .evidence import lemma_weights, metadata_words
 from .fastpaths import Lazy, paused_gc
 from .model import SHIPPED_SOURCES, ProjectModelSignal, project_weights
@@ -103,11 +103,10 @@ class Tagger:
         self.combiner_ = Combiner().fit(features[coded], rows.Y[coded], rows.structured[coded], weights[coded])
         self.documents_ = list(documents)
         self.n_training_segments_ = int(coded.sum())
-        # Without coded text the codebook alone speaks, with a lower floor. With only the
-        # shipped transcripts coded, prose is read from the codebook alone too: the shipped
-        # coding is a prior for focus-group turns, and in reports and memos it outvotes
-        # the codebook with the demo's wording (docs/tagging.md).
-        self.floor_ = min(self.floor, CODEBOOK_ONLY_FLOOR) if not coded.any() else self.floor
+        # With only the shipped transcripts coded, prose is read from the codebook alone: the
+        # shipped coding is a prior for focus-group turns, and in reports and memos it
+        # outvotes the codebook with the demo's wording (docs/tagging.md). Where a code's
+        # weights are still the defaults, the combiner lowers its floor.
         self.prose_tagger_ = None
         if coded.any() and not (coded & rows.project).any():
             self.prose_tagger_ = Tagger(self.codebook, threshold=self.threshold, floor=self.floor,
@@ -212,7 +211,7 @@ class Tagger:
             if spoken:
                 scores, signals = self.score([segments[i] for i in spoken])
                 for i, items in zip(spoken, self.combiner_.suggest(scores, signals, self.codebook.codes,
-                                                                   floor=self.floor_, threshold=threshold)):
+                                                                   floor=self.floor, threshold=threshold)):
                     out[i] = items
         if prose:
             for i, items in zip(prose, self.prose_tagger_.suggest([segments[i] for i in prose],
