@@ -380,6 +380,23 @@ def test_tagging_prose_with_nothing_confirmed_reads_the_codebook_alone(codebook,
     assert learned.prose_tagger_ is None and shipped.prose_tagger_ is not None
 
 
+def test_plain_content_needs_more_examples_than_a_guide_question_before_its_weights_are_learned():
+    """Ten examples calibrate a code under a guide question (the prior is strong evidence),
+    not on plain content, where the defaults do better until a dozen examples are coded."""
+    from focusqa.tagging.combiner import MIN_CONTENT_EXAMPLES, MIN_EXAMPLES
+
+    rng = np.random.default_rng(1)
+    n = 60
+    X = rng.normal(size=(n, 1, 4))
+    Y = np.zeros((n, 1), int)
+    Y[:10, 0] = 1
+    combiner = Combiner().fit(X, Y, np.ones(n, bool))
+    assert MIN_EXAMPLES <= 10 < MIN_CONTENT_EXAMPLES
+    assert combiner.learned_[:, 0].tolist() == [True, False]
+    Y[:MIN_CONTENT_EXAMPLES, 0] = 1
+    assert Combiner().fit(X, Y, np.ones(n, bool)).learned_[:, 0].tolist() == [True, True]
+
+
 def test_the_floor_is_lower_only_for_a_code_whose_weights_are_still_the_defaults():
     """A new codebook's first examples do not yet calibrate a code: its floor stays low
     until the combiner has learned that code's weights, while a learned code gets the

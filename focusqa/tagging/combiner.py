@@ -31,7 +31,12 @@ from .structure import Prior
 DEFAULT_STRUCTURED = np.array([-2.2, 0.8, 3.2, 2.6, 0.0])
 DEFAULT_CONTENT = np.array([-1.8, 0.8, 3.6, 0.0, 0.0])
 THRESHOLD_RANGE = (0.25, 0.65)
+# Coded examples (and non-examples) a code needs before its weights are learned, per
+# regime. Under a guide question the prior is strong evidence that a few examples calibrate;
+# on plain content a combiner learned from a dozen examples or fewer did worse than the
+# defaults on every dev set without shipped coding (docs/tagging.md, 2 Dec 2026).
 MIN_EXAMPLES = 4
+MIN_CONTENT_EXAMPLES = 12
 # A segment whose codes all miss their thresholds still gets its top code if it reaches this.
 DEFAULT_FLOOR = 0.3
 # Where a code's weights are the defaults (no coded text for it yet: a new codebook, a
@@ -155,7 +160,8 @@ class Combiner(ClassifierMixin, BaseEstimator):
                 default = DEFAULT_STRUCTURED if regime == 0 else DEFAULT_CONTENT
                 self.coef_[regime, j] = default
                 y = Y[rows, j]
-                if y.sum() < MIN_EXAMPLES or (len(y) - y.sum()) < MIN_EXAMPLES:
+                need = MIN_EXAMPLES if regime == 0 else MIN_CONTENT_EXAMPLES
+                if y.sum() < need or (len(y) - y.sum()) < need:
                     continue
                 fitted = fit_logistic(X[rows][:, j, cols], y, l2=1.0 / self.C, sample_weight=weight[rows])
                 coef = np.zeros(5)
