@@ -3,9 +3,12 @@
 Runs ``focusqa evaluate --learning-curve`` on the demo round and every dev set that can be
 read here (the ``bg-*`` sets need ../shared), then writes ``docs/learning_curves.svg`` and
 prints the table to paste into docs/tagging.md. With ``--as-examples`` the evaluator hands
-k random paragraphs per code as ``--examples`` instead (the table only).
+k random paragraphs per code as ``--examples`` instead, and with ``--without-shipped`` the
+tagger starts from the codebook alone, as a project with a codebook of its own does (both:
+the table only).
 
     .venv/bin/python benchmarks/learning_curves.py [--seeds 5] [--ks 0,2,5,10,20] [--as-examples]
+                                                   [--without-shipped]
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 COLOURS = ["#2E86AB", "#A23B72", "#F18F01", "#C73E1D", "#3B1F2B", "#6A994E", "#7F7F7F", "#E0A458"]
 
 
-def curves(seeds: int, ks: list[int], as_examples: bool = False):
+def curves(seeds: int, ks: list[int], as_examples: bool = False, without_shipped: bool = False):
     from focusqa.errors import FocusqaError
     from focusqa.tagging import shipped_documents
     from focusqa.tagging.devsets import demo_devset, devset_folders, load_devset
@@ -28,15 +31,15 @@ def curves(seeds: int, ks: list[int], as_examples: bool = False):
 
     simulate = examples_curve if as_examples else learning_curve
     devset, base = demo_devset()
-    out = [(devset, simulate(devset, base=base, ks=ks, seeds=range(seeds)))]
+    out = [(devset, simulate(devset, base=[] if without_shipped else base, ks=ks, seeds=range(seeds)))]
     for folder in devset_folders():
         try:
             devset = load_devset(folder)
         except FocusqaError as exc:
             print(f"not run: {exc}", file=sys.stderr)
             continue
-        out.append((devset, simulate(devset, base=shipped_documents(devset.codebook), ks=ks,
-                                     seeds=range(seeds))))
+        base = [] if without_shipped else shipped_documents(devset.codebook)
+        out.append((devset, simulate(devset, base=base, ks=ks, seeds=range(seeds))))
     return out
 
 
@@ -90,9 +93,10 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--ks", default="0,2,5,10,20")
     parser.add_argument("--as-examples", action="store_true")
+    parser.add_argument("--without-shipped", action="store_true")
     args = parser.parse_args()
-    results = curves(args.seeds, [int(k) for k in args.ks.split(",")], args.as_examples)
-    if not args.as_examples:
+    results = curves(args.seeds, [int(k) for k in args.ks.split(",")], args.as_examples, args.without_shipped)
+    if not (args.as_examples or args.without_shipped):
         (ROOT / "docs" / "learning_curves.svg").write_text(svg(results), encoding="utf-8")
     print(table(results))
     return 0

@@ -181,6 +181,26 @@ def test_learning_curve_from_the_cli_on_the_demo_round(capsys):
     assert main(["evaluate", "--learning-curve", "--ks", "two"]) == 2
 
 
+def test_learning_curve_as_examples_and_without_the_shipped_coding(capsys):
+    """The two other ways in: examples handed over (`tag --examples`), and a project that
+    starts from its codebook alone."""
+    from focusqa.config import PROJECT_DIR
+
+    rapport = str(PROJECT_DIR / "devsets" / "rapport")
+    assert main(["evaluate", "--learning-curve", "--devset", rapport, "--seeds", "1", "--ks", "0,2",
+                 "--as-examples", "--format", "json"]) == 0
+    [examples] = json.loads(capsys.readouterr().out)
+    assert [row["confirmed"] for row in examples["summary"]] == [0, 14]   # two per code, seven codes
+    assert main(["evaluate", "--learning-curve", "--devset", rapport, "--seeds", "1", "--ks", "0,2",
+                 "--as-examples", "--without-shipped", "--format", "json"]) == 0
+    [alone] = json.loads(capsys.readouterr().out)
+    assert [row["tested"] for row in alone["summary"]] == [89, 89]
+    # Nothing confirmed: a report is read from the codebook alone either way; from the first
+    # examples on, the shipped coding is part of the model only when it is there.
+    assert alone["summary"][0]["kappa"] == examples["summary"][0]["kappa"]
+    assert alone["summary"][1]["kappa"] != examples["summary"][1]["kappa"]
+
+
 @pytest.mark.shared
 def test_every_dev_set_still_matches_its_text():
     """The readers' labels belong to the paragraphs as focusqa reads them today."""

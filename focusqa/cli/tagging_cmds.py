@@ -55,6 +55,9 @@ def register(sub) -> None:
     p.add_argument("--as-examples", action="store_true",
                    help="with --learning-curve: the evaluator hands k random paragraphs per code as "
                         "--examples instead of confirming turns in the app's order")
+    p.add_argument("--without-shipped", action="store_true",
+                   help="with --learning-curve: start from the codebook alone, without the shipped demo "
+                        "coding (as a project with a codebook of its own does)")
     p.add_argument("--ks", default="0,2,5,10,20", metavar="K,K,...",
                    help="with --learning-curve: confirmations per code (default 0,2,5,10,20)")
     p.set_defaults(func=cmd_evaluate)
@@ -137,6 +140,7 @@ def cmd_learning_curve(args: argparse.Namespace) -> int:
     for name in wanted:
         if name == "demo":
             devset, base = demo_devset()
+            base = [] if args.without_shipped else base
         else:
             try:
                 devset = load_devset(name)
@@ -145,7 +149,7 @@ def cmd_learning_curve(args: argparse.Namespace) -> int:
                     raise
                 missing.append(str(exc))
                 continue
-            base = shipped_documents(devset.codebook)
+            base = [] if args.without_shipped else shipped_documents(devset.codebook)
         simulate = examples_curve if args.as_examples else learning_curve
         curve = simulate(devset, base=base, ks=ks, seeds=range(args.seeds))
         results.append((devset, curve))
