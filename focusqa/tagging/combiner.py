@@ -33,8 +33,9 @@ DEFAULT_CONTENT = np.array([-1.8, 0.8, 3.6, 0.0, 0.0])
 THRESHOLD_RANGE = (0.25, 0.65)
 # Coded examples (and non-examples) a code needs before its weights are learned, per
 # regime. Under a guide question the prior is strong evidence that a few examples calibrate;
-# on plain content a combiner learned from a dozen examples or fewer did worse than the
-# defaults on every dev set without shipped coding (docs/tagging.md, 2 Dec 2026).
+# on plain content a combiner learned from fewer than a dozen examples did worse than the
+# defaults on every prose dev set without shipped coding (docs/tagging.md, "Larger dev
+# sets, the opening round, and a new codebook's first examples").
 MIN_EXAMPLES = 4
 MIN_CONTENT_EXAMPLES = 12
 # A segment whose codes all miss their thresholds still gets its top code if it reaches this.
@@ -42,8 +43,8 @@ DEFAULT_FLOOR = 0.3
 # Where a code's weights are the defaults (no coded text for it yet: a new codebook, a
 # first few examples), its scores are the codebook's evidence alone, never calibrated on
 # anyone's coding, and run lower: the best-supported code is still worth offering for
-# confirmation (docs/tagging.md, "Prose from the codebook alone", "The floor of an
-# uncalibrated code").
+# confirmation (docs/tagging.md, "Closing questions, and prose read from the codebook
+# alone", and the section after it).
 CODEBOOK_ONLY_FLOOR = 0.1
 
 
