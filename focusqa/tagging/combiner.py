@@ -44,7 +44,7 @@ DEFAULT_FLOOR = 0.3
 # first few examples), its scores are the codebook's evidence alone, never calibrated on
 # anyone's coding, and run lower: the best-supported code is still worth offering for
 # confirmation (docs/tagging.md, "Closing questions, and prose read from the codebook
-# alone", and the section after it).
+# alone", and the section above it).
 CODEBOOK_ONLY_FLOOR = 0.1
 
 
