@@ -48,6 +48,18 @@ def _open_coding(page, base: str) -> None:
     _wait_idle(page)
 
 
+def _drag_over_words(page, text, first: int, last: int) -> tuple[float, float]:
+    """Select characters first..last of a turn's text with the mouse, as a person does;
+    returns where the drag started."""
+    start = text.evaluate(CHAR_CENTRE, first)
+    end = text.evaluate(CHAR_CENTRE, last)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=8)
+    page.mouse.up()
+    return start
+
+
 def _word_turn(store, suggested_id: int):
     """A participant turn on the first page, without a suggestion, whose words 2–4 are plain words
     and the 2nd and 4th have three letters or more (a press inside them is inside the word)."""
@@ -93,12 +105,7 @@ def test_selected_words_are_coded_in_one_step_and_keys_decide_suggestions(server
         turn = page.locator(f".st-key-turn_{target.id}")
         text = turn.locator(".fq-text")
         text.scroll_into_view_if_needed()
-        start = text.evaluate(CHAR_CENTRE, second + 1)
-        end = text.evaluate(CHAR_CENTRE, fourth + 1)
-        page.mouse.move(*start)
-        page.mouse.down()
-        page.mouse.move(*end, steps=8)
-        page.mouse.up()
+        _drag_over_words(page, text, second + 1, fourth + 1)
         menu = turn.locator(".fq-menu")
         expect(menu).to_be_visible(timeout=10_000)
         expect(menu).to_contain_text("Kod de markerede ord med")
@@ -146,13 +153,8 @@ def test_the_code_menu_opens_upward_at_the_bottom_of_the_screen(server) -> None:
         page.mouse.move(800, 350)   # over the turns (a wheel over the sidebar scrolls the sidebar)
         page.mouse.wheel(0, line - (700 - 80))   # 80 px above the edge: no autoscroll while dragging
         page.wait_for_timeout(500)
-        start = text.evaluate(CHAR_CENTRE, second + 1)
-        end = text.evaluate(CHAR_CENTRE, fourth + 1)
+        start = _drag_over_words(page, text, second + 1, fourth + 1)
         assert 560 < start[1] < 660, start
-        page.mouse.move(*start)
-        page.mouse.down()
-        page.mouse.move(*end, steps=8)
-        page.mouse.up()
         menu = turn.locator(".fq-menu")
         expect(menu).to_be_visible(timeout=10_000)
         box = menu.bounding_box()
