@@ -16,7 +16,7 @@ from focusqa.store import Store
 from focusqa.tagging import autocode, build_tagger
 from focusqa.tagging.active import binary_kappa, confirmation_order, held_out_predictions, trust_per_code
 from focusqa.tagging.devsets import DevItem, DevSet
-from focusqa.tagging.evidence import lemma_weights, metadata_words, specificity, term_weights
+from focusqa.tagging.evidence import lemma_weights, metadata_words, segment_counts, specificity, term_weights
 from focusqa.tagging.learning import _split, check_held_out, examples_curve, learning_curve
 from focusqa.tagging.tagger import Tagger
 from focusqa.tagging.training import TrainingDocument, codebook_documents
@@ -98,7 +98,7 @@ def test_a_word_in_every_segment_carries_no_weight():
     assert specificity(np.array([0.05, 0.15]))[0] == 1.0 and specificity(np.array([0.15]))[0] == 1.0
     assert specificity(np.array([0.5, 0.9])).tolist() == [0.0, 0.0]
     found = [{EARLY: {"tidlig"}} for _ in range(40)] + [{ORG: {"ledelse"}}]
-    weights = term_weights(found, np.arange(41), set())
+    weights = term_weights(segment_counts(found), 41, set())
     assert weights == {"tidlig": 0.0}
     # lemma 0 stands in every segment, lemma 1 in one
     ids = np.array([0, 1] + [0] * 39)

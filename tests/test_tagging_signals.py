@@ -11,9 +11,10 @@ from focusqa.codebook import load_codebook
 from focusqa.ingest import parse_text
 from focusqa.tagging.analysis import Analyser
 from focusqa.tagging.combiner import Combiner, SignalScores
-from focusqa.tagging.fastpaths import rule_scores
+from focusqa.tagging import analysis
+from focusqa.tagging.fastpaths import clean_word, evidence_words, rule_scores
 from focusqa.tagging.model import MAX_PROJECT_WEIGHT, ProjectModelSignal, project_weights
-from focusqa.tagging.rules import TermEvidence, term_weight
+from focusqa.tagging.rules import TermEvidence, term_spans, term_weight
 from focusqa.tagging.structure import Prior, StructureSignal
 from focusqa.tagging.terms import TermSignal
 from focusqa.tagging.training import codebook_documents
@@ -159,6 +160,48 @@ def test_term_signal_gives_no_weight_to_metadata_words(codebook, analyser):
     after = TermSignal(code_ids=codebook.ids).fit(found, metadata={"familiegruppen"}).decision_function(found)
     assert after[:, family].tolist() == [0.0, 0.0]
     assert after[0, network] == before[0, network] > 0
+
+
+def _evidence_one_by_one(nlp, text: str) -> TermEvidence:
+    """A segment's evidence the plain way: its own Doc, its matches one at a time."""
+    words: dict[str, list[str]] = {}
+    terms: dict[str, set[str]] = {}
+    for code_id, term, word, _ in term_spans(nlp(text)):
+        shown = words.setdefault(code_id, [])
+        if clean_word(word) not in shown:
+            shown.append(clean_word(word))
+        terms.setdefault(code_id, set()).add(term.lower())
+    return TermEvidence(words, terms)
+
+
+BULK_TEXTS = ["Vi skrev en underretning til familiegruppen, og familiegruppen svarede.", "Ja.", "",
+              "Netværksmøder med bedstemoren; netværksmødet hjalp. Tidlig opsporing i dagtilbud.",
+              "Intet her.", "<b>Underretningen</b> kom for sent, sagde familiegruppelederen.",
+              "Samarbejdet med familiegruppen om underretninger og netværket."]
+
+
+def test_term_evidence_in_bulk_equals_one_segment_at_a_time(codebook, analyser, monkeypatch):
+    monkeypatch.setattr(analysis, "CHUNK_SEGMENTS", 3)  # segments in three chunks
+    found = _term_evidence(analyser, BULK_TEXTS)
+    expected = [_evidence_one_by_one(analyser.nlp, text) for text in BULK_TEXTS]
+    assert [found[i] for i in range(len(found))] == expected
+    assert sum(len(e.terms) for e in expected) >= 6, "the texts match several codes"
+    pairs = [(i, code) for i in range(len(BULK_TEXTS)) for code in codebook.ids]
+    assert evidence_words(found, [i for i, _ in pairs], [c for _, c in pairs]) == \
+        [expected[i].words.get(code, []) for i, code in pairs]
+
+
+def test_term_scores_and_fit_from_the_batch_arrays_equal_those_from_the_evidence(codebook, analyser):
+    found = _term_evidence(analyser, BULK_TEXTS * 10)
+    listed = list(found)
+    index = {c: j for j, c in enumerate(codebook.ids)}
+    np.testing.assert_allclose(rule_scores(found, index, {}), rule_scores(listed, index, {}), rtol=0, atol=1e-15)
+    rows = np.arange(0, len(listed), 2)
+    from_arrays = TermSignal(code_ids=codebook.ids).fit(found.take(rows))
+    from_evidence = TermSignal(code_ids=codebook.ids).fit([listed[i] for i in rows])
+    assert from_arrays.weights_ == from_evidence.weights_ and from_arrays.weights_, "a topic word lost weight"
+    np.testing.assert_allclose(from_arrays.decision_function(found), from_evidence.decision_function(listed),
+                               rtol=0, atol=1e-15)
 
 
 def test_term_scores_in_bulk_equal_the_documented_formula(codebook, analyser):

@@ -152,7 +152,7 @@ class DanishLemmatizer:
         lower = np.concatenate(arrays)
         lemmas, found = self._types.lookup(lower)
         if not found.all():
-            new_types = np.unique(lower[~found])
+            new_types = sorted_unique(lower[~found])
             new_lemmas = self.table.lemma_hashes(new_types)
             # Lemma strings enter the string store when their first word type is seen.
             strings = docs[0].vocab.strings
@@ -578,7 +578,7 @@ class _Window:
     def __init__(self, values: np.ndarray, where: np.ndarray, width: int) -> None:
         self.n = len(values)
         near = (where[:, None] + np.arange(max(width, 1))).ravel()
-        near = np.unique(near[near < self.n])
+        near = sorted_unique(near[near < self.n])
         self.types = dict(zip(near.tolist(), values[near].tolist()))
 
     def __len__(self) -> int:
@@ -594,6 +594,19 @@ def _lower_lemma(doc: Doc) -> np.ndarray:
     if kept is not None and "lower" in kept and "lemma" in kept and len(kept["lower"]) == len(doc):
         return np.column_stack([kept["lower"], kept["lemma"]])
     return doc.to_array([LOWER, LEMMA])
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` for integer arrays, by sorting: NumPy 2.4's ``np.unique``
+    hashes integers and is about six times slower than a sort on the arrays tagging
+    makes (hundreds of thousands of ids)."""
+    ordered = np.sort(values, kind="stable")
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:

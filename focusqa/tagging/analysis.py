@@ -13,7 +13,7 @@ import numpy as np
 
 from ..codebook import Codebook
 from ..nlp import build_pipeline
-from .fastpaths import ShownWords, WordTypes, split_chunk
+from .fastpaths import BatchTerms, ShownWords, WordTypes, split_chunk
 from .rules import TermEvidence
 
 # Segments per spaCy Doc when analysing, and the text that joins them.
@@ -45,7 +45,7 @@ class BatchAnalysis:
     lemma_ids: np.ndarray
     bounds: np.ndarray
     words: np.ndarray
-    terms: list[TermEvidence]
+    terms: BatchTerms
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -102,14 +102,15 @@ class Analyser:
         """
         chunks = [texts[i:i + CHUNK_SEGMENTS] for i in range(0, len(texts), CHUNK_SEGMENTS)]
         joined = [SEPARATOR.join(chunk) for chunk in chunks]
-        ids, sizes, terms = [], [], []
+        ids, sizes, matches = [], [], []
         docs = self.nlp.pipe(joined, batch_size=4, component_cfg=_BULK, disable=_UNUSED)
         for chunk, text, doc in zip(chunks, joined, docs):
-            chunk_ids, chunk_sizes, chunk_terms = split_chunk(doc, [len(t) for t in chunk], text, SEPARATOR,
-                                                              self.word_types, self._shown)
+            chunk_ids, chunk_sizes, chunk_matches = split_chunk(doc, [len(t) for t in chunk], text, SEPARATOR,
+                                                                self.word_types)
             ids.append(chunk_ids)
             sizes.append(chunk_sizes)
-            terms.extend(chunk_terms)
+            matches.append(chunk_matches)
+        terms = BatchTerms(matches, [len(chunk) for chunk in chunks], joined, self._shown)
         bounds = np.zeros(len(texts) + 1, dtype=np.int64)
         if sizes:
             np.cumsum(np.concatenate(sizes), out=bounds[1:])

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..codebook import Code
 from ..types import CodeSuggestion
-from .fastpaths import chosen_pairs
+from .fastpaths import BatchTerms, chosen_pairs, evidence_words
 from .model import fit_logistic
 from .rules import TermEvidence
 from .structure import Prior
@@ -99,7 +99,7 @@ class SignalScores:
     structured: np.ndarray
     content: np.ndarray
     priors: list[Prior]
-    terms: list[TermEvidence]
+    terms: Sequence[TermEvidence] | BatchTerms
 
     def features(self) -> np.ndarray:
         return signal_features(self.model, self.rules, self.prior, self.context)
@@ -240,13 +240,15 @@ class Combiner(ClassifierMixin, BaseEstimator):
         prior_v, model_v, rules_v = (np.round(values_of[seg_index, code_index], 3).tolist()
                                      for values_of in (signals.prior, signals.model, signals.rules))
         numbers = [c.number for c in codes]
-        priors, terms = signals.priors, signals.terms
+        priors = signals.priors
+        pairs = list(zip(seg_index.tolist(), code_index.tolist()))
+        shown = evidence_words(signals.terms, [i for i, _ in pairs], [codes[j].id for _, j in pairs])
         out: list[list[CodeSuggestion]] = [[] for _ in range(len(scores))]
-        for n, (i, j) in enumerate(zip(seg_index.tolist(), code_index.tolist())):
+        for n, (i, j) in enumerate(pairs):
             asked = priors[i].code
             code = codes[j]
             out[i].append(CodeSuggestion(code.id, code.number, code.label_da, values[n], {
-                "terms": list(terms[i].words.get(code.id, ())),
+                "terms": shown[n],
                 "question": numbers[asked] if asked is not None else None,
                 "prior": prior_v[n],
                 "model": model_v[n],

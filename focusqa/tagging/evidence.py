@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..nlp.components import sorted_unique
 from .fastpaths import lemma_positions
 
 # Below this many participant segments a share of segments says little: every word counts.
@@ -85,29 +86,33 @@ def lemma_weights(lemma_ids: np.ndarray, bounds: np.ndarray, rows: np.ndarray, w
         return weights
     where, owner = lemma_positions(bounds, rows)
     ids = lemma_ids[where]
-    pairs = np.unique(owner.astype(np.int64) * len(words) + ids)
+    pairs = sorted_unique(owner.astype(np.int64) * len(words) + ids)
     df = np.bincount(pairs % len(words), minlength=len(words))
     return weights * specificity(df / len(rows))
 
 
-def term_weights(found: Sequence[dict[str, set[str]]], rows: np.ndarray,
-                 metadata: set[str]) -> dict[str, float]:
-    """Per matched term (lower-cased stem), its weight as evidence in the segments ``rows``.
-
-    ``found`` is each segment's terms per code. Only terms that lose weight are listed.
-    """
+def segment_counts(found: Sequence[dict[str, set[str]]]) -> dict[str, int]:
+    """Per matched term (lower-cased stem), the number of segments it stands in, for any
+    code; ``found`` is each segment's terms per code."""
     counts: dict[str, int] = {}
-    for i in rows.tolist():
+    for terms_per_code in found:
         seen = set()
-        for terms in found[i].values():
+        for terms in terms_per_code.values():
             seen |= terms
         for term in seen:
             counts[term] = counts.get(term, 0) + 1
+    return counts
+
+
+def term_weights(counts: dict[str, int], n_segments: int, metadata: set[str]) -> dict[str, float]:
+    """Per matched term, its weight as evidence in a project's ``n_segments`` segments,
+    from the number of segments each stands in (:func:`segment_counts`). Only terms that
+    lose weight are listed."""
     out = {}
     for term, count in counts.items():
         weight = 0.0 if metadata and is_metadata(term, metadata) else 1.0
-        if len(rows) >= MIN_SEGMENTS:
-            weight *= float(specificity(np.array([count / len(rows)]))[0])
+        if n_segments >= MIN_SEGMENTS:
+            weight *= float(specificity(np.array([count / n_segments]))[0])
         if weight < 1.0:
             out[term] = weight
     return out

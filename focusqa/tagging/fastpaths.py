@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Sequence as SequenceABC
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ import scipy.sparse as sp
 from spacy.attrs import IDX, LEMMA, ORTH
 from spacy.tokens import Doc
 
-from ..nlp.components import ARRAYS_KEY, MATCHES_KEY, TypeMap
+from ..nlp.components import ARRAYS_KEY, MATCHES_KEY, TypeMap, sorted_unique
 from .rules import TermEvidence, term_spans, term_weight
 
 # ----------------------------------------------------------------- word types
@@ -78,7 +79,7 @@ class WordTypes:
         positions, known = self._lemma_types.lookup(hashes)
         if not known.all():
             with self.lock:
-                new = np.unique(hashes[~known])
+                new = sorted_unique(hashes[~known])
                 new = new[~np.isin(new, self._lemma_types.keys)]
                 table = self.vocab.strings
                 start = len(self.word_list)
@@ -149,27 +150,39 @@ def clean_word(text: str) -> str:
 
 
 class ShownWords:
-    """Per matched text and term, the cleaned word and lower-cased term, computed once."""
+    """Per matched text, the cleaned word shown as evidence, computed once."""
 
     def __init__(self) -> None:
         self.clean: dict[str, str] = {}
-        self.lowered: dict[str, str] = {}
 
 
-def split_chunk(doc: Doc, lengths: list[int], text: str, separator: str, types: WordTypes,
-                shown: ShownWords) -> tuple[np.ndarray, np.ndarray, list[TermEvidence]]:
+@dataclass
+class ChunkMatches:
+    """The term matches of one analysed chunk in text order: the segment each lies in
+    (counted within the chunk), its code id and term, and the matched word's
+    character offsets in the chunk's text."""
+
+    segment: np.ndarray
+    codes: list[str]
+    terms: list[str]
+    begin: np.ndarray
+    end: np.ndarray
+
+
+def split_chunk(doc: Doc, lengths: list[int], text: str, separator: str,
+                types: WordTypes) -> tuple[np.ndarray, np.ndarray, ChunkMatches]:
     """Cut one analysed chunk (segments joined by ``separator``) back into its segments.
 
     Returns the chunk's content-lemma ids (segment after segment), the number of them
-    per segment, and each segment's term evidence. Token properties come from the
-    arrays the pipeline kept (``ARRAYS_KEY``) and one packed lookup per token; matched
-    words are sliced from ``text`` by character offsets instead of building a ``Token``
-    per match.
+    per segment, and its term matches. Token properties come from the arrays the
+    pipeline kept (``ARRAYS_KEY``) and one packed lookup per token; a matched word is
+    kept as character offsets into ``text``, not as a ``Token`` or a string.
     """
     starts = np.cumsum([0] + [n + len(separator) for n in lengths[:-1]])
-    empty = TermEvidence()
     if not len(doc):
-        return np.zeros(0, dtype=np.int64), np.zeros(len(lengths), dtype=np.int64), [empty] * len(lengths)
+        return (np.zeros(0, dtype=np.int64), np.zeros(len(lengths), dtype=np.int64),
+                ChunkMatches(np.zeros(0, dtype=np.int64), [], [], np.zeros(0, dtype=np.int64),
+                             np.zeros(0, dtype=np.int64)))
     kept = doc.user_data.get(ARRAYS_KEY) or {}
     n = len(doc)
     orth = kept["orth"] if len(kept.get("orth", ())) == n else doc.to_array(ORTH)
@@ -182,52 +195,156 @@ def split_chunk(doc: Doc, lengths: list[int], text: str, separator: str, types: 
     raw = doc.user_data.get(MATCHES_KEY)
     if raw is None:
         spans = term_spans(doc)
-        tokens = np.array([token for *_, token in spans], dtype=np.int64)
-        segs = (np.searchsorted(starts, idx[tokens], side="right") - 1).tolist()
-    elif raw:
+        codes, terms = [m[0] for m in spans], [m[1] for m in spans]
+        begin = idx[np.array([m[3] for m in spans], dtype=np.int64)]
+        end = begin + np.array([len(m[2]) for m in spans], dtype=np.int64)
+    else:
         first = np.fromiter((m[2] for m in raw), dtype=np.int64, count=len(raw))
         last = np.fromiter((m[3] for m in raw), dtype=np.int64, count=len(raw)) - 1
-        begins = idx[first].tolist()
-        ends = (idx[last] + token_lengths(packed[last])).tolist()
-        segs = (np.searchsorted(starts, idx[first], side="right") - 1).tolist()
-        spans = [(m[0], m[1], text[b:e], m[2]) for m, b, e in zip(raw, begins, ends)]
-    else:
-        spans, segs = [], []
-    return ids, sizes, _segment_evidence(spans, segs, len(lengths), shown)
+        codes, terms = [m[0] for m in raw], [m[1] for m in raw]
+        begin, end = idx[first], idx[last] + token_lengths(packed[last])
+    segment = np.searchsorted(starts, begin, side="right") - 1
+    return ids, sizes, ChunkMatches(segment, codes, terms, begin, end)
 
 
-def _segment_evidence(spans, segs: list[int], n: int, shown: ShownWords) -> list[TermEvidence]:
-    """Each segment's :class:`TermEvidence` from the chunk's matches (in text order) and
-    the segment each lies in. This runs once per match, so it is written out inline."""
-    clean, lowered = shown.clean, shown.lowered
-    words: dict[int, dict[str, list[str]]] = {}
-    terms: dict[int, dict[str, set[str]]] = {}
-    last_seg, seg_words, seg_terms = -1, {}, {}
-    for (code_id, term, word, _), seg in zip(spans, segs):
-        if seg != last_seg:
-            seg_words = words.get(seg)
-            if seg_words is None:
-                seg_words, seg_terms = words[seg], terms[seg] = {}, {}
+class BatchTerms(SequenceABC):
+    """The term matches of a batch of segments, as flat arrays; ``terms[i]`` is segment
+    i's :class:`TermEvidence`, built when first read.
+
+    A million words hold about 80,000 matches, and building every segment's evidence
+    (dicts of words and sets of terms) cost more than scoring them: the term scores
+    (:func:`rule_scores`) and the term signal's fit count on the arrays instead, and
+    evidence is built only for the segments whose suggestions show it.
+    """
+
+    def __init__(self, chunks: Sequence[ChunkMatches], chunk_sizes: Sequence[int], texts: Sequence[str],
+                 shown: ShownWords) -> None:
+        offsets = np.cumsum([0, *chunk_sizes])
+        self.n_segments = int(offsets[-1])
+        self.texts, self.shown = list(texts), shown
+        code_index: dict[str, int] = {}
+        key_index: dict[str, int] = {}
+        term_key: dict[str, int] = {}
+        codes, keys, segments, chunk_of = [], [], [], []
+        for number, (chunk, offset) in enumerate(zip(chunks, offsets.tolist())):
+            codes += [code_index.setdefault(c, len(code_index)) for c in chunk.codes]
+            for term in dict.fromkeys(chunk.terms):
+                if term not in term_key:
+                    term_key[term] = key_index.setdefault(term.lower(), len(key_index))
+            keys += [term_key[t] for t in chunk.terms]
+            segments.append(chunk.segment + offset)
+            chunk_of.append(np.full(len(chunk.segment), number, dtype=np.int64))
+        empty = np.zeros(0, dtype=np.int64)
+        self.segment = np.concatenate(segments) if segments else empty
+        self.code = np.array(codes, dtype=np.int64)
+        self.term = np.array(keys, dtype=np.int64)
+        self.chunk = np.concatenate(chunk_of) if chunk_of else empty
+        self.begin = np.concatenate([c.begin for c in chunks]) if chunks else empty
+        self.end = np.concatenate([c.end for c in chunks]) if chunks else empty
+        self.code_ids = list(code_index)
+        self.term_keys = list(key_index)
+        self._bounds = np.searchsorted(self.segment, np.arange(self.n_segments + 1))
+        self._built: dict[int, TermEvidence] = {}
+
+    def __len__(self) -> int:
+        return self.n_segments
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n_segments))]
+        if i < 0:
+            i += self.n_segments
+        if not 0 <= i < self.n_segments:
+            raise IndexError(i)
+        found = self._built.get(i)
+        if found is None:
+            found = self._built[i] = self._evidence(i)
+        return found
+
+    def take(self, rows: np.ndarray) -> "BatchTerms":
+        """The matches of segments ``rows`` only, numbered 0 … len(rows) − 1 (for fitting
+        the term signal on a project's participant segments)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        number = np.full(self.n_segments, -1, dtype=np.int64)
+        number[rows] = np.arange(len(rows))
+        kept = number[self.segment] >= 0 if len(self.segment) else np.zeros(0, bool)
+        out = object.__new__(BatchTerms)
+        out.n_segments, out.texts, out.shown = len(rows), self.texts, self.shown
+        order = np.argsort(number[self.segment[kept]], kind="stable")
+        out.segment = number[self.segment[kept]][order]
+        for name in ("code", "term", "chunk", "begin", "end"):
+            setattr(out, name, getattr(self, name)[kept][order])
+        out.code_ids, out.term_keys = self.code_ids, self.term_keys
+        out._bounds = np.searchsorted(out.segment, np.arange(out.n_segments + 1))
+        out._built = {}
+        return out
+
+    def distinct(self, columns: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(segment, column, term key) once per distinct triple; ``columns`` maps each code
+        id of :attr:`code_ids` to one of ``width`` columns (−1: left out)."""
+        column = columns[self.code] if len(self.code) else np.zeros(0, dtype=np.int64)
+        wanted = column >= 0
+        width, n_keys = max(width, 1), max(len(self.term_keys), 1)
+        key = (self.segment[wanted] * width + column[wanted]) * n_keys + self.term[wanted]
+        key = sorted_unique(key)
+        return key // (width * n_keys), (key // n_keys) % width, key % n_keys
+
+    def term_counts(self) -> dict[str, int]:
+        """Per term key, the number of segments it was matched in (for any code)."""
+        pairs = sorted_unique(self.segment * max(len(self.term_keys), 1) + self.term)
+        counts = np.bincount(pairs % max(len(self.term_keys), 1), minlength=len(self.term_keys))
+        return {key: int(c) for key, c in zip(self.term_keys, counts.tolist()) if c}
+
+    def shown_words(self, segments: Sequence[int], code_ids: Sequence[str]) -> list[list[str]]:
+        """For each (segment, code id) pair, the words shown as that code's evidence in the
+        segment: ``self[segment].words[code_id]`` (or none), for many pairs at once."""
+        out: list[list[str]] = [[] for _ in segments]
+        columns = {code: j for j, code in enumerate(self.code_ids)}
+        width = max(len(self.code_ids), 1)
+        wanted = {seg * width + columns[code]: n for n, (seg, code) in enumerate(zip(segments, code_ids))
+                  if code in columns}
+        if not wanted or not len(self.segment):
+            return out
+        keys = self.segment * width + self.code
+        where = np.flatnonzero(np.isin(keys, np.fromiter(wanted, dtype=np.int64, count=len(wanted))))
+        clean, texts = self.shown.clean, self.texts
+        for key, chunk, b, e in zip(keys[where].tolist(), self.chunk[where].tolist(), self.begin[where].tolist(),
+                                    self.end[where].tolist()):
+            word = texts[chunk][b:e]
+            text = clean.get(word)
+            if text is None:
+                text = clean[word] = clean_word(word)
+            shown = out[wanted[key]]
+            if text not in shown:
+                shown.append(text)
+        return out
+
+    def _evidence(self, i: int) -> TermEvidence:
+        """Segment i's evidence, as :class:`TermEvidence`: per code, the words as written
+        (cleaned, in text order, each once) and the distinct term keys."""
+        lo, hi = int(self._bounds[i]), int(self._bounds[i + 1])
+        if lo == hi:
+            return TermEvidence()
+        clean, texts = self.shown.clean, self.texts
+        words: dict[str, list[str]] = {}
+        terms: dict[str, set[str]] = {}
+        for code, term, chunk, b, e in zip(self.code[lo:hi].tolist(), self.term[lo:hi].tolist(),
+                                           self.chunk[lo:hi].tolist(), self.begin[lo:hi].tolist(),
+                                           self.end[lo:hi].tolist()):
+            word = texts[chunk][b:e]
+            text = clean.get(word)
+            if text is None:
+                text = clean[word] = clean_word(word)
+            code_id = self.code_ids[code]
+            shown_words = words.get(code_id)
+            if shown_words is None:
+                words[code_id] = [text]
+                terms[code_id] = {self.term_keys[term]}
             else:
-                seg_terms = terms[seg]
-            last_seg = seg
-        text = clean.get(word)
-        if text is None:
-            text = clean[word] = clean_word(word)
-        key = lowered.get(term)
-        if key is None:
-            key = lowered[term] = term.lower()
-        shown_words = seg_words.get(code_id)
-        if shown_words is None:
-            seg_words[code_id] = [text]
-            seg_terms[code_id] = {key}
-        else:
-            if text not in shown_words:
-                shown_words.append(text)
-            seg_terms[code_id].add(key)
-    empty = TermEvidence()
-    evidence = {seg: TermEvidence(found, terms[seg]) for seg, found in words.items()}
-    return [evidence.get(j, empty) for j in range(n)]
+                if text not in shown_words:
+                    shown_words.append(text)
+                terms[code_id].add(self.term_keys[term])
+        return TermEvidence(words, terms)
 
 
 # ------------------------------------------------------------- flat lemma ids
@@ -260,9 +377,10 @@ def count_matrix(lemma_ids: np.ndarray, bounds: np.ndarray, rows: np.ndarray, n_
 _PLAIN_WEIGHTS: dict[str, float] = {}  # term -> term_weight(term); codebook terms only
 
 
-def rule_scores(found: Sequence[TermEvidence], code_index: dict[str, int],
+def rule_scores(found: Sequence[TermEvidence] | BatchTerms, code_index: dict[str, int],
                 weights: dict[str, float]) -> np.ndarray:
-    """``1 − exp(−Σ weight)`` of each segment's distinct matched terms, per code.
+    """``1 − exp(−Σ weight)`` of each segment's distinct matched terms, per code
+    (on a :class:`BatchTerms`, from its arrays).
 
     ``weights`` overrides :func:`~focusqa.tagging.rules.term_weight` for some terms.
     Only segments with matches cost anything; the sum is written out because it runs
@@ -270,6 +388,13 @@ def rule_scores(found: Sequence[TermEvidence], code_index: dict[str, int],
     """
     rules = np.zeros((len(found), len(code_index)))
     weights = {**_PLAIN_WEIGHTS, **weights} if weights else _PLAIN_WEIGHTS
+    if isinstance(found, BatchTerms):
+        columns = np.array([code_index.get(c, -1) for c in found.code_ids], dtype=np.int64)
+        segment, column, term = found.distinct(columns, len(code_index))
+        per_term = np.array([_weight_of(key, weights) for key in found.term_keys])
+        if len(segment):
+            np.add.at(rules, (segment, column), per_term[term])
+        return _saturated(rules)
     for i, evidence in enumerate(found):
         for code_id, terms in evidence.terms.items():
             j = code_index.get(code_id)
@@ -281,12 +406,32 @@ def rule_scores(found: Sequence[TermEvidence], code_index: dict[str, int],
                         weight = weights[term] = term_weight(term)
                     total += weight
                 rules[i, j] = total
-    np.negative(rules, out=rules)
-    np.exp(rules, out=rules)
-    return np.subtract(1.0, rules, out=rules)
+    return _saturated(rules)
+
+
+def _weight_of(term: str, weights: dict[str, float]) -> float:
+    weight = weights.get(term)
+    if weight is None:
+        weight = weights[term] = term_weight(term)
+    return weight
+
+
+def _saturated(total: np.ndarray) -> np.ndarray:
+    """``1 − exp(−total)``, in place."""
+    np.negative(total, out=total)
+    np.exp(total, out=total)
+    return np.subtract(1.0, total, out=total)
 
 
 # ------------------------------------------------------------- suggestions
+def evidence_words(terms: Sequence[TermEvidence] | BatchTerms, segments: Sequence[int],
+                   code_ids: Sequence[str]) -> list[list[str]]:
+    """The words shown as evidence for each (segment, code id) pair."""
+    if isinstance(terms, BatchTerms):
+        return terms.shown_words(segments, code_ids)
+    return [list(terms[i].words.get(code, ())) for i, code in zip(segments, code_ids)]
+
+
 def chosen_pairs(scores: np.ndarray, limits: np.ndarray, floor: float,
                  content: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(segment, code) index pairs to suggest, highest score first within a segment.

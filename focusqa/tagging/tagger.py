@@ -178,7 +178,7 @@ class Tagger:
         # 2b. As evidence for a code, the project's topic words and its metadata count less
         # or not at all: the term signal learns that from the participants' text.
         metadata = metadata_words(segments)
-        terms = clone(self.terms_).fit([batch.terms[i] for i in participants], metadata=metadata)
+        terms = clone(self.terms_).fit(batch.terms.take(participants), metadata=metadata)
         rules = terms.decision_function(batch.terms)
         # 2c. The project model, on the participants' words weighted the same way.
         model = np.zeros((n, k))
@@ -205,19 +205,25 @@ class Tagger:
             return []
         threshold = threshold if threshold is not None else self.threshold
         prose = prose_positions(segments) if self.prose_tagger_ is not None else []
-        with paused_gc():
-            out: list[list[CodeSuggestion]] = [[] for _ in segments]
-            spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
-            if spoken:
-                scores, signals = self.score([segments[i] for i in spoken])
-                for i, items in zip(spoken, self.combiner_.suggest(scores, signals, self.codebook.codes,
-                                                                   floor=self.floor, threshold=threshold)):
-                    out[i] = items
+        out: list[list[CodeSuggestion]] = [[] for _ in segments]
+        spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
+        if spoken:
+            with paused_gc():
+                items = self._suggest_scored([segments[i] for i in spoken], threshold)
+            for i, found in zip(spoken, items):
+                out[i] = found
         if prose:
             for i, items in zip(prose, self.prose_tagger_.suggest([segments[i] for i in prose],
                                                                   threshold=threshold)):
                 out[i] = items
         return out
+
+    def _suggest_scored(self, segments: list, threshold: float | None) -> list[list[CodeSuggestion]]:
+        """The suggestions of :meth:`score`'s scores. A method of its own so that the
+        signals behind them are freed before :func:`paused_gc` lets the collector run
+        again (it would otherwise walk them all once)."""
+        scores, signals = self.score(segments)
+        return self.combiner_.suggest(scores, signals, self.codebook.codes, floor=self.floor, threshold=threshold)
 
     def vectors(self, segments: Sequence) -> sp.csr_matrix:
         """The model's TF-IDF rows of segments (to tell similar turns from varied ones)."""

@@ -18,8 +18,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .evidence import term_weights
-from .fastpaths import rule_scores
+from .evidence import segment_counts, term_weights
+from .fastpaths import BatchTerms, rule_scores
 from .rules import TermEvidence, term_weight
 
 
@@ -42,16 +42,17 @@ class TermSignal(BaseEstimator):
     def __init__(self, *, code_ids: Sequence[str] = ()) -> None:
         self.code_ids = code_ids
 
-    def fit(self, X: Sequence[TermEvidence], y=None, *, metadata: set[str] | None = None) -> "TermSignal":
+    def fit(self, X: Sequence[TermEvidence] | BatchTerms, y=None, *,
+            metadata: set[str] | None = None) -> "TermSignal":
         """Learn the terms' specificity in X, the term evidence of a project's participant
         segments; ``metadata`` are the project's metadata words (see :func:`.evidence.metadata_words`)."""
-        found = [evidence.terms for evidence in X]
-        specific = term_weights(found, np.arange(len(found)), metadata or set())
+        counts = X.term_counts() if isinstance(X, BatchTerms) else segment_counts([e.terms for e in X])
+        specific = term_weights(counts, len(X), metadata or set())
         self.weights_ = {term: term_weight(term) * w for term, w in specific.items()}
         self.code_index_ = {code: j for j, code in enumerate(self.code_ids)}
         return self
 
-    def decision_function(self, X: Sequence[TermEvidence]) -> np.ndarray:
+    def decision_function(self, X: Sequence[TermEvidence] | BatchTerms) -> np.ndarray:
         """Term scores in [0, 1), shape (n_segments, n_codes)."""
         check_is_fitted(self, "weights_")
         return rule_scores(X, self.code_index_, self.weights_)
