@@ -35,6 +35,9 @@ _MATCH_ORDER = itemgetter(2, 3, 0)
 # Small words that may vary inside a phrase ("skrive en/flere/gode underretning(er)").
 PHRASE_FILLERS = frozenset({"en", "et", "af", "i", "til", "med", "på", "om", "og", "det", "den", "de",
                             "for", "at", "sig", "som", "hos", "fra"})
+# Flags of a word type in CodebookMatcher._token_kinds: it matches a stem; it can be a
+# phrase's second word; its third word after a small word that varies.
+_ANY_STEM, _SECOND_WORD, _THIRD_WORD = 1, 2, 4
 # A stem counts as a longer compound of another when it has more letters than an ending adds.
 COMPOUND_EXTRA = 2
 SENTENCE_ENDS = (".", "!", "?", "…", "...", "?!", "!!", "??")
@@ -211,6 +214,8 @@ class CodebookMatcher:
         self.stems: list[str] = []
         self.patterns: list[TermPattern] = []
         self._longest = 1  # words in the longest term
+        self._second_stems: frozenset[int] = frozenset()  # stems of a phrase's second word
+        self._third_stems: frozenset[int] = frozenset()  # … of its third, after a word that varies
         self._starts: dict[int, list[int]] = {}
         self._cache: dict[int, frozenset[int]] = {}
         self._start_cache: dict[frozenset[int], tuple[int, ...]] = {}
@@ -251,6 +256,10 @@ class CodebookMatcher:
         self.stems = [s for s, _ in sorted(stem_ids.items(), key=lambda kv: kv[1])]
         self.patterns = patterns
         self._longest = max((len(p.parts) for p in patterns), default=1)
+        self._second_stems = frozenset(stem for p in patterns if len(p.sets) > 1 and p.sets[1] is not None
+                                       for stem in p.sets[1])
+        self._third_stems = frozenset(stem for p in patterns if len(p.sets) > 2 and p.sets[1] is None
+                                      and p.sets[2] is not None for stem in p.sets[2])
         self._starts = {}
         for index, pattern in enumerate(patterns):
             for stem in pattern.parts[0]:
@@ -296,8 +305,10 @@ class CodebookMatcher:
     def _token_kinds(self, lowers: np.ndarray, lemmas: np.ndarray) -> np.ndarray:
         """Per token, what can start at its word type (types seen before cost one lookup).
 
-        The value is ``kind * 2 + (the type matches any stem)``. Kind 0: no term
-        starts here (a type that only matches a later word of a phrase,
+        The value is ``kind << 3`` plus flags: :data:`_ANY_STEM` (the type matches
+        any stem), :data:`_SECOND_WORD` (it can be a phrase's second word),
+        :data:`_THIRD_WORD` (the third, after a small word that varies). Kind 0: no
+        term starts here (a type that only matches a later word of a phrase,
         "rådgivning" in "åben rådgivning"; the phrase is checked from its first
         word); 1: a phrase may start here; k + 2: only single-word terms, whose
         matches are ``self._single_list[k]``.
@@ -311,11 +322,16 @@ class CodebookMatcher:
                 for h, i in zip(unique.tolist(), missing[first].tolist()):
                     if h not in cache:
                         self._type_matches(h, int(lemmas[i]))
-                values = np.array([self._kind(cache[h]) * 2 + bool(cache[h]) for h in unique.tolist()],
+                values = np.array([self._kind(cache[h]) << 3 | self._flags(cache[h]) for h in unique.tolist()],
                                   dtype=np.uint64)
             self._type_flags.add(unique, values)
             kinds, known = self._type_flags.lookup(lowers)
         return kinds
+
+    def _flags(self, found: frozenset[int]) -> int:
+        """The flags of :meth:`_token_kinds` for a type matching the stems ``found``."""
+        return ((_ANY_STEM if found else 0) | (_SECOND_WORD if found & self._second_stems else 0)
+                | (_THIRD_WORD if found & self._third_stems else 0))
 
     def _kind(self, found: frozenset[int]) -> int:
         """The kind code of :meth:`_token_kinds` for a type matching the stems ``found``."""
@@ -354,16 +370,15 @@ class CodebookMatcher:
         others take their type's single-word matches, except a code already
         covered by a phrase matched over that position.
         """
-        k = kinds[where] >> 1
+        k = kinds[where] >> 3
         slow = k == 1
-        # A phrase needs one of the next two words to match a stem (the second when a
-        # small word stands between); without one, a phrase start is a position with
-        # single-word terms only.
+        # A phrase needs its second word next, or its third after a small word that
+        # varies; without either, a phrase start is a position with single-word terms only.
         possible = np.zeros(len(where), bool)
-        for step in (1, 2):
+        for step, flag in ((1, _SECOND_WORD), (2, _THIRD_WORD)):
             after = where + step
             inside = after < len(kinds)
-            possible[inside] |= (kinds[after[inside]] & 1) == 1
+            possible[inside] |= (kinds[after[inside]] & flag) != 0
         results: list[tuple[str, str, int, int]] = []
         phrases: list[tuple[str, int, int]] = []
         if (slow & possible).any():
@@ -417,7 +432,7 @@ class CodebookMatcher:
             kinds = np.zeros(len(both), np.uint64)
             if self.patterns and len(both):
                 kinds = self._token_kinds(both[:, 0], both[:, 1])
-            found = kinds > 1
+            found = (kinds >> 3) > 0
             # Per document: does any token match? (cumulative counts at the boundaries)
             counts = np.concatenate([[0], np.cumsum(found)])
             offset = 0

@@ -205,13 +205,12 @@ class Tagger:
             return []
         threshold = threshold if threshold is not None else self.threshold
         prose = prose_positions(segments) if self.prose_tagger_ is not None else []
-        out: list[list[CodeSuggestion]] = [[] for _ in segments]
-        spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
-        if spoken:
-            with paused_gc():
-                items = self._suggest_scored([segments[i] for i in spoken], threshold)
-            for i, found in zip(spoken, items):
-                out[i] = found
+        with paused_gc():
+            out: list[list[CodeSuggestion]] = [[] for _ in segments]
+            spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
+            if spoken:
+                for i, items in zip(spoken, self._suggest_scored([segments[i] for i in spoken], threshold)):
+                    out[i] = items
         if prose:
             for i, items in zip(prose, self.prose_tagger_.suggest([segments[i] for i in prose],
                                                                   threshold=threshold)):
