@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 
 from focusqa.codebook import load_codebook
@@ -276,6 +277,20 @@ def test_tagging_estimators_follow_sklearn_conventions():
     assert combiner.fit(feats, Y).predict_proba(feats).shape == (3, 2)
 
 
+def test_tagging_all_codes_decided_in_one_product_equal_one_classifier_at_a_time():
+    rng = np.random.default_rng(0)
+    X = sp.random(60, 40, density=0.2, format="csr", random_state=1)
+    Y = (rng.random((60, 4)) < [0.4, 0.3, 0.02, 0.5]).astype(int)  # code 2: too few, a constant
+    model = CalibratedOneVsRest(cv=3, random_state=0).fit(X, Y)
+    assert model.linear_ is not None and not isinstance(model.estimators_[2], tuple)
+    one_by_one = np.zeros((60, 4))
+    for j, est in enumerate(model.estimators_):
+        if isinstance(est, tuple):
+            one_by_one[:, j] = est[0].decision_function(X)
+    assert np.array_equal(model.decision_function(X), one_by_one)
+    assert np.abs(one_by_one).sum() > 0
+
+
 def test_tagging_question_recognizer_ignores_the_shared_frame():
     rec = QuestionRecognizer().fit([["erfaring", "underretning"], ["erfaring", "netværk"]], [0, 1])
     sims = rec.similarity([["erfaring"], ["netværk"]])
@@ -425,3 +440,17 @@ def test_tagging_with_no_coded_text_offers_the_best_supported_code_at_a_lower_fl
     top = float(scores.max())
     assert CODEBOOK_ONLY_FLOOR <= top < DEFAULT_FLOOR
     assert [s.code_id for s in alone.suggest(prose)[0]] == ["supplerende"]  # "fortsætte"
+
+
+def test_tagging_closing_questions_found_in_bulk_equal_one_scan_of_all_turns():
+    """The word pre-filter finds exactly the closing questions a scan of every turn finds."""
+    from focusqa.tagging.structure import _CLOSING, _CLOSING_WORDS, _JoinedTexts
+
+    turns = ["Har I noget andet på hjerte?", "Er der noget, I gerne vil tilføje", "Noget, du vil tilføje til sidst?",
+             "Vi har ikke talt om budgettet.", "Inden vi runder af: andre bemærkninger?", "Hvad med ledelsen?",
+             "Er der noget I har lyst til at tilføje – før vi stopper?", "Ikke mere om det.", "",
+             "Supplerende kommentarer", "Der er noget, I gerne vil tilføje. Ja."] * 3
+    joined = _JoinedTexts(turns)
+    everywhere = joined.owners(_CLOSING, word_start=True)
+    assert joined.owners(_CLOSING, word_start=True, needs=_CLOSING_WORDS) == everywhere
+    assert len(everywhere) == 18, "six of the eleven turns close the interview"

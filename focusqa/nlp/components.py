@@ -142,13 +142,18 @@ class DanishLemmatizer:
         self._set_lemmas([doc])
         return doc
 
-    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
-        """Lemmatise documents in batches: one table lookup per batch."""
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 256, write: bool = True) -> Iterator[Doc]:
+        """Lemmatise documents in batches: one table lookup per batch.
+
+        ``write=False`` (``component_cfg={"focusqa_lemmatizer": {"write": False}}``) keeps
+        the lemmas only in ``doc.user_data[ARRAYS_KEY]``, for bulk readers that never read
+        ``token.lemma_``.
+        """
         for batch in minibatch(stream, size=batch_size):
-            self._set_lemmas(batch)
+            self._set_lemmas(batch, write=write)
             yield from batch
 
-    def _set_lemmas(self, docs: list[Doc]) -> None:
+    def _set_lemmas(self, docs: list[Doc], *, write: bool = True) -> None:
         arrays = [doc.to_array(LOWER) for doc in docs]
         if not arrays:
             return
@@ -167,7 +172,7 @@ class DanishLemmatizer:
         offset = 0
         for doc, arr in zip(docs, arrays):
             n = len(arr)
-            if n:
+            if n and write:
                 doc.from_array([LEMMA], lemmas[offset:offset + n].reshape(-1, 1))
             kept = doc.user_data.setdefault(ARRAYS_KEY, {})
             kept["lower"], kept["lemma"] = arr, lemmas[offset:offset + n]

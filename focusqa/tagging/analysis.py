@@ -19,8 +19,9 @@ from .rules import TermEvidence
 # Segments per spaCy Doc when analysing, and the text that joins them.
 CHUNK_SEGMENTS = 600
 SEPARATOR = "\n\n"
-# The analyser reads the raw matches, not doc.spans (see CodebookMatcher.pipe).
-_BULK = {"focusqa_codebook": {"spans": False}}
+# The analyser reads the raw matches and the kept lemma arrays, not doc.spans or
+# token.lemma_ (see CodebookMatcher.pipe and DanishLemmatizer.pipe).
+_BULK = {"focusqa_codebook": {"spans": False}, "focusqa_lemmatizer": {"write": False}}
 # No signal uses sentence boundaries, so bulk analysis does not set them.
 _UNUSED = ["focusqa_sentences"]
 

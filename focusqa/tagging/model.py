@@ -197,6 +197,19 @@ class CompoundTfidfVectorizer(TransformerMixin, BaseEstimator):
         return normalize(counts.tocsr(), copy=False)
 
 
+def _stacked_linear(estimators: list) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(columns, weights, intercepts) when every fitted code's classifier is linear with
+    one row of coefficients, so that all codes' decision values come from one sparse
+    product ``X @ weights + intercepts`` (the same values as one ``decision_function``
+    call per code, at a fraction of the cost). ``None`` otherwise."""
+    fitted = [(j, est[0]) for j, est in enumerate(estimators) if isinstance(est, tuple)]
+    if not fitted or not all(hasattr(clf, "coef_") and np.size(clf.intercept_) == 1 for _, clf in fitted):
+        return None
+    return (np.array([j for j, _ in fitted]),
+            np.column_stack([np.ravel(clf.coef_) for _, clf in fitted]),
+            np.array([float(np.ravel(clf.intercept_)[0]) for _, clf in fitted]))
+
+
 class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
     """One linear classifier per code with Platt-calibrated probabilities (multi-label).
 
@@ -224,6 +237,9 @@ class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
         Per code ``(classifier, a, b)`` for ``p = 1 / (1 + exp(-(a * d + b)))``, or a
         constant probability when a code has too few examples.
     oof_proba_ : ndarray of shape (n_samples, n_codes)
+    linear_ : tuple or None
+        The linear classifiers' coefficients stacked, for one product per batch
+        (see :func:`_stacked_linear`).
     """
 
     def __init__(self, *, estimator=None, cv: int = 3, class_weight: str | None = "balanced",
@@ -276,11 +292,16 @@ class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
             clf = self._base(seed).fit(X, y, sample_weight=sample_weight)
             self.estimators_.append((clf, a, b))
             self.oof_proba_[:, j] = 1.0 / (1.0 + np.exp(-(a * oof + b)))
+        self.linear_ = _stacked_linear(self.estimators_)
         return self
 
     def decision_function(self, X) -> np.ndarray:
         check_is_fitted(self, "estimators_")
         out = np.zeros((X.shape[0], len(self.estimators_)))
+        if self.linear_ is not None:
+            columns, weights, intercepts = self.linear_
+            out[:, columns] = np.asarray(X @ weights) + intercepts
+            return out
         for j, est in enumerate(self.estimators_):
             if isinstance(est, tuple):
                 out[:, j] = est[0].decision_function(X)

@@ -59,6 +59,8 @@ _CLOSING = re.compile(
     r"(?:noget|andet)\s*,?\s*(?:i|du)\s+(?:gerne\s+)?(?:vil|har\s+lyst\s+til)\s+(?:gerne\s+)?(?:at\s+)?"
     r"tilføje\s*(?:\?|$|,|\.|–|til\s+sidst|inden|før|som)|"
     r"(?:andre|yderligere|supplerende)\s+(?:bemærkninger|kommentarer)")
+# One of these words stands in every match of _CLOSING.
+_CLOSING_WORDS = re.compile("hjerte|ikke|inden|før|tilføje|bemærkninger|kommentarer")
 # A guide's catch-all point, by its label ("Supplerende bemærkninger", "Andet", "Øvrige
 # forhold") or its definition ("Alt andet …").
 _CATCH_ALL_LABEL = re.compile(r"^\s*(?:supplerende|øvrig\w*|andet|andre\s+bemærkninger|afsluttende|diverse|"
@@ -119,13 +121,26 @@ class _JoinedTexts:
         self.starts = np.cumsum(lengths + len(_JOIN)) - lengths - len(_JOIN)
         self.ends = self.starts + lengths
 
-    def owners(self, pattern: re.Pattern, *, word_start: bool = False) -> set[int]:
+    def owners(self, pattern: re.Pattern, *, word_start: bool = False, needs: re.Pattern | None = None) -> set[int]:
         """Which texts ``pattern`` finds something in (``word_start``: only at a word start;
-        patterns that start with a plain word list scan fastest, so that is checked here)."""
+        patterns that start with a plain word list scan fastest, so that is checked here).
+
+        ``needs``: a pattern of words of which every match of ``pattern`` holds one; only
+        the texts it finds are searched (a long alternation scans slowly). Each text is
+        searched with the separator after it, so ``$`` means what it means in the
+        joined text."""
         text = self.text
-        positions = [m.start() for m in pattern.finditer(text)
-                     if not word_start or _word_start(text, m.start())]
-        return set((np.searchsorted(self.starts, positions, side="right") - 1).tolist())
+        if needs is None:
+            positions = [m.start() for m in pattern.finditer(text)
+                         if not word_start or _word_start(text, m.start())]
+            return set((np.searchsorted(self.starts, positions, side="right") - 1).tolist())
+        found = set()
+        for i in sorted(self.owners(needs)):
+            start, end = int(self.starts[i]), int(self.ends[i])
+            if any(m.start() < end and (not word_start or _word_start(text, m.start()))
+                   for m in pattern.finditer(text, start, end + len(_JOIN))):
+                found.add(i)
+        return found
 
     def search(self, pattern: re.Pattern, i: int) -> re.Match | None:
         """``pattern.search`` in text i alone."""
@@ -431,7 +446,7 @@ def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: 
     if catch_all is not None:
         # A closing question is an explicit reference to the catch-all point (a numbered
         # reference, "spørgsmål 4", still wins).
-        for i in joined.owners(_CLOSING, word_start=True):
+        for i in joined.owners(_CLOSING, word_start=True, needs=_CLOSING_WORDS):
             if referenced[i] is None:
                 codes[i], scores[i] = [catch_all] * len(codes[i]), [1.0] * len(scores[i])
                 referenced[i] = -1

@@ -53,9 +53,10 @@ class TrainingRows:
     groups: np.ndarray
 
 
-def prose_positions(segments: Sequence) -> list[int]:
-    """Positions of the segments whose document has no speaker turns (reports, memos)."""
-    return [i for group in document_groups(segments)
+def prose_positions(segments: Sequence, documents: list[list[int]] | None = None) -> list[int]:
+    """Positions of the segments whose document has no speaker turns (reports, memos);
+    ``documents`` as :func:`document_groups` gives them, if already known."""
+    return [i for group in (document_groups(segments) if documents is None else documents)
             if all(getattr(segments[j], "speaker", None) is None for j in group) for i in group]
 
 
@@ -158,8 +159,10 @@ class Tagger:
                             np.array(project, bool), np.array(groups))
 
     # ----------------------------------------------------------------- scoring
-    def score(self, segments: Sequence) -> tuple[np.ndarray, SignalScores]:
-        """Combined scores (n_segments, n_codes) and the signals behind them."""
+    def score(self, segments: Sequence, *,
+              documents: list[list[int]] | None = None) -> tuple[np.ndarray, SignalScores]:
+        """Combined scores (n_segments, n_codes) and the signals behind them (``documents``:
+        the segments' :func:`document_groups`, if already known)."""
         if self.documents_ is None:
             raise RuntimeError("the tagger is not fitted; use focusqa.tagging.build_tagger()")
         segments = list(segments)
@@ -167,7 +170,7 @@ class Tagger:
         # 1. What the pipeline finds in each segment.
         batch = self.analyser.analyse_batch([s.text for s in segments])
         # 2a. The interview structure reads every term at the codebook's own weights.
-        documents = document_groups(segments)
+        documents = document_groups(segments) if documents is None else documents
         reading = self.structure_.predict(
             segments, lemmas=Lazy(batch.lemmas, range(n)), sizes=batch.sizes(),
             terms=self.terms_.decision_function(batch.terms), documents=documents,
@@ -204,24 +207,29 @@ class Tagger:
         if not segments:
             return []
         threshold = threshold if threshold is not None else self.threshold
-        prose = prose_positions(segments) if self.prose_tagger_ is not None else []
+        documents = document_groups(segments)
+        prose = prose_positions(segments, documents) if self.prose_tagger_ is not None else []
         with paused_gc():
-            out: list[list[CodeSuggestion]] = [[] for _ in segments]
-            spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
-            if spoken:
-                for i, items in zip(spoken, self._suggest_scored([segments[i] for i in spoken], threshold)):
-                    out[i] = items
+            if not prose:
+                out = self._suggest_scored(segments, threshold, documents)
+            else:
+                out = [[] for _ in segments]
+                spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
+                if spoken:
+                    for i, items in zip(spoken, self._suggest_scored([segments[i] for i in spoken], threshold)):
+                        out[i] = items
         if prose:
             for i, items in zip(prose, self.prose_tagger_.suggest([segments[i] for i in prose],
                                                                   threshold=threshold)):
                 out[i] = items
         return out
 
-    def _suggest_scored(self, segments: list, threshold: float | None) -> list[list[CodeSuggestion]]:
+    def _suggest_scored(self, segments: list, threshold: float | None,
+                        documents: list[list[int]] | None = None) -> list[list[CodeSuggestion]]:
         """The suggestions of :meth:`score`'s scores. A method of its own so that the
         signals behind them are freed before :func:`paused_gc` lets the collector run
         again (it would otherwise walk them all once)."""
-        scores, signals = self.score(segments)
+        scores, signals = self.score(segments, documents=documents)
         return self.combiner_.suggest(scores, signals, self.codebook.codes, floor=self.floor, threshold=threshold)
 
     def vectors(self, segments: Sequence) -> sp.csr_matrix:
