@@ -175,6 +175,7 @@ def _evidence_one_by_one(nlp, text: str) -> TermEvidence:
 
 
 BULK_TEXTS = ["Vi skrev en underretning til familiegruppen, og familiegruppen svarede.", "Ja.", "",
+              "Familiegruppen  svarede. Underretningen\nkom, og netværket ", "  Netværksmøde.\n\n",
               "Netværksmøder med bedstemoren; netværksmødet hjalp. Tidlig opsporing i dagtilbud.",
               "Intet her.", "<b>Underretningen</b> kom for sent, sagde familiegruppelederen.",
               "Samarbejdet med familiegruppen om underretninger og netværket."]
@@ -189,6 +190,16 @@ def test_term_evidence_in_bulk_equals_one_segment_at_a_time(codebook, analyser, 
     pairs = [(i, code) for i in range(len(BULK_TEXTS)) for code in codebook.ids]
     assert evidence_words(found, [i for i, _ in pairs], [c for _, c in pairs]) == \
         [expected[i].words.get(code, []) for i, code in pairs]
+
+
+def test_content_lemmas_in_bulk_are_the_letters_only_words_that_are_not_stop_words(analyser, monkeypatch):
+    monkeypatch.setattr(analysis, "CHUNK_SEGMENTS", 2)
+    texts = BULK_TEXTS + ["Hun flyttede til İstanbul i 2019 og kom hjem igen.", "ÅBEN RÅDGIVNING, 3 gange!"]
+    plain = [[t.lemma_ for t in analyser.nlp(text) if t.is_alpha and not t.is_stop and len(t.lemma_) > 1]
+             for text in texts]
+    batch = analyser.analyse_batch(texts)
+    assert [batch.lemmas(i) for i in range(len(texts))] == plain
+    assert "i̇stanbul" in plain[-2] and "2019" not in plain[-2] and "rådgivning" in plain[-1]
 
 
 def test_term_scores_and_fit_from_the_batch_arrays_equal_those_from_the_evidence(codebook, analyser):

@@ -106,8 +106,8 @@ class Analyser:
         ids, sizes, matches = [], [], []
         docs = self.nlp.pipe(joined, batch_size=4, component_cfg=_BULK, disable=_UNUSED)
         for chunk, text, doc in zip(chunks, joined, docs):
-            chunk_ids, chunk_sizes, chunk_matches = split_chunk(doc, [len(t) for t in chunk], text, SEPARATOR,
-                                                                self.word_types)
+            lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+            chunk_ids, chunk_sizes, chunk_matches = split_chunk(doc, lengths, text, SEPARATOR, self.word_types)
             ids.append(chunk_ids)
             sizes.append(chunk_sizes)
             matches.append(chunk_matches)

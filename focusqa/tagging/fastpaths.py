@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from spacy.attrs import IDX, LEMMA, ORTH
+from spacy.attrs import IDX, LEMMA, LOWER
 from spacy.tokens import Doc
 
 from ..nlp.components import ARRAYS_KEY, MATCHES_KEY, TypeMap, sorted_unique
@@ -29,48 +29,52 @@ from .rules import TermEvidence, term_spans, term_weight
 
 # ----------------------------------------------------------------- word types
 # A word type's properties packed in one integer, so one hash lookup per token gives
-# them all: lemma id << _LEMMA_SHIFT | _KEEP (a content word) | length in characters.
+# them both: lemma id << _LEMMA_SHIFT | _KEEP (a content word).
 _LEMMA_SHIFT = 34
 _KEEP = np.uint64(1 << 33)
-_LENGTH = np.uint64((1 << 33) - 1)
+# "İ" lower-cases to "i" and a combining dot, which is not a letter.
+_COMBINING_DOT = "\u0307"
 
 
 class WordTypes:
-    """Per word type, computed once: its lemma id, whether it is a content word, its length.
+    """Per lower-cased word type, computed once: its lemma id and whether it is a content
+    word (letters only, not a stop word, a lemma of two letters or more).
 
     Lemma ids number the lemma strings in order of first appearance (``words``); a
     segment's content words are kept as arrays of these ids, and the model's and the
-    question recogniser's per-lemma tables are indexed by them. Safe to share between
-    threads: the tables only grow, under a lock.
+    question recogniser's per-lemma tables are indexed by them. Keyed by the lower-cased
+    form the lemmatizer reads anyway, so bulk analysis needs no array of original forms.
+    Safe to share between threads: the tables only grow, under a lock.
     """
 
     def __init__(self, vocab) -> None:
         self.vocab = vocab
         self._lemma_types = TypeMap()  # lemma hash -> lemma id
-        self._orth_types = TypeMap()   # word hash -> packed properties
+        self._lower_types = TypeMap()  # lower-cased word hash -> packed properties
         self.word_list: list[str] = []
         self.words = np.zeros(0, dtype=object)
         self._long = np.zeros(0, dtype=bool)
         self.lock = threading.Lock()
 
-    def packed(self, orth: np.ndarray, lemma: Callable[[], np.ndarray]) -> np.ndarray:
-        """Per token, its word type's packed properties (see :func:`content_lemma_ids`).
+    def packed(self, lower: np.ndarray, lemma: Callable[[], np.ndarray]) -> np.ndarray:
+        """Per token (its lower-cased form's hash), the word type's packed properties (see
+        :func:`content_lemma_ids`).
 
         ``lemma`` gives the tokens' lemma hashes; it is only called when new word types
         appear (a word type's lemma never changes).
         """
-        values, known = self._orth_types.lookup(orth)
+        values, known = self._lower_types.lookup(lower)
         if not known.all():
-            new, first = np.unique(orth[~known], return_index=True)
+            new, first = np.unique(lower[~known], return_index=True)
             hashes = lemma()[np.flatnonzero(~known)[first]]
             ids, long = self.lemma_ids(hashes)
             packed = []
             for h, lemma_id, has_letters in zip(new.tolist(), ids.tolist(), long.tolist()):
                 lex = self.vocab[h]
-                content = lex.is_alpha and not lex.is_stop and has_letters
-                packed.append((lemma_id << _LEMMA_SHIFT) | (_KEEP if content else 0) | len(lex.orth_))
-            self._orth_types.add(new, np.array(packed, dtype=np.uint64))
-            values, known = self._orth_types.lookup(orth)
+                content = _letters_only(lex.orth_) and not lex.is_stop and has_letters
+                packed.append((lemma_id << _LEMMA_SHIFT) | (_KEEP if content else 0))
+            self._lower_types.add(new, np.array(packed, dtype=np.uint64))
+            values, known = self._lower_types.lookup(lower)
         return values
 
     def lemma_ids(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,15 +97,24 @@ class WordTypes:
         return positions, self._long[positions]
 
 
+def _letters_only(lowered: str) -> bool:
+    """Whether a lower-cased word is letters only, as its original form is ("İstanbul")."""
+    return lowered.isalpha() or (_COMBINING_DOT in lowered and lowered.replace(_COMBINING_DOT, "").isalpha())
+
+
 def content_lemma_ids(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(token positions, lemma ids) of the content words among tokens' packed properties."""
     keep = np.flatnonzero(packed & _KEEP)
     return keep, (packed[keep] >> _LEMMA_SHIFT).astype(np.int64)
 
 
-def token_lengths(packed: np.ndarray) -> np.ndarray:
-    """Length in characters of each token, from its packed properties."""
-    return (packed & _LENGTH).astype(np.int64)
+def token_ends(idx: np.ndarray, tokens: np.ndarray, text: str) -> np.ndarray:
+    """Character offset in ``text`` where each of ``tokens`` (word tokens of the Doc whose
+    token offsets are ``idx``) ends: where the next token starts, less the one space a
+    token may have after it."""
+    following = np.append(idx, len(text))[tokens + 1]
+    return following - np.fromiter((text[i - 1] == " " for i in following.tolist()), dtype=np.int64,
+                                   count=len(following))
 
 
 class GrowingTable:
@@ -169,7 +182,7 @@ class ChunkMatches:
     end: np.ndarray
 
 
-def split_chunk(doc: Doc, lengths: list[int], text: str, separator: str,
+def split_chunk(doc: Doc, lengths: np.ndarray, text: str, separator: str,
                 types: WordTypes) -> tuple[np.ndarray, np.ndarray, ChunkMatches]:
     """Cut one analysed chunk (segments joined by ``separator``) back into its segments.
 
@@ -178,16 +191,17 @@ def split_chunk(doc: Doc, lengths: list[int], text: str, separator: str,
     pipeline kept (``ARRAYS_KEY``) and one packed lookup per token; a matched word is
     kept as character offsets into ``text``, not as a ``Token`` or a string.
     """
-    starts = np.cumsum([0] + [n + len(separator) for n in lengths[:-1]])
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(np.asarray(lengths[:-1], dtype=np.int64) + len(separator), out=starts[1:])
     if not len(doc):
         return (np.zeros(0, dtype=np.int64), np.zeros(len(lengths), dtype=np.int64),
                 ChunkMatches(np.zeros(0, dtype=np.int64), [], [], np.zeros(0, dtype=np.int64),
                              np.zeros(0, dtype=np.int64)))
     kept = doc.user_data.get(ARRAYS_KEY) or {}
     n = len(doc)
-    orth = kept["orth"] if len(kept.get("orth", ())) == n else doc.to_array(ORTH)
+    lower = kept["lower"] if len(kept.get("lower", ())) == n else doc.to_array(LOWER)
     idx = doc.to_array(IDX).astype(np.int64)
-    packed = types.packed(orth, lambda: kept["lemma"] if len(kept.get("lemma", ())) == n
+    packed = types.packed(lower, lambda: kept["lemma"] if len(kept.get("lemma", ())) == n
                           else doc.to_array(LEMMA))
     keep, ids = content_lemma_ids(packed)
     owner = np.searchsorted(starts, idx[keep], side="right") - 1
@@ -202,7 +216,7 @@ def split_chunk(doc: Doc, lengths: list[int], text: str, separator: str,
         first = np.fromiter((m[2] for m in raw), dtype=np.int64, count=len(raw))
         last = np.fromiter((m[3] for m in raw), dtype=np.int64, count=len(raw)) - 1
         codes, terms = [m[0] for m in raw], [m[1] for m in raw]
-        begin, end = idx[first], idx[last] + token_lengths(packed[last])
+        begin, end = idx[first], token_ends(idx, last, text)
     segment = np.searchsorted(starts, begin, side="right") - 1
     return ids, sizes, ChunkMatches(segment, codes, terms, begin, end)
 

@@ -549,8 +549,9 @@ BLOCKS_PER_DOCUMENT = 100_000
 SUBSTANCE_LEMMAS = 6
 
 
-def document_groups(segments: Sequence) -> list[list[int]]:
-    """Positions of ``segments`` grouped by document (document_id, or index restarts)."""
+def document_groups(segments: Sequence) -> list[range]:
+    """Positions of ``segments`` grouped by document (document_id, or index restarts), as
+    the contiguous range of each document."""
     if not segments:
         return []
     doc_ids = [getattr(seg, "document_id", None) for seg in segments]
@@ -562,7 +563,7 @@ def document_groups(segments: Sequence) -> list[list[int]]:
                                         and index <= last_index):
             starts.append(i)
     starts.append(len(segments))
-    return [list(range(a, b)) for a, b in zip(starts, starts[1:])]
+    return [range(a, b) for a, b in zip(starts, starts[1:])]
 
 
 def block_numbers(priors: Sequence[Prior]) -> list[int]:
@@ -603,12 +604,14 @@ class StructureReading:
         return np.array([p.structured and (p.code is not None or p.kind == "opening") for p in self.priors],
                         bool)
 
-    def blocks(self, documents: list[list[int]]) -> np.ndarray:
-        """Per segment, its guide-question block, numbered apart across ``documents``
-        (see :data:`BLOCKS_PER_DOCUMENT`): the turns that share a question."""
+    def blocks(self, documents: Sequence[range]) -> np.ndarray:
+        """Per segment, its guide-question block, numbered apart across ``documents`` (the
+        ranges of :func:`document_groups`, see :data:`BLOCKS_PER_DOCUMENT`): the turns that
+        share a question."""
         out = np.zeros(len(self.priors), dtype=int)
         for number, group in enumerate(documents):
-            out[group] = number * BLOCKS_PER_DOCUMENT + np.array(block_numbers([self.priors[i] for i in group]))
+            out[group.start:group.stop] = (number * BLOCKS_PER_DOCUMENT
+                                           + np.array(block_numbers(self.priors[group.start:group.stop])))
         return out
 
 
@@ -640,7 +643,7 @@ class StructureSignal(BaseEstimator):
         return self
 
     def predict(self, X: Sequence, *, lemmas: Sequence[Sequence[str]], sizes: np.ndarray, terms: np.ndarray,
-                documents: list[list[int]] | None = None,
+                documents: Sequence[range] | None = None,
                 similarity: Callable[[list[int]], np.ndarray] | None = None) -> StructureReading:
         """Read the structure of segments X (in text order, any number of documents).
 
@@ -659,20 +662,18 @@ class StructureSignal(BaseEstimator):
         speakers = [getattr(s, "speaker", None) for s in X]
         texts = [s.text for s in X]
         # The recogniser's inputs for the candidate questions of every document at once.
-        local = [recognition_candidates([roles[i] for i in group], [speakers[i] for i in group],
-                                        [texts[i] for i in group]) for group in groups]
-        flat = [group[j] for group, js in zip(groups, local) for j in js]
+        spans = [(group.start, group.stop) for group in groups]
+        local = [recognition_candidates(roles[a:b], speakers[a:b], texts[a:b]) for a, b in spans]
+        flat = [a + j for (a, _), js in zip(spans, local) for j in js]
         sims = (recognizer.similarity([lemmas[i] for i in flat]) if similarity is None
                 else similarity(flat))
         found = iter(question_cues(recognizer, [texts[i] for i in flat], None, numbers, terms[flat], sims,
                                    catch_all=self.catch_all))
-        for group, js in zip(groups, local):
+        for group, (a, b), js in zip(groups, spans, local):
             cues = {j: next(found) for j in js}
-            p, r = assign_priors([roles[i] for i in group], [speakers[i] for i in group],
-                                 [texts[i] for i in group], Lazy(lemmas.__getitem__, group),
-                                 recognizer, numbers, terms[group], cues)
-            for i, prior, role in zip(group, p, r):
-                priors[i], roles[i] = prior, role
+            priors[a:b], roles[a:b] = assign_priors(roles[a:b], speakers[a:b], texts[a:b],
+                                                    Lazy(lemmas.__getitem__, group), recognizer, numbers,
+                                                    terms[a:b], cues)
         strength = np.zeros((len(X), len(recognizer.centroids_)))
         codes = np.array([-1 if p.code is None else p.code for p in priors], dtype=np.int64)
         rows = np.flatnonzero(codes >= 0)

@@ -53,7 +53,7 @@ class TrainingRows:
     groups: np.ndarray
 
 
-def prose_positions(segments: Sequence, documents: list[list[int]] | None = None) -> list[int]:
+def prose_positions(segments: Sequence, documents: Sequence[range] | None = None) -> list[int]:
     """Positions of the segments whose document has no speaker turns (reports, memos);
     ``documents`` as :func:`document_groups` gives them, if already known."""
     return [i for group in (document_groups(segments) if documents is None else documents)
@@ -160,7 +160,7 @@ class Tagger:
 
     # ----------------------------------------------------------------- scoring
     def score(self, segments: Sequence, *,
-              documents: list[list[int]] | None = None) -> tuple[np.ndarray, SignalScores]:
+              documents: Sequence[range] | None = None) -> tuple[np.ndarray, SignalScores]:
         """Combined scores (n_segments, n_codes) and the signals behind them (``documents``:
         the segments' :func:`document_groups`, if already known)."""
         if self.documents_ is None:
@@ -225,7 +225,7 @@ class Tagger:
         return out
 
     def _suggest_scored(self, segments: list, threshold: float | None,
-                        documents: list[list[int]] | None = None) -> list[list[CodeSuggestion]]:
+                        documents: Sequence[range] | None = None) -> list[list[CodeSuggestion]]:
         """The suggestions of :meth:`score`'s scores. A method of its own so that the
         signals behind them are freed before :func:`paused_gc` lets the collector run
         again (it would otherwise walk them all once)."""
