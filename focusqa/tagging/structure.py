@@ -59,8 +59,8 @@ _CLOSING = re.compile(
     r"(?:noget|andet)\s*,?\s*(?:i|du)\s+(?:gerne\s+)?(?:vil|har\s+lyst\s+til)\s+(?:gerne\s+)?(?:at\s+)?"
     r"tilføje\s*(?:\?|$|,|\.|–|til\s+sidst|inden|før|som)|"
     r"(?:andre|yderligere|supplerende)\s+(?:bemærkninger|kommentarer)")
-# One of these words stands in every match of _CLOSING.
-_CLOSING_WORDS = re.compile("hjerte|ikke|inden|før|tilføje|bemærkninger|kommentarer")
+# Every match of _CLOSING holds one of these.
+_CLOSING_WORDS = re.compile(r"hjerte|ikke\s+har|(?:inden|før)\s+vi|tilføje|bemærkninger|kommentarer")
 # A guide's catch-all point, by its label ("Supplerende bemærkninger", "Andet", "Øvrige
 # forhold") or its definition ("Alt andet …").
 _CATCH_ALL_LABEL = re.compile(r"^\s*(?:supplerende|øvrig\w*|andet|andre\s+bemærkninger|afsluttende|diverse|"
@@ -556,13 +556,11 @@ def document_groups(segments: Sequence) -> list[range]:
         return []
     doc_ids = [getattr(seg, "document_id", None) for seg in segments]
     indexes = [getattr(seg, "index", None) for seg in segments]
-    starts = [0]
-    for i in range(1, len(segments)):
-        doc_id, index, last_index = doc_ids[i], indexes[i], indexes[i - 1]
-        if doc_id != doc_ids[i - 1] or (doc_id is None and index is not None and last_index is not None
-                                        and index <= last_index):
-            starts.append(i)
-    starts.append(len(segments))
+    starts = [0, *(i for i, (doc_id, last_id, index, last_index)
+                   in enumerate(zip(doc_ids[1:], doc_ids, indexes[1:], indexes), start=1)
+                   if doc_id != last_id or (doc_id is None and index is not None and last_index is not None
+                                            and index <= last_index)),
+              len(segments)]
     return [range(a, b) for a, b in zip(starts, starts[1:])]
 
 
