@@ -38,6 +38,7 @@ PHRASE_FILLERS = frozenset({"en", "et", "af", "i", "til", "med", "på", "om", "o
 # Flags of a word type in CodebookMatcher._token_kinds: it matches a stem; it can be a
 # phrase's second word; its third word after a small word that varies.
 _ANY_STEM, _SECOND_WORD, _THIRD_WORD = 1, 2, 4
+_KIND_MASK = np.uint64((1 << 29) - 1)
 # A stem counts as a longer compound of another when it has more letters than an ending adds.
 COMPOUND_EXTRA = 2
 SENTENCE_ENDS = (".", "!", "?", "…", "...", "?!", "!!", "??")
@@ -228,7 +229,6 @@ class CodebookMatcher:
         self._string_ids: dict[str, int] = {}
         self._type_flags = TypeMap()  # word type -> kind (see _token_kinds)
         self._single_list: list[tuple[tuple[str, str], ...]] = []
-        self._phrase_free_cache: dict[int, int] = {}
         self._hits: np.ndarray | None = None
         self._hits_size = 0
         self._lock = threading.Lock()
@@ -273,7 +273,6 @@ class CodebookMatcher:
         self._start_cache = {}
         self._single_cache = {}
         self._single_list = []
-        self._phrase_free_cache = {}
         self._type_flags = TypeMap()
         self._hits = None
 
@@ -315,8 +314,9 @@ class CodebookMatcher:
         :data:`_THIRD_WORD` (the third, after a small word that varies). Kind 0: no
         term starts here (a type that only matches a later word of a phrase,
         "rådgivning" in "åben rådgivning"; the phrase is checked from its first
-        word); 1: a phrase may start here; k + 2: only single-word terms, whose
-        matches are ``self._single_list[k]``.
+        word); 1: a phrase may start here, and ``(value >> 32) - 1`` indexes its
+        single-word matches where no phrase follows; k + 2: only single-word terms,
+        whose matches are ``self._single_list[k]``.
         """
         kinds, known = self._type_flags.lookup(lowers)
         if not known.all():
@@ -327,11 +327,16 @@ class CodebookMatcher:
                 for h, i in zip(unique.tolist(), missing[first].tolist()):
                     if h not in cache:
                         self._type_matches(h, int(lemmas[i]))
-                values = np.array([self._kind(cache[h]) << 3 | self._flags(cache[h]) for h in unique.tolist()],
-                                  dtype=np.uint64)
+                values = np.array([self._packed_kind(cache[h]) for h in unique.tolist()], dtype=np.uint64)
             self._type_flags.add(unique, values)
             kinds, known = self._type_flags.lookup(lowers)
         return kinds
+
+    def _packed_kind(self, found: frozenset[int]) -> int:
+        """The value of :meth:`_token_kinds` for a type matching the stems ``found``."""
+        kind = self._kind(found)
+        value = kind << 3 | self._flags(found)
+        return value | (self._phrase_free(found) + 1) << 32 if kind == 1 else value
 
     def _flags(self, found: frozenset[int]) -> int:
         """The flags of :meth:`_token_kinds` for a type matching the stems ``found``."""
@@ -352,20 +357,17 @@ class CodebookMatcher:
         self._single_list.append(tuple(first.items()))
         return len(self._single_list) + 1
 
-    def _phrase_free(self, lower: int) -> int:
-        """Index in ``_single_list`` of a phrase-start type's single-word matches alone."""
-        found = self._phrase_free_cache.get(lower)
-        if found is None:
-            patterns = self.patterns
-            candidates = sorted({p for stem in self._cache[lower] for p in self._starts.get(stem, ())})
-            first: dict[str, str] = {}
-            for index in candidates:
-                if len(patterns[index].sets) == 1:
-                    first.setdefault(patterns[index].code_id, patterns[index].term)
-            with self._lock:
-                self._single_list.append(tuple(first.items()))
-                found = self._phrase_free_cache[lower] = len(self._single_list) - 1
-        return found
+    def _phrase_free(self, found: frozenset[int]) -> int:
+        """Index in ``_single_list`` of a phrase-start type's single-word matches alone
+        (called under the lock, from :meth:`_token_kinds`)."""
+        patterns = self.patterns
+        candidates = sorted({p for stem in found for p in self._starts.get(stem, ())})
+        first: dict[str, str] = {}
+        for index in candidates:
+            if len(patterns[index].sets) == 1:
+                first.setdefault(patterns[index].code_id, patterns[index].term)
+        self._single_list.append(tuple(first.items()))
+        return len(self._single_list) - 1
 
     def _match_positions(self, lowers: np.ndarray, kinds: np.ndarray,
                          where: np.ndarray) -> list[tuple[str, str, int, int]]:
@@ -375,7 +377,7 @@ class CodebookMatcher:
         others take their type's single-word matches, except a code already
         covered by a phrase matched over that position.
         """
-        k = kinds[where] >> 3
+        k = (kinds[where] >> 3) & _KIND_MASK
         slow = k == 1
         # A phrase needs its second word next, or its third after a small word that
         # varies; without either, a phrase start is a position with single-word terms only.
@@ -397,7 +399,7 @@ class CodebookMatcher:
         if alone.any():
             extra = where[alone]
             positions += extra.tolist()
-            which += [self._phrase_free(h) for h in lowers[extra].tolist()]
+            which += ((kinds[extra] >> 32).astype(np.int64) - 1).tolist()
         if not phrases:
             results += [(code_id, term, i, i + 1) for i, w in zip(positions, which)
                         for code_id, term in singles[w]]
@@ -437,7 +439,7 @@ class CodebookMatcher:
             kinds = np.zeros(len(both), np.uint64)
             if self.patterns and len(both):
                 kinds = self._token_kinds(both[:, 0], both[:, 1])
-            found = (kinds >> 3) > 0
+            found = ((kinds >> 3) & _KIND_MASK) > 0
             # Per document: does any token match? (cumulative counts at the boundaries)
             counts = np.concatenate([[0], np.cumsum(found)])
             offset = 0
