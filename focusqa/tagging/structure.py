@@ -75,11 +75,6 @@ def catch_all_point(labels: Sequence[str], definitions: Sequence[str]) -> int | 
     return found[-1] if found else None
 
 
-def is_closing_question(text: str) -> bool:
-    """Whether a moderator turn asks the closing "anything else?" question."""
-    return bool(_JoinedTexts([text]).owners(_CLOSING, word_start=True))
-
-
 # In prose, a heading's point is a prior for at most this many paragraphs: a
 # document's sections are rarely longer, and a stray heading must not colour it all.
 HEADING_SPAN = 8
@@ -126,9 +121,8 @@ class _JoinedTexts:
         patterns that start with a plain word list scan fastest, so that is checked here).
 
         ``needs``: a pattern of words of which every match of ``pattern`` holds one; only
-        the texts it finds are searched (a long alternation scans slowly). Each text is
-        searched with the separator after it, so ``$`` means what it means in the
-        joined text."""
+        the texts it finds are searched (a long alternation scans slowly), each on its
+        own, so ``$`` is the end of the text."""
         text = self.text
         if needs is None:
             positions = [m.start() for m in pattern.finditer(text)
@@ -137,8 +131,7 @@ class _JoinedTexts:
         found = set()
         for i in sorted(self.owners(needs)):
             start, end = int(self.starts[i]), int(self.ends[i])
-            if any(m.start() < end and (not word_start or _word_start(text, m.start()))
-                   for m in pattern.finditer(text, start, end + len(_JOIN))):
+            if any(not word_start or _word_start(text, m.start()) for m in pattern.finditer(text, start, end)):
                 found.add(i)
         return found
 
