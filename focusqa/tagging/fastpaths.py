@@ -249,15 +249,17 @@ class BatchTerms(SequenceABC):
             segments.append(chunk.segment + offset)
             chunk_of.append(np.full(len(chunk.segment), number, dtype=np.int64))
         empty = np.zeros(0, dtype=np.int64)
-        self.segment = np.concatenate(segments) if segments else empty
-        self.code = np.array(codes, dtype=np.int64)
-        self.term = np.array(keys, dtype=np.int64)
-        self.chunk = np.concatenate(chunk_of) if chunk_of else empty
-        self.begin = np.concatenate([c.begin for c in chunks]) if chunks else empty
-        self.end = np.concatenate([c.end for c in chunks]) if chunks else empty
-        self.code_ids = list(code_index)
-        self.term_keys = list(key_index)
-        self._bounds = np.searchsorted(self.segment, np.arange(self.n_segments + 1))
+        self.code_ids, self.term_keys = list(code_index), list(key_index)
+        self._set_matches(np.concatenate(segments) if segments else empty, np.array(codes, dtype=np.int64),
+                          np.array(keys, dtype=np.int64), np.concatenate(chunk_of) if chunk_of else empty,
+                          np.concatenate([c.begin for c in chunks]) if chunks else empty,
+                          np.concatenate([c.end for c in chunks]) if chunks else empty)
+
+    def _set_matches(self, segment: np.ndarray, code: np.ndarray, term: np.ndarray, chunk: np.ndarray,
+                     begin: np.ndarray, end: np.ndarray) -> None:
+        """The per-match arrays (segment numbers non-decreasing), and each segment's range of them."""
+        self.segment, self.code, self.term, self.chunk, self.begin, self.end = segment, code, term, chunk, begin, end
+        self._bounds = np.searchsorted(segment, np.arange(self.n_segments + 1))
         self._built: dict[int, TermEvidence] = {}
 
     def __len__(self) -> int:
@@ -282,15 +284,11 @@ class BatchTerms(SequenceABC):
         number = np.full(self.n_segments, -1, dtype=np.int64)
         number[rows] = np.arange(len(rows))
         kept = number[self.segment] >= 0 if len(self.segment) else np.zeros(0, bool)
-        out = object.__new__(BatchTerms)
-        out.n_segments, out.texts, out.shown = len(rows), self.texts, self.shown
         order = np.argsort(number[self.segment[kept]], kind="stable")
-        out.segment = number[self.segment[kept]][order]
-        for name in ("code", "term", "chunk", "begin", "end"):
-            setattr(out, name, getattr(self, name)[kept][order])
+        out = BatchTerms([], [len(rows)], self.texts, self.shown)
         out.code_ids, out.term_keys = self.code_ids, self.term_keys
-        out._bounds = np.searchsorted(out.segment, np.arange(out.n_segments + 1))
-        out._built = {}
+        out._set_matches(number[self.segment[kept]][order],
+                         *(values[kept][order] for values in (self.code, self.term, self.chunk, self.begin, self.end)))
         return out
 
     def distinct(self, columns: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
