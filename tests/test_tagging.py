@@ -345,6 +345,7 @@ Lise: Og så kunne man kigge på de ældste elever i ungdomsskolen, der er ingen
 @pytest.mark.parametrize("question", [
     "Har I noget andet på hjerte – noget, I gerne vil have, styregruppen hører?",
     "Inden vi slutter: hvad mangler I i organiseringen?",
+    "Er der mere, I gerne vil nå at sige, inden vi slutter?",
     "Er der noget, I gerne vil tilføje?",
     "Noget, vi ikke har været inde på?",
 ])
@@ -357,6 +358,15 @@ def test_tagging_closing_question_opens_the_catch_all_point(tagger, question):
     asked = [None if p.code is None else tagger.codebook.codes[p.code].id for p in signals.priors]
     assert asked[1] == "organisering"
     assert asked[3] == asked[4] == "supplerende"
+
+
+def test_tagging_going_back_to_an_earlier_point_before_the_end_is_not_a_closing_question(tagger):
+    # "Inden vi runder af" says when; the moderator goes back to point 1 here.
+    text = CLOSING.replace(CLOSING.splitlines()[2], "Moderator: Der er noget, jeg gerne vil tilbage til, inden vi "
+                           "runder af: den anonyme rådgivning af forældre, før der er en sag. Hvordan går det med den?")
+    _, signals = tagger.score(parse_text(text, "fokus.txt").segments)
+    asked = [None if p.code is None else tagger.codebook.codes[p.code].id for p in signals.priors]
+    assert asked[3] == asked[4] == "tidlig-indsats"
 
 
 def test_tagging_a_follow_up_asking_for_more_on_the_point_keeps_it(tagger):

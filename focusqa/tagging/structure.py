@@ -49,18 +49,23 @@ _TRANSITION_PHRASE = re.compile(r"(?:næste\s+(?:punkt|spørgsmål|tema)|videre\
 # the guide as a whole. Such a turn names several points in passing and asks none.
 _OPENING = re.compile(r"(?:velkommen|tak\s+fordi\s+(?:i|du)|tak\s+for\s+at\s+(?:i|du))\b")
 # A moderator's closing question in everyday words ("Har I noget andet på hjerte?",
-# "… noget, vi ikke har fået talt om?", "Er der noget, I gerne vil tilføje?", "inden vi
-# slutter"): it opens the guide's catch-all point whatever else it names in passing
-# ("… noget, I gerne vil have, styregruppen hører?"). Written for lower-cased text.
+# "… noget, vi ikke har fået talt om?", "Er der noget, I gerne vil tilføje?"): it opens
+# the guide's catch-all point whatever else it names in passing ("… noget, I gerne vil
+# have, styregruppen hører?"). Written for lower-cased text.
 _CLOSING = re.compile(
     r"andet\s+på\s+hjerte|"
     r"(?:vi|jeg)\s+ikke\s+har\s+(?:fået\s+)?(?:talt|snakket|spurgt|været|berørt|nævnt)|"
-    r"(?:inden|før)\s+vi\s+(?:slutter|runder|stopper|afslutter)|"
     r"(?:noget|andet)\s*,?\s*(?:i|du)\s+(?:gerne\s+)?(?:vil|har\s+lyst\s+til)\s+(?:gerne\s+)?(?:at\s+)?"
     r"tilføje\s*(?:\?|$|,|\.|–|til\s+sidst|inden|før|som)|"
     r"(?:andre|yderligere|supplerende)\s+(?:bemærkninger|kommentarer)")
 # Every match of _CLOSING holds one of these.
-_CLOSING_WORDS = re.compile(r"hjerte|ikke\s+har|(?:inden|før)\s+vi|tilføje|bemærkninger|kommentarer")
+_CLOSING_WORDS = re.compile(r"hjerte|ikke\s+har|tilføje|bemærkninger|kommentarer")
+# "Inden vi slutter" closes too ("Er der mere, I gerne vil nå at sige, inden vi
+# slutter?"), unless the moderator goes back to an earlier point before the end ("Der er
+# noget, jeg gerne lige vil tilbage til, inden vi runder af"): then the point is the one
+# named, not the catch-all.
+_CLOSING_TIME = re.compile(r"(?:inden|før)\s+vi\s+(?:slutter|runder|stopper|afslutter)")
+_GOING_BACK = re.compile(r"\b(?:tilbage\s+til|vende\s+tilbage)\b")
 # A guide's catch-all point, by its label ("Supplerende bemærkninger", "Andet", "Øvrige
 # forhold") or its definition ("Alt andet …").
 _CATCH_ALL_LABEL = re.compile(r"^\s*(?:supplerende|øvrig\w*|andet|andre\s+bemærkninger|afsluttende|diverse|"
@@ -439,7 +444,9 @@ def question_cues(recognizer: QuestionRecognizer, texts: Sequence[str], lemmas: 
     if catch_all is not None:
         # A closing question is an explicit reference to the catch-all point (a numbered
         # reference, "spørgsmål 4", still wins).
-        for i in joined.owners(_CLOSING, word_start=True, needs=_CLOSING_WORDS):
+        closing = joined.owners(_CLOSING, word_start=True, needs=_CLOSING_WORDS)
+        closing |= {i for i in joined.owners(_CLOSING_TIME, word_start=True) if not joined.search(_GOING_BACK, i)}
+        for i in sorted(closing):
             if referenced[i] is None:
                 codes[i], scores[i] = [catch_all] * len(codes[i]), [1.0] * len(scores[i])
                 referenced[i] = -1
