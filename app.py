@@ -17,7 +17,7 @@ from focusqa.config import request_is_local
 from focusqa.i18n import messages
 from views.coder_signin import render_coder_signin, sign_in_verified
 from views.common import (BLIND_KEY, LANGUAGE_KEY, LANGUAGES, current_database_url, danish_widget_texts,
-                          tr, warm_up)
+                          relabel_widgets, tr, warm_up)
 
 HERE = Path(__file__).resolve().parent
 AUTH_KEY = "_focusqa_authenticated"
@@ -107,12 +107,16 @@ def _copy(key: str) -> None:
     st.session_state[key] = st.session_state[f"_widget_{key}"]
 
 
+def _on_language_change() -> None:
+    _copy(LANGUAGE_KEY)
+    relabel_widgets()
+
+
 def sidebar() -> None:
     """Cross-page settings: language, the signed-in coder, blind mode, and which database is open."""
     with st.sidebar:
         st.segmented_control(tr(STRINGS, "language"), list(LANGUAGES), format_func=LANGUAGES.get,
-                             key=_persistent(LANGUAGE_KEY), required=True, on_change=_copy,
-                             args=(LANGUAGE_KEY,))
+                             key=_persistent(LANGUAGE_KEY), required=True, on_change=_on_language_change)
         render_coder_signin(fixed=_oidc())
         st.toggle(tr(STRINGS, "blind"), key=_persistent(BLIND_KEY), help=tr(STRINGS, "blind_help"),
                   on_change=_copy, args=(BLIND_KEY,))

@@ -330,3 +330,35 @@ def test_a_link_to_a_turn_opens_its_page_marked_and_a_reload_keeps_it(server, sh
         assert rule.evaluate("e => getComputedStyle(e, '::after').content") == '"Højst 50 MB pr. fil"'
         shots(page, "07_import_dansk")
         browser.close()
+
+
+def test_switching_the_language_twice_keeps_the_turns_and_relabels_the_filters(server, shots) -> None:
+    """Danish → English → Danish on Kodning: the speaker filter reads "All", then "Alle" again,
+    and the same turns stay on the page (the browser keeps a choice as its shown label, so a
+    stale Danish "Alle" once matched no option and hid every turn)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, store, _ = server
+    document = store.documents()[0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="da-DK")
+        page.goto(f"{base}/kodning?interview={document.id}")
+        expect(page.locator("[data-testid=stSidebar]")).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        sign_in(page, CODER)
+        turns = page.locator("[class*=st-key-turn_]")
+        expect(turns.first).to_be_visible(timeout=30_000)
+        _wait_idle(page)
+        shown = turns.evaluate_all("els => els.map(e => e.className)")
+        sidebar = page.locator("[data-testid=stSidebar]")
+        for language, speaker, everyone in (("English", "Speaker", "All"), ("Dansk", "Taler", "Alle")):
+            sidebar.get_by_text(language, exact=True).click()
+            _wait_idle(page)
+            snapshot = page.locator(".st-key-coding_filter_role").aria_snapshot()
+            assert f'combobox "{speaker}": {everyone}' in snapshot, snapshot
+            expect(turns.first).to_be_visible(timeout=30_000)
+            assert turns.evaluate_all("els => els.map(e => e.className)") == shown, language
+            assert "taler=" not in page.url, page.url
+        shots(page, "07_sprog_skift")
+        browser.close()

@@ -29,9 +29,8 @@ from focusqa.store.reconcile import FINAL_CODER
 from focusqa.types import CodeSuggestion, turn_number
 from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
                           fmt_number, get_store, html_escape, language, load_codebook, load_codings,
-                          load_documents, load_memos, load_segments, md_escape, refit_tagger, require_coder,
-                          require_documents,
-                          show_flashes, tr)
+                          load_documents, load_memos, load_segments, md_escape, refit_tagger, relabelled,
+                          require_coder, require_documents, show_flashes, tr)
 from views.components import coded_selection, coding_keys, turn_text
 from views.learning_panel import FOCUS_KEY, render_anchor_action, render_learning_panel
 from views.place import Place, write_place
@@ -480,7 +479,7 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
     st.divider()
     codes_key = f"codes_{seg.id}"
     current = [c.code_id for c in view.accepted if c.start is None]
-    st.multiselect(tr(STRINGS, "my_codes"), ids, default=current, key=codes_key,
+    st.multiselect(tr(STRINGS, "my_codes"), ids, default=current, key=relabelled(codes_key),
                    format_func=lambda c: _label(codebook, c), help=tr(STRINGS, "my_codes_help"),
                    placeholder=tr(STRINGS, "choose_codes"))
     st.button(tr(STRINGS, "save_codes"), key=f"save_codes_{seg.id}", on_click=on_save_codes,
@@ -492,7 +491,7 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
         st.markdown(f"**{tr(STRINGS, 'partial')}**")
         cols = st.columns([2, 5])
         code_key, sentences_key = f"partial_code_{seg.id}", f"partial_sentences_{seg.id}"
-        cols[0].selectbox(tr(STRINGS, "partial_code"), ids, key=code_key,
+        cols[0].selectbox(tr(STRINGS, "partial_code"), ids, key=relabelled(code_key),
                           format_func=lambda c: _label(codebook, c))
         cols[1].multiselect(tr(STRINGS, "sentences"), list(range(len(parts))), key=sentences_key,
                             format_func=lambda i: parts[i][2], help=tr(STRINGS, "sentences_help"),
@@ -666,18 +665,18 @@ def choose_document(docs: list, where: Any = st) -> Any:
 def render_toolbar(codebook: Codebook) -> tuple[str, list[str], list[str], str]:
     cols = st.columns([4, 3, 2], vertical_alignment="bottom")
     view = st.session_state.get("coding_view") or "read"
-    codes = cols[0].multiselect(tr(STRINGS, "filter_code"), codebook.ids, key="coding_filter_codes",
+    codes = cols[0].multiselect(tr(STRINGS, "filter_code"), codebook.ids, key=relabelled("coding_filter_codes"),
                                 format_func=lambda c: _label(codebook, c),
                                 placeholder=tr(STRINGS, "filter_code_ph"))
     statuses = cols[1].pills(tr(STRINGS, "filter_status"), list(STATUS_KEYS), selection_mode="multi", wrap=True,
-                             key="coding_filter_status", format_func=lambda s: tr(STRINGS, f"st_{s}"))
+                             key=relabelled("coding_filter_status"), format_func=lambda s: tr(STRINGS, f"st_{s}"))
     role = cols[2].selectbox(tr(STRINGS, "filter_role"), list(ROLES),
-                             key="coding_filter_role", format_func=lambda r: tr(STRINGS, r))
+                             key=relabelled("coding_filter_role"), format_func=lambda r: tr(STRINGS, r))
     return view, codes or [], statuses or [], role
 
 
 def render_view_choice(where: Any = st) -> None:
-    where.segmented_control(tr(STRINGS, "view"), ["read", "table"], key="coding_view",
+    where.segmented_control(tr(STRINGS, "view"), ["read", "table"], key=relabelled("coding_view"),
                          format_func=lambda v: tr(STRINGS, v), required=True)
 
 

@@ -35,6 +35,29 @@ def language() -> str:
     return value if value in LANGUAGES else "da"
 
 
+_RELABELLED = "_focusqa_relabelled_widgets"
+
+
+def relabelled(key: str) -> str:
+    """``key``, registered as a widget whose options are labelled in the UI language.
+
+    The browser keeps a selectbox's, multiselect's or pills' choice as its shown label;
+    after a language switch that stale label comes back and matches no option (a Danish
+    "Alle" on the English page, and no turns at all on the Danish one after).
+    :func:`relabel_widgets` sets each registered widget's value again when the language
+    changes, so it goes to the browser with the new labels.
+    """
+    st.session_state.setdefault(_RELABELLED, set()).add(key)
+    return key
+
+
+def relabel_widgets() -> None:
+    """Set every :func:`relabelled` widget's value again (on a language change)."""
+    for key in st.session_state.get(_RELABELLED, set()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def tr(strings: Messages, key: str, **values: Any) -> str:
     """The page's text for ``key`` in the current language (Danish as fallback).
 

@@ -15,7 +15,7 @@ from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.types import turn_number
 from views.common import (after_write, cached, code_label, flash, fmt_number, get_store, get_tagger, md_escape,
-                          require_coder, tr)
+                          relabelled, require_coder, tr)
 
 FOCUS_KEY = "coding_focus_segment"   # a turn chosen in "Bekræft næste" (coding.py shows its page)
 NEXT_COUNT = 8
@@ -124,7 +124,7 @@ def render_anchor_action(segment_id: int, text: str, codebook: Codebook, default
     ids = codebook.ids
     if st.session_state.get(code_key) not in ids:
         st.session_state[code_key] = default if default in ids else ids[0]
-    cols[0].selectbox(tr(STRINGS, "anchor_code"), ids, key=code_key,
+    cols[0].selectbox(tr(STRINGS, "anchor_code"), ids, key=relabelled(code_key),
                       format_func=lambda c: code_label(codebook.get(c)))
     cols[1].button(tr(STRINGS, "anchor"), key=f"anchor_{segment_id}", help=tr(STRINGS, "anchor_help"),
                    on_click=_on_anchor, args=(segment_id, text, code_key))
