@@ -74,15 +74,17 @@ def svg(results, width: int = 640, height: int = 360) -> str:
                  f'{(top + height - bottom) / 2:.0f})" text-anchor="middle">Cohen\'s κ (top code)</text>')
     for i, (devset, curve) in enumerate(results):
         colour = COLOURS[i % len(COLOURS)]
+        # Past the last colour, the lines are dashed, so no two sets look alike.
+        dash = ' stroke-dasharray="6 3"' if i >= len(COLOURS) else ""
         rows = curve.summary()
         points = " ".join(f"{x[r['k']]:.1f},{y(r['kappa']):.1f}" for r in rows)
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
         for r in rows:
             parts.append(f'<line x1="{x[r["k"]]:.1f}" x2="{x[r["k"]]:.1f}" y1="{y(r["min"]):.1f}" '
                          f'y2="{y(r["max"]):.1f}" stroke="{colour}" stroke-opacity="0.5"/>')
         ly = top + 14 + i * 16
         parts.append(f'<line x1="{width - right + 10}" x2="{width - right + 28}" y1="{ly - 4}" y2="{ly - 4}" '
-                     f'stroke="{colour}" stroke-width="2"/>')
+                     f'stroke="{colour}" stroke-width="2"{dash}/>')
         parts.append(f'<text x="{width - right + 32}" y="{ly}">{devset.name}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
