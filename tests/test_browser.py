@@ -189,6 +189,18 @@ def sign_in(page, name: str) -> None:
     _wait_idle(page)
 
 
+def open_signed_in(browser, url: str):
+    """A Danish page at ``url`` with the app idle and :data:`CODER` signed in."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="da-DK")
+    page.goto(url)
+    expect(page.locator("[data-testid=stSidebar]")).to_be_visible(timeout=30_000)
+    _wait_idle(page)
+    sign_in(page, CODER)
+    return page
+
+
 def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -295,11 +307,7 @@ def test_a_link_to_a_turn_opens_its_page_marked_and_a_reload_keeps_it(server, sh
     target = segments[min(30, len(segments) - 1)]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="da-DK")
-        page.goto(f"{base}/kodning?interview={document.id}&tur={target.turn_number}")
-        expect(page.locator("[data-testid=stSidebar]")).to_be_visible(timeout=30_000)
-        _wait_idle(page)
-        sign_in(page, CODER)
+        page = open_signed_in(browser, f"{base}/kodning?interview={document.id}&tur={target.turn_number}")
         turn = page.locator(f".st-key-turn_{target.id}")
         expect(turn).to_be_visible(timeout=30_000)
         _wait_idle(page)
@@ -342,11 +350,7 @@ def test_switching_the_language_twice_keeps_the_turns_and_relabels_the_filters(s
     document = store.documents()[0]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="da-DK")
-        page.goto(f"{base}/kodning?interview={document.id}")
-        expect(page.locator("[data-testid=stSidebar]")).to_be_visible(timeout=30_000)
-        _wait_idle(page)
-        sign_in(page, CODER)
+        page = open_signed_in(browser, f"{base}/kodning?interview={document.id}")
         turns = page.locator("[class*=st-key-turn_]")
         expect(turns.first).to_be_visible(timeout=30_000)
         _wait_idle(page)
