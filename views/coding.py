@@ -479,7 +479,7 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
     st.divider()
     codes_key = f"codes_{seg.id}"
     current = [c.code_id for c in view.accepted if c.start is None]
-    st.multiselect(tr(STRINGS, "my_codes"), ids, default=current, key=relabelled(codes_key),
+    st.multiselect(tr(STRINGS, "my_codes"), ids, default=current, key=relabelled(codes_key, has_default=True),
                    format_func=lambda c: _label(codebook, c), help=tr(STRINGS, "my_codes_help"),
                    placeholder=tr(STRINGS, "choose_codes"))
     st.button(tr(STRINGS, "save_codes"), key=f"save_codes_{seg.id}", on_click=on_save_codes,

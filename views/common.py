@@ -38,23 +38,30 @@ def language() -> str:
 _RELABELLED = "_focusqa_relabelled_widgets"
 
 
-def relabelled(key: str) -> str:
+def relabelled(key: str, *, has_default: bool = False) -> str:
     """``key``, registered as a widget whose options are labelled in the UI language.
 
     The browser keeps a selectbox's, multiselect's or pills' choice as its shown label;
     after a language switch that stale label comes back and matches no option (a Danish
     "Alle" on the English page, and no turns at all on the Danish one after).
     :func:`relabel_widgets` sets each registered widget's value again when the language
-    changes, so it goes to the browser with the new labels.
+    changes, so it goes to the browser with the new labels; a widget drawn with a
+    ``default`` (``has_default``: the saved codes of a turn) starts from it again instead,
+    as Streamlit refuses a default and a value set through the session state together.
     """
-    st.session_state.setdefault(_RELABELLED, set()).add(key)
+    st.session_state.setdefault(_RELABELLED, {})[key] = has_default
     return key
 
 
 def relabel_widgets() -> None:
-    """Set every :func:`relabelled` widget's value again (on a language change)."""
-    for key in st.session_state.get(_RELABELLED, set()):
-        if key in st.session_state:
+    """Set every :func:`relabelled` widget's value again, or let it start from its default
+    (on a language change)."""
+    for key, has_default in st.session_state.get(_RELABELLED, {}).items():
+        if key not in st.session_state:
+            continue
+        if has_default:
+            del st.session_state[key]
+        else:
             st.session_state[key] = st.session_state[key]
 
 
