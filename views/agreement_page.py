@@ -20,7 +20,7 @@ from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
 from views.common import (SCORE_STEPS, after_write, cached, code_label, column_width, code_tag, coder_name, flash, fmt_number, fmt_percent,
                           get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
-                          require_documents, show_error, show_flashes, tr)
+                          relabelled, require_documents, show_error, show_flashes, tr)
 from views.place import open_in_coding_link
 
 PAGE_SIZE = 10
@@ -194,9 +194,9 @@ def disagreement_list(store: Store, codebook, coders: list[str], documents: tupl
     for key, options in (("agreement_filter_document", doc_names), ("agreement_filter_code", code_ids)):
         if st.session_state.get(key) not in options:
             st.session_state[key] = ALL
-    doc = cols[2].selectbox(tr(STRINGS, "filter_document"), doc_names, key="agreement_filter_document",
+    doc = cols[2].selectbox(tr(STRINGS, "filter_document"), doc_names, key=relabelled("agreement_filter_document"),
                             format_func=doc_labels.get)
-    code = cols[3].selectbox(tr(STRINGS, "filter_code"), code_ids, key="agreement_filter_code",
+    code = cols[3].selectbox(tr(STRINGS, "filter_code"), code_ids, key=relabelled("agreement_filter_code"),
                              format_func=code_labels.get)
     show_decided = st.toggle(tr(STRINGS, "show_decided"), key="agreement_show_decided")
     items = [d for d in items if (doc == ALL or d.document == doc) and (code == ALL or d.code_id == code)]

@@ -18,7 +18,7 @@ from focusqa.errors import CodebookError, FocusqaError
 from focusqa.export.codebook_files import preview_codebook_upload
 from focusqa.i18n import messages
 from views.common import (after_write, code_label, code_tag, coder_name, column_width, flash, get_store, language,
-                          load_codebook, local_time, refit_tagger, show_error, show_flashes, tr)
+                          load_codebook, local_time, refit_tagger, relabelled, show_error, show_flashes, tr)
 
 SELECT_KEY = "codebook_code"
 LOADED_KEY = "_codebook_loaded"
@@ -151,7 +151,7 @@ def editor(codebook: Codebook) -> None:
     if st.session_state.get(SELECT_KEY) not in options:
         st.session_state[SELECT_KEY] = options[0]
     names = {c.id: code_label(c) for c in codebook.codes} | {NEW: tr(STRINGS, "new_code")}
-    selected = st.selectbox(tr(STRINGS, "choose"), options, key=SELECT_KEY, format_func=names.get)
+    selected = st.selectbox(tr(STRINGS, "choose"), options, key=relabelled(SELECT_KEY), format_func=names.get)
     if st.session_state.get(LOADED_KEY) != selected:
         _load_fields(codebook, selected)
     is_new = selected == NEW
@@ -175,7 +175,8 @@ def editor(codebook: Codebook) -> None:
     parent_names = {"": tr(STRINGS, "no_parent")} | {c.id: code_label(c) for c in codebook.codes}
     if st.session_state.get(_field_key("parent")) not in parents:
         st.session_state[_field_key("parent")] = ""
-    cols[1].selectbox(tr(STRINGS, "parent"), parents, key=_field_key("parent"), format_func=parent_names.get)
+    cols[1].selectbox(tr(STRINGS, "parent"), parents, key=relabelled(_field_key("parent")),
+                      format_func=parent_names.get)
     st.text_area(tr(STRINGS, "examples"), key=_field_key("examples"), height=140,
                  help=tr(STRINGS, "examples_help"))
     st.button(tr(STRINGS, "save"), key="codebook_save", type="primary", on_click=_save,

@@ -32,7 +32,7 @@ from focusqa.privacy import load_names, names_file, save_names
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER
 from views.common import (SCORE_STEPS, cached, code_label, flash, fmt_number, get_store, language, load_codebook,
-                          load_coders, md_escape, require_documents, show_error, show_flashes, tr)
+                          load_coders, md_escape, relabelled, require_documents, show_error, show_flashes, tr)
 
 FILES_KEY = "export_files"
 NAMES_KEY = "export_names"
@@ -98,19 +98,19 @@ def filters(store: Store, docs: list, codebook) -> dict:
     picked_groups = cols[2].multiselect(tr(STRINGS, "groups"), groups, key="export_groups",
                                         placeholder=tr(STRINGS, "all"))
     cols = st.columns([2, 1])
-    picked_codes = cols[0].multiselect(tr(STRINGS, "codes"), codebook.ids, key="export_codes",
+    picked_codes = cols[0].multiselect(tr(STRINGS, "codes"), codebook.ids, key=relabelled("export_codes"),
                                        format_func=labels.get, placeholder=tr(STRINGS, "all"))
-    picked_coders = cols[1].multiselect(tr(STRINGS, "coders"), coders, key="export_coders",
+    picked_coders = cols[1].multiselect(tr(STRINGS, "coders"), coders, key=relabelled("export_coders"),
                                         placeholder=tr(STRINGS, "all"),
                                         format_func=lambda c: tr(STRINGS, "reconciled") if c == FINAL_CODER else c)
     cols = st.columns([2, 1, 2])
     status_names = {"accepted": tr(STRINGS, "accepted"), "all": tr(STRINGS, "with_suggestions")}
     status = cols[0].radio(tr(STRINGS, "status"), list(status_names), format_func=status_names.get,
-                           key="export_status", help=tr(STRINGS, "status_help"), horizontal=True)
+                           key=relabelled("export_status"), help=tr(STRINGS, "status_help"), horizontal=True)
     min_score = cols[1].select_slider(tr(STRINGS, "min_score"), SCORE_STEPS, value=0.0, key="export_min_score",
                                       format_func=lambda v: fmt_number(v, 2), help=tr(STRINGS, "min_score_help"))
     layout_names = {name: tr(STRINGS, f"layout_{name}") for name in LAYOUTS}
-    cols[2].radio(tr(STRINGS, "layout"), list(LAYOUTS), format_func=layout_names.get, key="export_layout")
+    cols[2].radio(tr(STRINGS, "layout"), list(LAYOUTS), format_func=layout_names.get, key=relabelled("export_layout"))
     if st.session_state.get("export_layout", LAYOUTS[0]) == "memo":
         cols[2].checkbox(tr(STRINGS, "appendix"), key="export_appendix")
     st.text_input(tr(STRINGS, "evaluation"), key="export_evaluation",

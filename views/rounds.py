@@ -20,7 +20,8 @@ from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
-                          load_codebook, md_escape, paginate, require_documents, show_error, tr, with_chosen_cell)
+                          load_codebook, md_escape, paginate, relabelled, require_documents, show_error, tr,
+                          with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 8
@@ -55,7 +56,7 @@ def controls(rounds: list[str]) -> tuple[str, str, str, tuple]:
     round_b = cols[1].selectbox(tr(STRINGS, "round_b"), rounds, index=len(rounds) - 1, key="rounds_b")
     by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
     by = cols[2].segmented_control(tr(STRINGS, "by"), list(by_names), default="district", required=True,
-                                   key="rounds_by", format_func=by_names.get)
+                                   key=relabelled("rounds_by", has_default=True), format_func=by_names.get)
     suggestions = cols[3].toggle(tr(STRINGS, "suggestions"), key="rounds_suggestions",
                                  help=tr(STRINGS, "suggestions_help"))
     return round_a, round_b, by or "district", ("accepted", "suggested") if suggestions else ("accepted",)
@@ -178,7 +179,7 @@ def cell_quotes(store: Store, frame: pd.DataFrame, codebook, round_a: str, round
     labels = {c: code_label(codebook.get(c)) for c in codes}
     cols = st.columns(2)
     row = cols[0].selectbox(tr(STRINGS, f"by_{by}"), rows, key=ROW_KEY)
-    code_id = cols[1].selectbox(tr(STRINGS, "code"), codes, key=CODE_KEY, format_func=labels.get)
+    code_id = cols[1].selectbox(tr(STRINGS, "code"), codes, key=relabelled(CODE_KEY), format_func=labels.get)
     item = frame[(frame["row"] == row) & (frame["code_id"] == code_id)].iloc[0]
     st.markdown(tr(STRINGS, "cell_summary", a=round_a, b=round_b, n_a=item["n_a"], t_a=item["total_a"],
                    n_b=item["n_b"], t_b=item["total_b"],

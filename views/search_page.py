@@ -17,7 +17,7 @@ from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.store import Store
 from views.common import (after_write, code_label, coder_name, flash, fmt_number, get_store, load_codebook,
-                          md_escape, paginate, require_documents, show_error, show_flashes, tr)
+                          md_escape, paginate, relabelled, require_documents, show_error, show_flashes, tr)
 from views.place import open_in_coding_link
 
 TICKED_KEY = "search_ticked"
@@ -46,8 +46,8 @@ def render_inputs(docs: list, codebook: Any) -> None:
     with st.expander(tr(STRINGS, "filters")):
         cols = st.columns(3)
         for i, (name, key) in enumerate(FILTER_KEYS.items()):
-            cols[i % 3].multiselect(tr(STRINGS, name), options[name], key=key, placeholder=tr(STRINGS, "all_ph"),
-                                    format_func=labels.get(name, str))
+            cols[i % 3].multiselect(tr(STRINGS, name), options[name], key=relabelled(key),
+                                    placeholder=tr(STRINGS, "all_ph"), format_func=labels.get(name, str))
         cols[2].segmented_control(tr(STRINGS, "role"), ["participant", "moderator", "all"], key="search_role",
                                   default="participant", required=True, format_func=lambda r: tr(STRINGS, r))
     st.segmented_control(tr(STRINGS, "sort"), ["document", "next"], key="search_sort", default="document",
@@ -105,11 +105,11 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
         return
     ticked = [i for i in result.segment_ids if i in st.session_state.get(TICKED_KEY, set())]
     cols = st.columns([3, 2, 2], vertical_alignment="bottom")
-    code_id = cols[0].selectbox(tr(STRINGS, "code"), list(codebook.ids), key="search_code",
+    code_id = cols[0].selectbox(tr(STRINGS, "code"), list(codebook.ids), key=relabelled("search_code"),
                                 format_func=lambda c: code_label(codebook.get(c)))
-    mode = cols[1].radio(tr(STRINGS, "mode"), ["suggested", "accepted"], key="search_mode",
+    mode = cols[1].radio(tr(STRINGS, "mode"), ["suggested", "accepted"], key=relabelled("search_mode"),
                          format_func=lambda m: tr(STRINGS, f"mode_{m}"), help=tr(STRINGS, "mode_help"))
-    scope = cols[2].radio(tr(STRINGS, "scope"), ["all", "ticked"], key="search_scope",
+    scope = cols[2].radio(tr(STRINGS, "scope"), ["all", "ticked"], key=relabelled("search_scope"),
                           format_func=lambda s: tr(STRINGS, f"scope_{s}", turns=turn_count(
                               len(result.segment_ids) if s == "all" else len(ticked))))
     row = st.container(horizontal=True)
@@ -174,7 +174,7 @@ def render_saved(store: Store, result: SearchResult | None, codebook: Any) -> No
         store.delete_saved_search(chosen, me)
         st.rerun()
     row = st.columns([3, 2], vertical_alignment="bottom")
-    code_id = row[0].selectbox(tr(STRINGS, "seed_code"), list(codebook.ids), key="search_seed_code",
+    code_id = row[0].selectbox(tr(STRINGS, "seed_code"), list(codebook.ids), key=relabelled("search_seed_code"),
                                format_func=lambda c: code_label(codebook.get(c)))
     if row[1].button(tr(STRINGS, "seed"), key="search_seed", help=tr(STRINGS, "seed_help")):
         terms = seed_terms(by_name[chosen].query)

@@ -19,8 +19,8 @@ from focusqa.export.memo import synthesis_cell
 from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, code_label, coder_name, flash, fmt_number, fmt_percent,
-                          get_store, language, load_codebook, load_coders, md_escape, paginate, require_documents,
-                          show_error, show_flashes, tr, with_chosen_cell)
+                          get_store, language, load_codebook, load_coders, md_escape, paginate, relabelled,
+                          require_documents, show_error, show_flashes, tr, with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
 from views.place import open_in_coding_link
 
@@ -56,9 +56,10 @@ def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tup
     round_names = {r: r for r in rounds} | {ALL_ROUNDS: tr(STRINGS, "all_rounds")}
     by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
     chosen = cols[0].selectbox(tr(STRINGS, "round"), options, index=len(rounds) - 1 if rounds else 0,
-                               format_func=round_names.get, key="themes_round")
+                               format_func=round_names.get, key=relabelled("themes_round", has_default=True))
     by = cols[1].segmented_control(tr(STRINGS, "by"), list(by_names), default="district",
-                                   required=True, key="themes_by", format_func=by_names.get)
+                                   required=True, key=relabelled("themes_by", has_default=True),
+                                   format_func=by_names.get)
     with cols[2].expander(tr(STRINGS, "more")):
         suggestions = st.toggle(tr(STRINGS, "suggestions"), key="themes_suggestions",
                                 help=tr(STRINGS, "suggestions_help"))
@@ -136,7 +137,7 @@ def choose_cell(matrix: ThemeMatrix, codebook) -> tuple[str, str]:
     row = cols[0].selectbox(tr(STRINGS, "by_district") if matrix.by == "district" else tr(STRINGS, "by_group"),
                             matrix.rows, key=ROW_KEY, help=tr(STRINGS, "cell_help"))
     labels = {c: code_label(codebook.get(c)) for c in matrix.codes}
-    code_id = cols[1].selectbox(tr(STRINGS, "code"), matrix.codes, key=CODE_KEY, format_func=labels.get)
+    code_id = cols[1].selectbox(tr(STRINGS, "code"), matrix.codes, key=relabelled(CODE_KEY), format_func=labels.get)
     return row, code_id
 
 
