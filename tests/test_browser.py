@@ -366,3 +366,33 @@ def test_switching_the_language_twice_keeps_the_turns_and_relabels_the_filters(s
             assert "taler=" not in page.url, page.url
         shots(page, "07_sprog_skift")
         browser.close()
+
+
+def test_a_switched_language_keeps_the_round_and_rows_chosen_on_temaer(server, shots) -> None:
+    """On Temaer the evaluator picks all rounds and rows by respondent group; Danish → English
+    → Danish keeps both choices under the new labels (a stale label once reset the page or
+    matched no option)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, _, _ = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = open_signed_in(browser, f"{base}/temaer")
+        rounds = page.locator(".st-key-themes_round")
+        expect(rounds).to_be_visible(timeout=30_000)
+        rounds.get_by_role("combobox").click()
+        page.get_by_role("option", name="Alle runder").click()
+        _wait_idle(page)
+        page.locator(".st-key-themes_by").get_by_text("Respondentgruppe", exact=True).click()
+        _wait_idle(page)
+        sidebar = page.locator("[data-testid=stSidebar]")
+        for language, label, everything, group in (("English", "Round", "All rounds", "Respondent group"),
+                                                   ("Dansk", "Runde", "Alle runder", "Respondentgruppe")):
+            sidebar.get_by_text(language, exact=True).click()
+            _wait_idle(page)
+            snapshot = rounds.aria_snapshot()
+            assert f'combobox "{label}": {everything}' in snapshot, snapshot
+            rows = page.locator(".st-key-themes_by").aria_snapshot()
+            assert f'radio "{group}" [checked]' in rows, rows
+        shots(page, "08_temaer_sprog_skift")
+        browser.close()

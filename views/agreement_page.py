@@ -18,7 +18,8 @@ from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
-from views.common import (SCORE_STEPS, after_write, cached, code_label, column_width, code_tag, coder_name, flash, fmt_number, fmt_percent,
+from views.common import (SCORE_STEPS, after_write, cached, choice_within, code_label, column_width, code_tag,
+                          coder_name, flash, fmt_number, fmt_percent,
                           get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
                           relabelled, require_documents, show_error, show_flashes, tr)
 from views.place import open_in_coding_link
@@ -191,13 +192,10 @@ def disagreement_list(store: Store, codebook, coders: list[str], documents: tupl
     code_ids = [ALL] + [c for c in codebook.ids if any(d.code_id == c for d in items)]
     doc_labels = {ALL: tr(STRINGS, "all")} | {d: d for d in doc_names[1:]}
     code_labels = {ALL: tr(STRINGS, "all")} | {c: code_label(codebook.get(c)) for c in code_ids[1:]}
-    for key, options in (("agreement_filter_document", doc_names), ("agreement_filter_code", code_ids)):
-        if st.session_state.get(key) not in options:
-            st.session_state[key] = ALL
-    doc = cols[2].selectbox(tr(STRINGS, "filter_document"), doc_names, key=relabelled("agreement_filter_document"),
-                            format_func=doc_labels.get)
-    code = cols[3].selectbox(tr(STRINGS, "filter_code"), code_ids, key=relabelled("agreement_filter_code"),
-                             format_func=code_labels.get)
+    doc = cols[2].selectbox(tr(STRINGS, "filter_document"), doc_names, format_func=doc_labels.get,
+                            key=relabelled(choice_within("agreement_filter_document", doc_names, ALL)))
+    code = cols[3].selectbox(tr(STRINGS, "filter_code"), code_ids, format_func=code_labels.get,
+                             key=relabelled(choice_within("agreement_filter_code", code_ids, ALL)))
     show_decided = st.toggle(tr(STRINGS, "show_decided"), key="agreement_show_decided")
     items = [d for d in items if (doc == ALL or d.document == doc) and (code == ALL or d.code_id == code)]
     decided = _decisions(store, store.url, tuple(sorted({d.segment_id for d in items})))

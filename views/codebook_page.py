@@ -17,7 +17,8 @@ from focusqa.codebook import Code, Codebook, split_examples
 from focusqa.errors import CodebookError, FocusqaError
 from focusqa.export.codebook_files import preview_codebook_upload
 from focusqa.i18n import messages
-from views.common import (after_write, code_label, code_tag, coder_name, column_width, flash, get_store, language,
+from views.common import (after_write, choice_within, code_label, code_tag, coder_name, column_width, flash, get_store,
+                          language,
                           load_codebook, local_time, refit_tagger, relabelled, show_error, show_flashes, tr)
 
 SELECT_KEY = "codebook_code"
@@ -148,10 +149,9 @@ def editor(codebook: Codebook) -> None:
         st.info(tr(STRINGS, "need_coder"))
         return
     options = codebook.ids + [NEW]
-    if st.session_state.get(SELECT_KEY) not in options:
-        st.session_state[SELECT_KEY] = options[0]
     names = {c.id: code_label(c) for c in codebook.codes} | {NEW: tr(STRINGS, "new_code")}
-    selected = st.selectbox(tr(STRINGS, "choose"), options, key=relabelled(SELECT_KEY), format_func=names.get)
+    selected = st.selectbox(tr(STRINGS, "choose"), options,
+                            key=relabelled(choice_within(SELECT_KEY, options, options[0])), format_func=names.get)
     if st.session_state.get(LOADED_KEY) != selected:
         _load_fields(codebook, selected)
     is_new = selected == NEW
@@ -173,9 +173,8 @@ def editor(codebook: Codebook) -> None:
     cols[0].text_area(tr(STRINGS, "terms"), key=_field_key("terms"), height=180, help=tr(STRINGS, "terms_help"))
     parents = [""] + [c for c in codebook.ids if c != selected]
     parent_names = {"": tr(STRINGS, "no_parent")} | {c.id: code_label(c) for c in codebook.codes}
-    if st.session_state.get(_field_key("parent")) not in parents:
-        st.session_state[_field_key("parent")] = ""
-    cols[1].selectbox(tr(STRINGS, "parent"), parents, key=relabelled(_field_key("parent")),
+    cols[1].selectbox(tr(STRINGS, "parent"), parents,
+                      key=relabelled(choice_within(_field_key("parent"), parents, "")),
                       format_func=parent_names.get)
     st.text_area(tr(STRINGS, "examples"), key=_field_key("examples"), height=140,
                  help=tr(STRINGS, "examples_help"))

@@ -53,6 +53,19 @@ def relabelled(key: str, *, has_default: bool = False) -> str:
     return key
 
 
+def choice_within(key: str, options: Sequence[Any], default: Any) -> str:
+    """``key``, its session value reset to ``default`` when it is missing or no longer one of
+    ``options`` (a deleted code, another project).
+
+    A picker started this way instead of through ``index``/``default`` keeps the evaluator's
+    choice across a language switch (:func:`relabelled`), as Streamlit refuses a default
+    and a value set through the session state together.
+    """
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    return key
+
+
 def relabel_widgets() -> None:
     """Set every :func:`relabelled` widget's value again, or let it start from its default
     (on a language change)."""

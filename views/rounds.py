@@ -19,7 +19,8 @@ from focusqa.analysis.rounds import compare_rounds, side_by_side
 from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
-from views.common import (cached, cell_click_handler, code_label, fmt_number, fmt_percent, get_store, language,
+from views.common import (cached, cell_click_handler, choice_within, code_label, fmt_number, fmt_percent, get_store,
+                          language,
                           load_codebook, md_escape, paginate, relabelled, require_documents, show_error, tr,
                           with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
@@ -55,8 +56,9 @@ def controls(rounds: list[str]) -> tuple[str, str, str, tuple]:
     round_a = cols[0].selectbox(tr(STRINGS, "round_a"), rounds, index=0, key="rounds_a")
     round_b = cols[1].selectbox(tr(STRINGS, "round_b"), rounds, index=len(rounds) - 1, key="rounds_b")
     by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
-    by = cols[2].segmented_control(tr(STRINGS, "by"), list(by_names), default="district", required=True,
-                                   key=relabelled("rounds_by", has_default=True), format_func=by_names.get)
+    by = cols[2].segmented_control(tr(STRINGS, "by"), list(by_names), required=True,
+                                   key=relabelled(choice_within("rounds_by", list(by_names), "district")),
+                                   format_func=by_names.get)
     suggestions = cols[3].toggle(tr(STRINGS, "suggestions"), key="rounds_suggestions",
                                  help=tr(STRINGS, "suggestions_help"))
     return round_a, round_b, by or "district", ("accepted", "suggested") if suggestions else ("accepted",)

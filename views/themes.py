@@ -18,7 +18,8 @@ from focusqa.errors import FocusqaError
 from focusqa.export.memo import synthesis_cell
 from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
-from views.common import (cached, cell_click_handler, code_label, coder_name, flash, fmt_number, fmt_percent,
+from views.common import (cached, cell_click_handler, choice_within, code_label, coder_name, flash, fmt_number,
+                          fmt_percent,
                           get_store, language, load_codebook, load_coders, md_escape, paginate, relabelled,
                           require_documents, show_error, show_flashes, tr, with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
@@ -55,10 +56,11 @@ def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tup
     # Labels are looked up now, not when the widget formats them (AppTest formats outside the run).
     round_names = {r: r for r in rounds} | {ALL_ROUNDS: tr(STRINGS, "all_rounds")}
     by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
-    chosen = cols[0].selectbox(tr(STRINGS, "round"), options, index=len(rounds) - 1 if rounds else 0,
-                               format_func=round_names.get, key=relabelled("themes_round", has_default=True))
-    by = cols[1].segmented_control(tr(STRINGS, "by"), list(by_names), default="district",
-                                   required=True, key=relabelled("themes_by", has_default=True),
+    round_key = choice_within("themes_round", options, rounds[-1] if rounds else ALL_ROUNDS)
+    chosen = cols[0].selectbox(tr(STRINGS, "round"), options, format_func=round_names.get,
+                               key=relabelled(round_key))
+    by = cols[1].segmented_control(tr(STRINGS, "by"), list(by_names), required=True,
+                                   key=relabelled(choice_within("themes_by", list(by_names), "district")),
                                    format_func=by_names.get)
     with cols[2].expander(tr(STRINGS, "more")):
         suggestions = st.toggle(tr(STRINGS, "suggestions"), key="themes_suggestions",
