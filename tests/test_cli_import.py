@@ -136,3 +136,12 @@ def test_console_script_help_for_every_command() -> None:
     for command in ["import", "documents", "segments", "codebook", "serve"]:
         result = subprocess.run([str(exe), command, "--help"], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0 and "usage: focusqa" in result.stdout
+
+
+def test_python_dash_m_focusqa_is_the_focusqa_command() -> None:
+    """``python -m focusqa`` works where the console script is not on the PATH."""
+    exe = Path(sys.executable).with_name("focusqa")
+    script = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    module = subprocess.run([sys.executable, "-m", "focusqa", "--version"], capture_output=True, text=True,
+                            timeout=60)
+    assert module.returncode == 0 and module.stdout.strip() and module.stdout == script.stdout

@@ -147,7 +147,8 @@ def main() -> None:
     st.subheader(tr(STRINGS, "table"))
     st.caption(tr(STRINGS, "participants_only"))
     narrow = {key: st.column_config.NumberColumn(width=58) for key in
-              ("col_words", "col_segments", "col_accepted", "col_suggested", "col_rejected", "col_uncoded")}
+              ("col_segments", "col_accepted", "col_suggested", "col_rejected", "col_uncoded")}
+    narrow["col_words"] = st.column_config.NumberColumn(width=70, format="localized")   # 12.345 in a Danish browser
     st.dataframe(frame, hide_index=True, width="stretch", height=table_height(len(frame)), column_config={
         **{tr(STRINGS, key): config for key, config in narrow.items()},
         tr(STRINGS, "col_round"): st.column_config.TextColumn(width=55),
