@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -201,6 +203,25 @@ def open_signed_in(browser, url: str):
     return page
 
 
+@contextmanager
+def signed_in_page(base: str, path: str) -> Iterator:
+    """A Danish page at ``path`` in the system Chromium, :data:`CODER` signed in; closed after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield open_signed_in(browser, f"{base}{path}")
+        finally:
+            browser.close()
+
+
+def switch_language(page, language: str) -> None:
+    """Click ``language`` ("Dansk" or "English") in the sidebar and wait for the page."""
+    page.locator("[data-testid=stSidebar]").get_by_text(language, exact=True).click()
+    _wait_idle(page)
+
+
 def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -355,10 +376,8 @@ def test_switching_the_language_twice_keeps_the_turns_and_relabels_the_filters(s
         expect(turns.first).to_be_visible(timeout=30_000)
         _wait_idle(page)
         shown = turns.evaluate_all("els => els.map(e => e.className)")
-        sidebar = page.locator("[data-testid=stSidebar]")
         for language, speaker, everyone in (("English", "Speaker", "All"), ("Dansk", "Taler", "Alle")):
-            sidebar.get_by_text(language, exact=True).click()
-            _wait_idle(page)
+            switch_language(page, language)
             snapshot = page.locator(".st-key-coding_filter_role").aria_snapshot()
             assert f'combobox "{speaker}": {everyone}' in snapshot, snapshot
             expect(turns.first).to_be_visible(timeout=30_000)
@@ -372,12 +391,10 @@ def test_a_switched_language_keeps_the_round_and_rows_chosen_on_temaer(server, s
     """On Temaer the evaluator picks all rounds and rows by respondent group; Danish → English
     → Danish keeps both choices under the new labels (a stale label once reset the page or
     matched no option)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, _, _ = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = open_signed_in(browser, f"{base}/temaer")
+    with signed_in_page(base, "/temaer") as page:
         rounds = page.locator(".st-key-themes_round")
         expect(rounds).to_be_visible(timeout=30_000)
         rounds.get_by_role("combobox").click()
@@ -385,14 +402,11 @@ def test_a_switched_language_keeps_the_round_and_rows_chosen_on_temaer(server, s
         _wait_idle(page)
         page.locator(".st-key-themes_by").get_by_text("Respondentgruppe", exact=True).click()
         _wait_idle(page)
-        sidebar = page.locator("[data-testid=stSidebar]")
         for language, label, everything, group in (("English", "Round", "All rounds", "Respondent group"),
                                                    ("Dansk", "Runde", "Alle runder", "Respondentgruppe")):
-            sidebar.get_by_text(language, exact=True).click()
-            _wait_idle(page)
+            switch_language(page, language)
             snapshot = rounds.aria_snapshot()
             assert f'combobox "{label}": {everything}' in snapshot, snapshot
             rows = page.locator(".st-key-themes_by").aria_snapshot()
             assert f'radio "{group}" [checked]' in rows, rows
         shots(page, "08_temaer_sprog_skift")
-        browser.close()

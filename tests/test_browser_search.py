@@ -10,8 +10,8 @@ import pytest
 
 from focusqa.analysis.search import search
 from focusqa.config import MACHINE_CODER
-from test_browser import (CHROMIUM, CHROMIUM_ARGS, CODER, _wait_idle, open_signed_in, server, shots,  # noqa: F401
-                          sign_in)
+from test_browser import (CHROMIUM, CHROMIUM_ARGS, CODER, _wait_idle, server, shots, sign_in,  # noqa: F401
+                          signed_in_page, switch_language)
 
 pytestmark = pytest.mark.browser
 
@@ -67,12 +67,10 @@ def test_search_finds_compounds_and_its_hits_are_coded_and_undone(server, shots)
 def test_a_switched_language_keeps_the_search_order_chosen(server) -> None:  # noqa: F811
     """Søg sorted by the word after the hit and searching every speaker stays so through
     Danish → English → Danish (two controls drawn with a default, whose labels change)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, _, _ = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = open_signed_in(browser, f"{base}/soeg")
+    with signed_in_page(base, "/soeg") as page:
         order = page.locator(".st-key-search_sort")
         expect(order).to_be_visible(timeout=30_000)
         order.get_by_text("Ordet efter fundet", exact=True).click()
@@ -81,13 +79,10 @@ def test_a_switched_language_keeps_the_search_order_chosen(server) -> None:  # n
         role = page.locator(".st-key-search_role")
         role.get_by_text("Alle", exact=True).click()
         _wait_idle(page)
-        sidebar = page.locator("[data-testid=stSidebar]")
         for language, chosen, filters, everyone in (("English", "Word after the hit", "Narrow down", "All"),
                                                     ("Dansk", "Ordet efter fundet", "Afgræns", "Alle")):
-            sidebar.get_by_text(language, exact=True).click()
-            _wait_idle(page)
+            switch_language(page, language)
             if not role.is_visible():   # the expander, relabelled, may draw closed
                 page.get_by_text(filters, exact=True).click()
             expect(order.get_by_role("radio", name=chosen)).to_be_checked(timeout=30_000)
             expect(role.get_by_role("radio", name=everyone, exact=True)).to_be_checked(timeout=30_000)
-        browser.close()
