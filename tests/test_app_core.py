@@ -431,6 +431,11 @@ def test_learning_panel_offers_undecided_turns_and_opens_them(project) -> None:
     participant_ids = {s.id for s in segs if s.role == "participant"}
     assert offered and {int(k.rsplit("_", 1)[1]) for k in offered} <= participant_ids - {segs[1].id}
     assert any("mindst 10" in c.value for c in at.caption)      # too few decisions for agreement yet
+    # Every offered turn says why: a code short of confirmations, two codes in doubt, or none.
+    reasons = [c.value for c in at.caption
+               if c.value.startswith(("Er det ", "Modellen er i tvivl: ", "Modellen foreslår ingen kode"))]
+    assert len(reasons) == len(offered), reasons
+    assert any(r.startswith("Er det ") and "færrest bekræftelser" in r for r in reasons)
     at.button(key=offered[0]).click().run()
     assert not at.exception, [e.value for e in at.exception]
     opened = int(offered[0].rsplit("_", 1)[1])

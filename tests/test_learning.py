@@ -13,7 +13,7 @@ from focusqa.codebook import load_codebook, parse_codebook
 from focusqa.errors import FocusqaError
 from focusqa.ingest import parse_text
 from focusqa.store import Store
-from focusqa.tagging import autocode, build_tagger
+from focusqa.tagging import autocode, build_tagger, shipped_documents
 from focusqa.tagging.active import binary_kappa, confirmation_order, held_out_predictions, trust_per_code
 from focusqa.tagging.devsets import DevItem, DevSet
 from focusqa.tagging.evidence import lemma_weights, metadata_words, segment_counts, specificity, term_weights
@@ -170,6 +170,45 @@ def test_confirmation_order_covers_every_code_and_varied_turns():
     assert confirmation_order(scores, vectors, np.array([0, 1, 0, 0, 0], bool), [0, 0], 5) == [1]
 
 
+def test_each_offered_turn_says_why_in_terms_of_the_tagger_s_own_suggestions(tmp_path, codebook):
+    """"code": the code then shortest of confirmations; "unsure": the turn's two best codes,
+    and the tagger suggests something; "blind": it suggests nothing for the turn."""
+    from conftest import DEMO
+
+    from focusqa.ingest import read_transcript
+    from focusqa.tagging.active import next_to_confirm
+
+    store = Store(f"sqlite:///{tmp_path / 't.db'}")
+    _status, doc_id = store.import_document(read_transcript(DEMO / "2017_vest_familiegruppe.docx"))
+    turns = [s for s in store.segments(doc_id) if s.role == "participant"]
+    tagger = Tagger(codebook).fit(shipped_documents(codebook))
+    first = tagger.suggest(turns)
+    agreed = [(seg, items[0].code_id) for seg, items in zip(turns, first) if items][:6]
+    for seg, code in agreed:
+        store.set_coding(seg.id, code, "Anna")
+    confirmed = {code for _, code in agreed}
+    offers = next_to_confirm(store, tagger, limit=30)
+    everything = store.segments(doc_id)
+    row = {s.id: i for i, s in enumerate(everything)}
+    shown = tagger.suggest(everything)                # what Kodning shows for each turn
+    scores, _suggested = tagger.offer_scores(everything)
+    reasons = {o.reason for o in offers}
+    assert reasons == {"code", "unsure", "blind"}, reasons
+    for offer in offers:
+        i = row[offer.segment_id]
+        if offer.reason == "code":
+            assert len(offer.codes) == 1 and offer.codes[0] in codebook.ids
+        elif offer.reason == "unsure":
+            best = [tagger.code_ids[j] for j in np.argsort(-scores[i])[:2]]
+            assert list(offer.codes) == best and shown[i]
+            assert shown[i][0].code_id == best[0]
+        else:
+            assert offer.codes == () and not shown[i]
+    # The first offer is for a code nobody has confirmed yet.
+    assert offers[0].reason == "code" and offers[0].codes[0] not in confirmed
+    store.dispose()
+
+
 def test_trust_per_code_is_kappa_on_held_out_confirmations_with_an_interval():
     truth = [frozenset({"a"})] * 10 + [frozenset()] * 10
     perfect = trust_per_code(["a"], truth, [["a"]] * 10 + [[]] * 10)[0]
@@ -244,7 +283,7 @@ def test_kodning_offers_undecided_turns_and_trust_is_measured_on_held_out_decisi
     _status, doc_id = store.import_document(read_transcript(DEMO / "2017_vest_familiegruppe.docx"))
     tagger = Tagger(codebook).fit([])
     turns = [s for s in store.segments(doc_id) if s.role == "participant"]
-    offered = next_to_confirm(store, tagger, limit=6)
+    offered = [turn.segment_id for turn in next_to_confirm(store, tagger, limit=6)]
     assert len(offered) == 6 and len(set(offered)) == 6
     assert set(offered) <= {s.id for s in turns}
     suggestions = tagger.suggest(turns)
@@ -252,7 +291,7 @@ def test_kodning_offers_undecided_turns_and_trust_is_measured_on_held_out_decisi
         if items:
             store.set_coding(seg.id, items[0].code_id, "Anna")      # the evaluator agrees
     decided = {c.segment_id for c in store.codings(origin="human")}
-    assert not set(next_to_confirm(store, tagger, limit=50)) & decided
+    assert not {t.segment_id for t in next_to_confirm(store, tagger, limit=50)} & decided
     trust = {t.code_id: t for t in project_trust(store, lambda: Tagger(codebook), folds=4)}
     assert set(trust) == set(codebook.ids)
     assert sum(t.confirmations for t in trust.values()) >= len(decided)

@@ -26,7 +26,7 @@ MIN_DECISIONS = 10
 
 
 @cached
-def _next_turns(_store, url: str, version: int, decided: int) -> list[int]:
+def _next_turns(_store, url: str, version: int, decided: int) -> list[Any]:
     from focusqa.tagging.active import next_to_confirm
 
     return next_to_confirm(_store, get_tagger(), limit=NEXT_COUNT)
@@ -51,6 +51,16 @@ def _decided_count(store) -> int:
 def _on_open(document_id: int, segment_id: int, doc_key: str) -> None:
     st.session_state[doc_key] = document_id
     st.session_state[FOCUS_KEY] = segment_id
+
+
+def offer_reason(offer: Any, codebook: Codebook) -> str:
+    """Why a turn is offered (:class:`focusqa.tagging.active.NextTurn`), in the evaluator's words."""
+    labels = [md_escape(code_label(codebook.get(c))) for c in offer.codes if codebook.get(c) is not None]
+    if offer.reason == "code" and labels:
+        return tr(STRINGS, "why_code", code=labels[0])
+    if offer.reason == "unsure" and len(labels) == 2:
+        return tr(STRINGS, "why_unsure", first=labels[0], second=labels[1])
+    return tr(STRINGS, "why_blind")
 
 
 def verdict(kappa: float | None, low: float | None) -> str:
@@ -83,17 +93,18 @@ def render_learning_panel(codebook: Codebook, doc_key: str) -> None:
     decided = _decided_count(store)
     with st.expander(tr(STRINGS, "panel")):
         st.caption(tr(STRINGS, "panel_help"))
-        ids = _next_turns(store, store.url, codebook.version, decided)
-        if not ids:
+        offers = _next_turns(store, store.url, codebook.version, decided)
+        if not offers:
             st.info(tr(STRINGS, "next_none"))
-        segments = {s.id: s for s in store.segments(ids=ids)} if ids else {}
-        for segment_id in ids:
-            seg = segments[segment_id]
+        segments = {s.id: s for s in store.segments(ids=[o.segment_id for o in offers])} if offers else {}
+        for offer in offers:
+            seg = segments[offer.segment_id]
             row = st.columns([2, 7, 1], vertical_alignment="center")
             row[0].markdown(f"**{tr(STRINGS, 'turn', document=md_escape(seg.document), n=turn_number(seg.turn))}**")
             row[1].text(seg.text[:160] + ("…" if len(seg.text) > 160 else ""))
-            row[2].button(tr(STRINGS, "open"), key=f"next_open_{segment_id}", on_click=_on_open,
-                          args=(seg.document_id, segment_id, doc_key))
+            row[1].caption(offer_reason(offer, codebook))
+            row[2].button(tr(STRINGS, "open"), key=f"next_open_{seg.id}", on_click=_on_open,
+                          args=(seg.document_id, seg.id, doc_key))
         st.markdown(f"**{tr(STRINGS, 'trust')}**", help=tr(STRINGS, "trust_help"))
         if decided < MIN_DECISIONS:
             st.caption(tr(STRINGS, "trust_few", n=decided))

@@ -25,6 +25,16 @@ MAX_SIMILARITY = 0.6
 CANDIDATES = 40
 
 
+@dataclass(frozen=True)
+class Offer:
+    """A row of the scores offered for confirmation, and why: the likeliest turn for
+    ``code`` (then the code with the fewest confirmations), or, when ``code`` is None, the
+    turn the tagger is least sure about."""
+
+    row: int
+    code: int | None
+
+
 def confirmation_order(scores: np.ndarray, vectors: sp.spmatrix, available: np.ndarray,
                        confirmed_per_code: Sequence[int], limit: int,
                        random_state: int | None = None) -> list[int]:
@@ -34,6 +44,14 @@ def confirmation_order(scores: np.ndarray, vectors: sp.spmatrix, available: np.n
     that may be offered (participant turns nobody has decided on), ``confirmed_per_code``
     how many confirmations each code already has.
     """
+    return [offer.row for offer in confirmation_offers(scores, vectors, available, confirmed_per_code,
+                                                       limit, random_state)]
+
+
+def confirmation_offers(scores: np.ndarray, vectors: sp.spmatrix, available: np.ndarray,
+                        confirmed_per_code: Sequence[int], limit: int,
+                        random_state: int | None = None) -> list[Offer]:
+    """:func:`confirmation_order` with the reason for each turn (:class:`Offer`)."""
     rng = np.random.default_rng(random_state)
     scores = np.asarray(scores, dtype=float)
     # A little noise breaks ties differently per seed without changing clear orders.
@@ -43,6 +61,7 @@ def confirmation_order(scores: np.ndarray, vectors: sp.spmatrix, available: np.n
     counts = np.asarray(confirmed_per_code, dtype=float).copy()
     ranked = np.sort(scores, axis=1)
     margin = ranked[:, -1] - (ranked[:, -2] if scores.shape[1] > 1 else 0.0)
+    offers: list[Offer] = []
     chosen: list[int] = []
     while len(chosen) < limit and free.any():
         if len(chosen) % 2 == 0:
@@ -54,9 +73,10 @@ def confirmation_order(scores: np.ndarray, vectors: sp.spmatrix, available: np.n
         candidates = rows[np.argsort(key[rows], kind="stable")[:CANDIDATES]]
         pick = _most_varied(candidates, vectors, chosen)
         chosen.append(pick)
+        offers.append(Offer(pick, code))
         free[pick] = False
         counts[code if code is not None else int(np.argmax(scores[pick]))] += 1
-    return chosen
+    return offers
 
 
 def _most_varied(candidates: np.ndarray, vectors: sp.csr_matrix, chosen: list[int]) -> int:
@@ -154,15 +174,32 @@ def offerable(text: str) -> bool:
     return len(text.split()) >= MIN_OFFER_WORDS
 
 
-def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> list[int]:
-    """Ids of the participant turns to offer next in Kodning (see :func:`confirmation_order`).
+@dataclass(frozen=True)
+class NextTurn:
+    """A turn Kodning offers for confirmation, with the reason the evaluator is shown.
+
+    ``reason`` is "code" (the likeliest turn for ``codes[0]``, the code with the fewest
+    confirmations), "unsure" (the tagger hesitates between ``codes[0]`` and ``codes[1]``)
+    or "blind" (it suggests no code: if the turn belongs under one, saying so teaches the
+    model words it does not know yet; talk beside the interview needs no decision).
+    """
+
+    segment_id: int
+    reason: str
+    codes: tuple[str, ...]
+
+
+def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> list[NextTurn]:
+    """The participant turns to offer next in Kodning (see :func:`confirmation_order`).
 
     Turns a person already decided on are never offered; the per-code counts are the
     evaluator's accepted codings so far.
     """
     from ..config import MACHINE_CODER
 
-    segments = [s for s in store.segments() if s.role != "moderator"]
+    everything = store.segments()
+    rows = [i for i, s in enumerate(everything) if s.role != "moderator"]
+    segments = [everything[i] for i in rows]
     if not segments:
         return []
     human = [c for c in store.codings(origin="human") if c.coder != MACHINE_CODER]
@@ -175,9 +212,18 @@ def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> li
     available = np.array([s.id not in decided and offerable(s.text) for s in segments], bool)
     if not available.any():
         return []
-    scores, _signals = tagger.score(segments)
-    order = confirmation_order(scores, tagger.vectors(segments), available, counts, limit, random_state)
-    return [segments[i].id for i in order]
+    # Scored with the moderator's questions in place, as the suggestions shown are.
+    scores, suggested = (values[rows] for values in tagger.offer_scores(everything))
+    out = []
+    for offer in confirmation_offers(scores, tagger.vectors(segments), available, counts, limit, random_state):
+        best = [tagger.code_ids[j] for j in np.argsort(-scores[offer.row], kind="stable")[:2]]
+        if offer.code is not None:
+            out.append(NextTurn(segments[offer.row].id, "code", (tagger.code_ids[offer.code],)))
+        elif suggested[offer.row]:
+            out.append(NextTurn(segments[offer.row].id, "unsure", tuple(best)))
+        else:
+            out.append(NextTurn(segments[offer.row].id, "blind", ()))
+    return out
 
 
 def project_trust(store, make_tagger, base=(), folds: int = 5) -> list[CodeTrust]:

@@ -173,7 +173,7 @@ def _confirm_up_to(k, tagger, devset, keys, segments, gold, confirmed, base, mak
             return tagger
         # The evaluator walks the app's offer order and confirms the offered turns that carry a
         # code still short of k examples (the others stay unconfirmed and are scored).
-        scores, _signals = tagger.score(segments)
+        scores = _offer_scores(tagger, devset, keys)
         available = np.zeros(len(keys), bool)
         available[open_keys] = True
         order = confirmation_order(scores, tagger.vectors(segments), available, counts,
@@ -192,6 +192,15 @@ def _confirm_up_to(k, tagger, devset, keys, segments, gold, confirmed, base, mak
         if batch == 0:
             return tagger
         tagger = make_tagger(seed).fit(list(base) + _training(devset, confirmed))
+
+
+def _offer_scores(tagger: Tagger, devset: DevSet, keys: Sequence[tuple[int, int]]) -> np.ndarray:
+    """The scores behind the suggestions of the turns ``keys``, each document scored whole
+    (its moderator's questions in place), as the app scores them for its offers."""
+    everything = [seg for doc in devset.documents for seg in doc.segments]
+    starts = np.cumsum([0] + [len(doc.segments) for doc in devset.documents])
+    scores, _suggested = tagger.offer_scores(everything)
+    return scores[[starts[src] + pos for src, pos in keys]]
 
 
 def _score(tagger, devset, tested, gold, confirmed, k, seed) -> CurvePoint:

@@ -232,6 +232,24 @@ class Tagger:
         scores, signals = self.score(segments, documents=documents)
         return self.combiner_.suggest(scores, signals, self.codebook.codes, floor=self.floor, threshold=threshold)
 
+    def offer_scores(self, segments: Sequence) -> tuple[np.ndarray, np.ndarray]:
+        """The scores behind :meth:`suggest` (n_segments, n_codes), and per segment whether
+        they yield a suggestion (a code clears its threshold or the top code the floor).
+
+        Prose read by the codebook-only reader gets that reader's scores, so the turns
+        offered for confirmation and the reasons given match the suggestions shown.
+        """
+        segments = list(segments)
+        documents = document_groups(segments)
+        scores, signals = self.score(segments, documents=documents)
+        floors = self.combiner_.floors(scores, signals.structured, self.floor)
+        above = (scores >= self.combiner_.thresholds(signals.structured)).any(axis=1)
+        suggested = signals.content & (above | (scores.max(axis=1, initial=0.0) >= floors))
+        prose = prose_positions(segments, documents) if self.prose_tagger_ is not None else []
+        if prose:
+            scores[prose], suggested[prose] = self.prose_tagger_.offer_scores([segments[i] for i in prose])
+        return scores, suggested
+
     def vectors(self, segments: Sequence) -> sp.csr_matrix:
         """The model's TF-IDF rows of segments (to tell similar turns from varied ones)."""
         analyses = self.analyser.analyse([s.text for s in segments], cache=True)
