@@ -172,6 +172,10 @@ def test_themes_page_shows_matrix_and_the_cells_quotes(project):
     assert counts.loc["Nord", "1. Tidlig indsats"] == 2
     assert counts.loc["Øst", "4. Samarbejdet i forhold til familiegruppe"] == 1
     assert any("Koder der optræder sammen" in h.value for h in at.subheader)
+    # Rows by respondent group: the heading says so.
+    at.segmented_control(key="themes_by").set_value("group").run()
+    assert not at.exception
+    assert at.title[0].value == "Temaer pr. respondentgruppe"
 
 
 def test_themes_page_writes_the_synthesis_and_marks_quotes_for_the_memo(project):

@@ -82,7 +82,7 @@ def test_a_switched_language_keeps_the_search_order_chosen(server) -> None:  # n
         for language, chosen, filters, everyone in (("English", "Word after the hit", "Narrow down", "All"),
                                                     ("Dansk", "Ordet efter fundet", "Afgræns", "Alle")):
             switch_language(page, language)
-            if not role.is_visible():   # the expander, relabelled, may draw closed
-                page.get_by_text(filters, exact=True).click()
+            expect(page.get_by_text(filters, exact=True)).to_be_visible(timeout=30_000)
+            expect(role).to_be_visible()    # "Afgræns", relabelled, stays open
             expect(order.get_by_role("radio", name=chosen)).to_be_checked(timeout=30_000)
             expect(role.get_by_role("radio", name=everyone, exact=True)).to_be_checked(timeout=30_000)

@@ -107,7 +107,7 @@ def counted_documents(store: Store, report: AgreementReport, documents: tuple | 
     docs = load_documents(store)
     finished = store.finished_documents()
     measured = set(report.documents)
-    with st.expander(tr(STRINGS, "which")):
+    with st.expander(tr(STRINGS, "which"), key="agreement_which"):
         st.caption(tr(STRINGS, "which_intro"))
         rows = []
         for d in docs:
@@ -241,7 +241,7 @@ def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bo
 
 def recent_decisions(store: Store, codebook) -> None:
     """The latest reconcile entries from the audit log: who decided what, and when."""
-    with st.expander(tr(STRINGS, "recent")):
+    with st.expander(tr(STRINGS, "recent"), key="agreement_recent"):
         entries = [e for e in store.audit_log(entity="coding", limit=500) if e.action == "reconcile"][:20]
         if not entries:
             st.caption(tr(STRINGS, "no_recent"))

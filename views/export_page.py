@@ -210,7 +210,7 @@ def review_table(selection: Selection) -> None:
             })
     if not rows:
         return
-    with st.expander(tr(STRINGS, "all_places")):
+    with st.expander(tr(STRINGS, "all_places"), key="export_all_places"):
         st.caption(tr(STRINGS, "review_intro", n=fmt_number(len(rows)), excerpts=fmt_number(len(selection.excerpts))))
         if len(rows) > REVIEW_PAGE_ROWS:
             st.caption(tr(STRINGS, "review_truncated", shown=REVIEW_PAGE_ROWS, n=fmt_number(len(rows))))

@@ -91,7 +91,7 @@ def render_learning_panel(codebook: Codebook, doc_key: str) -> None:
     """The expander above the turns: the next turns to confirm, and trust per code."""
     store = get_store()
     decided = _decided_count(store)
-    with st.expander(tr(STRINGS, "panel")):
+    with st.expander(tr(STRINGS, "panel"), key="learning_panel"):
         st.caption(tr(STRINGS, "panel_help"))
         offers = _next_turns(store, store.url, codebook.version, decided)
         if not offers:

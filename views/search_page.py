@@ -43,7 +43,7 @@ def render_inputs(docs: list, codebook: Any) -> None:
                "groups": sorted({d.group for d in docs if d.group}),
                "codes": list(codebook.ids), "states": ["accepted", "suggested", "rejected", "uncoded"]}
     labels = {"codes": lambda c: code_label(codebook.get(c)), "states": lambda s: tr(STRINGS, f"st_{s}")}
-    with st.expander(tr(STRINGS, "filters")):
+    with st.expander(tr(STRINGS, "filters"), key="search_filters"):
         cols = st.columns(3)
         for i, (name, key) in enumerate(FILTER_KEYS.items()):
             cols[i % 3].multiselect(tr(STRINGS, name), options[name], key=relabelled(key),

@@ -62,7 +62,7 @@ def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tup
     by = cols[1].segmented_control(tr(STRINGS, "by"), list(by_names), required=True,
                                    key=relabelled(choice_within("themes_by", list(by_names), "district")),
                                    format_func=by_names.get)
-    with cols[2].expander(tr(STRINGS, "more")):
+    with cols[2].expander(tr(STRINGS, "more"), key="themes_more"):
         suggestions = st.toggle(tr(STRINGS, "suggestions"), key="themes_suggestions",
                                 help=tr(STRINGS, "suggestions_help"))
         picked = st.multiselect(tr(STRINGS, "coders"), coders, key="themes_coders",
@@ -109,7 +109,7 @@ def heatmap(store: Store, codebook, args: tuple) -> None:
 def numbers_table(matrix: ThemeMatrix, codebook) -> None:
     """The matrix as two plain tables (counts, shares), with the row totals."""
     labels = {c: code_label(codebook.get(c)) for c in matrix.codes}
-    with st.expander(tr(STRINGS, "table")):
+    with st.expander(tr(STRINGS, "table"), key="themes_table_open"):
         counts = matrix.counts.rename(columns=labels)
         counts.index.name = None
         counts[tr(STRINGS, "segments")] = matrix.totals
@@ -266,13 +266,15 @@ def cooccurrence_table(matrix: ThemeMatrix, codebook, row: str) -> None:
 
 
 def main() -> None:
-    st.title(tr(STRINGS, "title"))
+    heading = st.empty()                   # names the rows chosen below (districts or groups)
+    heading.title(tr(STRINGS, "title_district"))
     st.caption(tr(STRINGS, "intro"))
     show_flashes()
     store = get_store()
     docs = require_documents(store)
     codebook = load_codebook(store)
     args = controls(docs, load_coders(store))
+    heading.title(tr(STRINGS, f"title_{args[1]}"))
     try:
         matrix = _matrix(store, store.url, *args)
     except FocusqaError as error:
