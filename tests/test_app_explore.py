@@ -398,6 +398,32 @@ def test_agreement_page_reports_statistics_and_reconciles(project):
     assert "**3** uenigheder mangler en afgørelse (1 er afgjort)" in texts(at)
 
 
+def test_agreement_page_names_the_turns_compared_and_the_other_pairs(project):
+    """A third coder who finished one interview and began another: the header tells the
+    turns coded from the turns two coders decided on, and the other pairs' disagreements
+    are counted beside the pair shown."""
+    ids = {(d.round, d.district): d.id for d in project.documents()}
+    turns = {(r, dist): project.segments(doc) for (r, dist), doc in ids.items()}
+    nord, oest = turns[("2016", "Nord")], turns[("2016", "Øst")]
+    for seg, code in ((nord[1], "tidlig-indsats"), (nord[2], "organisering"), (nord[4], "samarbejde-familiegruppe"),
+                      (oest[1], "konsultativ-raadgivning")):
+        project.set_coding(seg.id, code, "carl")
+    project.set_finished(ids[("2016", "Nord")], "carl")          # Øst 2016: one turn coded, not finished
+    at = open_page("views/agreement_page.py", coder="Mette")
+    page = texts(at)
+    assert "**4** uenigheder mangler en afgørelse" in page       # anne and bo-coder, as before
+    # anne–carl: Nord turn 2 (two codes), turn 5 (carl read it, no code), Øst turn 1 (two codes)
+    assert "Andre par: anne og carl: 5; bo\\-coder og carl: 3." in page
+    at.multiselect(key="agreement_coders").set_value(["anne", "carl"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    page = texts(at)
+    assert ("**7** taleture er kodet af mindst én af anne, carl; de **5**, som mindst to har taget stilling til, "
+            "sammenlignes") in page
+    table = at.dataframe[0].value
+    units = table[[c for c in table.columns if c == "Enheder"][0]]
+    assert list(units[:-1].unique()) == [5]                      # per code: the five turns both decided on
+
+
 def test_only_a_reviewer_gets_the_reconcile_buttons(project):
     project.add_coder("Lise", role="reviewer")
     at = open_page("views/agreement_page.py", coder="Karl")     # joins as a plain coder

@@ -84,8 +84,13 @@ def coder_display(name: str) -> str:
 
 def overall_metrics(report: AgreementReport) -> None:
     item = report.overall
-    st.markdown(tr(STRINGS, "measured", docs=len(report.documents), segments=fmt_number(report.segments),
-                   names=", ".join(md_escape(coder_display(c)) for c in report.coders)))
+    names = ", ".join(md_escape(coder_display(c)) for c in report.coders)
+    if report.compared == report.segments:
+        st.markdown(tr(STRINGS, "measured", docs=len(report.documents), segments=fmt_number(report.segments),
+                       names=names))
+    else:   # a coder has not finished some interviews: only the turns two decided on are compared
+        st.markdown(tr(STRINGS, "measured_partly", docs=len(report.documents), segments=fmt_number(report.segments),
+                       compared=fmt_number(report.compared), names=names))
     cols = st.columns(3)
 
     def interval(iv, fmt) -> str:
@@ -203,6 +208,10 @@ def disagreement_list(store: Store, codebook, coders: list[str], documents: tupl
     shown = items if show_decided else open_items
     st.markdown(tr(STRINGS, "count_all" if show_decided else "count", n=len(shown),
                    decided=len(items) - len(open_items)))
+    others = [tr(STRINGS, "pair_count", a=md_escape(names[x]), b=md_escape(names[y]), n=n)
+              for x, y, n in other_pairs(store, coders, (a, b), documents, threshold, doc, code) if n]
+    if others:   # with three or more coders, the pair shown is not the whole story
+        st.caption(tr(STRINGS, "other_pairs", pairs="; ".join(others)))
     if not shown:
         st.caption(tr(STRINGS, "none"))
         return
@@ -214,6 +223,21 @@ def disagreement_list(store: Store, codebook, coders: list[str], documents: tupl
     for position, item in enumerate(paginate(shown, "agreement_page", page_size=PAGE_SIZE)):
         disagreement_card(item, codebook, a, b, decided.get((item.segment_id, item.code_id)), position,
                           enabled=decider is not None and decider.is_reviewer)
+
+
+def other_pairs(store: Store, coders: list[str], shown: tuple[str, str], documents: tuple | None,
+                threshold: float | None, doc: str, code: str) -> list[tuple[str, str, int]]:
+    """Every other pair of the chosen coders with its undecided disagreements (same filters)."""
+    out = []
+    for i, x in enumerate(coders):
+        for y in coders[i + 1:]:
+            if {x, y} == set(shown):
+                continue
+            items = [d for d in _disagreements(store, store.url, x, y, documents, threshold)
+                     if (doc == ALL or d.document == doc) and (code == ALL or d.code_id == code)]
+            decided = _decisions(store, store.url, tuple(sorted({d.segment_id for d in items})))
+            out.append((x, y, sum((d.segment_id, d.code_id) not in decided for d in items)))
+    return out
 
 
 def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bool | None, position: int,

@@ -194,6 +194,7 @@ class AgreementReport:
     machine_threshold: float | None = None
     units: str = "coded"            # "coded": segments some coder coded; "all": every segment
     uncoded_segments: int = 0       # segments of the documents left out because nobody coded them
+    compared: int = 0               # of ``segments``, those at least two coders decided on (the per-code units)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -220,6 +221,8 @@ class AgreementReport:
         scope = (f"{self.segments} segments coded by at least one of them "
                  f"({self.uncoded_segments} uncoded segments left out)" if self.units == "coded"
                  else f"all {self.segments} segments")
+        if self.compared != self.segments:
+            scope += f", {self.compared} of them decided on by at least two"
         lines = [f"Coders: {', '.join(self.coders)}; {len(self.documents)} documents, {scope}; "
                  f"95% bootstrap intervals from {self.bootstrap} resamples",
                  "  ".join(h.ljust(w) for h, w in zip(headers, widths)),
@@ -411,8 +414,11 @@ def agreement(store, coders: list[str] | None = None, *, documents: Iterable[int
     per_code: list[CodeAgreement] = []
     pooled: dict[str, np.ndarray] = {}
     pooled_applied = {c: 0 for c in chosen}
+    compared = 0
     for code_id in data.codes:
         values = _matrix(data, code_id)
+        # Who decided on a segment does not depend on the code: the same count for every code.
+        compared = int((np.sum(~np.isnan(values), axis=0) >= 2).sum())
         stats = _binary_stats(values)
         applied = {c: int(np.nansum(values[i])) for i, c in enumerate(chosen)}
         used = any(applied.values())
@@ -428,7 +434,7 @@ def agreement(store, coders: list[str] | None = None, *, documents: Iterable[int
     else:
         overall = CodeAgreement(None, "Alle koder / all codes", 0, pooled_applied, 0, None, None, None)
     return AgreementReport(chosen, doc_names, n, per_code, overall, bootstrap,
-                           machine_threshold if MACHINE_CODER in chosen else None, units, uncoded)
+                           machine_threshold if MACHINE_CODER in chosen else None, units, uncoded, compared)
 
 
 def _summarise(code_id: str | None, label: str, values: np.ndarray | None, stats: dict[str, np.ndarray],
