@@ -262,6 +262,20 @@ def test_quick_table_writes_only_changed_cells(project) -> None:
     assert waiting == {segs[1].id, segs[4].id}
 
 
+def test_quick_table_says_which_ticks_cover_only_part_of_a_turn(project) -> None:
+    store, segs = project["store"], project["segs"]
+    turn = segs[4]
+    start = turn.start + turn.text.index(turn.text.split()[1])
+    store.set_coding(turn.id, "organisering", "Anne", start=start, end=start + len(turn.text.split()[1]))
+    store.set_coding(segs[1].id, "organisering", "Anne")                       # the whole turn
+    at = _app(page="views/coding.py")
+    at.segmented_control(key="coding_view").set_value("table").run()
+    assert not at.exception, [e.value for e in at.exception]
+    frame = at.data_editor(key="table_0").value
+    assert list(frame["6. Organisering"]) == [False, True, False, False, True]
+    assert list(frame["Del af turen"]) == ["", "", "", "", "6"]
+
+
 def test_quick_table_can_accept_the_remaining_suggestions(project) -> None:
     store, segs = project["store"], project["segs"]
     at = _app(page="views/coding.py")

@@ -525,6 +525,10 @@ def table_frame(views: list[SegmentView], codebook: Codebook) -> pd.DataFrame:
             tr(STRINGS, "col_waiting"): ", ".join(
                 f"{_safe_code(codebook, s.code_id).number or s.code_id} ({fmt_number(s.score or 0, 2)})"
                 if _safe_code(codebook, s.code_id) else s.code_id for s in view.suggestions),
+            # A coding of a marked stretch is ticked too; this column says it covers part of the turn.
+            tr(STRINGS, "col_partly"): ", ".join(
+                str(_safe_code(codebook, c.code_id).number or c.code_id) if _safe_code(codebook, c.code_id)
+                else c.code_id for c in view.accepted if c.start is not None),
         }
         for code in codebook.codes:
             row[code_label(code)] = code.id in ticked
@@ -568,12 +572,13 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
     st.caption(tr(STRINGS, "table_help"))
     before = table_frame(views, codebook)
     generation = st.session_state.get(EDITOR_GEN_KEY, 0)
-    text_columns = [tr(STRINGS, k) for k in ("col_turn", "col_speaker", "col_text", "col_waiting")]
+    text_columns = [tr(STRINGS, k) for k in ("col_turn", "col_speaker", "col_text", "col_waiting", "col_partly")]
     config = {
         tr(STRINGS, "col_turn"): st.column_config.NumberColumn(width=50, pinned=True),
         tr(STRINGS, "col_speaker"): st.column_config.TextColumn(width=110, pinned=True),
         tr(STRINGS, "col_text"): st.column_config.TextColumn(width=330),
         tr(STRINGS, "col_waiting"): st.column_config.TextColumn(width=100, help=tr(STRINGS, "col_waiting_help")),
+        tr(STRINGS, "col_partly"): st.column_config.TextColumn(width=90, help=tr(STRINGS, "col_partly_help")),
     }
     for code in codebook.codes:
         config[code_label(code)] = st.column_config.CheckboxColumn(
