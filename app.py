@@ -27,15 +27,15 @@ STRINGS = messages("app")
 
 # (section, file, title key, icon, url path); files that do not exist yet are left out.
 PAGES = [
-    ("work", "views/overview.py", "overview", "📊", "oversigt"),
-    ("work", "views/import_page.py", "import", "📥", "import"),
-    ("work", "views/coding.py", "coding", "📝", "kodning"),
-    ("work", "views/search_page.py", "search", "🔎", "soeg"),
-    ("analysis", "views/themes.py", "themes", "🔲", "temaer"),
-    ("analysis", "views/rounds.py", "rounds", "🔀", "runder"),
-    ("analysis", "views/agreement_page.py", "agreement", "🤝", "enighed"),
-    ("project", "views/codebook_page.py", "codebook", "📖", "kodebog"),
-    ("project", "views/export_page.py", "export", "⬇️", "eksport"),
+    ("work", "views/overview.py", "overview", ":material/dashboard:", "oversigt"),
+    ("work", "views/import_page.py", "import", ":material/upload_file:", "import"),
+    ("work", "views/coding.py", "coding", ":material/edit_note:", "kodning"),
+    ("work", "views/search_page.py", "search", ":material/search:", "soeg"),
+    ("analysis", "views/themes.py", "themes", ":material/grid_view:", "temaer"),
+    ("analysis", "views/rounds.py", "rounds", ":material/compare_arrows:", "runder"),
+    ("analysis", "views/agreement_page.py", "agreement", ":material/handshake:", "enighed"),
+    ("project", "views/codebook_page.py", "codebook", ":material/menu_book:", "kodebog"),
+    ("project", "views/export_page.py", "export", ":material/download:", "eksport"),
 ]
 
 
@@ -163,6 +163,7 @@ def navigation() -> tuple[Any, bool]:
 
 
 def main() -> None:
+    # The favicon stays an emoji: a Material icon favicon is fetched from fonts.gstatic.com.
     st.set_page_config(page_title="focusqa", page_icon="💬", layout="wide")
     if not request_is_local(st.context.headers.get("Host"), st.context.headers.get("Origin")):
         st.error("focusqa answers only requests addressed to this machine (localhost or 127.0.0.1).")

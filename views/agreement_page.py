@@ -256,10 +256,10 @@ def disagreement_card(item: Disagreement, codebook, a: str, b: str, decision: bo
         with st.container(horizontal=True):
             st.button(tr(STRINGS, "yes"), key=f"reconcile_yes_{position}", disabled=not enabled,
                       on_click=_decide, args=(*args, True, item.document, item.turn_number),
-                      icon="✅")
+                      icon=":material/check_circle:")
             st.button(tr(STRINGS, "no"), key=f"reconcile_no_{position}", disabled=not enabled,
                       on_click=_decide, args=(*args, False, item.document, item.turn_number),
-                      icon="❌")
+                      icon=":material/cancel:")
             open_in_coding_link(item.document_id, item.turn_number, tr(STRINGS, "open_coding"))
 
 

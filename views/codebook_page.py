@@ -179,7 +179,7 @@ def editor(codebook: Codebook) -> None:
     st.text_area(tr(STRINGS, "examples"), key=_field_key("examples"), height=140,
                  help=tr(STRINGS, "examples_help"))
     st.button(tr(STRINGS, "save"), key="codebook_save", type="primary", on_click=_save,
-              icon="💾")
+              icon=":material/save:")
 
 
 def refit_offer(codebook: Codebook) -> None:
@@ -187,7 +187,7 @@ def refit_offer(codebook: Codebook) -> None:
     if st.session_state.get("_codebook_saved_version") != codebook.version:
         return
     if st.button(tr(STRINGS, "refit"), key="codebook_refit", help=tr(STRINGS, "refit_help"),
-                 icon="🔄"):
+                 icon=":material/sync:"):
         try:
             with st.spinner(tr(STRINGS, "refit") + " …"):
                 written = refit_tagger()
@@ -256,7 +256,7 @@ def import_section(store) -> None:
         st.info(tr(STRINGS, "need_coder"))
     elif merge.writes:
         st.button(tr(STRINGS, "import_apply"), key="codebook_import_apply", type="primary", on_click=_apply_import,
-                  args=(upload.name, data, leave_out), icon="📤")
+                  args=(upload.name, data, leave_out), icon=":material/upload:")
     else:
         st.info(tr(STRINGS, "import_nothing"))
 

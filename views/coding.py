@@ -430,7 +430,7 @@ def render_turn(view: SegmentView, codebook: Codebook) -> None:
     if seg.timestamp:
         parts.append(_escape(seg.timestamp))
     if view.memos:
-        parts.append("📝 " + tr(STRINGS, "memo_count" if len(view.memos) == 1 else "memo_count_plural",
+        parts.append(tr(STRINGS, "memo_count" if len(view.memos) == 1 else "memo_count_plural",
                                n=len(view.memos)))
     tags = _tags_html(view, codebook)
     head = (f'<div style="font-size:0.9em;margin-bottom:0.2em">{" · ".join(parts)}</div>'
@@ -447,7 +447,7 @@ def render_turn(view: SegmentView, codebook: Codebook) -> None:
         active = st.session_state.get(ACTIVE_KEY) == seg.id
         right.button(tr(STRINGS, "close" if active else "edit"), key=f"edit_{seg.id}",
                      help=tr(STRINGS, "edit_help"), on_click=on_toggle_edit, args=(seg.id,),
-                     type="tertiary", icon="🔼" if active else "✏️")
+                     type="tertiary", icon=":material/expand_less:" if active else ":material/edit:")
         for suggestion in view.suggestions:
             render_suggestion(view, suggestion, codebook)
         if active:
@@ -464,10 +464,10 @@ def render_suggestion(view: SegmentView, suggestion: Any, codebook: Codebook) ->
                      f"{_escape(suggestion_text(suggestion, codebook))}</span>", unsafe_allow_html=True)
     key = f"{view.segment.id}_{suggestion.code_id}"
     buttons = cols[1].container(horizontal=True, horizontal_alignment="right")
-    buttons.button(tr(STRINGS, "accept"), key=f"accept_{key}", icon="✅",
+    buttons.button(tr(STRINGS, "accept"), key=f"accept_{key}", icon=":material/check:",
                    help=tr(STRINGS, "accept_help", code=md_escape(label)), on_click=on_review,
                    args=(view.segment.id, suggestion.code_id, "accepted", suggestion.version, label))
-    buttons.button(tr(STRINGS, "reject"), key=f"reject_{key}", icon="❌",
+    buttons.button(tr(STRINGS, "reject"), key=f"reject_{key}", icon=":material/close:",
                    help=tr(STRINGS, "reject_help", code=md_escape(label)), on_click=on_review,
                    args=(view.segment.id, suggestion.code_id, "rejected", suggestion.version, label))
 
@@ -705,9 +705,9 @@ def on_finished(document_id: int, name: str, widget_key: str) -> None:
 
 def render_actions(doc: Any, me: str) -> None:
     row = st.container(horizontal=True, vertical_alignment="center")
-    row.button(tr(STRINGS, "undo"), key="coding_undo", icon="↩️", on_click=on_undo,
+    row.button(tr(STRINGS, "undo"), key="coding_undo", icon=":material/undo:", on_click=on_undo,
                help=tr(STRINGS, "undo_help"))
-    row.button(tr(STRINGS, "refit"), key="coding_refit", icon="🔄", on_click=on_refit,
+    row.button(tr(STRINGS, "refit"), key="coding_refit", icon=":material/refresh:", on_click=on_refit,
                args=(None,), help=tr(STRINGS, "refit_help", n=REFIT_EVERY))
     finished_key = f"coding_finished_{doc.id}"
     st.session_state[finished_key] = doc.id in get_store().finished_documents().get(me, set())

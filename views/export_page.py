@@ -252,7 +252,7 @@ def downloads(store: Store, selection_filters: dict, masking: bool, names: tuple
     if made is not None and not current:
         st.info(tr(STRINGS, "stale"))
     if st.button(tr(STRINGS, "make"), key="export_make", type="primary" if not current else "secondary",
-                 icon="📄"):
+                 icon=":material/description:"):
         try:
             with st.spinner(tr(STRINGS, "making")):
                 make_files(store, selection_filters, masking, names, signature)
@@ -268,9 +268,9 @@ def downloads(store: Store, selection_filters: dict, masking: bool, names: tuple
     mimes = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "csv": "text/csv"}
-    for col, (kind, label, icon) in zip(cols, (("docx", "word", "📄"),
-                                                ("xlsx", "excel", "📋"),
-                                                ("csv", "csv", "🧾"))):
+    for col, (kind, label, icon) in zip(cols, (("docx", "word", ":material/description:"),
+                                                ("xlsx", "excel", ":material/table_chart:"),
+                                                ("csv", "csv", ":material/csv:"))):
         name, data = files[kind]
         col.download_button(tr(STRINGS, label), data=data, file_name=name, mime=mimes[kind],
                             key=f"export_download_{kind}", icon=icon, on_click="ignore")
@@ -285,9 +285,9 @@ def refi_section(store: Store, codebook, names: tuple[str, ...] | None) -> None:
     try:
         qdc = _qdc_bytes(store, store.url, codebook.version)
         cols[0].download_button(tr(STRINGS, "qdc"), data=qdc, file_name="kodebog.qdc", mime="application/xml",
-                                key="export_download_qdc", icon="📖", on_click="ignore")
+                                key="export_download_qdc", icon=":material/menu_book:", on_click="ignore")
         cols[0].download_button(tr(STRINGS, "taguette"), data=taguette_csv(codebook), file_name="kodebog_taguette.csv",
-                                mime="text/csv", key="export_download_taguette", icon="🏷️",
+                                mime="text/csv", key="export_download_taguette", icon=":material/sell:",
                                 on_click="ignore")
     except FocusqaError as error:
         show_error(error)
@@ -296,7 +296,7 @@ def refi_section(store: Store, codebook, names: tuple[str, ...] | None) -> None:
     signature = (masking, names if masking else None)
     if st.session_state.get("export_qdpx_signature") != signature:
         st.session_state.pop("export_qdpx", None)      # a file made with other settings is not offered
-    if cols[1].button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon="🗜️"):
+    if cols[1].button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon=":material/folder_zip:"):
         try:
             with st.spinner(tr(STRINGS, "qdpx_make") + " …"):
                 st.session_state["export_qdpx"] = _qdpx(store, masking, names)
@@ -309,7 +309,7 @@ def refi_section(store: Store, codebook, names: tuple[str, ...] | None) -> None:
         data = st.session_state["export_qdpx"]
         cols[2].download_button(tr(STRINGS, "qdpx"), data=data, file_name="projekt.qdpx",
                                 mime="application/zip", key="export_download_qdpx",
-                                icon="⬇️", on_click="ignore")
+                                icon=":material/download:", on_click="ignore")
         st.caption(tr(STRINGS, "qdpx_made", size=fmt_number(len(data) / 1024)))
         if masking:
             st.caption(tr(STRINGS, "qdpx_masked"))

@@ -91,7 +91,7 @@ def render_preview(candidate: Candidate) -> None:
     participants = sum(1 for s in segments if s.role == "participant")
     unset = tr(STRINGS, "unset")
     meta = parsed.metadata
-    with st.expander(md_escape(candidate.name), expanded=False, icon="📄"):
+    with st.expander(md_escape(candidate.name), expanded=False, icon=":material/description:"):
         st.caption(tr(STRINGS, "meta", round=meta.round or unset, district=meta.district or unset,
                       group=meta.group or unset))
         st.write(tr(STRINGS, "turns", n=fmt_number(len(segments)), p=fmt_number(participants),
@@ -151,7 +151,7 @@ def main() -> None:
     metadata = _metadata_inputs(store)
     if not uploads:
         if load_documents(store):
-            st.page_link("views/coding.py", label=tr(STRINGS, "next"), icon="📝")
+            st.page_link("views/coding.py", label=tr(STRINGS, "next"), icon=":material/edit_note:")
         return
     found = candidates(store, uploads, metadata)
     st.subheader(tr(STRINGS, "preview"))

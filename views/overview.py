@@ -136,7 +136,7 @@ def main() -> None:
     docs = load_documents(store)
     if not docs:
         st.info(tr(STRINGS, "empty"))
-        st.page_link("views/import_page.py", label=tr(STRINGS, "go_import"), icon="📥")
+        st.page_link("views/import_page.py", label=tr(STRINGS, "go_import"), icon=":material/upload_file:")
         return
     st.caption(tr(STRINGS, "intro"))
     progress = load_progress(store)

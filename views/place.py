@@ -94,4 +94,4 @@ def write_place(place: Place) -> None:
 
 def open_in_coding_link(document_id: int, turn: int | None, label: str, *, where: Any = st) -> None:
     """A small "Åbn i Kodning" link to one turn (``label`` in the page's language)."""
-    where.page_link(CODING_PAGE, label=label, icon="📝", query_params=coding_link(document_id, turn))
+    where.page_link(CODING_PAGE, label=label, icon=":material/edit_note:", query_params=coding_link(document_id, turn))

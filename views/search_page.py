@@ -113,7 +113,7 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
                           format_func=lambda s: tr(STRINGS, f"scope_{s}", turns=turn_count(
                               len(result.segment_ids) if s == "all" else len(ticked))))
     row = st.container(horizontal=True)
-    if row.button(tr(STRINGS, "apply"), key="search_apply", type="primary", icon="🏷️"):
+    if row.button(tr(STRINGS, "apply"), key="search_apply", type="primary", icon=":material/sell:"):
         chosen = result.segment_ids if scope == "all" else ticked
         if not chosen:
             st.warning(tr(STRINGS, "nothing_ticked"))
@@ -129,7 +129,7 @@ def render_coding(store: Store, result: SearchResult, codebook: Any) -> None:
                             skipped=skipped))
         after_write("codings")
         st.rerun()
-    if row.button(tr(STRINGS, "undo"), key="search_undo", icon="↩️"):
+    if row.button(tr(STRINGS, "undo"), key="search_undo", icon=":material/undo:"):
         undone = store.undo_last(me)
         flash("success" if undone else "info", tr(STRINGS, "undone" if undone else "nothing_to_undo"))
         after_write("codings")
@@ -152,7 +152,7 @@ def render_saved(store: Store, result: SearchResult | None, codebook: Any) -> No
     if result is not None:
         row = st.columns([3, 1], vertical_alignment="bottom")
         name = row[0].text_input(tr(STRINGS, "save_name"), key="search_save_name", value=result.query.text)
-        if row[1].button(tr(STRINGS, "save"), key="search_save", icon="🔖"):
+        if row[1].button(tr(STRINGS, "save"), key="search_save", icon=":material/bookmark_add:"):
             try:
                 store.save_search(name, result.query.text, result.filters.as_dict(), me)
                 flash("success", tr(STRINGS, "saved", name=md_escape(name.strip())))
@@ -170,7 +170,7 @@ def render_saved(store: Store, result: SearchResult | None, codebook: Any) -> No
                               format_func=lambda n: f"{n} – {by_name[n].query}")
     row[1].button(tr(STRINGS, "rerun"), key="search_rerun", on_click=_load_saved, args=(store,),
                   icon="▶️")
-    if row[2].button(tr(STRINGS, "delete"), key="search_delete", icon="🗑️"):
+    if row[2].button(tr(STRINGS, "delete"), key="search_delete", icon=":material/delete:"):
         store.delete_saved_search(chosen, me)
         st.rerun()
     row = st.columns([3, 2], vertical_alignment="bottom")
