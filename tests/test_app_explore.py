@@ -170,12 +170,36 @@ def test_themes_page_shows_matrix_and_the_cells_quotes(project):
     assert "Repræsentative udsagn" in page
     counts = at.dataframe[0].value
     assert counts.loc["Nord", "1. Tidlig indsats"] == 2
+    assert "domainMax" not in _share_scale(at)          # coded: the darkest blue is the largest share
     assert counts.loc["Øst", "4. Samarbejdet i forhold til familiegruppe"] == 1
     assert any("Koder der optræder sammen" in h.value for h in at.subheader)
     # Rows by respondent group: the heading says so.
     at.segmented_control(key="themes_by").set_value("group").run()
     assert not at.exception
     assert at.title[0].value == "Temaer pr. respondentgruppe"
+
+
+def _share_scale(at: AppTest) -> dict:
+    """The colour scale of Temaer's heatmap, as the browser gets it."""
+    import json
+
+    chart = at.get("vega_lite_chart")[0]
+    spec = json.loads(chart.proto.spec)
+    return next(layer["encoding"]["color"]["scale"] for layer in [spec, *spec.get("layer", [])]
+                if "color" in layer.get("encoding", {}))
+
+
+def test_themes_heatmap_of_a_project_with_nothing_coded_is_pale_from_0_to_100_percent(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'uncoded.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = Store(url)
+    for (round_, district), body in TRANSCRIPTS.items():
+        text = f"---\nround: {round_}\ndistrict: {district}\ngroup: familiegruppe\n---\n{body}"
+        store.import_document(parse_text(text, f"{district}_{round_}.txt"), actor="test")
+    at = open_page("views/themes.py")
+    assert any("Ingen taleture har fået en kode" in i.value for i in at.info)
+    assert _share_scale(at) == {"domainMax": 1, "domainMin": 0, "scheme": "blues"}   # not a zero-width domain
+    store.dispose()
 
 
 def test_themes_page_writes_the_synthesis_and_marks_quotes_for_the_memo(project):

@@ -93,10 +93,17 @@ def heatmap_spec(matrix: ThemeMatrix, codebook) -> dict:
                alt.Tooltip("total:Q", title=tr(STRINGS, "segments"))]
     return common_heatmap_spec(
         long, codebook, matrix.codes, matrix.rows, row_title, tooltip=tooltip, font_size=14,
-        color=alt.Color("share:Q", title=tr(STRINGS, "share"), scale=alt.Scale(scheme="blues", domainMin=0),
+        color=alt.Color("share:Q", title=tr(STRINGS, "share"), scale=share_scale(long["share"]),
                         legend=alt.Legend(format="%", orient="right")),
         text=alt.Text("count:Q"),
         text_color=alt.condition(alt.datum.share > 0.25, alt.value("white"), alt.value("#1f2d3d")))
+
+
+def share_scale(shares) -> alt.Scale:
+    """Blues from 0; with nothing coded yet the scale runs to 100 %, so the empty cells are
+    pale and the legend does not read "0.000000%" (a zero-width domain)."""
+    empty = not len(shares) or float(max(shares)) == 0.0
+    return alt.Scale(scheme="blues", domainMin=0, **({"domainMax": 1} if empty else {}))
 
 
 def heatmap(store: Store, codebook, args: tuple) -> None:
