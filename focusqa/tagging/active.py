@@ -214,16 +214,17 @@ def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> li
         return []
     # Scored with the moderator's questions in place, as the suggestions shown are.
     scores, suggested = (values[rows] for values in tagger.offer_scores(everything))
-    out = []
-    for offer in confirmation_offers(scores, tagger.vectors(segments), available, counts, limit, random_state):
-        best = [tagger.code_ids[j] for j in np.argsort(-scores[offer.row], kind="stable")[:2]]
+    def reason(offer: Offer) -> NextTurn:
+        segment_id = segments[offer.row].id
         if offer.code is not None:
-            out.append(NextTurn(segments[offer.row].id, "code", (tagger.code_ids[offer.code],)))
-        elif suggested[offer.row]:
-            out.append(NextTurn(segments[offer.row].id, "unsure", tuple(best)))
-        else:
-            out.append(NextTurn(segments[offer.row].id, "blind", ()))
-    return out
+            return NextTurn(segment_id, "code", (tagger.code_ids[offer.code],))
+        if suggested[offer.row]:
+            best = np.argsort(-scores[offer.row], kind="stable")[:2]
+            return NextTurn(segment_id, "unsure", tuple(tagger.code_ids[j] for j in best))
+        return NextTurn(segment_id, "blind", ())
+
+    return [reason(offer) for offer in
+            confirmation_offers(scores, tagger.vectors(segments), available, counts, limit, random_state)]
 
 
 def project_trust(store, make_tagger, base=(), folds: int = 5) -> list[CodeTrust]:

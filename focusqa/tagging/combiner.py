@@ -218,6 +218,18 @@ class Combiner(ClassifierMixin, BaseEstimator):
         scores[~signals.content] = 0.0
         return scores
 
+    def chosen(self, scores: np.ndarray, signals: SignalScores, *, threshold: float | None = None,
+               floor: float = DEFAULT_FLOOR) -> tuple[np.ndarray, np.ndarray]:
+        """The (segment, code) index pairs :meth:`suggest` suggests, highest score first
+        within a segment (``scores`` as shown: rounded to four decimals)."""
+        floor = self.floors(scores, signals.structured, floor)
+        if threshold is None:
+            limits = self.thresholds(signals.structured)
+        else:
+            limits = np.full(scores.shape, float(threshold))
+            floor = np.minimum(floor, float(threshold))
+        return chosen_pairs(scores, limits, floor, signals.content)
+
     def suggest(self, scores: np.ndarray, signals: SignalScores, codes: Sequence[Code], *,
                 threshold: float | None = None, floor: float = DEFAULT_FLOOR) -> list[list[CodeSuggestion]]:
         """Per segment, the codes above their threshold (highest first), each with its evidence.
@@ -229,13 +241,7 @@ class Combiner(ClassifierMixin, BaseEstimator):
         signal's value.
         """
         scores = np.round(scores, 4)
-        floor = self.floors(scores, signals.structured, floor)
-        if threshold is None:
-            limits = self.thresholds(signals.structured)
-        else:
-            limits = np.full(scores.shape, float(threshold))
-            floor = np.minimum(floor, float(threshold))
-        seg_index, code_index = chosen_pairs(scores, limits, floor, signals.content)
+        seg_index, code_index = self.chosen(scores, signals, threshold=threshold, floor=floor)
         values = scores[seg_index, code_index].tolist()
         prior_v, model_v, rules_v = (np.round(values_of[seg_index, code_index], 3).tolist()
                                      for values_of in (signals.prior, signals.model, signals.rules))

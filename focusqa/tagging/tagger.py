@@ -233,21 +233,27 @@ class Tagger:
         return self.combiner_.suggest(scores, signals, self.codebook.codes, floor=self.floor, threshold=threshold)
 
     def offer_scores(self, segments: Sequence) -> tuple[np.ndarray, np.ndarray]:
-        """The scores behind :meth:`suggest` (n_segments, n_codes), and per segment whether
-        they yield a suggestion (a code clears its threshold or the top code the floor).
+        """The scores behind :meth:`suggest` (n_segments, n_codes, rounded as shown), and per
+        segment whether they yield a suggestion.
 
-        Prose read by the codebook-only reader gets that reader's scores, so the turns
-        offered for confirmation and the reasons given match the suggestions shown.
+        Split as :meth:`suggest` splits: prose read by the codebook-only reader gets that
+        reader's scores, so the turns offered for confirmation and the reasons given match
+        the suggestions shown.
         """
         segments = list(segments)
         documents = document_groups(segments)
-        scores, signals = self.score(segments, documents=documents)
-        floors = self.combiner_.floors(scores, signals.structured, self.floor)
-        above = (scores >= self.combiner_.thresholds(signals.structured)).any(axis=1)
-        suggested = signals.content & (above | (scores.max(axis=1, initial=0.0) >= floors))
         prose = prose_positions(segments, documents) if self.prose_tagger_ is not None else []
         if prose:
-            scores[prose], suggested[prose] = self.prose_tagger_.offer_scores([segments[i] for i in prose])
+            scores, suggested = np.zeros((len(segments), len(self.code_ids))), np.zeros(len(segments), bool)
+            spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
+            for part, reader in ((spoken, self), (prose, self.prose_tagger_)):
+                if part:   # the spoken part has no prose left, so ``self`` reads it whole
+                    scores[part], suggested[part] = reader.offer_scores([segments[i] for i in part])
+            return scores, suggested
+        scores, signals = self.score(segments, documents=documents)
+        scores = np.round(scores, 4)
+        suggested = np.zeros(len(segments), bool)
+        suggested[self.combiner_.chosen(scores, signals, threshold=self.threshold, floor=self.floor)[0]] = True
         return scores, suggested
 
     def vectors(self, segments: Sequence) -> sp.csr_matrix:
