@@ -262,20 +262,17 @@ def names_in_label(label: str) -> list[str]:
 def _without_overlaps(candidates: list[Finding]) -> list[Finding]:
     """The candidates (in priority order) that overlap no earlier one, in text order.
 
-    The kept spans stay sorted and disjoint, so each candidate is checked against its two
-    neighbours only (a text full of names must not take quadratic time).
+    Characters already taken are marked in a byte map, so each candidate costs the length
+    of its own span (a text full of names must not take quadratic time).
     """
-    starts: list[int] = []
+    occupied = bytearray(max((f.end for f in candidates), default=0))
     taken: list[Finding] = []
     for f in candidates:
-        i = bisect.bisect_left(starts, f.start)
-        if i < len(taken) and taken[i].start < f.end:
+        if occupied.find(1, f.start, f.end) != -1:
             continue
-        if i > 0 and taken[i - 1].end > f.start:
-            continue
-        starts.insert(i, f.start)
-        taken.insert(i, f)
-    return taken
+        occupied[f.start:f.end] = b"\x01" * (f.end - f.start)
+        taken.append(f)
+    return sorted(taken, key=lambda f: f.start)
 
 
 def _institution(text: str, start: int, end: int, genitive: bool = False) -> Finding:
