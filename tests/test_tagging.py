@@ -14,6 +14,7 @@ from focusqa.codebook import load_codebook
 from focusqa.ingest import parse_text
 from focusqa.tagging import Tagger, build_tagger, describe, load_examples
 from focusqa.tagging.combiner import CODEBOOK_ONLY_FLOOR, DEFAULT_FLOOR, Combiner, signal_features
+from focusqa.tagging.fastpaths import shared_ridge
 from focusqa.tagging.model import CalibratedOneVsRest, CompoundTfidfVectorizer
 from focusqa.tagging.structure import (QuestionRecognizer, catch_all_point, is_transition, looks_like_heading, referenced_number,
                                       referenced_numbers, transition_flags)
@@ -289,6 +290,29 @@ def test_tagging_all_codes_decided_in_one_product_equal_one_classifier_at_a_time
             one_by_one[:, j] = est[0].decision_function(X)
     assert np.array_equal(model.decision_function(X), one_by_one)
     assert np.abs(one_by_one).sum() > 0
+
+
+def test_tagging_codes_and_folds_solved_together_equal_scikit_learn_s_ridge_one_at_a_time():
+    """The refit's speed helper: a fold's left-out rows are weight 0, every fit one column."""
+    from sklearn.linear_model import RidgeClassifier
+
+    rng = np.random.default_rng(3)
+    X = sp.random(300, 120, density=0.05, format="csr", random_state=2)
+    Y = (rng.random((300, 3)) < [0.3, 0.1, 0.5]).astype(int)
+    sample_weight = rng.choice([1.0, 20.0], size=300)
+    model = CalibratedOneVsRest(cv=3, random_state=0).fit(X, Y, sample_weight=sample_weight)
+    for j in range(3):
+        ours = model.estimators_[j][0].decision_function(X)
+        theirs = RidgeClassifier(alpha=1.0, class_weight="balanced").fit(
+            X, Y[:, j], sample_weight=sample_weight).decision_function(X)
+        assert np.abs(ours - theirs).max() < 1e-3 * np.abs(theirs).max()
+    half = np.arange(150)
+    weights = np.zeros((300, 1))
+    weights[half, 0] = sample_weight[half]
+    coef, intercept = shared_ridge(X, np.where(Y[:, :1] == 1, 1.0, -1.0), weights)
+    on_half = RidgeClassifier(alpha=1.0).fit(X[half], Y[half, 0], sample_weight=sample_weight[half])
+    theirs = on_half.decision_function(X)
+    assert np.abs((X @ coef[:, 0] + intercept[0]) - theirs).max() < 1e-3 * np.abs(theirs).max()
 
 
 def test_tagging_question_recognizer_ignores_the_shared_frame():

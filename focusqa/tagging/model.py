@@ -16,19 +16,19 @@ corpus has tens of thousands of word types and millions of tokens.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.linear_model import RidgeClassifier
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .fastpaths import count_matrix, feature_rows
+from .fastpaths import count_matrix, feature_rows, shared_ridge
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -198,16 +198,26 @@ class CompoundTfidfVectorizer(TransformerMixin, BaseEstimator):
 
 
 def _stacked_linear(estimators: list) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(columns, weights, intercepts) when every fitted code's classifier is linear with
-    one row of coefficients, so that all codes' decision values come from one sparse
-    product ``X @ weights + intercepts`` (the same values as one ``decision_function``
-    call per code, at a fraction of the cost). ``None`` otherwise."""
+    """(columns, weights, intercepts) of the fitted codes, so that all codes' decision
+    values come from one sparse product ``X @ weights + intercepts``; ``None`` when no
+    code had enough examples to fit."""
     fitted = [(j, est[0]) for j, est in enumerate(estimators) if isinstance(est, tuple)]
-    if not fitted or not all(hasattr(clf, "coef_") and np.size(clf.intercept_) == 1 for _, clf in fitted):
+    if not fitted:
         return None
     return (np.array([j for j, _ in fitted]),
-            np.column_stack([np.ravel(clf.coef_) for _, clf in fitted]),
-            np.array([float(np.ravel(clf.intercept_)[0]) for _, clf in fitted]))
+            np.column_stack([clf.coef_ for _, clf in fitted]),
+            np.array([clf.intercept_ for _, clf in fitted]))
+
+
+@dataclass(frozen=True)
+class RidgeFit:
+    """One code's fitted ridge classifier: ``decision = X @ coef_ + intercept_``."""
+
+    coef_: np.ndarray
+    intercept_: float
+
+    def decision_function(self, X) -> np.ndarray:
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
 
 class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
@@ -217,14 +227,17 @@ class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
     are kept as ``oof_proba_`` so a combiner can be trained on honest scores
     without fitting the model again.
 
+    The per-code model is a ridge (least-squares) classifier on ±1 targets, scikit-learn's
+    ``RidgeClassifier``: deterministic, fast, and the best of the linear models tried on
+    held-out documents of the demo corpus. All codes and folds are solved together
+    (:func:`.fastpaths.shared_ridge`).
+
     Parameters
     ----------
-    estimator : classifier with ``decision_function``, default=None
-        The per-code base model; ``None`` means a ridge (least-squares) linear
-        classifier with balanced class weights: deterministic, fast, and the best
-        of the linear models tried on held-out documents of the demo corpus.
+    alpha : float, default=1.0
+        The ridge penalty.
     cv : int, default=3
-        Folds for the out-of-fold calibration.
+        Folds for the out-of-fold calibration (stratified per code).
     class_weight : {"balanced", None}, default="balanced"
     random_state : int or None, default=None
         Shuffling of the folds.
@@ -234,7 +247,7 @@ class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_codes,)
         Column indices of the label matrix.
     estimators_ : list
-        Per code ``(classifier, a, b)`` for ``p = 1 / (1 + exp(-(a * d + b)))``, or a
+        Per code ``(RidgeFit, a, b)`` for ``p = 1 / (1 + exp(-(a * d + b)))``, or a
         constant probability when a code has too few examples.
     oof_proba_ : ndarray of shape (n_samples, n_codes)
     linear_ : tuple or None
@@ -242,17 +255,12 @@ class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
         (see :func:`_stacked_linear`).
     """
 
-    def __init__(self, *, estimator=None, cv: int = 3, class_weight: str | None = "balanced",
+    def __init__(self, *, alpha: float = 1.0, cv: int = 3, class_weight: str | None = "balanced",
                  random_state: int | None = None) -> None:
-        self.estimator = estimator
+        self.alpha = alpha
         self.cv = cv
         self.class_weight = class_weight
         self.random_state = random_state
-
-    def _base(self, seed: int):
-        if self.estimator is not None:
-            return clone(self.estimator)
-        return RidgeClassifier(alpha=1.0, class_weight=self.class_weight)
 
     @staticmethod
     def _platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -262,36 +270,60 @@ class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
         coef = fit_logistic(decision.reshape(-1, 1), target, l2=1e-3)
         return float(coef[1]), float(coef[0])
 
+    def _row_weights(self, y: np.ndarray, rows: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
+        """A fit's weight per row: 0 outside ``rows``, the balanced class weight of ``rows``
+        times the sample weight inside (as ``RidgeClassifier`` fitted on ``rows`` alone)."""
+        weights = np.zeros(len(y))
+        balance = np.ones(2)
+        if self.class_weight == "balanced":
+            counts = np.bincount(y[rows], minlength=2)
+            balance = len(rows) / (2.0 * counts)
+        weights[rows] = balance[y[rows]] * sample_weight[rows]
+        return weights
+
     def fit(self, X, Y, sample_weight: np.ndarray | None = None) -> "CalibratedOneVsRest":
         """Fit on a sparse or dense matrix and a binary label matrix (n_samples, n_codes)."""
         Y = np.asarray(Y, dtype=int)
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
+        X = sp.csr_matrix(X, dtype=float)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         n, k = Y.shape
+        sample_weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.classes_ = np.arange(k)
         self.n_features_in_ = X.shape[1]
-        self.estimators_ = []
+        self.estimators_ = [None] * k
         self.oof_proba_ = np.zeros((n, k))
+        # Per code: its folds' fits, then its fit on every row; one column each.
+        targets, weights, plan = [], [], []
         for j in range(k):
             y = Y[:, j]
             pos = int(y.sum())
             if min(pos, n - pos) < max(self.cv, 2):
                 rate = (pos + 0.5) / (n + 1.0)
-                self.estimators_.append(rate)
+                self.estimators_[j] = rate
                 self.oof_proba_[:, j] = rate
                 continue
-            folds = StratifiedKFold(self.cv, shuffle=True, random_state=seed)
-            oof = np.zeros(n)
-            for train, test in folds.split(np.zeros(n), y):
-                clf = self._base(seed)
-                clf.fit(X[train], y[train], sample_weight=None if sample_weight is None else sample_weight[train])
-                oof[test] = clf.decision_function(X[test])
-            a, b = self._platt(oof, y)
-            clf = self._base(seed).fit(X, y, sample_weight=sample_weight)
-            self.estimators_.append((clf, a, b))
-            self.oof_proba_[:, j] = 1.0 / (1.0 + np.exp(-(a * oof + b)))
+            folds = list(StratifiedKFold(self.cv, shuffle=True, random_state=seed).split(np.zeros(n), y))
+            for rows in [train for train, _ in folds] + [np.arange(n)]:
+                targets.append(np.where(y == 1, 1.0, -1.0))
+                weights.append(self._row_weights(y, rows, sample_weight))
+            plan.append((j, [test for _, test in folds]))
+        if plan:
+            coef, intercept = shared_ridge(X, np.column_stack(targets), np.column_stack(weights),
+                                           alpha=self.alpha)
+            decision = np.asarray(X @ coef) + intercept
+            column = 0
+            for j, tests in plan:
+                oof = np.zeros(n)
+                for test in tests:
+                    oof[test] = decision[test, column]
+                    column += 1
+                a, b = self._platt(oof, Y[:, j])
+                self.estimators_[j] = (RidgeFit(coef[:, column].copy(), float(intercept[column])), a, b)
+                self.oof_proba_[:, j] = 1.0 / (1.0 + np.exp(-(a * oof + b)))
+                column += 1
         self.linear_ = _stacked_linear(self.estimators_)
         return self
 
@@ -301,10 +333,6 @@ class CalibratedOneVsRest(ClassifierMixin, BaseEstimator):
         if self.linear_ is not None:
             columns, weights, intercepts = self.linear_
             out[:, columns] = np.asarray(X @ weights) + intercepts
-            return out
-        for j, est in enumerate(self.estimators_):
-            if isinstance(est, tuple):
-                out[:, j] = est[0].decision_function(X)
         return out
 
     def predict_proba(self, X) -> np.ndarray:
