@@ -174,9 +174,11 @@ def test_themes_page_shows_matrix_and_the_cells_quotes(project):
     assert counts.loc["Øst", "4. Samarbejdet i forhold til familiegruppe"] == 1
     assert any("Koder der optræder sammen" in h.value for h in at.subheader)
     # Rows by respondent group: the heading says so.
+    assert "i hvert distrikt" in at.caption[0].value
     at.segmented_control(key="themes_by").set_value("group").run()
     assert not at.exception
     assert at.title[0].value == "Temaer pr. respondentgruppe"
+    assert "i hver respondentgruppe" in at.caption[0].value and "distrikt" not in at.caption[0].value
 
 
 def _share_scale(at: AppTest) -> dict:
@@ -256,6 +258,13 @@ def test_rounds_page_compares_and_shows_both_rounds_side_by_side(project):
     assert "fanger børnene i dagtilbuddet" in page      # 2016
     assert "fast del af hverdagen" in page              # 2017
     assert "Nye temaer i 2017" in page
+    assert "i hvert distrikt" in at.caption[0].value
+    # Rows by respondent group: the introduction and the new/gone help say so.
+    at.segmented_control(key="rounds_by").set_value("group").run()
+    assert not at.exception
+    assert "i hver respondentgruppe" in at.caption[0].value and "distrikt" not in at.caption[0].value
+    helps = [m.help for m in at.markdown if getattr(m, "help", None)]
+    assert any("i gruppen i 2016" in h for h in helps) and not any("distriktet" in h for h in helps)
 
 
 def test_rounds_page_needs_two_rounds(tmp_path, monkeypatch):

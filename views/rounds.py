@@ -112,13 +112,14 @@ def change_spec(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: s
         text_color=alt.condition(f"abs(datum.change_pp) > {limit * 0.6}", alt.value("white"), alt.value("#1f2d3d")))
 
 
-def new_and_gone(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> None:
-    """Two short lists: codes that appear in, or disappear from, a district in the later round."""
+def new_and_gone(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str) -> None:
+    """Two short lists: codes that appear in, or disappear from, a row (district or group) in
+    the later round."""
     cols = st.columns(2)
     for col, status, key in ((cols[0], "new", "new"), (cols[1], "gone", "gone")):
         with col:
             st.markdown(f"**{tr(STRINGS, key, a=round_a, b=round_b)}**",
-                        help=tr(STRINGS, f"{key}_help", a=round_a, b=round_b))
+                        help=tr(STRINGS, f"{key}_help_{by}", a=round_a, b=round_b))
             items = frame[frame["status"] == status]
             if items.empty:
                 st.caption(tr(STRINGS, "none"))
@@ -204,7 +205,8 @@ def cell_quotes(store: Store, frame: pd.DataFrame, codebook, round_a: str, round
 
 def main() -> None:
     st.title(tr(STRINGS, "title"))
-    st.caption(tr(STRINGS, "intro"))
+    intro = st.empty()                        # names the rows chosen below (districts or groups)
+    intro.caption(tr(STRINGS, "intro_district"))
     store = get_store()
     docs = require_documents(store)
     rounds = round_order(d.round for d in docs)
@@ -212,6 +214,7 @@ def main() -> None:
         st.info(tr(STRINGS, "need_two", rounds=", ".join(rounds) or "–"))
         return
     round_a, round_b, by, statuses = controls(rounds)
+    intro.caption(tr(STRINGS, f"intro_{by}"))
     if round_a == round_b:
         st.warning(tr(STRINGS, "same_round"))
         return
@@ -227,7 +230,7 @@ def main() -> None:
     default_cell(frame)                    # before the heatmap, so it frames the chosen cell at once
     change_heatmap(store, codebook, round_a, round_b, by, statuses)
     st.caption(tr(STRINGS, "caveat"))
-    new_and_gone(frame, codebook, round_a, round_b)
+    new_and_gone(frame, codebook, round_a, round_b, by)
     numbers_table(frame, codebook, round_a, round_b)
     st.divider()
     try:

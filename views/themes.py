@@ -273,15 +273,16 @@ def cooccurrence_table(matrix: ThemeMatrix, codebook, row: str) -> None:
 
 
 def main() -> None:
-    heading = st.empty()                   # names the rows chosen below (districts or groups)
+    heading, intro = st.empty(), st.empty()   # name the rows chosen below (districts or groups)
     heading.title(tr(STRINGS, "title_district"))
-    st.caption(tr(STRINGS, "intro"))
+    intro.caption(tr(STRINGS, "intro_district"))
     show_flashes()
     store = get_store()
     docs = require_documents(store)
     codebook = load_codebook(store)
     args = controls(docs, load_coders(store))
     heading.title(tr(STRINGS, f"title_{args[1]}"))
+    intro.caption(tr(STRINGS, f"intro_{args[1]}"))
     try:
         matrix = _matrix(store, store.url, *args)
     except FocusqaError as error:
