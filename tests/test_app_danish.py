@@ -171,8 +171,17 @@ def test_sammenlign_runder_frames_its_chosen_cell_from_the_start(project) -> Non
                       {"field": "code_id", "equal": at.selectbox(key="rounds_code").value}]
 
 
-@pytest.mark.parametrize("page, column", [("views/overview.py", "Fil"), ("views/agreement_page.py", "Kode"),
-                                          ("views/codebook_page.py", "Kode")])
+def test_codebook_overview_shows_every_definition_whole(project) -> None:
+    """A static table wraps its cells; a data grid cut the definitions at the column's edge."""
+    at = _visit("views/codebook_page.py")
+    assert not at.exception
+    table = at.table[0].value
+    codebook = project.codebook()
+    assert list(table["Definition"]) == [c.definition for c in codebook.codes]
+    assert max(len(c.definition) for c in codebook.codes) > 100        # the ones that were cut
+
+
+@pytest.mark.parametrize("page, column", [("views/overview.py", "Fil"), ("views/agreement_page.py", "Kode")])
 def test_label_columns_are_wide_enough_for_their_longest_value(project, page, column) -> None:
     """Code labels and file names are read whole, not cut at Streamlit's 'medium' width."""
     at = _visit(page)

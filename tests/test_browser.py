@@ -268,7 +268,7 @@ def test_accept_survives_reload_and_themes_show_the_districts(server, shots) -> 
         assert [c.status for c in store.codings(coder=CODER, segment_ids=[segment_id])] == ["accepted"]
         assert store.codings(coder=MACHINE_CODER, segment_ids=[segment_id])[0].status == "accepted"
 
-        themes = page.get_by_role("link", name="Temaer pr. distrikt")
+        themes = page.get_by_role("link", name="Temaer")
         assert themes.count() == 1, ("the Temaer page (views/themes.py) is missing from the navigation; "
                                      "the district matrix cannot be checked")
         themes.click()

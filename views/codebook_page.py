@@ -17,7 +17,7 @@ from focusqa.codebook import Code, Codebook, split_examples
 from focusqa.errors import CodebookError, FocusqaError
 from focusqa.export.codebook_files import preview_codebook_upload
 from focusqa.i18n import messages
-from views.common import (after_write, choice_within, code_label, code_tag, coder_name, column_width, flash, get_store,
+from views.common import (after_write, choice_within, code_label, code_tag, coder_name, flash, get_store,
                           language,
                           load_codebook, local_time, refit_tagger, relabelled, show_error, show_flashes, tr)
 
@@ -131,15 +131,7 @@ def overview(codebook: Codebook) -> None:
         tr(STRINGS, "col_definition"): [c.definition for c in codebook.codes],
         tr(STRINGS, "col_terms"): [", ".join(c.terms) for c in codebook.codes],
     })
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
-        tr(STRINGS, "col_number"): st.column_config.NumberColumn(width="small"),
-        tr(STRINGS, "col_label"): st.column_config.TextColumn(width=column_width(frame[tr(STRINGS, "col_label")],
-                                                                                 least=160, most=320)),
-        tr(STRINGS, "col_definition"): st.column_config.TextColumn(
-            width=column_width(frame[tr(STRINGS, "col_definition")], least=300, most=640)),
-        tr(STRINGS, "col_terms"): st.column_config.TextColumn(
-            width=column_width(frame[tr(STRINGS, "col_terms")], least=200, most=520)),
-    })
+    st.table(frame, hide_index=True)       # a static table wraps the definitions: read whole, not cut
 
 
 def editor(codebook: Codebook) -> None:
