@@ -263,6 +263,7 @@ def test_rounds_page_compares_and_shows_both_rounds_side_by_side(project):
     at.segmented_control(key="rounds_by").set_value("group").run()
     assert not at.exception
     assert "i hver respondentgruppe" in at.caption[0].value and "distrikt" not in at.caption[0].value
+    assert at.dataframe[0].value.columns[0] == "Respondentgruppe"
     helps = [m.help for m in at.markdown if getattr(m, "help", None)]
     assert any("i gruppen i 2016" in h for h in helps) and not any("distriktet" in h for h in helps)
 

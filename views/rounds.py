@@ -128,13 +128,13 @@ def new_and_gone(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: 
                 st.markdown(f"- {md_escape(item['row'])}: {md_escape(code_label(codebook.get(item['code_id'])))} ({n})")
 
 
-def numbers_table(frame: pd.DataFrame, codebook, round_a: str, round_b: str) -> None:
+def numbers_table(frame: pd.DataFrame, codebook, round_a: str, round_b: str, by: str) -> None:
     """Every row × code with both prevalences, the change and its interval."""
     st.subheader(tr(STRINGS, "table"))
     only = st.toggle(tr(STRINGS, "only_flagged"), key="rounds_only_flagged")
     shown = frame[frame["flagged"] | (frame["status"] != "")] if only else frame
     table = pd.DataFrame({
-        tr(STRINGS, "col_row"): shown["row"],
+        tr(STRINGS, f"by_{by}"): shown["row"],
         tr(STRINGS, "col_code"): [code_label(codebook.get(c)) for c in shown["code_id"]],
         tr(STRINGS, "col_prev", r=round_a): shown["prev_a"] * 100,
         tr(STRINGS, "col_n", r=round_a): [f"{n}/{t}" for n, t in zip(shown["n_a"], shown["total_a"])],
@@ -231,7 +231,7 @@ def main() -> None:
     change_heatmap(store, codebook, round_a, round_b, by, statuses)
     st.caption(tr(STRINGS, "caveat"))
     new_and_gone(frame, codebook, round_a, round_b, by)
-    numbers_table(frame, codebook, round_a, round_b)
+    numbers_table(frame, codebook, round_a, round_b, by)
     st.divider()
     try:
         cell_quotes(store, frame, codebook, round_a, round_b, by, statuses)
