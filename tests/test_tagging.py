@@ -315,6 +315,26 @@ def test_tagging_codes_and_folds_solved_together_equal_scikit_learn_s_ridge_one_
     assert np.abs((X @ coef[:, 0] + intercept[0]) - theirs).max() < 1e-3 * np.abs(theirs).max()
 
 
+def _exact_ridge(X: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """The weighted ridge with an intercept, solved exactly: decision values on ``X``."""
+    x_mean, y_mean = w @ X / w.sum(), w @ y / w.sum()
+    A = np.sqrt(w)[:, None] * (X - x_mean)
+    coef = np.linalg.solve(A.T @ A + alpha * np.eye(X.shape[1]), A.T @ (np.sqrt(w) * (y - y_mean)))
+    return X @ coef + (y_mean - x_mean @ coef)
+
+
+@pytest.mark.parametrize("n_rows, n_features", [(200, 60), (60, 200)])
+def test_tagging_ridge_over_rows_or_over_features_is_the_exact_ridge(n_rows, n_features):
+    """Both of the solver's branches, in single precision, against the closed form."""
+    rng = np.random.default_rng(5)
+    X = sp.random(n_rows, n_features, density=0.1, format="csr", random_state=4)
+    y = np.where(rng.random(n_rows) < 0.3, 1.0, -1.0)
+    w = rng.choice([0.0, 1.0, 20.0], size=n_rows)
+    coef, intercept = shared_ridge(X, y[:, None], w[:, None])
+    exact = _exact_ridge(X.toarray(), y, w)
+    assert np.abs(X @ coef[:, 0] + intercept[0] - exact).max() < 1e-3 * np.abs(exact).max()
+
+
 def test_tagging_question_recognizer_ignores_the_shared_frame():
     rec = QuestionRecognizer().fit([["erfaring", "underretning"], ["erfaring", "netværk"]], [0, 1])
     sims = rec.similarity([["erfaring"], ["netværk"]])

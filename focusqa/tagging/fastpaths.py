@@ -463,6 +463,9 @@ def chosen_pairs(scores: np.ndarray, limits: np.ndarray, floor: float,
 
 
 # ------------------------------------------------------------- ridge fits
+FitColumns = slice | np.ndarray  # which fits a solver step works on
+
+
 def shared_ridge(X: sp.csr_matrix, targets: np.ndarray, weights: np.ndarray, *, alpha: float = 1.0,
                  tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
     """Many weighted ridge regressions on the same rows, solved together.
@@ -472,42 +475,69 @@ def shared_ridge(X: sp.csr_matrix, targets: np.ndarray, weights: np.ndarray, *, 
     ``targets[:, m]``, ``sample_weight=weights[:, m]``: a row a fit leaves out has weight 0.
     Every code and every calibration fold is then one column, and each conjugate-gradient
     step costs one sparse product with a dense block instead of one per fit (a refit on
-    5,000 rows fits 28). A fit stops where scikit-learn's would (residual ≤ ``tol`` ×
-    right-hand side); ``tests/test_tagging.py`` compares the two.
-    Returns ``coef`` (n_features, n_fits) and ``intercept`` (n_fits,).
+    5,000 rows fits 28). As in scikit-learn, the system is solved over the rows when there
+    are more features than rows (the dense work of a step then grows with the rows, not
+    with the vocabulary) and over the features otherwise, and a fit stops where
+    scikit-learn's would (residual ≤ ``tol`` × right-hand side); ``tests/test_tagging.py``
+    compares the two. The solver works in single precision: its tolerance is far above
+    float32's rounding, and each step then moves half the bytes. Returns ``coef``
+    (n_features, n_fits) and ``intercept`` (n_fits,).
     """
+    X = X.astype(np.float32)
+    targets, weights = targets.astype(np.float32), weights.astype(np.float32)
     XT = X.T.tocsr()
     total = weights.sum(axis=0)
     x_offset = np.asarray(XT @ weights) / total          # weighted column means, per fit
     y_offset = (weights * targets).sum(axis=0) / total
     root = np.sqrt(weights)
 
-    def normal_product(P: np.ndarray, fits: np.ndarray) -> np.ndarray:
-        """(AᵀA + αI) P per fit, A = √w (X − x_offset) centred implicitly (X stays sparse)."""
-        AP = root[:, fits] * (np.asarray(X @ P) - (x_offset[:, fits] * P).sum(axis=0))
-        WAP = root[:, fits] * AP
-        return np.asarray(XT @ WAP) - x_offset[:, fits] * WAP.sum(axis=0) + alpha * P
+    # A = √w (X − x_offset) per fit, centred implicitly so that X stays sparse.
+    def times_a(P: np.ndarray, fits: FitColumns) -> np.ndarray:
+        return root[:, fits] * (np.asarray(X @ P) - np.einsum("ij,ij->j", x_offset[:, fits], P))
+
+    def times_a_transposed(Z: np.ndarray, fits: FitColumns) -> np.ndarray:
+        WZ = root[:, fits] * Z
+        return np.asarray(XT @ WZ) - x_offset[:, fits] * WZ.sum(axis=0)
 
     centred = root * (targets - y_offset)
-    rhs = np.asarray(XT @ (root * centred)) - x_offset * (root * centred).sum(axis=0)
-    coef = np.zeros_like(rhs)
+    if X.shape[1] > X.shape[0]:
+        # (AAᵀ + αI) z = b, coef = Aᵀz: scikit-learn's "kernel ridge" branch.
+        dual = _conjugate_gradient(lambda Z, fits: times_a(times_a_transposed(Z, fits), fits) + alpha * Z,
+                                   centred, tol)
+        coef = times_a_transposed(dual, slice(None))
+    else:
+        # (AᵀA + αI) coef = Aᵀb.
+        rhs = times_a_transposed(centred, slice(None))
+        coef = _conjugate_gradient(lambda P, fits: times_a_transposed(times_a(P, fits), fits) + alpha * P,
+                                   rhs, tol)
+    coef = coef.astype(float)
+    return coef, (y_offset - (x_offset * coef).sum(axis=0)).astype(float)
+
+
+def _conjugate_gradient(product: Callable[[np.ndarray, FitColumns], np.ndarray], rhs: np.ndarray,
+                        tol: float) -> np.ndarray:
+    """Solve ``product(x, fits) = rhs`` column by column (each symmetric positive definite),
+    stepping only the columns not yet within ``tol`` × their right-hand side. While every
+    column is still stepping, ``fits`` is a slice, so the blocks are views, not copies."""
+    solution = np.zeros_like(rhs)
     residual, direction = rhs.copy(), rhs.copy()
     squared = (residual ** 2).sum(axis=0)
     limit = (tol * np.linalg.norm(rhs, axis=0)) ** 2
     active = np.flatnonzero(squared > limit)
-    for _ in range(10 * X.shape[1] + 10):
+    for _ in range(10 * rhs.shape[0] + 10):
         if not active.size:
             break
-        P = direction[:, active]
-        Q = normal_product(P, active)
-        step = squared[active] / (P * Q).sum(axis=0)
-        coef[:, active] += step * P
-        residual[:, active] -= step * Q
-        new = (residual[:, active] ** 2).sum(axis=0)
-        direction[:, active] = residual[:, active] + (new / squared[active]) * P
-        squared[active] = new
+        fits = slice(None) if active.size == rhs.shape[1] else active
+        P = direction[:, fits]
+        Q = product(P, fits)
+        step = squared[fits] / np.einsum("ij,ij->j", P, Q)
+        solution[:, fits] += step * P
+        residual[:, fits] -= step * Q
+        new = np.einsum("ij,ij->j", residual[:, fits], residual[:, fits])
+        direction[:, fits] = residual[:, fits] + (new / squared[fits]) * P
+        squared[fits] = new
         active = active[new > limit[active]]
-    return coef, y_offset - (x_offset * coef).sum(axis=0)
+    return solution
 
 
 # ------------------------------------------------------------------ misc
