@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from focusqa.ingest import parse_text
 from focusqa.store import Store
+from focusqa.types import CodeSuggestion
 from conftest import sign_in
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -241,6 +242,36 @@ def test_themes_page_in_english_and_all_rounds(project):
     assert not at.exception
     counts = at.dataframe[0].value
     assert counts.loc["Nord", "Participant turns"] == 7
+
+
+
+def test_themes_page_opens_on_the_newest_round_with_codes(tmp_path, monkeypatch):
+    """An evaluator who has coded only 2016 so far sees their codes, not an empty 2017;
+    once 2017 has a code, a new visit opens on 2017. Suggestions alone do not count."""
+    url = f"sqlite:///{tmp_path / 'rounds.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = Store(url)
+    turns = {}
+    for round_, district in (("2016", "Nord"), ("2017", "Nord")):
+        text = f"---\nround: {round_}\ndistrict: {district}\n---\n{TRANSCRIPTS[(round_, district)]}"
+        _status, doc_id = store.import_document(parse_text(text, f"{round_}.txt"), actor="test")
+        turns[round_] = [s.id for s in store.segments(doc_id) if s.role == "participant"]
+    store.set_coding(turns["2016"][0], "tidlig-indsats", "Mette")
+    store.replace_suggestions({turns["2017"][0]: [CodeSuggestion(
+        "ressourcepersoner-netvaerk", 5, "Inddragelse af ressourcepersoner i netværk", 0.9, {})]})
+    at = open_page("views/themes.py")
+    assert at.selectbox(key="themes_round").value == "2016"
+    assert at.dataframe[0].value.loc["Nord", "1. Tidlig indsats"] == 1
+    assert not any("Ingen taleture har fået en kode" in i.value for i in at.info)
+
+    # The evaluator accepts the 2017 suggestion in Kodning; the next visit opens on 2017.
+    at.switch_page("views/coding.py").run()
+    documents = {d.round: d.id for d in store.documents()}
+    at.selectbox(key="_coding_document_widget").select(documents["2017"]).run()
+    at.button(key=f"accept_{turns['2017'][0]}_ressourcepersoner-netvaerk").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert open_page("views/themes.py").selectbox(key="themes_round").value == "2017"
+    store.dispose()
 
 
 # ------------------------------------------------------------------ Sammenlign runder

@@ -290,6 +290,16 @@ def load_progress(store: Store) -> dict[int, dict[str, int]]:
 
 
 @st.cache_data(show_spinner=False)
+def _coded_rounds(_store: Store, url: str) -> set[str]:
+    return _store.coded_rounds()
+
+
+def load_coded_rounds(store: Store) -> set[str]:
+    """The rounds with at least one accepted coding, cached until the next write."""
+    return _coded_rounds(store, store.url)
+
+
+@st.cache_data(show_spinner=False)
 def _excerpts(_store: Store, url: str, filters: tuple) -> list:
     return _store.excerpts(**dict(filters))
 
@@ -338,7 +348,7 @@ def after_write(what: str = "all") -> None:
     if what != "codings":
         st.cache_data.clear()
         return
-    for loader in (_codings, _memos, _progress, _excerpts, _coders,
+    for loader in (_codings, _memos, _progress, _coded_rounds, _excerpts, _coders,
                    *_PAGE_CACHES.values()):
         loader.clear()
 

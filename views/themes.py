@@ -12,16 +12,16 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from focusqa.analysis import round_order, row_label
+from focusqa.analysis import opening_round, round_order, row_label
 from focusqa.analysis.themes import CellSummary, ThemeMatrix, cell_summary, matrix_cooccurrence, theme_matrix
 from focusqa.errors import FocusqaError
 from focusqa.export.memo import synthesis_cell
 from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, choice_within, code_label, coder_name, flash, fmt_number,
-                          fmt_percent,
-                          get_store, language, load_codebook, load_coders, md_escape, paginate, relabelled,
-                          require_documents, show_error, show_flashes, tr, with_chosen_cell)
+                          fmt_percent, get_store, language, load_codebook, load_coded_rounds, load_coders,
+                          md_escape, paginate, relabelled, require_documents, show_error, show_flashes, tr,
+                          with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
 from views.place import open_in_coding_link
 
@@ -48,15 +48,16 @@ def _cell(_store: Store, url: str, round: str | None, by: str, statuses: tuple, 
 
 
 # ------------------------------------------------------------------ widgets
-def controls(docs: list, coders: list[str]) -> tuple[str | None, str, tuple, tuple | None]:
-    """Round, row kind, statuses and coders chosen at the top of the page."""
+def controls(docs: list, coders: list[str], coded_rounds: set[str]) -> tuple[str | None, str, tuple, tuple | None]:
+    """Round, row kind, statuses and coders chosen at the top of the page; the round starts
+    as the newest one with codings."""
     rounds = round_order(d.round for d in docs)
     options = rounds + [ALL_ROUNDS]
     cols = st.columns([1, 1, 2], vertical_alignment="bottom")
     # Labels are looked up now, not when the widget formats them (AppTest formats outside the run).
     round_names = {r: r for r in rounds} | {ALL_ROUNDS: tr(STRINGS, "all_rounds")}
     by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
-    round_key = choice_within("themes_round", options, rounds[-1] if rounds else ALL_ROUNDS)
+    round_key = choice_within("themes_round", options, opening_round(rounds, coded_rounds) or ALL_ROUNDS)
     chosen = cols[0].selectbox(tr(STRINGS, "round"), options, format_func=round_names.get,
                                key=relabelled(round_key))
     by = cols[1].segmented_control(tr(STRINGS, "by"), list(by_names), required=True,
@@ -280,7 +281,7 @@ def main() -> None:
     store = get_store()
     docs = require_documents(store)
     codebook = load_codebook(store)
-    args = controls(docs, load_coders(store))
+    args = controls(docs, load_coders(store), load_coded_rounds(store))
     heading.title(tr(STRINGS, f"title_{args[1]}"))
     intro.caption(tr(STRINGS, f"intro_{args[1]}"))
     try:

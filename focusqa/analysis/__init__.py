@@ -14,7 +14,7 @@ that the Temaer page, ``focusqa summary`` and the Word/xlsx exports agree on the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Sequence
 
 from ..config import MACHINE_CODER
 from ..store.repository import CodingInfo, Excerpt, SegmentInfo
@@ -74,6 +74,16 @@ def round_order(rounds: Iterable[str | None]) -> list[str]:
     """Distinct rounds, oldest first (rounds are years or year-like labels)."""
     return sorted({r for r in rounds if r}, key=lambda r: (len(r), r))
 
+
+
+def opening_round(rounds: Sequence[str], coded: Iterable[str]) -> str | None:
+    """The round a page opens on: the newest one with codings, else the newest of all.
+
+    An evaluator who has coded 2016 so far and opens the themes should see their codes,
+    not an empty 2017. ``rounds`` as :func:`round_order` gives them (oldest first).
+    """
+    coded = set(coded)
+    return next((r for r in reversed(rounds) if r in coded), rounds[-1] if rounds else None)
 
 @dataclass
 class CodedExcerpt:
@@ -150,5 +160,5 @@ def merge_excerpts(excerpts: Iterable[Excerpt]) -> list[CodedExcerpt]:
     return list(merged.values())
 
 
-__all__ = ["row_label", "row_order", "round_order", "danish_key", "merge_excerpts", "CodedExcerpt",
+__all__ = ["row_label", "row_order", "round_order", "opening_round", "danish_key", "merge_excerpts", "CodedExcerpt",
            "PROJECT_GROUP", "PROJECT_GROUP_ROW", "NO_DISTRICT_ROW", "NO_GROUP_ROW", "By"]

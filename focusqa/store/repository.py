@@ -1012,6 +1012,15 @@ class Store:
                 out.setdefault(coder, set()).add(doc)
             return out
 
+    def coded_rounds(self) -> set[str]:
+        """The rounds with at least one accepted coding (by anyone), so a page can open on a
+        round that has codes rather than on an empty newest one."""
+        with self.session() as s:
+            return set(s.scalars(select(Document.round).distinct()
+                                 .join(SegmentRow, SegmentRow.document_id == Document.id)
+                                 .join(Coding, Coding.segment_id == SegmentRow.id)
+                                 .where(Coding.status == "accepted", Document.round.is_not(None))))
+
     # ------------------------------------------------------------- excerpts
     def excerpts(self, *, rounds: Iterable[str] | None = None, districts: Iterable[str] | None = None,
                  groups: Iterable[str] | None = None, codes: Iterable[str] | None = None,
