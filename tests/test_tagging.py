@@ -18,7 +18,7 @@ from focusqa.tagging.fastpaths import shared_ridge
 from focusqa.tagging.model import CalibratedOneVsRest, CompoundTfidfVectorizer
 from focusqa.tagging.structure import (QuestionRecognizer, catch_all_point, is_transition, looks_like_heading, referenced_number,
                                       referenced_numbers, transition_flags)
-from focusqa.tagging.training import TrainingDocument
+from focusqa.tagging.training import TrainingDocument, codebook_documents
 from focusqa.types import CodeSuggestion
 
 TRANSCRIPT = """Moderator: Velkommen til jer alle, og tak fordi I ville komme i dag.
@@ -448,6 +448,24 @@ def test_tagging_prose_with_nothing_confirmed_reads_the_codebook_alone(codebook,
     learned = Tagger(codebook).fit(list(shipped.base_documents) + [confirmed])
     assert learned.prose_tagger_ is None and shipped.prose_tagger_ is not None
 
+
+def test_a_confirmed_paragraph_learns_its_context_from_the_paragraph_beside_it(codebook):
+    """The combiner learns how far a neighbour's code carries from the project's confirmed
+    turns. Scoring reads the neighbour really beside a turn, so training must too: the first
+    paragraph's neighbour is the unconfirmed one about the open counselling, not the next
+    confirmed one about network meetings three paragraphs on."""
+    prose = parse_text(PROSE + "\nMødet sluttede klokken tre.\n\nDer var kaffe og kage.\n", "notat.txt").segments
+    confirmed = TrainingDocument("mine", prose, {0: frozenset({"organisering"}),
+                                                 2: frozenset({"ressourcepersoner-netvaerk"})}, None, "project")
+    tagger = Tagger(codebook).fit([confirmed])
+    rows = tagger._training_rows([confirmed] + codebook_documents(codebook))
+    context = tagger._training_context(rows)
+    beside = tagger.model_.predict_proba([rows.unlabelled[0]])[0]   # paragraph 1, nobody coded it
+    assert rows.turn_is_row[:5].tolist() == [True, False, True, False, False]
+    np.testing.assert_allclose(context[0], beside)
+    # Paragraph 2 (the network meetings) has paragraphs 1 and 3 beside it, both uncoded.
+    after = tagger.model_.predict_proba([rows.unlabelled[1]])[0]
+    np.testing.assert_allclose(context[1], np.maximum(beside, after))
 
 def test_plain_content_needs_more_examples_than_a_guide_question_before_its_weights_are_learned():
     """Ten examples calibrate a code under a guide question (the prior is strong evidence),

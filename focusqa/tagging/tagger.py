@@ -39,8 +39,12 @@ class TrainingRows:
     """The labelled participant segments of the training documents, in text order.
 
     ``coded`` marks rows from coded text (not the codebook's seed texts: the combiner
-    learns from those only); ``project`` rows are this project's own evidence;
-    ``groups`` is each row's guide-question block (for the neighbours' context).
+    learns from those only); ``project`` rows are this project's own evidence.
+    ``unlabelled`` holds the lemmas of the participant segments between them that nobody
+    coded. ``turns`` lists every participant segment in text order: whether it is a row
+    (``turn_is_row``), its index among the rows or in ``unlabelled`` (``turn_index``) and
+    its guide-question block (``turn_groups``), so a row's context is read from the turns
+    really beside it, as when new text is scored.
     """
 
     lemmas: list[list[str]]
@@ -50,7 +54,10 @@ class TrainingRows:
     structured: np.ndarray
     coded: np.ndarray
     project: np.ndarray
-    groups: np.ndarray
+    unlabelled: list[list[str]]
+    turn_is_row: np.ndarray
+    turn_index: np.ndarray
+    turn_groups: np.ndarray
 
 
 def prose_positions(segments: Sequence, documents: Sequence[range] | None = None) -> list[int]:
@@ -98,7 +105,7 @@ class Tagger:
                                                                               sample_weight=weights)
         # The combiner sees the model's out-of-fold probabilities, never a score on the
         # rows that model was trained on.
-        context = neighbour_context(self.model_.oof_proba_, rows.groups)
+        context = self._training_context(rows)
         features = signal_features(self.model_.oof_proba_, rows.rules, rows.prior, context)
         coded = rows.coded
         self.combiner_ = Combiner().fit(features[coded], rows.Y[coded], rows.structured[coded], weights[coded])
@@ -124,11 +131,27 @@ class Tagger:
                  for c in self.codebook.codes]
         return [a.lemmas for a in self.analyser.analyse(texts, cache=True)]
 
+    def _training_context(self, rows: TrainingRows) -> np.ndarray:
+        """Each row's neighbour context as :meth:`score` computes it for new text: from the
+        participant turns really before and after it, coded or not. A confirmed turn's
+        neighbours are mostly turns nobody coded; reading its context from the next
+        confirmed turn instead would teach the combiner a context that scoring never sees."""
+        proba = self.model_.oof_proba_
+        if rows.unlabelled:
+            proba = np.vstack([proba, self.model_.predict_proba(rows.unlabelled)])
+        n = len(rows.Y)
+        in_text_order = np.where(rows.turn_is_row, rows.turn_index, n + rows.turn_index)
+        context = neighbour_context(proba[in_text_order], rows.turn_groups)
+        out = np.zeros((n, proba.shape[1]))
+        out[rows.turn_index[rows.turn_is_row]] = context[rows.turn_is_row]
+        return out
+
     def _training_rows(self, documents: Sequence[TrainingDocument]) -> TrainingRows:
         """Every labelled participant segment of ``documents``, with its signals."""
         k = len(self.code_ids)
         index = {c: j for j, c in enumerate(self.code_ids)}
-        lemmas, ys, rules, prior, structured, coded, project, groups = [], [], [], [], [], [], [], []
+        lemmas, ys, rules, prior, structured, coded, project = [], [], [], [], [], [], []
+        unlabelled, turn_is_row, turn_index, turn_groups = [], [], [], []
         for doc_index, doc in enumerate(documents):
             segments = list(doc.segments)
             analyses: list[SegmentAnalysis] = self.analyser.analyse([s.text for s in segments], cache=True)
@@ -137,8 +160,15 @@ class Tagger:
                                               sizes=np.array([len(a.lemmas) for a in analyses]),
                                               terms=doc_rules)
             blocks = block_numbers(reading.priors)
-            for pos, labels in sorted(doc.labels.items()):
-                if reading.roles[pos] == "moderator":
+            for pos, role in enumerate(reading.roles):
+                if role == "moderator":
+                    continue
+                labels = doc.labels.get(pos)
+                turn_is_row.append(labels is not None)
+                turn_index.append(len(ys) if labels is not None else len(unlabelled))
+                turn_groups.append(doc_index * BLOCKS_PER_DOCUMENT + blocks[pos])
+                if labels is None:
+                    unlabelled.append(analyses[pos].lemmas)
                     continue
                 y = np.zeros(k, dtype=int)
                 for code in labels:
@@ -153,10 +183,10 @@ class Tagger:
                 structured.append(reading.priors[pos].structured)
                 coded.append(doc.source != "codebook")
                 project.append(doc.source not in SHIPPED_SOURCES)
-                groups.append(doc_index * BLOCKS_PER_DOCUMENT + blocks[pos])
         return TrainingRows(lemmas, np.array(ys).reshape(-1, k), np.array(rules).reshape(-1, k),
                             np.array(prior).reshape(-1, k), np.array(structured, bool), np.array(coded, bool),
-                            np.array(project, bool), np.array(groups))
+                            np.array(project, bool), unlabelled, np.array(turn_is_row, bool),
+                            np.array(turn_index, dtype=int), np.array(turn_groups, dtype=int))
 
     # ----------------------------------------------------------------- scoring
     def score(self, segments: Sequence, *,
