@@ -116,6 +116,12 @@ def first_labelled(documents, n: int) -> list:
     return out
 
 
+def every_third_labelled(documents) -> list:
+    """The documents with only every third of their labelled segments still labelled."""
+    return [replace(doc, labels={pos: codes for n, (pos, codes) in enumerate(sorted(doc.labels.items()))
+                                 if n % 3 == 0}) for doc in documents]
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -184,10 +190,16 @@ def main() -> int:
     # real project's does. The target is the refit after a batch of confirmations, when
     # the texts are already analysed (as in the app); the first fit also analyses them.
     shipped_only = first_labelled(recombined_documents(reference, 50, seed=1), args.refit_segments)
-    confirmed = first_labelled(fresh_documents(reference, 50, seed=1), args.refit_segments - len_labels(reference))
+    project_turns = args.refit_segments - len_labels(reference)
+    confirmed = first_labelled(fresh_documents(reference, 50, seed=1), project_turns)
     with_project = list(reference) + [replace(doc, source="store") for doc in confirmed]
+    # In a real project the confirmed turns sit among turns nobody has confirmed yet, whose
+    # scores the refit reads as the confirmed turns' context.
+    scattered = first_labelled(every_third_labelled(fresh_documents(reference, 150, seed=1)), project_turns)
+    among_unconfirmed = list(reference) + [replace(doc, source="store") for doc in scattered]
     refit_ok = True
-    for label, documents in [("shipped coding only", shipped_only), ("project's confirmations", with_project)]:
+    for label, documents in [("shipped coding only", shipped_only), ("project's confirmations", with_project),
+                             ("project's confirmations, 1 turn in 3 confirmed", among_unconfirmed)]:
         cold = Tagger(codebook)
         start = time.perf_counter()
         cold.fit(documents)
