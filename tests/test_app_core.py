@@ -158,6 +158,25 @@ def test_undo_shows_in_the_open_editor(project) -> None:
     assert store.codings(coder="Anne") == []
 
 
+def test_saving_the_open_editor_keeps_a_suggestion_accepted_beside_it(project) -> None:
+    """The evaluator opens the editor, accepts the suggestion shown above it, adds a second
+    code in the box and saves: both codes stay (the box had been drawn before the accept)."""
+    store, seg = project["store"], project["segs"][1]
+    at = _app(page="views/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key=f"codes_{seg.id}").value == ["tidlig-indsats"]
+    at.multiselect(key=f"codes_{seg.id}").set_value(["tidlig-indsats", "organisering"])
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    mine = {(c.code_id, c.status) for c in store.codings(coder="Anne", segment_ids=[seg.id])}
+    assert mine == {("tidlig-indsats", "accepted"), ("organisering", "accepted")}
+    # Unticking one code in the box removes that code only.
+    at.multiselect(key=f"codes_{seg.id}").set_value(["organisering"])
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    assert [c.code_id for c in store.codings(coder="Anne", segment_ids=[seg.id])] == ["organisering"]
+
 def test_add_and_remove_a_code_in_the_turn_editor(project) -> None:
     store, seg = project["store"], project["segs"][3]
     at = _app(page="views/coding.py")

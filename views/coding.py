@@ -187,11 +187,19 @@ def refresh_turn(segment_id: int) -> None:
                                     store.memos(segment_ids=[segment_id]), require_coder(), blind_mode())[0]
 
 
+def forget_editor(segment_id: int | None) -> None:
+    """Let an open turn editor start again from the saved codes after a write, so that its
+    box never holds a state the turn no longer has."""
+    st.session_state.pop(f"codes_{segment_id}", None)
+    st.session_state.pop(f"codes_{segment_id}_start", None)
+
+
 def on_review(segment_id: int, code_id: str, decision: str, version: int, label: str) -> None:
     """Accept or reject a machine suggestion; every REFIT_EVERY accepts refit the model."""
     store, me = get_store(), require_coder()
     ok, _ = _run(lambda: store.review(segment_id, code_id, me, decision, expected_version=version))
     refresh_turn(segment_id)
+    forget_editor(segment_id)
     if not ok:
         return
     short = label if len(label) <= 32 else label[:31].rstrip() + "…"   # a toast has room for one short line
@@ -222,7 +230,7 @@ def on_undo() -> None:
         flash("info", tr(STRINGS, "nothing_to_undo"))
         return
     state = entry.before or entry.after or {}
-    st.session_state.pop(f"codes_{state.get('segment_id')}", None)  # an open editor shows the undone state
+    forget_editor(state.get("segment_id"))   # an open editor shows the undone state
     flash("success", undo_message(store, entry))
 
 
@@ -250,11 +258,15 @@ def on_toggle_edit(segment_id: int) -> None:
 
 
 def on_save_codes(view: SegmentView, widget_key: str) -> None:
-    """Make the coder's whole-turn codes equal the multiselect (add and remove)."""
+    """Save what the coder changed in the box: the codes ticked since it opened are added,
+    those unticked are removed. A code saved on the turn meanwhile (a suggestion accepted
+    beside the open box) stays: the box is not the whole truth about the turn."""
     store, me = get_store(), require_coder()
     wanted = set(st.session_state.get(widget_key) or [])
     whole = {c.code_id: c for c in view.accepted if c.start is None}
-    for code_id in wanted - set(whole):
+    shown = set(st.session_state.get(f"{widget_key}_start", whole))
+    forget_editor(view.segment.id)
+    for code_id in wanted - shown - set(whole):
         existing = view.mine.get(code_id)
         suggestion = next((s for s in view.suggestions if s.code_id == code_id), None)
         if suggestion is not None:
@@ -266,7 +278,7 @@ def on_save_codes(view: SegmentView, widget_key: str) -> None:
         if not _run(action)[0]:
             refresh_turn(view.segment.id)
             return
-    for code_id in set(whole) - wanted:
+    for code_id in (shown - wanted) & set(whole):
         coding = whole[code_id]
         if not _run(lambda c=coding: store.remove_coding(c.id, me, expected_version=c.version))[0]:
             refresh_turn(view.segment.id)
@@ -289,6 +301,7 @@ def on_save_partial(view: SegmentView, code_key: str, sentences_key: str) -> Non
     ok, _ = _run(lambda: store.set_coding(view.segment.id, code_id, me, start=start, end=end,
                                           expected_version=existing.version if existing else 0))
     refresh_turn(view.segment.id)
+    forget_editor(view.segment.id)
     if ok:
         flash("success", tr(STRINGS, "partial_saved", code=md_escape(_label(load_codebook(store), code_id))))
 
@@ -305,6 +318,7 @@ def on_span_coded(segment_id: int, component_key: str) -> None:
     ok, _ = _run(lambda: code_selection(store, view.segment, code_id, me, choice["start"], choice["end"],
                                         expected_version=existing.version if existing else 0))
     refresh_turn(segment_id)
+    forget_editor(segment_id)
     if not ok:
         return
     label = md_escape(_label(load_codebook(store), code_id))
@@ -479,6 +493,8 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
     st.divider()
     codes_key = f"codes_{seg.id}"
     current = [c.code_id for c in view.accepted if c.start is None]
+    if codes_key not in st.session_state:   # the box opens on the saved codes: remember them
+        st.session_state[f"{codes_key}_start"] = current
     st.multiselect(tr(STRINGS, "my_codes"), ids, default=current, key=relabelled(codes_key, has_default=True),
                    format_func=lambda c: _label(codebook, c), help=tr(STRINGS, "my_codes_help"),
                    placeholder=tr(STRINGS, "choose_codes"))
