@@ -299,6 +299,15 @@ def test_rounds_page_compares_and_shows_both_rounds_side_by_side(project):
     assert any("i gruppen i 2016" in h for h in helps) and not any("distriktet" in h for h in helps)
 
 
+def test_rounds_page_opens_on_the_two_newest_rounds_with_codes(project):
+    """A 2018 interview imported but not coded yet: the page still opens on 2016 → 2017."""
+    body = TRANSCRIPTS[("2017", "Nord")].replace("netværksmøder", "faste møder")
+    text = f"---\nround: 2018\ndistrict: Nord\ngroup: familiegruppe\n---\n{body}"
+    assert project.import_document(parse_text(text, "Nord_2018.txt"), actor="test")[0] == "imported"
+    at = open_page("views/rounds.py")
+    assert (at.selectbox(key="rounds_a").value, at.selectbox(key="rounds_b").value) == ("2016", "2017")
+    assert len(at.selectbox(key="rounds_a").options) == 3
+
 def test_rounds_page_needs_two_rounds(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'one.db'}"
     monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)

@@ -14,15 +14,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from focusqa.analysis import round_order
+from focusqa.analysis import opening_comparison, round_order
 from focusqa.analysis.rounds import compare_rounds, side_by_side
 from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, choice_within, code_label, fmt_number, fmt_percent, get_store,
-                          language,
-                          load_codebook, md_escape, paginate, relabelled, require_documents, show_error, tr,
-                          with_chosen_cell)
+                          language, load_codebook, load_coded_rounds, md_escape, paginate, relabelled,
+                          require_documents, show_error, tr, with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
 
 PAGE_SIZE = 8
@@ -51,10 +50,12 @@ def _side_by_side(_store: Store, url: str, row: str, code_id: str, round_a: str,
     return side_by_side(_store, row, code_id, round_a, round_b, by=by, statuses=statuses)
 
 
-def controls(rounds: list[str]) -> tuple[str, str, str, tuple]:
+def controls(rounds: list[str], coded_rounds: set[str]) -> tuple[str, str, str, tuple]:
+    """The two rounds (opening on the two newest with codes), row kind and statuses."""
     cols = st.columns([1, 1, 1.5, 2], vertical_alignment="bottom")
-    round_a = cols[0].selectbox(tr(STRINGS, "round_a"), rounds, index=0, key="rounds_a")
-    round_b = cols[1].selectbox(tr(STRINGS, "round_b"), rounds, index=len(rounds) - 1, key="rounds_b")
+    first, second = opening_comparison(rounds, coded_rounds)
+    round_a = cols[0].selectbox(tr(STRINGS, "round_a"), rounds, index=rounds.index(first), key="rounds_a")
+    round_b = cols[1].selectbox(tr(STRINGS, "round_b"), rounds, index=rounds.index(second), key="rounds_b")
     by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
     by = cols[2].segmented_control(tr(STRINGS, "by"), list(by_names), required=True,
                                    key=relabelled(choice_within("rounds_by", list(by_names), "district")),
@@ -213,7 +214,7 @@ def main() -> None:
     if len(rounds) < 2:
         st.info(tr(STRINGS, "need_two", rounds=", ".join(rounds) or "–"))
         return
-    round_a, round_b, by, statuses = controls(rounds)
+    round_a, round_b, by, statuses = controls(rounds, load_coded_rounds(store))
     intro.caption(tr(STRINGS, f"intro_{by}"))
     if round_a == round_b:
         st.warning(tr(STRINGS, "same_round"))

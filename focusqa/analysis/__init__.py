@@ -85,6 +85,16 @@ def opening_round(rounds: Sequence[str], coded: Iterable[str]) -> str | None:
     coded = set(coded)
     return next((r for r in reversed(rounds) if r in coded), rounds[-1] if rounds else None)
 
+
+def opening_comparison(rounds: Sequence[str], coded: Iterable[str]) -> tuple[str, str]:
+    """The two rounds a comparison opens on: the two newest with codings, else the oldest
+    and the newest (``rounds`` oldest first, at least two). A 2018 interview imported but
+    not coded yet does not turn the comparison of 2016 and 2017 into an empty one."""
+    with_codes = [r for r in rounds if r in set(coded)]
+    if len(with_codes) >= 2:
+        return with_codes[-2], with_codes[-1]
+    return rounds[0], rounds[-1]
+
 @dataclass
 class CodedExcerpt:
     """One segment carrying one code, with every coding (coder) behind it.
@@ -160,5 +170,5 @@ def merge_excerpts(excerpts: Iterable[Excerpt]) -> list[CodedExcerpt]:
     return list(merged.values())
 
 
-__all__ = ["row_label", "row_order", "round_order", "opening_round", "danish_key", "merge_excerpts", "CodedExcerpt",
+__all__ = ["row_label", "row_order", "round_order", "opening_round", "opening_comparison", "danish_key", "merge_excerpts", "CodedExcerpt",
            "PROJECT_GROUP", "PROJECT_GROUP_ROW", "NO_DISTRICT_ROW", "NO_GROUP_ROW", "By"]
