@@ -8,6 +8,7 @@ and the fallback for a text that has no translation yet.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,3 +56,31 @@ class Messages:
 def messages(context: str) -> Messages:
     """The texts of page ``context`` (its module name: "coding", "overview", "app" …)."""
     return Messages(context)
+
+
+# The package's error messages are English; this context of the catalogue holds the
+# reasons a user meets most (a file that cannot be read, a coder's name), keyed by the
+# English template with its {placeholders}.
+ERRORS = "errors"
+
+
+@lru_cache(maxsize=None)
+def _error_templates(language: str) -> list[tuple[re.Pattern, str]]:
+    """The catalogue's error templates of ``language`` as patterns over the English text."""
+    out = []
+    for (context, template), text in catalogue(language).items():
+        if context == ERRORS:
+            parts = re.split(r"\{(\w+)\}", template)
+            pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+            out.append((re.compile(f"^{pattern}$", re.S), text))
+    return out
+
+
+def explain_error(message: str, language: str) -> str:
+    """An error's reason in the interface language; the English message where the
+    catalogue does not know it (a translation is never a guess)."""
+    for pattern, text in _error_templates(language):
+        match = pattern.match(message)
+        if match:
+            return text.format(**match.groupdict())
+    return message

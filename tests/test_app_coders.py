@@ -141,3 +141,19 @@ def test_english_sign_in(team) -> None:
     at.run()
     assert at.sidebar.selectbox(key="_focusqa_pick_coder").label == "Who are you?"
     assert any("Ask the team lead" in t for t in _texts(at.sidebar.caption))
+
+
+def test_adding_a_name_already_on_the_list_says_so_in_danish(tmp_path, monkeypatch) -> None:
+    """An open project: Anne adds herself a second time (from another browser, say)."""
+    url = f"sqlite:///{tmp_path / 'open.db'}"
+    monkeypatch.setenv("FOCUSQA_DATABASE_URL", url)
+    store = Store(url)
+    store.add_coder("Anne")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.sidebar.text_input(key="_focusqa_new_coder").input("Anne")
+    at.sidebar.button(key="_focusqa_add_coder").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(_texts(at.sidebar.error) + _texts(at.error))
+    assert "»Anne« er allerede koder i projektet" in shown and "already" not in shown, shown
+    store.dispose()

@@ -332,11 +332,14 @@ def test_import_previews_commits_and_reports_each_file(project) -> None:
     at.text_input(key="import_district").input("Øst")
     at.file_uploader[0].set_value([("oest_2017.txt", good, "text/plain"),
                                    ("tom.txt", b"", "text/plain"),
+                                   ("ikke_word.docx", b"Dette er ikke en Word-fil", "application/octet-stream"),
                                    ("nord_2016.txt", TRANSCRIPT.encode(), "text/plain")])
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     errors = _texts(at.error)
-    assert len(errors) == 1 and errors[0].startswith("tom.txt kan ikke læses: ")
+    # Each refused file is named, with the reason in Danish.
+    assert errors == ["tom.txt kan ikke læses: filen er tom",
+                      "ikke_word.docx kan ikke læses: er ikke en Word-fil (.docx), selv om navnet siger det"]
     assert "focusqa-upload" not in errors[0], "no temporary paths in messages"
     assert any("nord_2016.txt er allerede indlæst og" in t for t in _texts(at.info))
     assert any("2 taleture" in t for t in _texts(at.markdown))

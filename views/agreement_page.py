@@ -21,7 +21,7 @@ from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
 from views.common import (SCORE_STEPS, after_write, cached, choice_within, code_label, column_width, code_tag,
                           coder_name, flash, fmt_number, fmt_percent,
                           get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
-                          relabelled, require_documents, show_error, show_flashes, tr)
+                          relabelled, require_documents, show_error, show_flashes, tr, error_text)
 from views.place import open_in_coding_link
 
 PAGE_SIZE = 10
@@ -173,7 +173,7 @@ def _decide(segment_id: int, code_id: str, present: bool, document: str, turn_nu
     try:
         reconcile(store, segment_id, code_id, present=present, decided_by=coder_name())
     except FocusqaError as error:
-        flash("error", str(error))
+        flash("error", error_text(error))
         return
     after_write()
     code = store.codebook().get(code_id)

@@ -19,7 +19,7 @@ from focusqa.export.codebook_files import preview_codebook_upload
 from focusqa.i18n import messages
 from views.common import (after_write, choice_within, code_label, code_tag, coder_name, flash, get_store,
                           language,
-                          load_codebook, local_time, refit_tagger, relabelled, show_error, show_flashes, tr)
+                          load_codebook, local_time, refit_tagger, relabelled, show_error, show_flashes, tr, error_text)
 
 SELECT_KEY = "codebook_code"
 LOADED_KEY = "_codebook_loaded"
@@ -46,7 +46,7 @@ def explain(error: CodebookError) -> str:
         match = pattern.search(error.message)
         if match:
             return tr(STRINGS, key, **match.groupdict())
-    return str(error)
+    return error_text(error)
 
 
 def _field_key(name: str) -> str:
@@ -102,7 +102,7 @@ def _save() -> None:
         flash("error", tr(STRINGS, "not_saved", reason=explain(error)))
         return
     except FocusqaError as error:
-        flash("error", tr(STRINGS, "not_saved", reason=str(error)))
+        flash("error", tr(STRINGS, "not_saved", reason=error_text(error)))
         return
     if version == codebook.version:
         flash("info", tr(STRINGS, "unchanged"))
@@ -210,7 +210,7 @@ def _apply_import(name: str, data: bytes, leave_out: list[str]) -> None:
         merge = preview_codebook_upload(store, name, data, leave_out=frozenset(leave_out))
         version = store.apply_codebook_merge(merge, actor=coder_name())
     except FocusqaError as error:
-        flash("error", str(error))
+        flash("error", error_text(error))
         return
     after_write()
     flash("success", tr(STRINGS, "imported", file=name, version=version))

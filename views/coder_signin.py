@@ -12,7 +12,7 @@ import streamlit as st
 
 from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
-from views.common import CODER_KEY, get_store, md_escape, tr
+from views.common import CODER_KEY, get_store, md_escape, tr, error_text
 
 PICK_KEY = "_focusqa_pick_coder"
 PASSWORD_KEY = "_focusqa_coder_password"
@@ -30,7 +30,7 @@ def sign_in_verified(identity: str) -> None:
     try:
         st.session_state[CODER_KEY] = get_store().enroll(identity, verified=True).name
     except FocusqaError as error:
-        st.error(tr(STRINGS, "refused", message=md_escape(str(error))))
+        st.error(tr(STRINGS, "refused", message=md_escape(error_text(error))))
         st.stop()
 
 
@@ -53,7 +53,7 @@ def _enroll() -> None:
         coder = get_store().enroll(str(st.session_state.get(NEW_NAME_KEY) or ""),
                                    st.session_state.get(NEW_PASSWORD_KEY) or None)
     except FocusqaError as error:
-        st.session_state[ERROR_KEY] = tr(STRINGS, "refused", message=md_escape(str(error)))
+        st.session_state[ERROR_KEY] = tr(STRINGS, "refused", message=md_escape(error_text(error)))
         return
     finally:
         st.session_state.pop(NEW_PASSWORD_KEY, None)

@@ -30,7 +30,7 @@ from focusqa.types import CodeSuggestion, turn_number
 from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
                           fmt_number, get_store, html_escape, language, load_codebook, load_codings,
                           load_documents, load_memos, load_segments, md_escape, refit_tagger, relabelled,
-                          require_coder, require_documents, show_flashes, tr)
+                          require_coder, require_documents, show_flashes, tr, error_text)
 from views.components import coded_selection, coding_keys, turn_text
 from views.learning_panel import FOCUS_KEY, render_anchor_action, render_learning_panel
 from views.place import Place, write_place
@@ -159,7 +159,7 @@ def _run(action: Callable[[], Any]) -> tuple[bool, Any]:
         after_write("codings")
         return False, None
     except FocusqaError as error:
-        flash("error", str(error))
+        flash("error", error_text(error))
         return False, None
     after_write("codings")
     return True, result
@@ -708,7 +708,7 @@ def on_finished(document_id: int, name: str, widget_key: str) -> None:
     try:
         store.set_finished(document_id, me, finished)
     except FocusqaError as error:
-        flash("error", str(error))
+        flash("error", error_text(error))
         return
     after_write("codings")
     flash("success", tr(STRINGS, "finished_on" if finished else "finished_off", doc=md_escape(name)))

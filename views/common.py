@@ -16,8 +16,8 @@ import streamlit as st
 
 from focusqa.codebook import Code, Codebook
 from focusqa.config import MACHINE_CODER, database_url
-from focusqa.errors import FocusqaError
-from focusqa.i18n import Messages, messages
+from focusqa.errors import FocusqaError, fold
+from focusqa.i18n import Messages, explain_error, messages
 from focusqa.store import Store
 
 LANGUAGE_KEY = "focusqa_language"
@@ -416,14 +416,24 @@ def _text_colour(colour: str) -> str:
 
 
 # ------------------------------------------------------------------ errors
+def error_text(error: FocusqaError) -> str:
+    """The error as ``str(error)`` says it (file, line, reason), the reason in the interface
+    language where the catalogue knows it (:func:`focusqa.i18n.explain_error`)."""
+    reason = explain_error(error.message, language())
+    if not error.path:
+        return fold(reason)
+    where = error.path if error.line is None else tr(_COMMON, "at_line", path=error.path, line=error.line)
+    return fold(f"{where}: {reason}")
+
+
 def show_error(error: FocusqaError) -> None:
     """Show a user-facing error as a message (never a traceback)."""
-    st.error(tr(_COMMON, "error", message=md_escape(str(error))))
+    st.error(tr(_COMMON, "error", message=md_escape(error_text(error))))
 
 
 def show_conflict(error: FocusqaError) -> None:
     """Tell the coder that someone else changed the record; the next run shows it."""
-    st.warning(tr(_COMMON, "conflict", message=md_escape(str(error))))
+    st.warning(tr(_COMMON, "conflict", message=md_escape(error_text(error))))
 
 
 _FLASH_KEY = "_focusqa_flash"
@@ -439,7 +449,7 @@ def flash(kind: str, message: str) -> None:
 
 def flash_conflict(error: FocusqaError) -> None:
     """:func:`show_conflict` on the next run (call ``st.rerun()`` after it)."""
-    flash("warning", tr(_COMMON, "conflict", message=str(error)))
+    flash("warning", tr(_COMMON, "conflict", message=error_text(error)))
 
 
 def show_flashes() -> None:

@@ -32,7 +32,7 @@ from focusqa.privacy import load_names, names_file, save_names
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER
 from views.common import (SCORE_STEPS, cached, code_label, flash, fmt_number, get_store, language, load_codebook,
-                          load_coders, md_escape, relabelled, require_documents, show_error, show_flashes, tr)
+                          load_coders, md_escape, relabelled, require_documents, show_error, show_flashes, tr, error_text)
 
 FILES_KEY = "export_files"
 NAMES_KEY = "export_names"
@@ -125,7 +125,7 @@ def _save_names() -> None:
     try:
         path = save_names(names)
     except OSError as error:
-        flash("error", str(error))
+        flash("error", error_text(error))
         return
     flash("success", tr(STRINGS, "names_saved", n=len(names), path=path))
 

@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from focusqa.errors import FocusqaError
-from focusqa.i18n import messages
+from focusqa.i18n import explain_error, messages
 from focusqa.ingest import read_transcript
 from focusqa.types import DocumentMetadata, ParsedDocument, turn_number
 from views.common import (after_write, coder_name, fmt_number, flash, get_store, get_tagger, load_documents,
-                          md_escape, show_flashes, suggest_document, tr)
+                          language, md_escape, show_flashes, suggest_document, tr, error_text)
 
 UPLOADER_KEY = "_import_uploader_generation"
 PREVIEW_TURNS = 200
@@ -60,7 +60,7 @@ def _metadata_inputs(store) -> DocumentMetadata:
 def _without_temp_path(error: FocusqaError) -> str:
     """The reader's message without the temporary folder the upload was parsed in."""
     where = tr(STRINGS, "line", line=error.line) + ": " if error.line is not None else ""
-    return where + error.message
+    return where + explain_error(error.message, language())
 
 
 def candidates(store, uploads: list, metadata: DocumentMetadata) -> list[Candidate]:
@@ -115,7 +115,7 @@ def suggest_after_import(store, document_id: int, name: str) -> None:
         with st.spinner(tr(STRINGS, "suggesting")):
             written = suggest_document(store, get_tagger(), document_id)
     except FocusqaError as error:  # the import stands; "Opdater forslag" on Kodning can retry
-        flash("warning", str(error))
+        flash("warning", error_text(error))
         return
     flash("info", tr(STRINGS, "suggested", name=md_escape(name), n=fmt_number(written)))
 
@@ -127,7 +127,7 @@ def commit(store, ready: list[Candidate]) -> None:
         try:
             status, document_id = store.import_document(candidate.parsed, actor=actor)
         except FocusqaError as error:
-            flash("error", tr(STRINGS, "failed", name=md_escape(candidate.name), message=md_escape(str(error))))
+            flash("error", tr(STRINGS, "failed", name=md_escape(candidate.name), message=md_escape(error_text(error))))
             continue
         if status == "imported":
             turns = len(candidate.parsed.segments)

@@ -15,7 +15,7 @@ from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.types import turn_number
 from views.common import (after_write, cached, code_label, flash, fmt_number, get_store, get_tagger, md_escape,
-                          relabelled, require_coder, tr)
+                          relabelled, require_coder, tr, error_text)
 
 FOCUS_KEY = "coding_focus_segment"   # a turn chosen in "Bekræft næste" (coding.py shows its page)
 NEXT_COUNT = 8
@@ -121,7 +121,7 @@ def _on_anchor(segment_id: int, text: str, code_key: str) -> None:
     try:
         version = store.add_anchor_example(code_id, text, me)
     except FocusqaError as exc:  # a refused text or a code gone meanwhile: shown, nothing changed
-        flash("error", str(exc))
+        flash("error", error_text(exc))
         return
     after_write()
     label = md_escape(code_label(store.codebook().get(code_id)))

@@ -21,7 +21,7 @@ from focusqa.store import Excerpt, Store
 from views.common import (cached, cell_click_handler, choice_within, code_label, coder_name, flash, fmt_number,
                           fmt_percent, get_store, language, load_codebook, load_coded_rounds, load_coders,
                           md_escape, paginate, relabelled, require_documents, show_error, show_flashes, tr,
-                          with_chosen_cell)
+                          with_chosen_cell, error_text)
 from views.common import heatmap_spec as common_heatmap_spec
 from views.place import open_in_coding_link
 
@@ -187,7 +187,7 @@ def memo_mark_box(store: Store, e: Excerpt, marked: bool, key: str) -> None:
         try:
             store.mark_for_memo(e.segment.id, e.coding.code_id, on, coder)
         except FocusqaError as error:
-            flash("error", str(error))
+            flash("error", error_text(error))
             return
         flash("success", tr(STRINGS, "marked_memo" if on else "unmarked_memo"))
 
