@@ -76,7 +76,9 @@ def test_search_page_codes_all_hits_as_suggestions_and_undoes(project):
     assert any("4 taleture er kodet" in s.value for s in at.success)
     suggested = project.codings(coder=MACHINE_CODER, code_id="tidlig-indsats")
     assert len(suggested) == 4 and {c.origin for c in suggested} == {"search"}
-    assert any("Tidlig indsats" in c.value for c in at.caption)  # the code is shown on the hits
+    # The code is shown on the hits, marked as a suggestion nobody has confirmed yet.
+    shown = [c.value.replace("\\", "") for c in at.caption]
+    assert sum("1. Tidlig indsats (forslag)" in c for c in shown) == 4, shown
     at.button(key="search_undo").click().run()
     assert any("fortrudt" in s.value for s in at.success)
     assert project.codings() == []
@@ -96,6 +98,8 @@ def test_search_page_codes_only_the_ticked_hit_as_accepted(project):
     [coding] = project.codings(coder="tester")
     assert (coding.code_id, coding.status) == ("organisering", "accepted")
     assert str(coding.segment_id) == box.key.split("_")[2]
+    coded = [c.value.replace("\\", "") for c in at.caption if "Organisering" in c.value]
+    assert len(coded) == 1 and "(forslag)" not in coded[0], coded   # an accepted code is shown plainly
 
 
 def test_search_page_saves_reruns_and_seeds_a_code(project):

@@ -82,17 +82,22 @@ def render_hits(store: Store, result: SearchResult, codebook: Any) -> None:
         st.checkbox(label, key=key, on_change=_on_tick, args=(hit.segment_id, key))
         where = [hit.document, tr(STRINGS, "turn", n=hit.turn), hit.speaker or "", hit.round or "",
                  hit.district or ""]
-        where += [code_label(codebook.get(c)) for c in codes.get(hit.segment_id, []) if c in codebook.ids]
+        where += [code_label(codebook.get(c)) + ("" if accepted else tr(STRINGS, "suggested_mark"))
+                  for c, accepted in codes.get(hit.segment_id, {}).items() if c in codebook.ids]
         where_col, link_col = st.columns([7, 2], vertical_alignment="center")
         where_col.caption(" · ".join(md_escape(w) for w in where if w))
         open_in_coding_link(hit.document_id, hit.turn, tr(STRINGS, "open_coding"), where=link_col)
 
 
-def hits_table(result: SearchResult, codes: dict[int, list[str]]) -> pd.DataFrame:
+def hits_table(result: SearchResult, codes: dict[int, dict[str, bool]]) -> pd.DataFrame:
+    def shown(segment_id: int) -> str:
+        return ", ".join(c + ("" if accepted else tr(STRINGS, "suggested_mark"))
+                         for c, accepted in codes.get(segment_id, {}).items())
+
     rows = [{tr(STRINGS, "col_document"): h.document, tr(STRINGS, "col_turn"): h.turn,
              tr(STRINGS, "col_speaker"): h.speaker or "", tr(STRINGS, "col_before"): h.before,
              tr(STRINGS, "col_match"): h.match, tr(STRINGS, "col_after"): h.after,
-             tr(STRINGS, "col_codes"): ", ".join(codes.get(h.segment_id, []))} for h in result.hits]
+             tr(STRINGS, "col_codes"): shown(h.segment_id)} for h in result.hits]
     return pd.DataFrame(rows)
 
 

@@ -490,14 +490,14 @@ def _hit(index: SearchIndex, start: int, end: int, term: Term, metadata: dict) -
                text[first - 1:first].isspace(), text[last:last + 1].isspace())
 
 
-def hit_codes(store: "Store", segment_ids: Iterable[int]) -> dict[int, list[str]]:
-    """Per turn, the codes it carries (accepted by anyone, or an open suggestion)."""
-    out: dict[int, list[str]] = {}
+def hit_codes(store: "Store", segment_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
+    """Per turn, the codes it carries, each ``True`` when someone accepted it and ``False``
+    when it is only the machine's open suggestion (a quote is not coded until confirmed)."""
+    out: dict[int, dict[str, bool]] = {}
     for segment_id, code_id, coder, status in store.coding_states(segment_ids=list(segment_ids)):
         if status == "accepted" or (status == "suggested" and coder == MACHINE_CODER):
-            codes = out.setdefault(segment_id, [])
-            if code_id not in codes:
-                codes.append(code_id)
+            codes = out.setdefault(segment_id, {})
+            codes[code_id] = codes.get(code_id, False) or status == "accepted"
     return out
 
 
