@@ -128,3 +128,13 @@ def test_escaping_leaves_no_markdown_or_html_sign_active() -> None:
     escaped = html_escape(PAYLOAD + ' "q" & é')
     assert not re.search(r"[\[\]()<>!:\"]|&(?!#\d+;)", escaped), escaped
     assert escaped.endswith("&#34;q&#34; &#38; é")
+
+
+def test_heatmap_numbers_turn_white_on_the_dark_cells_of_any_scale():
+    """The colour scale runs to the largest share, so with shares of at most 5 % the 5 % cell
+    is dark navy and its number must be white, and a 1 % cell stays pale with dark text."""
+    from views.common import dark_from
+
+    assert 0.01 < dark_from([0.0, 0.01, 0.05]) < 0.05
+    assert 0.25 < dark_from([0.1, 0.6]) < 0.6
+    assert dark_from([0.0, 0.0]) >= 1.0 and dark_from([]) >= 1.0   # nothing coded: no white text

@@ -18,10 +18,10 @@ from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER, decisions, reconcile
-from views.common import (SCORE_STEPS, after_write, cached, choice_within, code_label, column_width, code_tag,
-                          coder_name, flash, fmt_number, fmt_percent,
-                          get_store, load_codebook, load_coders, load_documents, local_time, md_escape, paginate,
-                          relabelled, require_documents, show_error, show_flashes, tr, error_text)
+from views.common import (SCORE_STEPS, after_write, cached, choice_within, code_label, code_tag, coder_name,
+                          column_width, error_text, flash, fmt_number, fmt_percent, get_store, load_codebook,
+                          load_coders, load_documents, local_time, md_escape, paginate, relabelled, require_documents,
+                          show_error, show_flashes, tr)
 from views.place import open_in_coding_link
 
 PAGE_SIZE = 10

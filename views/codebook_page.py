@@ -17,9 +17,8 @@ from focusqa.codebook import Code, Codebook, split_examples
 from focusqa.errors import CodebookError, FocusqaError
 from focusqa.export.codebook_files import preview_codebook_upload
 from focusqa.i18n import messages
-from views.common import (after_write, choice_within, code_label, code_tag, coder_name, flash, get_store,
-                          language,
-                          load_codebook, local_time, refit_tagger, relabelled, show_error, show_flashes, tr, error_text)
+from views.common import (after_write, choice_within, code_label, code_tag, coder_name, error_text, flash, get_store,
+                          language, load_codebook, local_time, refit_tagger, relabelled, show_error, show_flashes, tr)
 
 SELECT_KEY = "codebook_code"
 LOADED_KEY = "_codebook_loaded"

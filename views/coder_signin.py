@@ -12,7 +12,7 @@ import streamlit as st
 
 from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
-from views.common import CODER_KEY, get_store, md_escape, tr, error_text
+from views.common import CODER_KEY, error_text, get_store, md_escape, tr
 
 PICK_KEY = "_focusqa_pick_coder"
 PASSWORD_KEY = "_focusqa_coder_password"

@@ -27,10 +27,10 @@ from focusqa.i18n import messages
 from focusqa.spans import code_selection, runs, turn_spans
 from focusqa.store.reconcile import FINAL_CODER
 from focusqa.types import CodeSuggestion, turn_number
-from views.common import (after_write, blind_mode, code_label, code_tag, flash, flash_conflict,
-                          fmt_number, get_store, html_escape, language, load_codebook, load_codings,
-                          load_documents, load_memos, load_segments, md_escape, refit_tagger, relabelled,
-                          require_coder, require_documents, show_flashes, tr, error_text)
+from views.common import (after_write, blind_mode, code_label, code_tag, error_text, flash, flash_conflict, fmt_number,
+                          get_store, html_escape, language, load_codebook, load_codings, load_documents, load_memos,
+                          load_segments, md_escape, refit_tagger, relabelled, require_coder, require_documents,
+                          show_flashes, tr)
 from views.components import coded_selection, coding_keys, turn_text
 from views.learning_panel import FOCUS_KEY, render_anchor_action, render_learning_panel
 from views.place import Place, write_place

@@ -555,6 +555,14 @@ def cell_click_handler(chart_key: str, row_key: str, code_key: str, seen_key: st
     return on_click
 
 
+def dark_from(shares: Sequence[float]) -> float:
+    """The share from which a heatmap cell is dark enough for white text. Its colour scale
+    runs from 0 to the largest share, so a cell's darkness is its share relative to that:
+    where every share is small, the largest cells are dark too."""
+    largest = float(max(shares)) if len(shares) else 0.0
+    return 0.45 * largest if largest > 0 else 1.0
+
+
 def heatmap_spec(data: Any, codebook: Codebook, codes: Sequence[str], rows: Sequence[str], row_title: str, *,
                  color: Any, text: Any, text_color: Any, tooltip: list, font_size: int) -> dict:
     """The rows × codes heatmap both analysis pages draw, as a Vega-Lite spec.

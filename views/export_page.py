@@ -31,8 +31,9 @@ from focusqa.i18n import messages
 from focusqa.privacy import load_names, names_file, save_names
 from focusqa.store import Store
 from focusqa.store.reconcile import FINAL_CODER
-from views.common import (SCORE_STEPS, cached, code_label, flash, fmt_number, get_store, language, load_codebook,
-                          load_coders, md_escape, relabelled, require_documents, show_error, show_flashes, tr, error_text)
+from views.common import (SCORE_STEPS, cached, code_label, error_text, flash, fmt_number, get_store, language,
+                          load_codebook, load_coders, md_escape, relabelled, require_documents, show_error,
+                          show_flashes, tr)
 
 FILES_KEY = "export_files"
 NAMES_KEY = "export_names"

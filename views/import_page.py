@@ -13,8 +13,8 @@ from focusqa.errors import FocusqaError
 from focusqa.i18n import explain_error, messages
 from focusqa.ingest import read_transcript
 from focusqa.types import DocumentMetadata, ParsedDocument, turn_number
-from views.common import (after_write, coder_name, fmt_number, flash, get_store, get_tagger, load_documents,
-                          language, md_escape, show_flashes, suggest_document, tr, error_text)
+from views.common import (after_write, coder_name, error_text, flash, fmt_number, get_store, get_tagger, language,
+                          load_documents, md_escape, show_flashes, suggest_document, tr)
 
 UPLOADER_KEY = "_import_uploader_generation"
 PREVIEW_TURNS = 200

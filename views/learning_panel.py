@@ -14,8 +14,8 @@ from focusqa.codebook import Codebook
 from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.types import turn_number
-from views.common import (after_write, cached, code_label, flash, fmt_number, get_store, get_tagger, md_escape,
-                          relabelled, require_coder, tr, error_text)
+from views.common import (after_write, cached, code_label, error_text, flash, fmt_number, get_store, get_tagger,
+                          md_escape, relabelled, require_coder, tr)
 
 FOCUS_KEY = "coding_focus_segment"   # a turn chosen in "Bekræft næste" (coding.py shows its page)
 NEXT_COUNT = 8

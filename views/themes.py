@@ -18,10 +18,10 @@ from focusqa.errors import FocusqaError
 from focusqa.export.memo import synthesis_cell
 from focusqa.i18n import messages
 from focusqa.store import Excerpt, Store
-from views.common import (cached, cell_click_handler, choice_within, code_label, coder_name, flash, fmt_number,
-                          fmt_percent, get_store, language, load_codebook, load_coded_rounds, load_coders,
-                          md_escape, paginate, relabelled, require_documents, show_error, show_flashes, tr,
-                          with_chosen_cell, error_text)
+from views.common import (cached, cell_click_handler, choice_within, code_label, coder_name, dark_from,
+                          error_text, flash, fmt_number, fmt_percent, get_store, language, load_codebook,
+                          load_coded_rounds, load_coders, md_escape, paginate, relabelled, require_documents,
+                          show_error, show_flashes, tr, with_chosen_cell)
 from views.common import heatmap_spec as common_heatmap_spec
 from views.place import open_in_coding_link
 
@@ -97,7 +97,8 @@ def heatmap_spec(matrix: ThemeMatrix, codebook) -> dict:
         color=alt.Color("share:Q", title=tr(STRINGS, "share"), scale=share_scale(long["share"]),
                         legend=alt.Legend(format="%", orient="right")),
         text=alt.Text("count:Q"),
-        text_color=alt.condition(alt.datum.share > 0.25, alt.value("white"), alt.value("#1f2d3d")))
+        text_color=alt.condition(alt.datum.share > dark_from(long["share"]), alt.value("white"),
+                                 alt.value("#1f2d3d")))
 
 
 def share_scale(shares) -> alt.Scale:
