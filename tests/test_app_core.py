@@ -448,15 +448,21 @@ def test_overview_offers_suggestions_when_there_are_none(tmp_path, monkeypatch) 
     store.dispose()
 
 
-def test_a_turn_becomes_an_anchor_example_in_one_click(project) -> None:
+def test_a_turn_becomes_an_anchor_example_of_a_code_the_coder_chose(project) -> None:
+    """An anchor example teaches the model from the first run, so a turn becomes one only for
+    a code the coder gave it or picks: a waiting suggestion is not chosen for them."""
     store, seg = project["store"], project["segs"][2]
     at = _app(page="views/coding.py")
     at.button(key=f"edit_{seg.id}").click().run()
-    assert at.selectbox(key=f"anchor_code_{seg.id}").value == "konsultativ-raadgivning"  # its suggestion
+    assert at.selectbox(key=f"anchor_code_{seg.id}").value is None      # only a suggestion so far
+    assert at.button(key=f"anchor_{seg.id}").disabled
+    at.button(key=f"accept_{seg.id}_konsultativ-raadgivning").click().run()
+    assert at.selectbox(key=f"anchor_code_{seg.id}").value == "konsultativ-raadgivning"   # now the coder's
     at.button(key=f"anchor_{seg.id}").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert store.codebook().get("konsultativ-raadgivning").examples == [seg.text]
     assert any("ankereksempel" in s.value for s in at.success)
+    assert any("ankereksempel" in t.value for t in at.toast), "said by the button, not only at the top"
 
 
 def test_learning_panel_offers_undecided_turns_and_opens_them(project) -> None:

@@ -500,8 +500,7 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
                    placeholder=tr(STRINGS, "choose_codes"))
     st.button(tr(STRINGS, "save_codes"), key=f"save_codes_{seg.id}", on_click=on_save_codes,
               args=(view, codes_key), type="primary")
-    suggested = [s.code_id for s in view.suggestions]
-    render_anchor_action(seg.id, seg.text, codebook, (current + suggested or [None])[0])
+    render_anchor_action(seg.id, seg.text, codebook, (current or [None])[0])
     parts = sentences(seg.text)
     if len(parts) > 1:
         st.markdown(f"**{tr(STRINGS, 'partial')}**")

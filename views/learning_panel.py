@@ -125,17 +125,21 @@ def _on_anchor(segment_id: int, text: str, code_key: str) -> None:
         return
     after_write()
     label = md_escape(code_label(store.codebook().get(code_id)))
+    st.toast(tr(STRINGS, "anchored", code=label, version=version))   # by the button, wherever the page is
     flash("success", tr(STRINGS, "anchored", code=label, version=version))
 
 
 def render_anchor_action(segment_id: int, text: str, codebook: Codebook, default: str | None) -> None:
-    """In a turn's editor: make the turn an anchor example of a code, in one click."""
+    """In a turn's editor: make the turn an anchor example of a code, in one click once the
+    code is chosen. ``default`` is a code the coder gave the turn; a mere suggestion is not
+    offered, because an anchor example teaches the model from the first run."""
     cols = st.columns([3, 2], vertical_alignment="bottom")
     code_key = f"anchor_code_{segment_id}"
     ids = codebook.ids
     if st.session_state.get(code_key) not in ids:
-        st.session_state[code_key] = default if default in ids else ids[0]
-    cols[0].selectbox(tr(STRINGS, "anchor_code"), ids, key=relabelled(code_key),
-                      format_func=lambda c: code_label(codebook.get(c)))
+        st.session_state[code_key] = default if default in ids else None
+    chosen = cols[0].selectbox(tr(STRINGS, "anchor_code"), ids, key=relabelled(code_key),
+                               format_func=lambda c: code_label(codebook.get(c)),
+                               placeholder=tr(STRINGS, "anchor_choose"))
     cols[1].button(tr(STRINGS, "anchor"), key=f"anchor_{segment_id}", help=tr(STRINGS, "anchor_help"),
-                   on_click=_on_anchor, args=(segment_id, text, code_key))
+                   on_click=_on_anchor, args=(segment_id, text, code_key), disabled=chosen is None)
