@@ -203,6 +203,13 @@ def test_coding_only_some_sentences_stores_their_offsets(project) -> None:
     text = store.document_text(project["doc"])[coding.start:coding.end]
     assert text == "Forældrene henvender sig selv, inden problemerne vokser."
     assert any("(del)" in t for t in _texts(at.markdown))
+    # Every sentence chosen is the whole turn: coded as such, not as "(del)".
+    at.multiselect(key=f"partial_sentences_{seg.id}").set_value([0, 1, 2])
+    at.button(key=f"save_partial_{seg.id}").click().run()
+    (coding,) = store.codings(coder="Anne")
+    assert (coding.start, coding.end) == (None, None)
+    assert not any("(del)" in t for t in _texts(at.markdown))
+
 
 
 def test_memo_is_saved_and_edited(project) -> None:

@@ -65,3 +65,14 @@ def test_no_page_keeps_a_dict_of_texts():
     pattern = re.compile(r'^\w+\s*(?::[^=]+)?=\s*\{\s*\n\s*"da"\s*:\s*\{', re.M)
     offenders = [p.name for p in PAGES if pattern.search(p.read_text(encoding="utf-8"))]
     assert not offenders, offenders
+
+
+def test_no_multiselect_offers_the_untranslated_select_all():
+    """Streamlit's multiselect adds an English "Select all" option unless told not to."""
+    offenders = []
+    for path in sorted(PAGES):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "multiselect":
+                if not any(k.arg == "select_all" and getattr(k.value, "value", True) is False for k in node.keywords):
+                    offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, offenders

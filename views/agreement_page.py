@@ -62,11 +62,12 @@ def controls(store: Store, coders: list[str]) -> tuple[list[str], tuple | None, 
     docs = load_documents(store)
     cols = st.columns(2)
     chosen = cols[0].multiselect(tr(STRINGS, "coders"), coders, default=coders, key="agreement_coders",
-                                 help=tr(STRINGS, "coders_help"), placeholder=tr(STRINGS, "coders_ph"))
+                                 help=tr(STRINGS, "coders_help"), placeholder=tr(STRINGS, "coders_ph"),
+                                 select_all=False)
     names = {d.id: d.name for d in docs}
     picked = cols[1].multiselect(tr(STRINGS, "documents"), list(names), key="agreement_documents",
                                  format_func=names.get, help=tr(STRINGS, "documents_help"),
-                                 placeholder=tr(STRINGS, "all").lower())
+                                 placeholder=tr(STRINGS, "all").lower(), select_all=False)
     cols = st.columns([2, 1, 1], vertical_alignment="center")
     machine = cols[0].toggle(tr(STRINGS, "machine"), key="agreement_machine", help=tr(STRINGS, "machine_help"))
     threshold = None

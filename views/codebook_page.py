@@ -242,7 +242,8 @@ def import_section(store) -> None:
     for line in merge.not_taken:
         st.caption(tr(STRINGS, "not_taken", line=line))
     if new_labels:
-        st.multiselect(tr(STRINGS, "leave_out"), new_labels, key=LEAVE_OUT_KEY, placeholder=tr(STRINGS, "leave_out_ph"))
+        st.multiselect(tr(STRINGS, "leave_out"), new_labels, key=LEAVE_OUT_KEY,
+                       placeholder=tr(STRINGS, "leave_out_ph"), select_all=False)
     if not coder_name():
         st.info(tr(STRINGS, "need_coder"))
     elif merge.writes:

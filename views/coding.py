@@ -297,6 +297,8 @@ def on_save_partial(view: SegmentView, code_key: str, sentences_key: str) -> Non
     parts = sentences(view.segment.text)
     start = view.segment.start + min(parts[i][0] for i in chosen)
     end = view.segment.start + max(parts[i][1] for i in chosen)
+    if len(set(chosen)) == len(parts):
+        start = end = None   # every sentence: the whole turn, not a part of it
     existing = view.mine.get(code_id)
     ok, _ = _run(lambda: store.set_coding(view.segment.id, code_id, me, start=start, end=end,
                                           expected_version=existing.version if existing else 0))
@@ -497,7 +499,7 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
         st.session_state[f"{codes_key}_start"] = current
     st.multiselect(tr(STRINGS, "my_codes"), ids, default=current, key=relabelled(codes_key, has_default=True),
                    format_func=lambda c: _label(codebook, c), help=tr(STRINGS, "my_codes_help"),
-                   placeholder=tr(STRINGS, "choose_codes"))
+                   placeholder=tr(STRINGS, "choose_codes"), select_all=False)
     st.button(tr(STRINGS, "save_codes"), key=f"save_codes_{seg.id}", on_click=on_save_codes,
               args=(view, codes_key), type="primary")
     render_anchor_action(seg.id, seg.text, codebook, (current or [None])[0])
@@ -510,7 +512,7 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
                           format_func=lambda c: _label(codebook, c))
         cols[1].multiselect(tr(STRINGS, "sentences"), list(range(len(parts))), key=sentences_key,
                             format_func=lambda i: parts[i][2], help=tr(STRINGS, "sentences_help"),
-                            placeholder=tr(STRINGS, "choose_sentences_ph"))
+                            placeholder=tr(STRINGS, "choose_sentences_ph"), select_all=False)
         st.button(tr(STRINGS, "save_partial"), key=f"save_partial_{seg.id}", on_click=on_save_partial,
                   args=(view, code_key, sentences_key))
     me = require_coder()
@@ -687,7 +689,7 @@ def render_toolbar(codebook: Codebook) -> tuple[str, list[str], list[str], str]:
     view = st.session_state.get("coding_view") or "read"
     codes = cols[0].multiselect(tr(STRINGS, "filter_code"), codebook.ids, key=relabelled("coding_filter_codes"),
                                 format_func=lambda c: _label(codebook, c),
-                                placeholder=tr(STRINGS, "filter_code_ph"))
+                                placeholder=tr(STRINGS, "filter_code_ph"), select_all=False)
     statuses = cols[1].pills(tr(STRINGS, "filter_status"), list(STATUS_KEYS), selection_mode="multi", wrap=True,
                              key=relabelled("coding_filter_status"), format_func=lambda s: tr(STRINGS, f"st_{s}"))
     role = cols[2].selectbox(tr(STRINGS, "filter_role"), list(ROLES),

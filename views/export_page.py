@@ -93,17 +93,18 @@ def filters(store: Store, docs: list, codebook) -> dict:
     labels = {c.id: code_label(c) for c in codebook.codes}
     cols = st.columns(3)
     picked_rounds = cols[0].multiselect(tr(STRINGS, "rounds"), rounds, key="export_rounds",
-                                        placeholder=tr(STRINGS, "all"))
+                                        placeholder=tr(STRINGS, "all"), select_all=False)
     picked_districts = cols[1].multiselect(tr(STRINGS, "districts"), districts, key="export_districts",
-                                           placeholder=tr(STRINGS, "all"))
+                                           placeholder=tr(STRINGS, "all"), select_all=False)
     picked_groups = cols[2].multiselect(tr(STRINGS, "groups"), groups, key="export_groups",
-                                        placeholder=tr(STRINGS, "all"))
+                                        placeholder=tr(STRINGS, "all"), select_all=False)
     cols = st.columns([2, 1])
     picked_codes = cols[0].multiselect(tr(STRINGS, "codes"), codebook.ids, key=relabelled("export_codes"),
-                                       format_func=labels.get, placeholder=tr(STRINGS, "all"))
+                                       format_func=labels.get, placeholder=tr(STRINGS, "all"), select_all=False)
     picked_coders = cols[1].multiselect(tr(STRINGS, "coders"), coders, key=relabelled("export_coders"),
                                         placeholder=tr(STRINGS, "all"),
-                                        format_func=lambda c: tr(STRINGS, "reconciled") if c == FINAL_CODER else c)
+                                        format_func=lambda c: tr(STRINGS, "reconciled") if c == FINAL_CODER else c,
+                                        select_all=False)
     cols = st.columns([2, 1, 2])
     status_names = {"accepted": tr(STRINGS, "accepted"), "all": tr(STRINGS, "with_suggestions")}
     status = cols[0].radio(tr(STRINGS, "status"), list(status_names), format_func=status_names.get,
@@ -192,7 +193,7 @@ def review_table(selection: Selection) -> None:
                          tr(STRINGS, "col_example"): st.column_config.TextColumn(width="large")})
         cols = st.columns([3, 1], vertical_alignment="bottom")
         picked = cols[0].multiselect(tr(STRINGS, "unsure_pick"), [w for w, _n, _e in preview.unsure], key=UNSURE_KEY,
-                                     placeholder=tr(STRINGS, "unsure_pick_ph"))
+                                     placeholder=tr(STRINGS, "unsure_pick_ph"), select_all=False)
         cols[1].button(tr(STRINGS, "unsure_add"), key="export_unsure_add", on_click=_add_to_names, args=(picked,),
                        disabled=not picked)
     rows = []

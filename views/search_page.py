@@ -47,7 +47,8 @@ def render_inputs(docs: list, codebook: Any) -> None:
         cols = st.columns(3)
         for i, (name, key) in enumerate(FILTER_KEYS.items()):
             cols[i % 3].multiselect(tr(STRINGS, name), options[name], key=relabelled(key),
-                                    placeholder=tr(STRINGS, "all_ph"), format_func=labels.get(name, str))
+                                    placeholder=tr(STRINGS, "all_ph"), format_func=labels.get(name, str),
+                                    select_all=False)
         cols[2].segmented_control(tr(STRINGS, "role"), ["participant", "moderator", "all"], key="search_role",
                                   default="participant", required=True, format_func=lambda r: tr(STRINGS, r))
     st.segmented_control(tr(STRINGS, "sort"), ["document", "next"], key="search_sort", default="document",

@@ -67,7 +67,7 @@ def controls(docs: list, coders: list[str], coded_rounds: set[str]) -> tuple[str
         suggestions = st.toggle(tr(STRINGS, "suggestions"), key="themes_suggestions",
                                 help=tr(STRINGS, "suggestions_help"))
         picked = st.multiselect(tr(STRINGS, "coders"), coders, key="themes_coders",
-                                help=tr(STRINGS, "coders_help"), placeholder=tr(STRINGS, "coders_ph"))
+                                help=tr(STRINGS, "coders_help"), placeholder=tr(STRINGS, "coders_ph"), select_all=False)
     statuses = ("accepted", "suggested") if suggestions else ("accepted",)
     return (None if chosen == ALL_ROUNDS else chosen), by or "district", statuses, \
         (tuple(picked) if picked else None)
