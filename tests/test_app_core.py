@@ -177,6 +177,31 @@ def test_saving_the_open_editor_keeps_a_suggestion_accepted_beside_it(project) -
     at.button(key=f"save_codes_{seg.id}").click().run()
     assert [c.code_id for c in store.codings(coder="Anne", segment_ids=[seg.id])] == ["organisering"]
 
+
+def test_one_save_of_the_editor_is_one_undo(project) -> None:
+    """Two codes ticked and one unticked, saved at once: "Fortryd seneste" takes back the
+    whole save, not half of it."""
+    store, seg = project["store"], project["segs"][1]
+    store.set_coding(seg.id, "organisering", "Anne")
+    at = _app(page="views/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    at.multiselect(key=f"codes_{seg.id}").set_value(["tidlig-indsats", "supplerende"])
+    at.button(key=f"save_codes_{seg.id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    mine = {c.code_id for c in store.codings(coder="Anne", segment_ids=[seg.id]) if c.status == "accepted"}
+    assert mine == {"tidlig-indsats", "supplerende"}
+    assert store.codings(coder=MACHINE_CODER, segment_ids=[seg.id])[0].status == "accepted"   # the suggestion
+    at.button(key="coding_undo").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [(c.code_id, c.status) for c in store.codings(coder="Anne", segment_ids=[seg.id])] == [
+        ("organisering", "accepted")]
+    assert store.codings(coder=MACHINE_CODER, segment_ids=[seg.id])[0].status == "suggested"  # waiting again
+    n = seg.turn + 1
+    assert any(t == f"Fortrudt: de koder, du gemte på tur {n} i nord\\_2016.txt." or
+               (t.startswith("Fortrudt: de koder, du gemte") and f"tur {n}" in t) for t in _texts(at.success)), \
+        _texts(at.success)
+    assert at.multiselect(key=f"codes_{seg.id}").value == ["organisering"]
+
 def test_add_and_remove_a_code_in_the_turn_editor(project) -> None:
     store, seg = project["store"], project["segs"][3]
     at = _app(page="views/coding.py")

@@ -67,6 +67,39 @@ def test_review_of_a_suggestion_and_its_undo(store: Store) -> None:
     assert store.codings(coder="focusqa")[0].status == "suggested"
 
 
+def test_a_turn_s_codes_saved_at_once_are_one_step_undone_together(store: Store) -> None:
+    _, doc_id = store.import_document(_doc())
+    seg = store.segments(doc_id)[1]
+    store.replace_suggestions({seg.id: [CodeSuggestion("samarbejde-familiegruppe", 4, "x", 0.9, {"terms": ["familiegruppen"]})]})
+    old = store.set_coding(seg.id, "organisering", "anna")
+    machine = store.codings(coder="focusqa")[0]
+    changed = store.save_turn_codes(seg.id, "anna", add=["samarbejde-familiegruppe", "tidlig-indsats"],
+                                    remove=["organisering"],
+                                    seen={("focusqa", "samarbejde-familiegruppe"): machine.version,
+                                          ("anna", "organisering"): old.version})
+    assert changed == 4   # the suggestion, two codes added, one removed
+    mine = {c.code_id: c for c in store.codings(coder="anna")}
+    assert set(mine) == {"samarbejde-familiegruppe", "tidlig-indsats"}
+    assert (mine["samarbejde-familiegruppe"].score, mine["samarbejde-familiegruppe"].evidence) == (
+        0.9, {"terms": ["familiegruppen"]})                            # accepted as a review accepts it
+    assert store.codings(coder="focusqa")[0].status == "accepted"
+    assert [e.action for e in store.audit_log(actor="anna", entity="coding")][:1] == ["code-turn"]
+    store.undo_last("anna")
+    assert [(c.code_id, c.status) for c in store.codings(coder="anna")] == [("organisering", "accepted")]
+    assert store.codings(coder="focusqa")[0].status == "suggested"
+
+
+def test_a_turn_s_codes_saved_over_a_change_made_meanwhile_change_nothing(store: Store) -> None:
+    _, doc_id = store.import_document(_doc())
+    seg = store.segments(doc_id)[1]
+    store.replace_suggestions({seg.id: [CodeSuggestion("samarbejde-familiegruppe", 4, "x", 0.9, {})]})
+    seen = store.codings(coder="focusqa")[0].version
+    store.review(seg.id, "samarbejde-familiegruppe", "bo", "rejected", expected_version=seen)   # Bo, meanwhile
+    with pytest.raises(ConflictError):
+        store.save_turn_codes(seg.id, "anna", add=["tidlig-indsats", "samarbejde-familiegruppe"],
+                              seen={("focusqa", "samarbejde-familiegruppe"): seen})
+    assert store.codings(coder="anna") == []        # not even the first code: all or nothing
+
 def test_version_check_prevents_lost_updates(store: Store) -> None:
     _, doc_id = store.import_document(_doc())
     seg = store.segments(doc_id)[1]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import pandas as pd
@@ -230,12 +230,22 @@ def on_undo() -> None:
         flash("info", tr(STRINGS, "nothing_to_undo"))
         return
     state = entry.before or entry.after or {}
-    forget_editor(state.get("segment_id"))   # an open editor shows the undone state
+    # an open editor shows the undone state
+    forget_editor(int(entry.entity_id) if entry.action == "code-turn" else state.get("segment_id"))
     flash("success", undo_message(store, entry))
 
 
 def undo_message(store, entry) -> str:
     """'Fortrudt: accepten af Ad. 2: … på tur 24 i 2017_vest.txt.' – what the undo took back."""
+    if entry.action == "code-turn":
+        own = [(b, a) for b, a in zip(entry.before["codings"], entry.after["codings"])
+               if (b or a)["coder"] == entry.actor]
+        if len(own) != 1:
+            segment = store.segments(ids=[int(entry.entity_id)])[0]
+            return tr(STRINGS, "undone_turn", n=segment.turn_number, doc=md_escape(segment.document))
+        before, after = own[0]   # one code saved from the box: say which, as for a single change
+        entry = replace(entry, action="code" if before is None else "uncode" if after is None else "recode",
+                        before=before, after=after)
     state = entry.before or entry.after or {}
     segments = store.segments(ids=[state["segment_id"]]) if state.get("segment_id") else []
     if not segments or not state.get("code_id"):
@@ -258,33 +268,23 @@ def on_toggle_edit(segment_id: int) -> None:
 
 
 def on_save_codes(view: SegmentView, widget_key: str) -> None:
-    """Save what the coder changed in the box: the codes ticked since it opened are added,
-    those unticked are removed. A code saved on the turn meanwhile (a suggestion accepted
-    beside the open box) stays: the box is not the whole truth about the turn."""
+    """Save what the coder changed in the box, as one step (one undo): the codes ticked since
+    it opened are added, those unticked are removed. A code saved on the turn meanwhile (a
+    suggestion accepted beside the open box) stays: the box is not the whole truth about the turn."""
     store, me = get_store(), require_coder()
     wanted = set(st.session_state.get(widget_key) or [])
     whole = {c.code_id: c for c in view.accepted if c.start is None}
     shown = set(st.session_state.get(f"{widget_key}_start", whole))
     forget_editor(view.segment.id)
-    for code_id in wanted - shown - set(whole):
-        existing = view.mine.get(code_id)
-        suggestion = next((s for s in view.suggestions if s.code_id == code_id), None)
-        if suggestion is not None:
-            action = lambda s=suggestion: store.review(view.segment.id, s.code_id, me, "accepted",
-                                                       expected_version=s.version)
-        else:
-            action = lambda c=code_id, e=existing: store.set_coding(
-                view.segment.id, c, me, expected_version=e.version if e else 0)
-        if not _run(action)[0]:
-            refresh_turn(view.segment.id)
-            return
-    for code_id in (shown - wanted) & set(whole):
-        coding = whole[code_id]
-        if not _run(lambda c=coding: store.remove_coding(c.id, me, expected_version=c.version))[0]:
-            refresh_turn(view.segment.id)
-            return
+    add = sorted(wanted - shown - set(whole))
+    remove = sorted((shown - wanted) & set(whole))
+    seen = {(MACHINE_CODER, s.code_id): s.version for s in view.suggestions if s.code_id in add}
+    seen |= {(me, c): view.mine[c].version if c in view.mine else 0 for c in add}
+    seen |= {(me, c): whole[c].version for c in remove}
+    ok, _ = _run(lambda: store.save_turn_codes(view.segment.id, me, add=add, remove=remove, seen=seen))
     refresh_turn(view.segment.id)
-    flash("success", tr(STRINGS, "saved"))
+    if ok:
+        flash("success", tr(STRINGS, "saved"))
 
 
 def on_save_partial(view: SegmentView, code_key: str, sentences_key: str) -> None:

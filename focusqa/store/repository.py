@@ -623,6 +623,69 @@ class Store:
                                score=auto.score if auto is not None else None,
                                evidence=dict(auto.evidence or {}) if auto is not None else None)
 
+    def save_turn_codes(self, segment_id: int, coder: str, *, add: Iterable[str] = (),
+                        remove: Iterable[str] = (), seen: dict[tuple[str, str], int] | None = None) -> int:
+        """Add and remove ``coder``'s whole-turn codes of one segment as one step (one undo).
+
+        A code added that the machine suggests is accepted as :meth:`review` accepts it (the
+        coder's coding carries the suggestion's score and evidence; the suggestion records the
+        outcome). ``seen`` maps (owner, code id) to the version of the row the coder saw (the
+        machine's suggestion, or the coder's own coding); a row changed meanwhile refuses the
+        whole step. Returns the number of rows changed.
+        """
+        seen = seen or {}
+        befores: list[dict | None] = []
+        afters: list[dict | None] = []
+
+        def row_of(s: Session, code_id: str, owner: str) -> Coding | None:
+            return s.scalar(select(Coding).where(Coding.segment_id == segment_id, Coding.code_id == code_id,
+                                                 Coding.coder == owner))
+
+        try:
+            with self.session() as s:
+                coder_rules.acting(s, coder)
+                if s.get(SegmentRow, segment_id) is None:
+                    raise FocusqaError(f"no segment with id {segment_id}")
+                for code_id in dict.fromkeys(add):
+                    self._check_code(s, code_id)
+                    auto = row_of(s, code_id, MACHINE_CODER)
+                    if auto is not None:
+                        self._expect(auto, seen.get((MACHINE_CODER, code_id)), "This suggestion")
+                        befores.append(_coding_state(auto))
+                        auto.status, auto.updated_at = "accepted", utcnow()
+                        s.flush()
+                        afters.append(_coding_state(auto))
+                    row = row_of(s, code_id, coder)
+                    self._expect(row, seen.get((coder, code_id)), "This coding")
+                    befores.append(_coding_state(row))
+                    if row is None:
+                        row = Coding(segment_id=segment_id, code_id=code_id, coder=coder, origin="human")
+                        s.add(row)
+                    row.status, row.origin, row.updated_at, row.start, row.end = "accepted", "human", utcnow(), None, None
+                    if auto is not None:
+                        row.score, row.evidence = auto.score, dict(auto.evidence or {})
+                    s.flush()
+                    afters.append(_coding_state(row))
+                for code_id in dict.fromkeys(remove):
+                    row = row_of(s, code_id, coder)
+                    self._expect(row, seen.get((coder, code_id)), "This coding")
+                    if row is None or row.start is not None:
+                        continue                     # gone already, or a coded part (not the whole turn)
+                    befores.append(_coding_state(row))
+                    afters.append(None)
+                    s.delete(row)
+                    s.flush()
+                if afters:
+                    self._audit(s, coder, "code-turn", "coding", segment_id, {"codings": befores},
+                                {"codings": afters})
+        except StaleDataError:
+            raise ConflictError("This coding was changed by someone else at the same moment; "
+                                "the page now shows the current state") from None
+        except IntegrityError:
+            raise ConflictError("This code was added by another session at the same moment; "
+                                "the page now shows the current state") from None
+        return len(afters)
+
     def replace_suggestions(self, suggestions: dict[int, list[CodeSuggestion]],
                             actor: str = MACHINE_CODER) -> int:
         """Write the machine's suggestions for these segments.
@@ -671,12 +734,12 @@ class Store:
                 AuditEntry.action == "undo", AuditEntry.entity == "audit")) if e}
             entries = [e for e in s.scalars(select(AuditEntry).where(
                 AuditEntry.actor == whose, AuditEntry.entity == "coding",
-                AuditEntry.action.in_(("code", "recode", "uncode", "review", "code-hits")))
+                AuditEntry.action.in_(("code", "recode", "uncode", "review", "code-hits", "code-turn")))
                 .order_by(AuditEntry.id.desc()).limit(200)) if e.id not in undone]
             if not entries:
                 return None
             target = entries[0]
-            if target.action == "code-hits":
+            if target.action in ("code-hits", "code-turn"):
                 self._restore_hits(s, target, actor)
                 return AuditInfo(target.id, target.at, target.actor, target.action, target.entity,
                                  target.entity_id, target.before, target.after)
@@ -694,7 +757,8 @@ class Store:
         self._audit(s, actor, "undo", "audit", entry.id, entry.after, entry.before)
 
     def _restore_hits(self, s: Session, entry: AuditEntry, actor: str) -> None:
-        """Undo a whole :meth:`code_hits` step: every coding goes back to its state before."""
+        """Undo a step of several codings (:meth:`code_hits`, :meth:`save_turn_codes`): every
+        coding goes back to its state before."""
         for before, after in zip(entry.before["codings"], entry.after["codings"]):
             self._restore_state(s, before, after)
         self._audit(s, actor, "undo", "audit", entry.id, entry.after, entry.before)
