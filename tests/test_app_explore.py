@@ -421,6 +421,15 @@ def test_export_page_offers_word_excel_csv_with_data(project):
     assert files["csv"][1] and files["xlsx"][1][:2] == b"PK"
 
 
+def test_export_page_counts_the_excerpts_and_interviews_in_danish(project):
+    at = open_page("views/export_page.py")
+    assert any(m.value.startswith("**16** uddrag fra 4 interviews") for m in at.markdown), \
+        [m.value for m in at.markdown if "uddrag" in m.value]
+    at.multiselect(key="export_rounds").set_value(["2017"])
+    at.multiselect(key="export_districts").set_value(["Nord"]).run()
+    assert any(" uddrag fra 1 interview med" in m.value for m in at.markdown), \
+        [m.value for m in at.markdown if "uddrag" in m.value]
+
 def test_switching_language_keeps_the_made_export_files(project):
     at = open_page("views/export_page.py")
     at.button(key="export_make").click().run()

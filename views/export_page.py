@@ -333,8 +333,9 @@ def main() -> None:
         return
     review_table(selection)
     st.divider()
-    st.markdown(tr(STRINGS, "count", n=fmt_number(len(selection.excerpts)),
-                   docs=fmt_number(len({e.segment.document_id for e in selection.excerpts}))))
+    docs = len({e.segment.document_id for e in selection.excerpts})
+    st.markdown(tr(STRINGS, "count_one_doc" if docs == 1 else "count", n=fmt_number(len(selection.excerpts)),
+                   docs=fmt_number(docs)))
     if not selection.excerpts:
         st.info(tr(STRINGS, "nothing"))
     else:

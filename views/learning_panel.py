@@ -57,7 +57,7 @@ def offer_reason(offer: Any, codebook: Codebook) -> str:
     """Why a turn is offered (:class:`focusqa.tagging.active.NextTurn`), in the evaluator's words."""
     labels = [md_escape(code_label(codebook.get(c))) for c in offer.codes if codebook.get(c) is not None]
     if offer.reason == "code" and labels:
-        return tr(STRINGS, "why_code", code=labels[0])
+        return tr(STRINGS, "why_code" if offer.confirmed else "why_code_none", code=labels[0])
     if offer.reason == "unsure" and len(labels) == 2:
         return tr(STRINGS, "why_unsure", first=labels[0], second=labels[1])
     return tr(STRINGS, "why_blind")

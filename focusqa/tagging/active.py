@@ -182,11 +182,13 @@ class NextTurn:
     confirmations), "unsure" (the tagger hesitates between ``codes[0]`` and ``codes[1]``)
     or "blind" (it suggests no code: if the turn belongs under one, saying so teaches the
     model words it does not know yet; talk beside the interview needs no decision).
+    ``confirmed`` is how many turns carry ``codes[0]`` so far, for the reason "code".
     """
 
     segment_id: int
     reason: str
     codes: tuple[str, ...]
+    confirmed: int = 0
 
 
 def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> list[NextTurn]:
@@ -217,7 +219,7 @@ def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> li
     def reason(offer: Offer) -> NextTurn:
         segment_id = segments[offer.row].id
         if offer.code is not None:
-            return NextTurn(segment_id, "code", (tagger.code_ids[offer.code],))
+            return NextTurn(segment_id, "code", (tagger.code_ids[offer.code],), int(counts[offer.code]))
         if suggested[offer.row]:
             best = np.argsort(-scores[offer.row], kind="stable")[:2]
             return NextTurn(segment_id, "unsure", tuple(tagger.code_ids[j] for j in best))
