@@ -365,9 +365,11 @@ def test_import_previews_commits_and_reports_each_file(project) -> None:
     at.file_uploader[0].set_value([("oest_2017.txt", good, "text/plain"),
                                    ("tom.txt", b"", "text/plain"),
                                    ("ikke_word.docx", b"Dette er ikke en Word-fil", "application/octet-stream"),
-                                   ("nord_2016.txt", TRANSCRIPT.encode(), "text/plain")])
+                                   ("nord_2016.txt", TRANSCRIPT.encode(), "text/plain"),
+                                   ("oest_2017.txt", good, "text/plain")])   # added twice by mistake
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    assert any("oest_2017.txt er med to gange i listen" in t for t in _texts(at.info)), _texts(at.info)
     errors = _texts(at.error)
     # Each refused file is named, with the reason in Danish.
     assert errors == ["tom.txt kan ikke læses: filen er tom",

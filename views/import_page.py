@@ -30,6 +30,7 @@ class Candidate:
     parsed: ParsedDocument | None = None
     error: str | None = None
     existing: str | None = None
+    twin: str | None = None      # an earlier file of the same upload with the same text
 
 
 def parse_upload(name: str, data: bytes, metadata: DocumentMetadata) -> ParsedDocument:
@@ -67,12 +68,17 @@ def candidates(store, uploads: list, metadata: DocumentMetadata) -> list[Candida
     """Parse every upload; each failure or duplicate is kept with its own message."""
     names = {d.id: d.name for d in load_documents(store)}
     out: list[Candidate] = []
+    first_with: dict[str, str] = {}
     for upload in uploads:
         try:
             parsed = parse_upload(upload.name, upload.getvalue(), metadata)
         except FocusqaError as error:
             out.append(Candidate(upload.name, error=_without_temp_path(error)))
             continue
+        if parsed.content_hash in first_with:
+            out.append(Candidate(upload.name, parsed, twin=first_with[parsed.content_hash]))
+            continue
+        first_with[parsed.content_hash] = upload.name
         existing = store.find_document(parsed.content_hash)
         out.append(Candidate(upload.name, parsed, existing=names.get(existing, str(existing))
                              if existing is not None else None))
@@ -160,7 +166,9 @@ def main() -> None:
             st.error(tr(STRINGS, "failed", name=md_escape(candidate.name), message=md_escape(candidate.error)))
         elif candidate.existing:
             st.info(_present_message(candidate))
-    ready = [c for c in found if c.parsed is not None and not c.existing]
+        elif candidate.twin:
+            st.info(tr(STRINGS, "twice", name=md_escape(candidate.name), twin=md_escape(candidate.twin)))
+    ready = [c for c in found if c.parsed is not None and not c.existing and not c.twin]
     for candidate in ready:
         render_preview(candidate)
     if not ready:
