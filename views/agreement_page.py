@@ -143,20 +143,22 @@ def per_code_table(report: AgreementReport, codebook) -> None:
     records = []
     for item in [*report.per_code, report.overall]:
         label = tr(STRINGS, "all_codes") if item.code_id is None else code_label(codebook.get(item.code_id))
-        record = {tr(STRINGS, "col_code"): label, tr(STRINGS, "col_units"): item.units}
-        for coder in report.coders:
-            record[tr(STRINGS, "col_used", coder=coder_display(coder))] = item.applied.get(coder, 0)
-        record[tr(STRINGS, "col_diff")] = item.disagreements
-        record[tr(STRINGS, "col_percent")] = with_ci(item.percent, item.percent_ci, percent)
+        # The coefficients first: on a narrow page the counts, not the agreement, scroll away.
+        record = {tr(STRINGS, "col_code"): label,
+                  tr(STRINGS, "col_percent"): with_ci(item.percent, item.percent_ci, percent)}
         if len(report.coders) == 2:
             record[tr(STRINGS, "col_kappa")] = with_ci(item.kappa, item.kappa_ci, number)
         record[tr(STRINGS, "col_alpha")] = with_ci(item.alpha, item.alpha_ci, number)
+        record[tr(STRINGS, "col_units")] = item.units
+        record[tr(STRINGS, "col_diff")] = item.disagreements
+        for coder in report.coders:
+            record[tr(STRINGS, "col_used", coder=coder_display(coder))] = item.applied.get(coder, 0)
         records.append(record)
     st.caption(tr(STRINGS, "table_note"))
     # widths so that two coders' table fits the page: "100,0 %  (100,0 % – 100,0 %)", "0,82  (0,63 – 0,94)"
     config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help"), width=65),
               tr(STRINGS, "col_code"): st.column_config.TextColumn(
-                  width=column_width([r[tr(STRINGS, "col_code")] for r in records], least=205, most=360), pinned=True),
+                  width=column_width([r[tr(STRINGS, "col_code")] for r in records], least=205, most=300), pinned=True),
               tr(STRINGS, "col_diff"): st.column_config.NumberColumn(width=60),
               tr(STRINGS, "col_percent"): st.column_config.TextColumn(width=180)}
     for key in ("col_kappa", "col_alpha"):
