@@ -7,10 +7,11 @@ audit entry in the same transaction, so the log and the data cannot disagree.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -190,6 +191,20 @@ def _coding_state(c: Coding | None) -> dict | None:
         return None
     return {"segment_id": c.segment_id, "code_id": c.code_id, "coder": c.coder, "origin": c.origin,
             "status": c.status, "score": c.score, "evidence": c.evidence, "start": c.start, "end": c.end}
+
+
+@contextmanager
+def _races_as_conflicts() -> Iterator[None]:
+    """Two sessions writing the same coding at once: the loser is told, in words, and the
+    page then shows the current state."""
+    try:
+        yield
+    except StaleDataError:
+        raise ConflictError("This coding was changed by someone else at the same moment; "
+                            "the page now shows the current state") from None
+    except IntegrityError:
+        raise ConflictError("This code was added by another session at the same moment; "
+                            "the page now shows the current state") from None
 
 
 class Store:
@@ -544,39 +559,32 @@ class Store:
             raise FocusqaError(f"status must be one of {', '.join(STATUSES)}")
         if not coder or not coder.strip():
             raise FocusqaError("a coder name is required before coding")
-        try:
-            with self.session() as s:
-                if coder != MACHINE_CODER:
-                    coder_rules.acting(s, coder)
-                self._check_code(s, code_id)
-                seg = s.get(SegmentRow, segment_id)
-                if seg is None:
-                    raise FocusqaError(f"no segment with id {segment_id}")
-                if start is not None and end is not None and not (seg.start <= start < end <= seg.end):
-                    raise FocusqaError("the coded part must lie inside the segment")
-                row = s.scalar(select(Coding).where(Coding.segment_id == segment_id,
-                                                    Coding.code_id == code_id, Coding.coder == coder))
-                self._expect(row, expected_version, "This coding")
-                before = _coding_state(row)
-                if row is None:
-                    row = Coding(segment_id=segment_id, code_id=code_id, coder=coder, origin=origin)
-                    s.add(row)
-                row.status, row.origin, row.updated_at = status, origin, utcnow()
-                if score is not None:
-                    row.score = score
-                if evidence is not None:
-                    row.evidence = evidence
-                row.start, row.end = start, end
-                s.flush()
-                self._audit(s, coder, "code" if before is None else "recode", "coding", row.id,
-                            before, _coding_state(row))
-                return _coding_info(row)
-        except StaleDataError:
-            raise ConflictError("This coding was changed by someone else at the same moment; "
-                                "the page now shows the current state") from None
-        except IntegrityError:
-            raise ConflictError("This code was added by another session at the same moment; "
-                                "the page now shows the current state") from None
+        with _races_as_conflicts(), self.session() as s:
+            if coder != MACHINE_CODER:
+                coder_rules.acting(s, coder)
+            self._check_code(s, code_id)
+            seg = s.get(SegmentRow, segment_id)
+            if seg is None:
+                raise FocusqaError(f"no segment with id {segment_id}")
+            if start is not None and end is not None and not (seg.start <= start < end <= seg.end):
+                raise FocusqaError("the coded part must lie inside the segment")
+            row = s.scalar(select(Coding).where(Coding.segment_id == segment_id,
+                                                Coding.code_id == code_id, Coding.coder == coder))
+            self._expect(row, expected_version, "This coding")
+            before = _coding_state(row)
+            if row is None:
+                row = Coding(segment_id=segment_id, code_id=code_id, coder=coder, origin=origin)
+                s.add(row)
+            row.status, row.origin, row.updated_at = status, origin, utcnow()
+            if score is not None:
+                row.score = score
+            if evidence is not None:
+                row.evidence = evidence
+            row.start, row.end = start, end
+            s.flush()
+            self._audit(s, coder, "code" if before is None else "recode", "coding", row.id,
+                        before, _coding_state(row))
+            return _coding_info(row)
 
     def remove_coding(self, coding_id: int, actor: str, *, expected_version: int | None = None) -> None:
         """Remove a coding: the actor's own, or anyone's when the actor is a reviewer."""
@@ -641,49 +649,42 @@ class Store:
             return s.scalar(select(Coding).where(Coding.segment_id == segment_id, Coding.code_id == code_id,
                                                  Coding.coder == owner))
 
-        try:
-            with self.session() as s:
-                coder_rules.acting(s, coder)
-                if s.get(SegmentRow, segment_id) is None:
-                    raise FocusqaError(f"no segment with id {segment_id}")
-                for code_id in dict.fromkeys(add):
-                    self._check_code(s, code_id)
-                    auto = row_of(s, code_id, MACHINE_CODER)
-                    if auto is not None:
-                        self._expect(auto, seen.get((MACHINE_CODER, code_id)), "This suggestion")
-                        befores.append(_coding_state(auto))
-                        auto.status, auto.updated_at = "accepted", utcnow()
-                        s.flush()
-                        afters.append(_coding_state(auto))
-                    row = row_of(s, code_id, coder)
-                    self._expect(row, seen.get((coder, code_id)), "This coding")
-                    befores.append(_coding_state(row))
-                    if row is None:
-                        row = Coding(segment_id=segment_id, code_id=code_id, coder=coder, origin="human")
-                        s.add(row)
-                    row.status, row.origin, row.updated_at, row.start, row.end = "accepted", "human", utcnow(), None, None
-                    if auto is not None:
-                        row.score, row.evidence = auto.score, dict(auto.evidence or {})
+        with _races_as_conflicts(), self.session() as s:
+            coder_rules.acting(s, coder)
+            if s.get(SegmentRow, segment_id) is None:
+                raise FocusqaError(f"no segment with id {segment_id}")
+            for code_id in dict.fromkeys(add):
+                self._check_code(s, code_id)
+                auto = row_of(s, code_id, MACHINE_CODER)
+                if auto is not None:
+                    self._expect(auto, seen.get((MACHINE_CODER, code_id)), "This suggestion")
+                    befores.append(_coding_state(auto))
+                    auto.status, auto.updated_at = "accepted", utcnow()
                     s.flush()
-                    afters.append(_coding_state(row))
-                for code_id in dict.fromkeys(remove):
-                    row = row_of(s, code_id, coder)
-                    self._expect(row, seen.get((coder, code_id)), "This coding")
-                    if row is None or row.start is not None:
-                        continue                     # gone already, or a coded part (not the whole turn)
-                    befores.append(_coding_state(row))
-                    afters.append(None)
-                    s.delete(row)
-                    s.flush()
-                if afters:
-                    self._audit(s, coder, "code-turn", "coding", segment_id, {"codings": befores},
-                                {"codings": afters})
-        except StaleDataError:
-            raise ConflictError("This coding was changed by someone else at the same moment; "
-                                "the page now shows the current state") from None
-        except IntegrityError:
-            raise ConflictError("This code was added by another session at the same moment; "
-                                "the page now shows the current state") from None
+                    afters.append(_coding_state(auto))
+                row = row_of(s, code_id, coder)
+                self._expect(row, seen.get((coder, code_id)), "This coding")
+                befores.append(_coding_state(row))
+                if row is None:
+                    row = Coding(segment_id=segment_id, code_id=code_id, coder=coder, origin="human")
+                    s.add(row)
+                row.status, row.origin, row.updated_at, row.start, row.end = "accepted", "human", utcnow(), None, None
+                if auto is not None:
+                    row.score, row.evidence = auto.score, dict(auto.evidence or {})
+                s.flush()
+                afters.append(_coding_state(row))
+            for code_id in dict.fromkeys(remove):
+                row = row_of(s, code_id, coder)
+                self._expect(row, seen.get((coder, code_id)), "This coding")
+                if row is None or row.start is not None:
+                    continue                     # gone already, or a coded part (not the whole turn)
+                befores.append(_coding_state(row))
+                afters.append(None)
+                s.delete(row)
+                s.flush()
+            if afters:
+                self._audit(s, coder, "code-turn", "coding", segment_id, {"codings": befores},
+                            {"codings": afters})
         return len(afters)
 
     def replace_suggestions(self, suggestions: dict[int, list[CodeSuggestion]],
