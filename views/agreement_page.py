@@ -158,7 +158,7 @@ def per_code_table(report: AgreementReport, codebook) -> None:
     # widths so that two coders' table fits the page: "100,0 %  (100,0 % – 100,0 %)", "0,82  (0,63 – 0,94)"
     config = {tr(STRINGS, "col_units"): st.column_config.NumberColumn(help=tr(STRINGS, "units_help"), width=65),
               tr(STRINGS, "col_code"): st.column_config.TextColumn(
-                  width=column_width([r[tr(STRINGS, "col_code")] for r in records], least=205, most=300), pinned=True),
+                  width=column_width([r[tr(STRINGS, "col_code")] for r in records], least=205, most=360), pinned=True),
               tr(STRINGS, "col_diff"): st.column_config.NumberColumn(width=60),
               tr(STRINGS, "col_percent"): st.column_config.TextColumn(width=180)}
     for key in ("col_kappa", "col_alpha"):
