@@ -138,3 +138,11 @@ def test_heatmap_numbers_turn_white_on_the_dark_cells_of_any_scale():
     assert 0.01 < dark_from([0.0, 0.01, 0.05]) < 0.05
     assert 0.25 < dark_from([0.1, 0.6]) < 0.6
     assert dark_from([0.0, 0.0]) >= 1.0 and dark_from([]) >= 1.0   # nothing coded: no white text
+
+
+def test_a_file_name_wraps_between_its_parts_not_inside_a_word():
+    from views.common import breakable
+
+    shown = breakable("2016_oest_familiegruppe.txt")
+    assert shown.replace("\u200b", "") == "2016_oest_familiegruppe.txt"      # only break points added
+    assert shown.split("\u200b") == ["2016_", "oest_", "familiegruppe", ".txt"]

@@ -221,7 +221,7 @@ def test_tagging_describe_in_danish_and_english(codebook):
                                            "underretning, familiegruppen; question 4")
     bare = CodeSuggestion("organisering", 6, "Organisering", 0.5,
                           {"terms": [], "question": None, "prior": 0.0, "model": 0.61, "rules": 0.0})
-    assert describe(bare, codebook) == "forslag: Organisering 0,50 – model 0,61"
+    assert describe(bare, codebook) == "forslag: Organisering 0,50 – ligner tidligere kodninger (0,61)"
 
 
 def test_tagging_examples_are_learned(codebook, tmp_path):

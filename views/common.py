@@ -555,6 +555,12 @@ def cell_click_handler(chart_key: str, row_key: str, code_key: str, seen_key: st
     return on_click
 
 
+def breakable(name: str) -> str:
+    """A file name that a narrow column wraps between its parts ("2016_oest_ familiegruppe.txt")
+    instead of in the middle of a word: a zero-width space after each "_" and before the "."."""
+    return name.replace("_", "_\u200b").replace(".", "\u200b.")
+
+
 def dark_from(shares: Sequence[float]) -> float:
     """The share from which a heatmap cell is dark enough for white text. Its colour scale
     runs from 0 to the largest share, so a cell's darkness is its share relative to that:

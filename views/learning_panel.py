@@ -14,8 +14,8 @@ from focusqa.codebook import Codebook
 from focusqa.errors import FocusqaError
 from focusqa.i18n import messages
 from focusqa.types import turn_number
-from views.common import (after_write, cached, code_label, error_text, flash, fmt_number, get_store, get_tagger,
-                          md_escape, relabelled, require_coder, tr)
+from views.common import (after_write, breakable, cached, code_label, error_text, flash, fmt_number, get_store,
+                          get_tagger, md_escape, relabelled, require_coder, tr)
 
 FOCUS_KEY = "coding_focus_segment"   # a turn chosen in "Bekræft næste" (coding.py shows its page)
 NEXT_COUNT = 8
@@ -100,7 +100,8 @@ def render_learning_panel(codebook: Codebook, doc_key: str) -> None:
         for offer in offers:
             seg = segments[offer.segment_id]
             row = st.columns([2, 7, 1], vertical_alignment="center")
-            row[0].markdown(f"**{tr(STRINGS, 'turn', document=md_escape(seg.document), n=turn_number(seg.turn))}**")
+            where = tr(STRINGS, "turn", document=md_escape(breakable(seg.document)), n=turn_number(seg.turn))
+            row[0].markdown(f"**{where}**")
             row[1].text(seg.text[:160] + ("…" if len(seg.text) > 160 else ""))
             row[1].caption(offer_reason(offer, codebook))
             row[2].button(tr(STRINGS, "open"), key=f"next_open_{seg.id}", on_click=_on_open,

@@ -86,8 +86,9 @@ def describe(suggestion: CodeSuggestion, codebook: Codebook, language: str = "da
         label = codebook.get(suggestion.code_id).label(language)
     except KeyError:
         label = suggestion.label
-    words = {"da": ("forslag", "ord", "spørgsmål", "model", "fra søgningen"),
-             "en": ("suggested", "words", "question", "model", "from the search")}[language if language == "en" else "da"]
+    words = {"da": ("forslag", "ord", "spørgsmål", "ligner tidligere kodninger", "fra søgningen"),
+             "en": ("suggested", "words", "question", "like earlier codings", "from the search")}[
+        language if language == "en" else "da"]
     evidence = suggestion.evidence or {}
     # A suggestion made from a search (the Søg page) has no score: it names the query instead.
     if evidence.get("search"):
@@ -100,7 +101,8 @@ def describe(suggestion: CodeSuggestion, codebook: Codebook, language: str = "da
     if evidence.get("question") is not None and evidence.get("prior"):
         reasons.append(f"{words[2]} {evidence['question']}")
     if not reasons and evidence.get("model") is not None:
-        reasons.append(f"{words[3]} {_number(float(evidence['model']), language)}")
+        # No word or question behind it: the learned model's own probability, said as what it is.
+        reasons.append(f"{words[3]} ({_number(float(evidence['model']), language)})")
     return text + (" – " + "; ".join(reasons) if reasons else "")
 
 
