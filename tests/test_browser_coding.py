@@ -91,6 +91,9 @@ def test_selected_words_are_coded_in_one_step_and_keys_decide_suggestions(server
         # A accepts the focused suggestion: the first one on the page, outlined
         focused = page.locator(f".st-key-turn_{segment_id}")
         focused.scroll_into_view_if_needed()
+        # The outline is drawn by the shortcuts' component: once it is there, keys are heard
+        # (on a loaded machine the component can mount after the page's text).
+        expect(focused).to_have_css("outline-style", "solid", timeout=30_000)
         shots(page, "coding_keys_01_fokus")
         waiting = [c.code_id for c in store.codings(coder=MACHINE_CODER, segment_ids=[segment_id])
                    if c.status == "suggested"]
