@@ -26,7 +26,8 @@ function editable(target) {
 }
 
 function install() {
-  const state = {focus: null, pending: null, scheduled: false};
+  // chosen: the focus was set by the coder (J/K, a click, a decision), not picked by us.
+  const state = {focus: null, chosen: false, pending: null, scheduled: false};
   const style = document.createElement("style");
   style.id = "fq-keys-style";
   document.head.appendChild(style);
@@ -68,7 +69,10 @@ function install() {
         }
       }
     }
-    if (!state.focus || !turnOf(state.focus)) {
+    if (!state.focus || !turnOf(state.focus) || !state.chosen) {
+      // Until the coder moves, the focus is the first turn with a suggestion, picked again
+      // as the turns are drawn: on a busy machine the suggestions arrive after the turns.
+      state.chosen = false;
       state.focus = turnId(withSuggestion(list)[0] || list[0]);
     }
     paint();
@@ -87,11 +91,13 @@ function install() {
     const at = list.findIndex((el) => turnId(el) === state.focus);
     const next = list[Math.min(list.length - 1, Math.max(0, at + step))];
     state.focus = turnId(next);
+    state.chosen = true;
     next.scrollIntoView({block: "nearest"});
     paint();
   }
 
   function decide(kind) {
+    state.chosen = true;
     const turn = turnOf(state.focus);
     const button = firstButton(turn, kind);
     if (!button) {  // nothing to decide here: go to the next turn that has a suggestion
@@ -111,6 +117,7 @@ function install() {
     const button = document.querySelector(selector);
     if (button && !button.disabled) {
       state.focus = null;
+      state.chosen = false;
       button.click();
     }
   }
@@ -138,6 +145,7 @@ function install() {
     const turn = event.target instanceof Element && event.target.closest('[class*="st-key-turn_"]');
     if (turn && TURN.test(turn.className)) {
       state.focus = turnId(turn);
+      state.chosen = true;
       paint();
     }
   }
