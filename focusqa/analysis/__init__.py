@@ -76,21 +76,26 @@ def round_order(rounds: Iterable[str | None]) -> list[str]:
 
 
 
+def _rounds_with_codes(rounds: Sequence[str], coded: Iterable[str]) -> list[str]:
+    coded = set(coded)
+    return [r for r in rounds if r in coded]
+
+
 def opening_round(rounds: Sequence[str], coded: Iterable[str]) -> str | None:
     """The round a page opens on: the newest one with codings, else the newest of all.
 
     An evaluator who has coded 2016 so far and opens the themes should see their codes,
     not an empty 2017. ``rounds`` as :func:`round_order` gives them (oldest first).
     """
-    coded = set(coded)
-    return next((r for r in reversed(rounds) if r in coded), rounds[-1] if rounds else None)
+    with_codes = _rounds_with_codes(rounds, coded)
+    return with_codes[-1] if with_codes else (rounds[-1] if rounds else None)
 
 
 def opening_comparison(rounds: Sequence[str], coded: Iterable[str]) -> tuple[str, str]:
     """The two rounds a comparison opens on: the two newest with codings, else the oldest
     and the newest (``rounds`` oldest first, at least two). A 2018 interview imported but
     not coded yet does not turn the comparison of 2016 and 2017 into an empty one."""
-    with_codes = [r for r in rounds if r in set(coded)]
+    with_codes = _rounds_with_codes(rounds, coded)
     if len(with_codes) >= 2:
         return with_codes[-2], with_codes[-1]
     return rounds[0], rounds[-1]
@@ -170,5 +175,6 @@ def merge_excerpts(excerpts: Iterable[Excerpt]) -> list[CodedExcerpt]:
     return list(merged.values())
 
 
-__all__ = ["row_label", "row_order", "round_order", "opening_round", "opening_comparison", "danish_key", "merge_excerpts", "CodedExcerpt",
+__all__ = ["row_label", "row_order", "round_order", "opening_round", "opening_comparison", "danish_key",
+           "merge_excerpts", "CodedExcerpt",
            "PROJECT_GROUP", "PROJECT_GROUP_ROW", "NO_DISTRICT_ROW", "NO_GROUP_ROW", "By"]
