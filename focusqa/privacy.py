@@ -631,13 +631,15 @@ def _known(word: str, known_words: set[str]) -> bool:
 
 
 def masking_preview(masker: Masker, texts: Iterable[str], known: Iterable[str] = (), context: int = 40,
-                    ) -> MaskingPreview:
+                    speakers: Iterable[str] | None = None) -> MaskingPreview:
     """Count what ``masker`` replaces in ``texts``, and flag the words that may be names it misses.
 
     Unsure are words written with a capital mid-sentence (Danish writes ordinary words
     small, so these are names of people, places or institutions) and common-word names at
     a sentence start ("Bo", "Hans"), unless masked already or ``known`` (district, group and
     code names; role words). The evaluator adds the real names to the name list.
+    ``speakers``: the speaker labels of the texts; only those of them the masker shows by
+    role are listed (all of the masker's when not given).
     """
     known_words = {w.casefold() for k in known if k for w in re.findall(r"[^\W\d_]+", k)}
     known_words |= ROLE_WORDS | {w.casefold() for w in _NOT_NAMES}
@@ -669,7 +671,11 @@ def masking_preview(masker: Masker, texts: Iterable[str], known: Iterable[str] =
                 examples[word] = " ".join(f"…{before}[{word}]{after}…".split())
     found_list = sorted(((k, t, n) for (k, t), n in found.items()), key=lambda x: (-x[2], x[0], x[1].casefold()))
     unsure_list = sorted(((w, n, examples[w]) for w, n in unsure.items()), key=lambda x: (-x[1], x[0].casefold()))
-    return MaskingPreview(found_list, unsure_list, list(masker.name_speakers))
+    shown_by_role = masker.name_speakers
+    if speakers is not None:
+        present = {s.strip() for s in speakers if s}
+        shown_by_role = [s for s in shown_by_role if s in present]
+    return MaskingPreview(found_list, unsure_list, list(shown_by_role))
 
 
 __all__ = ["Masker", "Finding", "MaskingPreview", "RoleCensus", "MaskedText", "mask_document", "masking_preview",

@@ -271,6 +271,28 @@ def test_privacy_exports_mask_an_institution_everywhere_once_the_corpus_names_it
     store.dispose()
 
 
+def test_privacy_masking_preview_names_only_the_speakers_of_the_chosen_excerpts(db_url):
+    """The export page says which speakers are shown by role: those quoted, not every
+    speaker of the project (a name from another document is still masked in the text)."""
+    from focusqa.export import select
+    from focusqa.ingest import parse_text
+    from focusqa.store import Store
+    from focusqa.types import DocumentMetadata
+
+    store = Store(db_url)
+    meta = DocumentMetadata(round="2017", district="Vest", group="familiegruppe")
+    _, quoted = store.import_document(parse_text(
+        "Moderator: Hvad virker?\n\nMette: Samarbejdet med skolen virker, siger Karen også.\n", "a.txt", meta))
+    store.import_document(parse_text(
+        "Moderator: Hvad virker?\n\nKaren: Det ved jeg ikke.\n\nJens: Heller ikke jeg.\n", "b.txt", meta))
+    store.set_coding(store.segments(quoted, role="participant")[0].id, store.codebook().ids[0], "anna")
+    selection = select(store, names=[])
+    preview = selection.masking_preview()
+    assert preview.speakers == ["Mette"]
+    assert selection.text("siger Karen også") == "siger [navn] også"
+    store.dispose()
+
+
 def test_privacy_masker_from_store_masks_moderators_names_not_their_role_words(db_url):
     from focusqa.ingest import parse_text
     from focusqa.store import Store

@@ -87,14 +87,16 @@ class Selection:
         return seg.speaker or ("Moderator" if seg.role == "moderator" else "Deltager")
 
     def masking_preview(self) -> MaskingPreview | None:
-        """What masking replaces in the chosen excerpts and their memos, and the capitalised
-        words it leaves that may be names (district, group and code names are not flagged)."""
+        """What masking replaces in the chosen excerpts and their memos, the capitalised words
+        it leaves that may be names (district, group and code names are not flagged), and the
+        excerpts' speakers whose names their attributions leave out."""
         if self.masker is None:
             return None
         texts = [e.text for e in self.excerpts] + [memo for e in self.excerpts for memo in e.memos]
         known = [v for d in self.documents.values() for v in (d.district, d.group) if v]
         known += [label for c in self.codebook.codes for label in (c.label_da, c.label_en) if label]
-        return masking_preview(self.masker, texts, known)
+        speakers = [e.segment.speaker for e in self.excerpts if e.segment.speaker]
+        return masking_preview(self.masker, texts, known, speakers=speakers)
 
     def attribution(self, segment: SegmentInfo) -> str:
         """The source line under a quote, masked, without a district that would name the speaker."""
