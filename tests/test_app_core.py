@@ -82,6 +82,8 @@ def test_overview_shows_the_project_and_what_to_do_next(project) -> None:
     assert any("nord_2016.txt" in t and "venter" in t for t in _texts(at.markdown))
     frame = at.dataframe[-1].value
     assert list(frame["Distrikt"]) == ["Nord"] and list(frame["Forslag"]) == [3]
+    # how far coding is stands beside the file name, where a laptop screen still shows it
+    assert list(frame.columns[:5]) == ["Runde", "Distrikt", "Gruppe", "Fil", "Gennemset"]
     # the sidebar: language, coder sign-in (a new project: add yourself), blind mode, database in use
     assert at.sidebar.text_input(key="_focusqa_new_coder").value == ""
     assert "focusqa_coder" not in at.session_state

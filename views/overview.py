@@ -28,7 +28,7 @@ def first_waiting_turn(store: Store, document_id: int) -> int | None:
 
 
 def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataFrame:
-    """One row per document with its metadata, size and coding progress."""
+    """One row per document with its metadata, coding progress and size."""
     rows = []
     missing = tr(STRINGS, "missing")
     for d in docs:
@@ -39,13 +39,14 @@ def documents_frame(docs: list, progress: dict[int, dict[str, int]]) -> pd.DataF
             tr(STRINGS, "col_district"): d.district or missing,
             tr(STRINGS, "col_group"): d.group or missing,
             tr(STRINGS, "col_name"): d.name,
-            tr(STRINGS, "col_words"): d.words,
+            # progress beside the name: on a laptop the last columns are scrolled to
+            tr(STRINGS, "col_done"): round(100 * (p["accepted"] + p["rejected"]) / total),
             tr(STRINGS, "col_segments"): d.segments,
             tr(STRINGS, "col_accepted"): p["accepted"],
             tr(STRINGS, "col_suggested"): p["suggested"],
             tr(STRINGS, "col_rejected"): p["rejected"],
             tr(STRINGS, "col_uncoded"): p["uncoded"],
-            tr(STRINGS, "col_done"): round(100 * (p["accepted"] + p["rejected"]) / total),
+            tr(STRINGS, "col_words"): d.words,
         })
     return pd.DataFrame(rows)
 
