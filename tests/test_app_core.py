@@ -327,6 +327,10 @@ def test_quick_table_says_which_ticks_cover_only_part_of_a_turn(project) -> None
     frame = at.data_editor(key="table_0").value
     assert list(frame["6. Organisering"]) == [False, True, False, False, True]
     assert list(frame["Del af turen"]) == ["", "", "", "", "6"]
+    # the codes' ticks come straight after the waiting suggestions, the partial note last
+    columns = list(frame.columns)
+    assert columns.index("Forslag") + 1 == columns.index("1. Tidlig indsats")
+    assert columns[-1] == "Del af turen"
 
 
 def test_quick_table_can_accept_the_remaining_suggestions(project) -> None:

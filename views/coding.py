@@ -542,13 +542,14 @@ def table_frame(views: list[SegmentView], codebook: Codebook) -> pd.DataFrame:
             tr(STRINGS, "col_waiting"): ", ".join(
                 f"{_safe_code(codebook, s.code_id).number or s.code_id} ({fmt_number(s.score or 0, 2)})"
                 if _safe_code(codebook, s.code_id) else s.code_id for s in view.suggestions),
-            # A coding of a marked stretch is ticked too; this column says it covers part of the turn.
-            tr(STRINGS, "col_partly"): ", ".join(
-                str(_safe_code(codebook, c.code_id).number or c.code_id) if _safe_code(codebook, c.code_id)
-                else c.code_id for c in view.accepted if c.start is not None),
         }
         for code in codebook.codes:
             row[code_label(code)] = code.id in ticked
+        # A coding of a marked stretch is ticked too; this column says it covers part of the turn
+        # (after the codes: on a laptop screen the codes' ticks come first).
+        row[tr(STRINGS, "col_partly")] = ", ".join(
+            str(_safe_code(codebook, c.code_id).number or c.code_id) if _safe_code(codebook, c.code_id)
+            else c.code_id for c in view.accepted if c.start is not None)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -593,8 +594,9 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
     config = {
         tr(STRINGS, "col_turn"): st.column_config.NumberColumn(width=50, pinned=True),
         tr(STRINGS, "col_speaker"): st.column_config.TextColumn(width=110, pinned=True),
-        tr(STRINGS, "col_text"): st.column_config.TextColumn(width=330),
-        tr(STRINGS, "col_waiting"): st.column_config.TextColumn(width=100, help=tr(STRINGS, "col_waiting_help")),
+        # narrow enough that seven codes' ticks fit beside it on a 1280 px screen
+        tr(STRINGS, "col_text"): st.column_config.TextColumn(width=240),
+        tr(STRINGS, "col_waiting"): st.column_config.TextColumn(width=90, help=tr(STRINGS, "col_waiting_help")),
         tr(STRINGS, "col_partly"): st.column_config.TextColumn(width=90, help=tr(STRINGS, "col_partly_help")),
     }
     for code in codebook.codes:
@@ -794,7 +796,7 @@ def main() -> None:
     me = require_coder()
     codebook = load_codebook(store)
     restore_place(docs, codebook)
-    top = st.columns([3, 1], vertical_alignment="bottom")
+    top = st.columns([2, 1], vertical_alignment="bottom")   # the view choice whole on a laptop
     doc = choose_document(docs, top[0])
     render_view_choice(top[1])
     view_mode, codes, statuses, role = render_toolbar(codebook)
