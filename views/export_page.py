@@ -283,22 +283,25 @@ def refi_section(store: Store, codebook, names: tuple[str, ...] | None) -> None:
     (with the name box above, or the saved name list when the box is hidden)."""
     st.subheader(tr(STRINGS, "refi"))
     st.caption(tr(STRINGS, "refi_intro"))
-    cols = st.columns([1, 1, 2], vertical_alignment="center")
+    # the codebook on one row, the project on the next: each label whole on a laptop screen
+    codebook_row = st.container(horizontal=True)
     try:
         qdc = _qdc_bytes(store, store.url, codebook.version)
-        cols[0].download_button(tr(STRINGS, "qdc"), data=qdc, file_name="kodebog.qdc", mime="application/xml",
-                                key="export_download_qdc", icon=":material/menu_book:", on_click="ignore")
-        cols[0].download_button(tr(STRINGS, "taguette"), data=taguette_csv(codebook), file_name="kodebog_taguette.csv",
-                                mime="text/csv", key="export_download_taguette", icon=":material/sell:",
-                                on_click="ignore")
+        codebook_row.download_button(tr(STRINGS, "qdc"), data=qdc, file_name="kodebog.qdc",
+                                     mime="application/xml", key="export_download_qdc",
+                                     icon=":material/menu_book:", on_click="ignore")
+        codebook_row.download_button(tr(STRINGS, "taguette"), data=taguette_csv(codebook),
+                                     file_name="kodebog_taguette.csv", mime="text/csv",
+                                     key="export_download_taguette", icon=":material/sell:", on_click="ignore")
     except FocusqaError as error:
         show_error(error)
-    masking = cols[1].toggle(tr(STRINGS, "qdpx_masking"), value=True, key="export_qdpx_masking",
-                             help=tr(STRINGS, "qdpx_masking_help"))
+    masking = st.toggle(tr(STRINGS, "qdpx_masking"), value=True, key="export_qdpx_masking",
+                        help=tr(STRINGS, "qdpx_masking_help"))
     signature = (masking, names if masking else None)
     if st.session_state.get("export_qdpx_signature") != signature:
         st.session_state.pop("export_qdpx", None)      # a file made with other settings is not offered
-    if cols[1].button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon=":material/folder_zip:"):
+    project_row = st.container(horizontal=True)
+    if project_row.button(tr(STRINGS, "qdpx_make"), key="export_make_qdpx", icon=":material/folder_zip:"):
         try:
             with st.spinner(tr(STRINGS, "qdpx_make") + " …"):
                 st.session_state["export_qdpx"] = _qdpx(store, masking, names)
@@ -309,9 +312,9 @@ def refi_section(store: Store, codebook, names: tuple[str, ...] | None) -> None:
         st.warning(tr(STRINGS, "qdpx_warning"))
     if "export_qdpx" in st.session_state:
         data = st.session_state["export_qdpx"]
-        cols[2].download_button(tr(STRINGS, "qdpx"), data=data, file_name="projekt.qdpx",
-                                mime="application/zip", key="export_download_qdpx",
-                                icon=":material/download:", on_click="ignore")
+        project_row.download_button(tr(STRINGS, "qdpx"), data=data, file_name="projekt.qdpx",
+                                    mime="application/zip", key="export_download_qdpx",
+                                    icon=":material/download:", on_click="ignore")
         st.caption(tr(STRINGS, "qdpx_made", size=fmt_number(len(data) / 1024)))
         if masking:
             st.caption(tr(STRINGS, "qdpx_masked"))
