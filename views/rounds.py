@@ -52,7 +52,7 @@ def _side_by_side(_store: Store, url: str, row: str, code_id: str, round_a: str,
 
 def controls(rounds: list[str], coded_rounds: set[str]) -> tuple[str, str, str, tuple]:
     """The two rounds (opening on the two newest with codes), row kind and statuses."""
-    cols = st.columns([1, 1, 1.5, 2], vertical_alignment="bottom")
+    cols = st.columns([1, 1, 2], vertical_alignment="bottom")   # the row choice whole at 1280 px
     first, second = opening_comparison(rounds, coded_rounds)
     round_a = cols[0].selectbox(tr(STRINGS, "round_a"), rounds, index=rounds.index(first), key="rounds_a")
     round_b = cols[1].selectbox(tr(STRINGS, "round_b"), rounds, index=rounds.index(second), key="rounds_b")
@@ -60,8 +60,8 @@ def controls(rounds: list[str], coded_rounds: set[str]) -> tuple[str, str, str, 
     by = cols[2].segmented_control(tr(STRINGS, "by"), list(by_names), required=True,
                                    key=relabelled(choice_within("rounds_by", list(by_names), "district")),
                                    format_func=by_names.get)
-    suggestions = cols[3].toggle(tr(STRINGS, "suggestions"), key="rounds_suggestions",
-                                 help=tr(STRINGS, "suggestions_help"))
+    suggestions = st.toggle(tr(STRINGS, "suggestions"), key="rounds_suggestions",
+                            help=tr(STRINGS, "suggestions_help"))
     return round_a, round_b, by or "district", ("accepted", "suggested") if suggestions else ("accepted",)
 
 

@@ -53,7 +53,7 @@ def controls(docs: list, coders: list[str], coded_rounds: set[str]) -> tuple[str
     as the newest one with codings."""
     rounds = round_order(d.round for d in docs)
     options = rounds + [ALL_ROUNDS]
-    cols = st.columns([1, 1, 2], vertical_alignment="bottom")
+    cols = st.columns([1, 1.4, 1.6], vertical_alignment="bottom")   # the row choice whole at 1280 px
     # Labels are looked up now, not when the widget formats them (AppTest formats outside the run).
     round_names = {r: r for r in rounds} | {ALL_ROUNDS: tr(STRINGS, "all_rounds")}
     by_names = {b: tr(STRINGS, f"by_{b}") for b in ("district", "group")}
