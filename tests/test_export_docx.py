@@ -185,11 +185,11 @@ def test_export_docx_masks_personal_data(default_doc, project):
 def test_export_docx_suggestions_only_when_asked_and_marked(project):
     store = project[1]
     accepted = all_text(docx.Document(io.BytesIO(to_bytes(store, layout="code-district", names=USER_NAMES))))
-    assert "forslag, score 0,82" not in accepted
+    assert "forslag, sikkerhed 0,82" not in accepted
     report_buffer = io.BytesIO()
     report = export_docx(store, report_buffer, layout="code-district", statuses="all", names=USER_NAMES)
     text = all_text(docx.Document(report_buffer))
-    assert "· forslag, score 0,82" in text
+    assert "· forslag, sikkerhed 0,82" in text
     assert report.suggestions == 1 and report.excerpts == count(store) + 1
     above = export_docx(store, io.BytesIO(), layout="code-district", statuses="all", min_score=0.85)
     assert above.suggestions == 0

@@ -32,7 +32,7 @@ def test_export_xlsx_one_row_per_excerpt_and_code_with_every_attribute(project, 
     assert not excerpts.duplicated(["segment_id", "code_id"]).any()
     bo = excerpts[excerpts["coders"] == "Anna, Bo"]
     assert len(bo) == 1 and bo.iloc[0]["code_id"] == T and bo.iloc[0]["document"] == "2016_nord.txt"
-    confirmed = excerpts[excerpts["status"] == "bekræftet forslag, score 0,91"]
+    confirmed = excerpts[excerpts["status"] == "bekræftet forslag, sikkerhed 0,91"]
     assert len(confirmed) == 1 and confirmed.iloc[0]["score"] == pytest.approx(0.91)
     partial = excerpts[(excerpts["code_id"] == N) & excerpts["text"].str.contains("naboen")].iloc[0]
     assert partial["coded_end"] - partial["coded_start"] == len(partial["text"])
@@ -73,7 +73,7 @@ def test_export_csv_has_the_first_sheets_rows_and_reads_danish_letters(project, 
     assert header.startswith("dokument;runde;distrikt;gruppe;række;")  # Danish Excel splits on ;
     frame = pd.read_csv(out, encoding="utf-8-sig", sep=";", decimal=",")
     assert n == len(frame) == count(store, rounds=["2017"], codes=[O], statuses=("accepted", "suggested"))
-    assert set(frame["status"]) == {"bekræftet", "bekræftet forslag, score 0,91", "forslag, score 0,82"}
+    assert set(frame["status"]) == {"bekræftet", "bekræftet forslag, sikkerhed 0,91", "forslag, sikkerhed 0,82"}
     assert list(frame["bekræftet"]).count(False) == 1
     assert sorted(frame["score"].dropna()) == pytest.approx([0.82, 0.91])
     assert ";0,91;" in out.read_text(encoding="utf-8-sig")

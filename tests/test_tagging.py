@@ -215,13 +215,13 @@ def test_tagging_describe_in_danish_and_english(codebook):
     s = CodeSuggestion("samarbejde-familiegruppe", 4, "Samarbejdet i forhold til familiegruppe", 0.8241,
                        {"terms": ["underretning", "familiegruppen"], "question": 4, "prior": 1.0,
                         "model": 0.7, "rules": 0.6})
-    assert describe(s, codebook) == ("forslag: Samarbejdet i forhold til familiegruppe 0,82 – ord: "
+    assert describe(s, codebook) == ("forslag: Samarbejdet i forhold til familiegruppe (sikkerhed 0,82) – ord: "
                                      "underretning, familiegruppen; spørgsmål 4")
-    assert describe(s, codebook, "en") == ("suggested: Collaboration with the family group 0.82 – words: "
+    assert describe(s, codebook, "en") == ("suggested: Collaboration with the family group (confidence 0.82) – words: "
                                            "underretning, familiegruppen; question 4")
     bare = CodeSuggestion("organisering", 6, "Organisering", 0.5,
                           {"terms": [], "question": None, "prior": 0.0, "model": 0.61, "rules": 0.0})
-    assert describe(bare, codebook) == "forslag: Organisering 0,50 – ligner tidligere kodninger (0,61)"
+    assert describe(bare, codebook) == "forslag: Organisering (sikkerhed 0,50) – ligner tidligere kodninger (0,61)"
 
 
 def test_tagging_examples_are_learned(codebook, tmp_path):

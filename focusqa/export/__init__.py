@@ -34,9 +34,11 @@ def decimal(value: float, digits: int = 2, language: str = "da") -> str:
 
 
 def status_text(item: CodedExcerpt, language: str = "da") -> str:
-    """How an excerpt's coding is described: 'bekræftet', 'bekræftet forslag, score 0,82', 'forslag, score 0,82'."""
+    """How an excerpt's coding is described: 'bekræftet', 'bekræftet forslag, sikkerhed 0,82',
+    'forslag, sikkerhed 0,82' (the app's word for a suggestion's score)."""
     score = item.score
-    score_text = f", score {decimal(score, 2, language)}" if score is not None else ""
+    word = "confidence" if language == "en" else "sikkerhed"
+    score_text = f", {word} {decimal(score, 2, language)}" if score is not None else ""
     if language == "en":
         if not item.confirmed:
             return f"suggestion{score_text}"

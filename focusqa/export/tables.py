@@ -12,7 +12,7 @@ The Danish csv is what Danish Excel opens by double-click: ``;`` between fields 
 decimal comma (``0,91``). ``excel_dialect`` overrides that choice ("da" or "en").
 
 ``row`` is the matrix row (district, or "Projektgruppe"); ``status`` is the Danish
-wording the Word export uses ("bekræftet", "forslag, score 0,82"), ``confirmed`` and
+wording the Word export uses ("bekræftet", "forslag, sikkerhed 0,82"), ``confirmed`` and
 ``score`` the same as values. Sheet "Matrix" holds, per round, codes × rows counts of the
 same excerpts plus a total. With masking (the default) ``text``, ``memos`` and
 ``speaker`` are masked exactly as in the Word export.

@@ -80,21 +80,22 @@ def _number(value: float, language: str) -> str:
 def describe(suggestion: CodeSuggestion, codebook: Codebook, language: str = "da") -> str:
     """The suggestion in plain words for the app.
 
-    "forslag: Samarbejdet i forhold til familiegruppe 0,82 – ord: underretning; spørgsmål 4"
+    "forslag: Samarbejdet i forhold til familiegruppe (sikkerhed 0,82) – ord: underretning; spørgsmål 4"
     """
     try:
         label = codebook.get(suggestion.code_id).label(language)
     except KeyError:
         label = suggestion.label
-    words = {"da": ("forslag", "ord", "spørgsmål", "ligner tidligere kodninger", "fra søgningen"),
-             "en": ("suggested", "words", "question", "like earlier codings", "from the search")}[
+    words = {"da": ("forslag", "ord", "spørgsmål", "ligner tidligere kodninger", "fra søgningen", "sikkerhed"),
+             "en": ("suggested", "words", "question", "like earlier codings", "from the search", "confidence")}[
         language if language == "en" else "da"]
     evidence = suggestion.evidence or {}
     # A suggestion made from a search (the Søg page) has no score: it names the query instead.
     if evidence.get("search"):
         text = f"{words[0]}: {label} {words[4]} »{evidence['search']}«"
     else:
-        text = f"{words[0]}: {label} {_number(suggestion.score, language)}"
+        # the score named, so that "0,44" is not read as a count or a share of the turn
+        text = f"{words[0]}: {label} ({words[5]} {_number(suggestion.score, language)})"
     reasons = []
     if evidence.get("terms"):
         reasons.append(f"{words[1]}: {', '.join(evidence['terms'])}")
