@@ -171,8 +171,8 @@ def test_confirmation_order_covers_every_code_and_varied_turns():
 
 
 def test_each_offered_turn_says_why_in_terms_of_the_tagger_s_own_suggestions(tmp_path, codebook):
-    """"code": the code then shortest of confirmations; "unsure": the turn's two best codes,
-    and the tagger suggests something; "blind": it suggests nothing for the turn."""
+    """"code": the code then shortest of confirmations; "unsure": the turn's two best codes;
+    both only where the tagger suggests something; "blind": it suggests nothing for the turn."""
     from conftest import DEMO
 
     from focusqa.ingest import read_transcript
@@ -197,7 +197,7 @@ def test_each_offered_turn_says_why_in_terms_of_the_tagger_s_own_suggestions(tmp
     for offer in offers:
         i = row[offer.segment_id]
         if offer.reason == "code":
-            assert len(offer.codes) == 1 and offer.codes[0] in codebook.ids
+            assert len(offer.codes) == 1 and offer.codes[0] in codebook.ids and shown[i]
         elif offer.reason == "unsure":
             best = [tagger.code_ids[j] for j in np.argsort(-scores[i])[:2]]
             assert list(offer.codes) == best and shown[i]
@@ -206,6 +206,28 @@ def test_each_offered_turn_says_why_in_terms_of_the_tagger_s_own_suggestions(tmp
             assert offer.codes == () and not shown[i]
     # The first offer is for a code nobody has confirmed yet.
     assert offers[0].reason == "code" and offers[0].codes[0] not in confirmed
+    store.dispose()
+
+
+def test_a_turn_the_tagger_finds_nothing_in_is_not_asked_about_a_code(tmp_path, codebook):
+    """Once every turn with a suggestion is decided, what is left is offered as "blind"
+    (the tagger suggests nothing: code it if it belongs under a code, else skip it), never
+    as "is this code 3?" of a remark about coffee or parking."""
+    from conftest import DEMO
+
+    from focusqa.ingest import read_transcript
+    from focusqa.tagging.active import next_to_confirm
+
+    store = Store(f"sqlite:///{tmp_path / 't.db'}")
+    _status, doc_id = store.import_document(read_transcript(DEMO / "2017_vest_familiegruppe.docx"))
+    everything = store.segments(doc_id)
+    tagger = Tagger(codebook).fit(shipped_documents(codebook))
+    for seg, items in zip(everything, tagger.suggest(everything)):       # as Kodning shows them
+        if items and seg.role == "participant":
+            store.set_coding(seg.id, items[0].code_id, "Anna")
+    offers = next_to_confirm(store, tagger, limit=10)
+    assert offers, "the turns without a suggestion are still offered"
+    assert {o.reason for o in offers} == {"blind"}
     store.dispose()
 
 

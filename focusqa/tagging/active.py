@@ -181,7 +181,10 @@ class NextTurn:
     ``reason`` is "code" (the likeliest turn for ``codes[0]``, the code with the fewest
     confirmations), "unsure" (the tagger hesitates between ``codes[0]`` and ``codes[1]``)
     or "blind" (it suggests no code: if the turn belongs under one, saying so teaches the
-    model words it does not know yet; talk beside the interview needs no decision).
+    model words it does not know yet; talk beside the interview needs no decision). A turn
+    picked for a code is "blind" too when the tagger suggests nothing for it: once the
+    project's substantive turns are decided, the likeliest left for a code is often small
+    talk, and asking "is this code 3?" of a remark about parking misleads.
     ``confirmed`` is how many turns carry ``codes[0]`` so far, for the reason "code".
     """
 
@@ -218,7 +221,7 @@ def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> li
     scores, suggested = (values[rows] for values in tagger.offer_scores(everything))
     def reason(offer: Offer) -> NextTurn:
         segment_id = segments[offer.row].id
-        if offer.code is not None:
+        if offer.code is not None and suggested[offer.row]:
             return NextTurn(segment_id, "code", (tagger.code_ids[offer.code],), int(counts[offer.code]))
         if suggested[offer.row]:
             best = np.argsort(-scores[offer.row], kind="stable")[:2]
