@@ -97,8 +97,7 @@ class Selection:
         texts = [e.text for e in self.excerpts] + [memo for e in self.excerpts for memo in e.memos]
         known = [v for d in self.documents.values() for v in (d.district, d.group) if v]
         known += [label for c in self.codebook.codes for label in (c.label_da, c.label_en) if label]
-        speakers = [e.segment.speaker for e in self.excerpts if e.segment.speaker]
-        return masking_preview(self.masker, texts, known, speakers=speakers)
+        return masking_preview(self.masker, texts, known, speakers=[e.segment.speaker for e in self.excerpts])
 
     def attribution(self, segment: SegmentInfo) -> str:
         """The source line under a quote, masked, without a district that would name the speaker."""

@@ -221,12 +221,12 @@ def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> li
     scores, suggested = (values[rows] for values in tagger.offer_scores(everything))
     def reason(offer: Offer) -> NextTurn:
         segment_id = segments[offer.row].id
-        if offer.code is not None and suggested[offer.row]:
+        if not suggested[offer.row]:
+            return NextTurn(segment_id, "blind", ())
+        if offer.code is not None:
             return NextTurn(segment_id, "code", (tagger.code_ids[offer.code],), int(counts[offer.code]))
-        if suggested[offer.row]:
-            best = np.argsort(-scores[offer.row], kind="stable")[:2]
-            return NextTurn(segment_id, "unsure", tuple(tagger.code_ids[j] for j in best))
-        return NextTurn(segment_id, "blind", ())
+        best = np.argsort(-scores[offer.row], kind="stable")[:2]
+        return NextTurn(segment_id, "unsure", tuple(tagger.code_ids[j] for j in best))
 
     return [reason(offer) for offer in
             confirmation_offers(scores, tagger.vectors(segments), available, counts, limit, random_state)]
