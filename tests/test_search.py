@@ -161,6 +161,15 @@ def test_counts_per_district_and_round(project):
     assert search(project, "underretning OR ventetid").counts("turns").loc["Projektgruppe", "2017"] == 2
 
 
+def test_counts_keep_an_interview_without_a_round_in_one_last_column(project):
+    parsed = parse_text("Interviewer: Og nu?\n\nEva: Ventetiden er blevet kortere.\n", "Vest.txt",
+                        DocumentMetadata(district="Vest"))
+    project.import_document(parsed, actor="test")
+    counts = search(project, "ventetid").counts()
+    assert list(counts.columns) == ["2017", "–"]
+    assert counts.loc["Vest", "–"] == 1
+
+
 # ------------------------------------------------------------------ the index keeps in step
 def test_the_index_follows_imports_deletions_and_metadata_edits(project):
     first = search(project, "ventetid")

@@ -183,7 +183,8 @@ class SearchResult:
         if unit == "turns":
             frame = frame.drop_duplicates()
         table = pd.crosstab(frame["row"], frame["round"]) if len(frame) else pd.DataFrame()
-        rounds = round_order(frame["round"]) + ([NO_ROUND] if NO_ROUND in set(frame["round"]) else [])
+        present = set(frame["round"])
+        rounds = round_order(present - {NO_ROUND}) + ([NO_ROUND] if NO_ROUND in present else [])
         table = table.reindex(index=row_order(frame["row"]), columns=rounds, fill_value=0)
         table.index.name, table.columns.name = None, None
         return table.astype(int)
