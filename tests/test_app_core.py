@@ -395,6 +395,57 @@ def test_import_previews_commits_and_reports_each_file(project) -> None:
     assert runs and runs[0].after["segments"] == docs["oest_2017.txt"].segments   # this interview, at import
 
 
+def test_an_interviews_round_and_district_are_corrected_after_import(project) -> None:
+    store = project["store"]
+    store.set_coding(project["segs"][1].id, "tidlig-indsats", "Anne")
+    at = _app(page="views/import_page.py")
+    frame = at.data_editor(key="import_metadata_0").value
+    assert list(frame["round"]) == ["2016"] and list(frame["district"]) == ["Nord"]
+    save = at.button(key="import_metadata_save")
+    assert save.disabled and save.label == "Ingen rettelser at gemme"
+    at.session_state["import_metadata_0"] = {"edited_rows": {0: {"round": " 2018 ", "district": ""}},
+                                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert at.button(key="import_metadata_save").label == "Gem 1 rettelse"
+    at.button(key="import_metadata_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    doc = store.document(project["doc"])
+    assert (doc.round, doc.district, doc.group) == ("2018", None, "lærere")
+    assert any("Oplysningerne om nord_2016.txt er rettet" in t for t in _texts(at.success))
+    # the interview keeps its coding, and the table shows what is stored now
+    assert [c.code_id for c in store.codings(coder="Anne")] == ["tidlig-indsats"]
+    assert list(at.data_editor(key="import_metadata_1").value["round"]) == ["2018"]
+
+
+def test_deleting_an_interview_needs_a_confirmation(project) -> None:
+    store = project["store"]
+    store.set_coding(project["segs"][1].id, "tidlig-indsats", "Anne")
+    at = _app(page="views/import_page.py")
+    at.selectbox(key="import_delete_doc").set_value(project["doc"]).run()
+    assert any("Sletter nord_2016.txt med 5 taleture og 1 bekræftede" in t for t in _texts(at.warning))
+    assert at.button(key="import_delete_go").disabled
+    at.checkbox(key=f"import_delete_sure_{project['doc']}").check().run()
+    at.button(key="import_delete_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert store.documents() == [] and store.codings() == []
+    assert any("nord_2016.txt er slettet" in t for t in _texts(at.success))
+
+
+def test_a_coder_cannot_delete_an_interview_holding_anothers_codings(project) -> None:
+    store = project["store"]
+    store.add_coder("Bo", role="reviewer")      # the project's lead; Anne joins as a coder
+    store.set_coding(project["segs"][1].id, "tidlig-indsats", "Bo")
+    at = _app(page="views/import_page.py")
+    assert store.project_coder("Anne").role == "coder"
+    at.selectbox(key="import_delete_doc").set_value(project["doc"]).run()
+    at.checkbox(key=f"import_delete_sure_{project['doc']}").check().run()
+    at.button(key="import_delete_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("kun en reviewer" in t for t in _texts(at.error)), _texts(at.error)
+    assert [d.id for d in store.documents()] == [project["doc"]]
+    assert [c.coder for c in store.codings(status="accepted")] == ["Bo"]
+
+
 def test_password_gate_blocks_until_the_right_password(project) -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = {"password": "hemmelig"}

@@ -108,6 +108,32 @@ def test_manifest_row_naming_a_missing_file(folder: Path, db_url: str, capsys) -
     assert out.count("imported ") == 2
 
 
+def test_documents_edit_corrects_metadata_and_delete_asks_first(folder: Path, db_url: str, capsys) -> None:
+    from focusqa.store import Store
+
+    run(capsys, "import", str(folder), "--db", db_url)
+    code, out = run(capsys, "documents", "--db", db_url, "edit", "nord.txt", "--round", "2017", "--district", "")
+    assert code == 0 and "round 2017, district -" in out
+    code, out = run(capsys, "documents", "edit", "2", "--group", "projektgruppe", "--db", db_url)
+    assert code == 0
+    store = Store(db_url)
+    docs = {d.name: d for d in store.documents()}
+    assert (docs["nord.txt"].round, docs["nord.txt"].district, docs["nord.txt"].date) == ("2017", None, "2016-03-01")
+    assert docs["oest.txt"].group == "projektgruppe" and docs["oest.txt"].round == "2016"
+    store.set_coding(store.segments(docs["nord.txt"].id)[1].id, "tidlig-indsats", "anna")
+    before = dump_database(db_url)
+    code, out = run(capsys, "documents", "--db", db_url, "delete", "nord.txt")
+    assert code == 2 and "would delete nord.txt (3 turns, 1 confirmed codings and memos by anna)" in out
+    assert dump_database(db_url) == before
+    code, out = run(capsys, "documents", "--db", db_url, "edit", "ingen.txt", "--round", "2017")
+    assert code == 2 and "no imported interview has the id or file name 'ingen.txt'" in out
+    assert dump_database(db_url) == before
+    code, out = run(capsys, "documents", "--db", db_url, "delete", "nord.txt", "--yes")
+    assert code == 0 and [d.name for d in store.documents()] == ["oest.txt"]
+    assert store.codings(coder="anna") == []
+    store.dispose()
+
+
 def test_segments_command_needs_no_database(folder: Path, tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("FOCUSQA_DATABASE_URL", f"sqlite:///{tmp_path / 'never.db'}")
     code, out = run(capsys, "segments", str(folder / "oest.txt"))

@@ -12,9 +12,10 @@ import streamlit as st
 from focusqa.errors import FocusqaError
 from focusqa.i18n import explain_error, messages
 from focusqa.ingest import read_transcript
+from focusqa.ingest.metadata import edited_metadata
 from focusqa.types import DocumentMetadata, ParsedDocument, turn_number
 from views.common import (after_write, coder_name, error_text, flash, fmt_number, get_store, get_tagger, language,
-                          load_documents, md_escape, show_flashes, suggest_document, tr)
+                          load_documents, md_escape, require_coder, show_flashes, suggest_document, tr)
 
 UPLOADER_KEY = "_import_uploader_generation"
 PREVIEW_TURNS = 200
@@ -146,6 +147,85 @@ def commit(store, ready: list[Candidate]) -> None:
     st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
 
 
+METADATA_FIELDS = ("round", "district", "group", "date")
+
+
+def _metadata_table(docs: list) -> pd.DataFrame:
+    frame = pd.DataFrame({"name": [d.name for d in docs], "segments": [d.segments for d in docs],
+                          **{f: [getattr(d, f) or "" for d in docs] for f in METADATA_FIELDS}},
+                         index=[d.id for d in docs])
+    return frame[["name", *METADATA_FIELDS, "segments"]]
+
+
+def metadata_changes(docs: list, edited: pd.DataFrame) -> dict[int, DocumentMetadata]:
+    """The interviews whose round, district, group or date the table changed, with the new values."""
+    changes = {}
+    for doc in docs:
+        if doc.id in edited.index:
+            after = edited_metadata(doc.metadata, {f: edited.at[doc.id, f] for f in METADATA_FIELDS})
+            if after is not None:
+                changes[doc.id] = after
+    return changes
+
+
+def render_interviews(store, docs: list) -> None:
+    """Correct an interview's metadata, or delete it, after import."""
+    st.subheader(tr(STRINGS, "interviews"))
+    st.caption(tr(STRINGS, "interviews_intro"))
+    generation = st.session_state.get(UPLOADER_KEY, 0)
+    column = {f: st.column_config.TextColumn(tr(STRINGS, f), max_chars=200) for f in METADATA_FIELDS}
+    edited = st.data_editor(
+        _metadata_table(docs), hide_index=True, width="stretch", num_rows="fixed",
+        disabled=["name", "segments"], key=f"import_metadata_{generation}",
+        column_config={"name": st.column_config.TextColumn(tr(STRINGS, "col_file")),
+                       "segments": st.column_config.NumberColumn(tr(STRINGS, "col_turns"), width="small"),
+                       **column})
+    changes = metadata_changes(docs, edited)
+    label = ("save_metadata" if len(changes) == 1 else "save_metadata_plural") if changes else "save_none"
+    if st.button(tr(STRINGS, label, n=fmt_number(len(changes))), disabled=not changes,
+                 type="primary" if changes else "secondary", key="import_metadata_save"):
+        actor = require_coder()
+        names = {d.id: d.name for d in docs}
+        for document_id, metadata in changes.items():
+            try:
+                store.update_document_metadata(document_id, metadata, actor)
+            except FocusqaError as error:
+                flash("error", tr(STRINGS, "save_failed", name=md_escape(names[document_id]),
+                                  message=md_escape(error_text(error))))
+                continue
+            flash("success", tr(STRINGS, "metadata_saved", name=md_escape(names[document_id])))
+        after_write()
+        st.session_state[UPLOADER_KEY] = generation + 1
+        st.rerun()
+    with st.expander(tr(STRINGS, "delete"), icon=":material/delete:"):
+        render_delete(store, docs)
+
+
+def render_delete(store, docs: list) -> None:
+    by_id = {d.id: d for d in docs}
+    chosen = st.selectbox(tr(STRINGS, "delete_which"), list(by_id), index=None, key="import_delete_doc",
+                          format_func=lambda i: by_id[i].name, placeholder=tr(STRINGS, "delete_pick"))
+    if chosen is None:
+        return
+    work = store.document_work(chosen)
+    doc = by_id[chosen]
+    st.warning(tr(STRINGS, "delete_loses", name=md_escape(doc.name), turns=fmt_number(doc.segments),
+                  n=fmt_number(sum(work.values())),
+                  coders=md_escape(", ".join(sorted(work))) or tr(STRINGS, "delete_nobody")))
+    sure = st.checkbox(tr(STRINGS, "delete_sure", name=md_escape(doc.name)), key=f"import_delete_sure_{chosen}")
+    if st.button(tr(STRINGS, "delete_button"), disabled=not sure, key="import_delete_go"):
+        actor = require_coder()
+        try:
+            store.delete_document(chosen, actor, as_coder=True)
+        except FocusqaError as error:
+            st.error(tr(STRINGS, "delete_failed", name=md_escape(doc.name), message=md_escape(error_text(error))))
+            return
+        flash("success", tr(STRINGS, "deleted", name=md_escape(doc.name)))
+        st.session_state.pop("import_delete_doc", None)
+        after_write()
+        st.rerun()
+
+
 def main() -> None:
     st.title(tr(STRINGS, "title"))
     show_flashes()
@@ -155,10 +235,17 @@ def main() -> None:
                                accept_multiple_files=True, help=tr(STRINGS, "files_help"),
                                key=f"import_files_{st.session_state.get(UPLOADER_KEY, 0)}")
     metadata = _metadata_inputs(store)
-    if not uploads:
-        if load_documents(store):
+    if uploads:
+        render_uploads(store, uploads, metadata)
+    docs = load_documents(store)
+    if docs:
+        if not uploads:
             st.page_link("views/coding.py", label=tr(STRINGS, "next"), icon=":material/edit_note:")
-        return
+        st.divider()
+        render_interviews(store, docs)
+
+
+def render_uploads(store, uploads: list, metadata: DocumentMetadata) -> None:
     found = candidates(store, uploads, metadata)
     st.subheader(tr(STRINGS, "preview"))
     for candidate in found:

@@ -35,10 +35,31 @@ def register(sub) -> None:
     add_db_option(p)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("documents", help="list imported documents with metadata and counts")
+    p = sub.add_parser("documents", help="list imported documents with metadata and counts; edit or delete one",
+                       description="List the imported interviews. 'documents edit' corrects an interview's "
+                                   "round, district, group or date after import; 'documents delete' removes "
+                                   "an interview with its codings and memos.")
     p.add_argument("--format", choices=["table", "json"], default="table")
     add_db_option(p)
     p.set_defaults(func=cmd_documents)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    edit = actions.add_parser("edit", help="correct an interview's round, district, group or date",
+                              description="Give only what changes; an empty value (--round '') unsets it.")
+    edit.add_argument("document", metavar="ID_OR_NAME", help="the id or file name 'focusqa documents' lists")
+    for field, example in (("round", "2017"), ("district", "Nord"), ("group", "familiegruppe"),
+                           ("date", "2017-03-14")):
+        edit.add_argument(f"--{field}", help=f"e.g. {example}")
+    edit.add_argument("--as", dest="actor", default="cli", metavar="NAME", help="who edits (for the log)")
+    _add_nested_db_option(edit)
+    edit.set_defaults(func=cmd_documents_edit)
+    remove = actions.add_parser("delete", help="delete an interview with its codings and memos",
+                                description="Without --yes it only says what would be deleted.")
+    remove.add_argument("document", metavar="ID_OR_NAME", help="the id or file name 'focusqa documents' lists")
+    remove.add_argument("--yes", action="store_true", help="really delete (it cannot be undone; "
+                                                         "'focusqa backup' first keeps a copy)")
+    remove.add_argument("--as", dest="actor", default="cli", metavar="NAME", help="who deletes (for the log)")
+    _add_nested_db_option(remove)
+    remove.set_defaults(func=cmd_documents_delete)
 
     p = sub.add_parser("segments", help="parse one file (no database) and print its segments",
                        description="Parse a transcript without touching any database and print its "
@@ -127,6 +148,59 @@ def cmd_documents(args: argparse.Namespace) -> int:
         return 0
     print(_table([[d.id, d.name, d.round, d.district, d.group, d.segments, d.words] for d in docs],
                  ["id", "name", "round", "district", "group", "segments", "words"]))
+    return 0
+
+
+def _add_nested_db_option(parser: argparse.ArgumentParser) -> None:
+    """--db after the action too; unset there, it keeps the one given before the action."""
+    parser.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                        help="database URL or SQLite file (as for 'focusqa documents')")
+
+
+def _find_document(store, key: str):
+    docs = store.documents()
+    found = [d for d in docs if str(d.id) == key.strip()] or [d for d in docs if d.name == key]
+    if not found:
+        raise FocusqaError(f"no imported interview has the id or file name '{key}' "
+                           "(see 'focusqa documents')")
+    if len(found) > 1:
+        raise FocusqaError(f"several interviews are named '{key}'; give the id instead "
+                           f"({', '.join(str(d.id) for d in found)})")
+    return found[0]
+
+
+def cmd_documents_edit(args: argparse.Namespace) -> int:
+    from ..ingest.metadata import edited_metadata
+    from ..store import Store
+
+    store = Store(args.db)
+    doc = _find_document(store, args.document)
+    given = {f: getattr(args, f) for f in ("round", "district", "group", "date") if getattr(args, f) is not None}
+    if not given:
+        raise FocusqaError("nothing to change: give --round, --district, --group or --date")
+    after = edited_metadata(doc.metadata, given)
+    if after is None:
+        print(f"{doc.name}: unchanged")
+        return 0
+    store.update_document_metadata(doc.id, after, args.actor)
+    print(f"{doc.name}: round {after.round or '-'}, district {after.district or '-'}, "
+          f"group {after.group or '-'}, date {after.date or '-'}")
+    return 0
+
+
+def cmd_documents_delete(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    store = Store(args.db)
+    doc = _find_document(store, args.document)
+    work = store.document_work(doc.id)
+    by = f" by {', '.join(sorted(work))}" if work else ""
+    what = f"{doc.name} ({doc.segments} turns, {sum(work.values())} confirmed codings and memos{by})"
+    if not args.yes:
+        print(f"would delete {what}; add --yes to delete it (it cannot be undone)", file=sys.stderr)
+        return 2
+    store.delete_document(doc.id, args.actor)
+    print(f"deleted {what}")
     return 0
 
 

@@ -46,6 +46,21 @@ def metadata_from_mapping(values: dict) -> DocumentMetadata:
     return meta
 
 
+def edited_metadata(before: DocumentMetadata, values: dict) -> DocumentMetadata | None:
+    """An interview's metadata after an edit of round, district, group or date, or ``None``
+    when nothing changed. Blank means unset; moderators and free attributes are kept."""
+    def cleaned(field: str) -> str | None:
+        value = values.get(field, getattr(before, field))
+        text = "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+        return text or None
+
+    after = DocumentMetadata(round=cleaned("round"), district=cleaned("district"), group=cleaned("group"),
+                             date=cleaned("date"), moderators=list(before.moderators),
+                             attributes=dict(before.attributes))
+    unchanged = all(getattr(after, f) == getattr(before, f) for f in ("round", "district", "group", "date"))
+    return None if unchanged else after
+
+
 def read_manifest(path: Path) -> dict[str, DocumentMetadata]:
     """``manifest.csv``: one row per file; comma or semicolon separated (Excel's Danish default)."""
     if path.is_dir():

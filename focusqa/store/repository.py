@@ -54,6 +54,12 @@ class DocumentInfo:
     moderators: list = field(default_factory=list)
     imported_at: datetime | None = None
 
+    @property
+    def metadata(self) -> DocumentMetadata:
+        """What the evaluator gave at import (or corrected since)."""
+        return DocumentMetadata(round=self.round, district=self.district, group=self.group, date=self.date,
+                                moderators=list(self.moderators), attributes=dict(self.attributes))
+
     def as_dict(self) -> dict:
         d = asdict(self)
         d["imported_at"] = self.imported_at.isoformat() if self.imported_at else None
@@ -394,6 +400,8 @@ class Store:
     def update_document_metadata(self, document_id: int, metadata: DocumentMetadata, actor: str) -> None:
         with self.session() as s:
             doc = s.get(Document, document_id)
+            if doc is None:
+                raise FocusqaError(f"there is no interview with id {document_id} (deleted meanwhile?)")
             before = {"round": doc.round, "district": doc.district, "group": doc.respondent_group,
                       "date": doc.date, "attributes": doc.attributes}
             doc.round, doc.district = metadata.round, metadata.district
@@ -403,8 +411,34 @@ class Store:
                         {"round": doc.round, "district": doc.district, "group": doc.respondent_group,
                          "date": doc.date, "attributes": doc.attributes})
 
-    def delete_document(self, document_id: int, actor: str) -> None:
+    def document_work(self, document_id: int) -> dict[str, int]:
+        """Per coder, the confirmed codings and memos on an interview: what deleting it loses."""
         with self.session() as s:
+            codings = s.execute(select(Coding.coder, func.count(Coding.id)).join(SegmentRow)
+                                .where(SegmentRow.document_id == document_id, Coding.status == "accepted",
+                                       Coding.coder != MACHINE_CODER).group_by(Coding.coder))
+            work = dict(codings.all())
+            memo_ids = select(SegmentRow.id).where(SegmentRow.document_id == document_id)
+            memos = s.execute(select(Memo.author, func.count(Memo.id))
+                              .where((Memo.document_id == document_id) | Memo.segment_id.in_(memo_ids))
+                              .group_by(Memo.author))
+            for author, n in memos:
+                work[author] = work.get(author, 0) + n
+            return work
+
+    def delete_document(self, document_id: int, actor: str, *, as_coder: bool = False) -> None:
+        """Delete an interview with its turns, codings and memos.
+
+        ``as_coder``: ``actor`` is a coder in the app, who may delete an interview holding
+        others' codings or memos only as a reviewer (the command line is the administrator's).
+        """
+        others = [c for c in self.document_work(document_id) if c != actor] if as_coder else []
+        with self.session() as s:
+            if as_coder:
+                row = coder_rules.acting(s, actor)
+                if others and row.role != "reviewer":
+                    raise NotAllowedError(f"the interview holds codings or memos by {', '.join(sorted(others))}; "
+                                          "only a reviewer can delete it")
             doc = s.get(Document, document_id)
             if doc is None:
                 return
