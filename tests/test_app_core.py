@@ -252,6 +252,24 @@ def test_memo_is_saved_and_edited(project) -> None:
     assert [m.text for m in store.memos(segment_ids=[seg.id])] == ["Godt citat om sparring (brug i rapport)"]
 
 
+def test_opening_another_turn_saves_what_the_open_editor_held(project) -> None:
+    store, segs = project["store"], project["segs"]
+    seg = segs[3]
+    at = _app(page="views/coding.py")
+    at.button(key=f"edit_{seg.id}").click().run()
+    at.multiselect(key=f"codes_{seg.id}").set_value(["organisering"])
+    at.text_area(key=f"memo_{seg.id}_0").input("Om mødestrukturen")
+    at.button(key=f"edit_{segs[1].id}").click().run()      # Rediger on another turn, no Gem first
+    assert not at.exception, [e.value for e in at.exception]
+    assert [(c.segment_id, c.code_id) for c in store.codings(coder="Anne")] == [(seg.id, "organisering")]
+    assert [m.text for m in store.memos(segment_ids=[seg.id])] == ["Om mødestrukturen"]
+    assert any("Tur 4: det, du havde valgt eller skrevet" in t for t in _texts(at.info)), _texts(at.info)
+    # an editor closed untouched saves nothing and says nothing
+    at.button(key=f"edit_{segs[1].id}").click().run()
+    assert [c.code_id for c in store.codings(coder="Anne")] == ["organisering"]
+    assert not any("Tur 2: det, du havde" in t for t in _texts(at.info))
+
+
 def test_conflicting_review_shows_a_warning_and_the_current_state(project) -> None:
     store, seg = project["store"], project["segs"][1]
     at = _app(page="views/coding.py")

@@ -263,8 +263,37 @@ def undo_message(store, entry) -> str:
 
 def on_toggle_edit(segment_id: int) -> None:
     current = st.session_state.get(ACTIVE_KEY)
+    if current is not None:
+        save_unsaved_edits(current)
     st.session_state[ACTIVE_KEY] = None if current == segment_id else segment_id
     st.rerun()   # the whole page: the editor that was open on another turn closes
+
+
+def _memo_key(view: SegmentView, me: str) -> tuple[str, str]:
+    """The open editor's memo box and the text the coder's memo has now."""
+    own = [m for m in view.memos if m.author == me]
+    return f"memo_{view.segment.id}_{own[-1].version if own else 0}", own[-1].text if own else ""
+
+
+def save_unsaved_edits(segment_id: int) -> None:
+    """Save what the coder picked or wrote in a turn editor that closes without a click on
+    Gem (another turn's Rediger, Luk, another interview): work is never dropped silently."""
+    view = (st.session_state.get(TURNS_KEY) or {}).get(segment_id)
+    if view is None:
+        return
+    codes_key = f"codes_{segment_id}"
+    whole = [c.code_id for c in view.accepted if c.start is None]
+    codes_changed = codes_key in st.session_state and \
+        set(st.session_state[codes_key] or []) != set(st.session_state.get(f"{codes_key}_start", whole))
+    memo_key, memo_text = _memo_key(view, require_coder())
+    memo_changed = memo_key in st.session_state and \
+        str(st.session_state[memo_key] or "").strip() != memo_text.strip()
+    if codes_changed:
+        on_save_codes(view, codes_key)
+    if memo_changed:
+        on_save_memo(view, memo_key)
+    if codes_changed or memo_changed:
+        flash("info", tr(STRINGS, "saved_on_close", n=view.segment.turn_number))
 
 
 def on_save_codes(view: SegmentView, widget_key: str) -> None:
@@ -516,10 +545,9 @@ def render_editor(view: SegmentView, codebook: Codebook) -> None:
         st.button(tr(STRINGS, "save_partial"), key=f"save_partial_{seg.id}", on_click=on_save_partial,
                   args=(view, code_key, sentences_key))
     me = require_coder()
-    own = [m for m in view.memos if m.author == me]
     others = [m for m in view.memos if m.author != me]
-    memo_key = f"memo_{seg.id}_{own[-1].version if own else 0}"
-    st.text_area(tr(STRINGS, "memo"), value=own[-1].text if own else "", key=memo_key,
+    memo_key, memo_text = _memo_key(view, me)
+    st.text_area(tr(STRINGS, "memo"), value=memo_text, key=memo_key,
                  help=tr(STRINGS, "memo_help"), height=90)
     st.button(tr(STRINGS, "save_memo"), key=f"save_memo_{seg.id}", on_click=on_save_memo,
               args=(view, memo_key))
@@ -634,6 +662,8 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
 
 # ------------------------------------------------------------------ page
 def _on_document_change() -> None:
+    if st.session_state.get(ACTIVE_KEY) is not None:
+        save_unsaved_edits(st.session_state[ACTIVE_KEY])
     st.session_state[DOC_KEY] = st.session_state["_coding_document_widget"]
     st.session_state[ACTIVE_KEY] = None
     st.session_state[HIGHLIGHT_KEY] = None
