@@ -355,7 +355,10 @@ def test_quick_table_can_accept_the_remaining_suggestions(project) -> None:
     store, segs = project["store"], project["segs"]
     at = _app(page="views/coding.py")
     at.segmented_control(key="coding_view").set_value("table").run()
-    next(b for b in at.button if b.label.startswith("Gem og accepter")).click().run()
+    rest = next(b for b in at.button if b.label.startswith("Gem og accepter"))
+    # it says that it acts on this page's suggestions, and how many
+    assert rest.label == "Gem og accepter resten af forslagene på siden (3)"
+    rest.click().run()
     assert not at.exception, [e.value for e in at.exception]
     mine = {(c.segment_id, c.status) for c in store.codings(coder="Anne")}
     assert mine == {(segs[i].id, "accepted") for i in (1, 2, 4)}

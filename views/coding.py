@@ -638,9 +638,11 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
         after = st.data_editor(before, key=f"table_{generation}", hide_index=True, width="stretch",
                                disabled=text_columns, column_config=config, num_rows="fixed",
                                height=min(38 + 35 * len(before), 900))
-        cols = st.columns([1, 2, 3])
+        cols = st.columns([1, 3, 2])
         save = cols[0].form_submit_button(tr(STRINGS, "save_table"), type="primary")
-        save_rest = cols[1].form_submit_button(tr(STRINGS, "save_accept_rest"))
+        waiting = sum(len(view.suggestions) for view in views)
+        save_rest = cols[1].form_submit_button(tr(STRINGS, "save_accept_rest", n=fmt_number(waiting)),
+                                               help=tr(STRINGS, "save_accept_rest_help"), disabled=not waiting)
     if not (save or save_rest):
         return
     changes = table_changes(views, codebook, before, after, accept_rest=save_rest)
