@@ -591,11 +591,35 @@ def test_learning_panel_offers_undecided_turns_and_opens_them(project) -> None:
     assert len(reasons) == len(offered), reasons
     # Only tidlig indsats is confirmed: a code nobody has confirmed says so, not "the fewest".
     asked = [r for r in reasons if r.startswith("Er det ")]
-    assert asked and all(r.endswith("Den kode har ingen bekræftelser endnu.") for r in asked), asked
+    assert all(r.endswith("Den kode har ingen bekræftelser endnu.") for r in asked), reasons
+    # a skipped turn is not offered again
+    skipped = offered[-1].replace("next_open_", "next_skip_")
+    at.button(key=skipped).click().run()
+    assert offered[-1] not in [b.key for b in at.button if b.key and b.key.startswith("next_open_")]
+    # "Vis" shows the turn even when a filter hid it: the filters are cleared, its editor opens
+    at.multiselect(key="coding_filter_codes").set_value(["organisering"]).run()
     at.button(key=offered[0]).click().run()
     assert not at.exception, [e.value for e in at.exception]
     opened = int(offered[0].rsplit("_", 1)[1])
+    assert at.multiselect(key="coding_filter_codes").value == []
     assert at.button(key=f"anchor_{opened}")                      # its editor is open
+    assert at.session_state["coding_highlight_turn"] == next(s for s in segs if s.id == opened).turn_number
+
+
+def test_an_offer_says_why_in_plain_words() -> None:
+    from focusqa.codebook import load_codebook
+    from focusqa.tagging.active import NextTurn
+    from views.learning_panel import offer_reason
+
+    codebook = load_codebook()
+    none_yet = offer_reason(NextTurn(1, "code", ("organisering",), 0), codebook)
+    fewest = offer_reason(NextTurn(1, "code", ("organisering",), 3), codebook)
+    unsure = offer_reason(NextTurn(1, "unsure", ("organisering", "tidlig-indsats")), codebook)
+    assert _texts([type("E", (), {"value": t}) for t in (none_yet, fewest, unsure)]) == [
+        "Er det 6. Organisering? Den kode har ingen bekræftelser endnu.",
+        "Er det 6. Organisering? Den kode har færrest bekræftelser.",
+        "Modellen er i tvivl: 6. Organisering eller 1. Tidlig indsats?"]
+    assert offer_reason(NextTurn(1, "blind", ()), codebook).startswith("Modellen foreslår ingen kode her")
 
 
 def test_decision_toast_keeps_the_code_number_from_becoming_a_list(project) -> None:

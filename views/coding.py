@@ -32,7 +32,7 @@ from views.common import (after_write, blind_mode, code_label, code_tag, error_t
                           load_segments, md_escape, refit_tagger, relabelled, require_coder, require_documents,
                           show_flashes, tr)
 from views.components import coded_selection, coding_keys, turn_text
-from views.learning_panel import FOCUS_KEY, render_anchor_action, render_learning_panel
+from views.learning_panel import render_anchor_action, render_learning_panel
 from views.place import Place, write_place
 
 PAGE_SIZE = 25
@@ -46,6 +46,7 @@ PLACE_KEY = "coding_place"              # the Place last written to the address
 HIGHLIGHT_KEY = "coding_highlight_turn"  # the turn a link pointed at (turn number as shown)
 WANTED_PAGE_KEY = "coding_wanted_page"   # (page, force) for paginate, from the address or the session
 SCROLL_KEY = "coding_scroll_to_turn"
+FOCUS_KEY = "coding_focus_segment"       # a turn chosen in the learning panel (paginate shows its page)
 FILTER_KEYS = {"codes": "coding_filter_codes", "statuses": "coding_filter_status", "role": "coding_filter_role",
                "view": "coding_view"}
 ROLES = ("all", "participant", "moderator")
@@ -663,6 +664,17 @@ def render_table(views: list[SegmentView], codebook: Codebook, me: str) -> None:
 
 
 # ------------------------------------------------------------------ page
+def open_turn(document_id: int, segment_id: int) -> None:
+    """Show a turn the learning panel offers: its interview, every turn (no filter hides it),
+    its page, scrolled to and marked, with its editor open."""
+    if st.session_state.get(ACTIVE_KEY) is not None:
+        save_unsaved_edits(st.session_state[ACTIVE_KEY])
+    st.session_state[DOC_KEY] = document_id
+    st.session_state[FOCUS_KEY] = segment_id
+    st.session_state.update({FILTER_KEYS["codes"]: [], FILTER_KEYS["statuses"]: [], FILTER_KEYS["role"]: "all",
+                             FILTER_KEYS["view"]: "read"})
+
+
 def _on_document_change() -> None:
     if st.session_state.get(ACTIVE_KEY) is not None:
         save_unsaved_edits(st.session_state[ACTIVE_KEY])
@@ -779,6 +791,8 @@ def paginate(views: list[SegmentView], total: int, scope: str) -> tuple[list[Seg
     position = next((i for i, v in enumerate(views) if v.segment.id == focus), None)
     if position is not None:
         st.session_state[ACTIVE_KEY] = focus
+        st.session_state[HIGHLIGHT_KEY] = views[position].segment.turn_number
+        st.session_state[SCROLL_KEY] = True
         if pages > 1:
             st.session_state[key] = position // PAGE_SIZE + 1
     wanted = st.session_state.pop(WANTED_PAGE_KEY, None)
@@ -833,7 +847,7 @@ def main() -> None:
     render_view_choice(top[1])
     view_mode, codes, statuses, role = render_toolbar(codebook)
     render_actions(doc, me)
-    render_learning_panel(codebook, DOC_KEY)
+    render_learning_panel(codebook, open_turn)
     blind = blind_mode()
     st.caption(tr(STRINGS, "blind_on") if blind else tr(STRINGS, "legend"))
     segments = load_segments(store, doc.id)

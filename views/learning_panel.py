@@ -5,7 +5,7 @@ Rendered by views/coding.py; the work is done by ``focusqa.tagging.active`` and 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +17,6 @@ from focusqa.types import turn_number
 from views.common import (after_write, breakable, cached, code_label, error_text, flash, fmt_number, get_store,
                           get_tagger, md_escape, relabelled, require_coder, tr)
 
-FOCUS_KEY = "coding_focus_segment"   # a turn chosen in "Bekræft næste" (coding.py shows its page)
 NEXT_COUNT = 8
 
 STRINGS = messages("learning_panel")
@@ -25,11 +24,15 @@ STRINGS = messages("learning_panel")
 MIN_DECISIONS = 10
 
 
+SKIPPED_KEY = "coding_skipped_offers"   # turns the evaluator passed over in this session
+
+
 @cached
-def _next_turns(_store, url: str, version: int, decided: int) -> list[Any]:
+def _next_turns(_store, url: str, version: int, decided: int, finished: int,
+                skipped: tuple[int, ...]) -> list[Any]:
     from focusqa.tagging.active import next_to_confirm
 
-    return next_to_confirm(_store, get_tagger(), limit=NEXT_COUNT)
+    return next_to_confirm(_store, get_tagger(), limit=NEXT_COUNT, skip=skipped)
 
 
 @cached
@@ -48,9 +51,8 @@ def _decided_count(store) -> int:
     return len({c.segment_id for c in store.codings(origin="human") if c.coder != MACHINE_CODER})
 
 
-def _on_open(document_id: int, segment_id: int, doc_key: str) -> None:
-    st.session_state[doc_key] = document_id
-    st.session_state[FOCUS_KEY] = segment_id
+def _on_skip(segment_id: int) -> None:
+    st.session_state[SKIPPED_KEY] = (*st.session_state.get(SKIPPED_KEY, ()), segment_id)
 
 
 def offer_reason(offer: Any, codebook: Codebook) -> str:
@@ -87,25 +89,33 @@ def trust_frame(trust: list[Any], codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_learning_panel(codebook: Codebook, doc_key: str) -> None:
-    """The expander above the turns: the next turns to confirm, and trust per code."""
+def render_learning_panel(codebook: Codebook, open_turn: Callable[[int, int], None]) -> None:
+    """The expander above the turns: the next turns to confirm, and trust per code.
+
+    ``open_turn(document_id, segment_id)`` shows a turn with its editor open (coding.py).
+    """
     store = get_store()
     decided = _decided_count(store)
+    finished = sum(len(docs) for docs in store.finished_documents().values())
     with st.expander(tr(STRINGS, "panel"), key="learning_panel"):
         st.caption(tr(STRINGS, "panel_help"))
-        offers = _next_turns(store, store.url, codebook.version, decided)
+        offers = _next_turns(store, store.url, codebook.version, decided, finished,
+                             tuple(st.session_state.get(SKIPPED_KEY, ())))
         if not offers:
             st.info(tr(STRINGS, "next_none"))
         segments = {s.id: s for s in store.segments(ids=[o.segment_id for o in offers])} if offers else {}
         for offer in offers:
             seg = segments[offer.segment_id]
-            row = st.columns([2, 7, 1], vertical_alignment="center")
+            row = st.columns([2, 7, 2], vertical_alignment="center")
             where = tr(STRINGS, "turn", document=md_escape(breakable(seg.document)), n=turn_number(seg.turn))
             row[0].markdown(f"**{where}**")
             row[1].text(seg.text[:160] + ("…" if len(seg.text) > 160 else ""))
             row[1].caption(offer_reason(offer, codebook))
-            row[2].button(tr(STRINGS, "open"), key=f"next_open_{seg.id}", on_click=_on_open,
-                          args=(seg.document_id, seg.id, doc_key))
+            buttons = row[2].container(horizontal=True, gap="small")
+            buttons.button(tr(STRINGS, "open"), key=f"next_open_{seg.id}", on_click=open_turn,
+                           args=(seg.document_id, seg.id), help=tr(STRINGS, "open_help"))
+            buttons.button(tr(STRINGS, "skip"), key=f"next_skip_{seg.id}", on_click=_on_skip,
+                           args=(seg.id,), help=tr(STRINGS, "skip_help"))
         st.markdown(f"**{tr(STRINGS, 'trust')}**", help=tr(STRINGS, "trust_help"))
         if decided < MIN_DECISIONS:
             st.caption(tr(STRINGS, "trust_few", n=decided))

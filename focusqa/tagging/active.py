@@ -13,7 +13,7 @@ confirmations on turns it did not train on (κ per code with a bootstrap interva
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -184,7 +184,9 @@ class NextTurn:
     model words it does not know yet; talk beside the interview needs no decision). A turn
     picked for a code is "blind" too when the tagger suggests nothing for it: once the
     project's substantive turns are decided, the likeliest left for a code is often small
-    talk, and asking "is this code 3?" of a remark about parking misleads.
+    talk, and asking "is this code 3?" of a remark about parking misleads. A turn picked
+    for a code its suggestions do not show is "unsure" between the code shown first and
+    that code: asking "is this code 3?" beside a suggestion of code 4 misleads as well.
     ``confirmed`` is how many turns carry ``codes[0]`` so far, for the reason "code".
     """
 
@@ -194,11 +196,14 @@ class NextTurn:
     confirmed: int = 0
 
 
-def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> list[NextTurn]:
+def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0,
+                    skip: Iterable[int] = ()) -> list[NextTurn]:
     """The participant turns to offer next in Kodning (see :func:`confirmation_order`).
 
-    Turns a person already decided on are never offered; the per-code counts are the
-    evaluator's accepted codings so far.
+    Never offered: turns a person already decided on, turns in an interview someone marked
+    as finished (what is left there uncoded was left on purpose), and the turns in ``skip``
+    (those the evaluator passed over). The per-code counts are the turns people confirmed
+    the code on, as the trust table counts them.
     """
     from ..config import MACHINE_CODER
 
@@ -209,23 +214,29 @@ def next_to_confirm(store, tagger, limit: int = 10, random_state: int = 0) -> li
         return []
     human = [c for c in store.codings(origin="human") if c.coder != MACHINE_CODER]
     decided = {c.segment_id for c in human}
+    finished = set().union(*store.finished_documents().values())
+    passed = set(skip)
     counts = np.zeros(len(tagger.code_ids), int)
     index = {c: j for j, c in enumerate(tagger.code_ids)}
-    for coding in human:
-        if coding.status == "accepted" and coding.code_id in index:
-            counts[index[coding.code_id]] += 1
-    available = np.array([s.id not in decided and offerable(s.text) for s in segments], bool)
+    for _segment, code_id in {(c.segment_id, c.code_id) for c in human if c.status == "accepted"}:
+        if code_id in index:
+            counts[index[code_id]] += 1
+    available = np.array([s.id not in decided and s.id not in passed and s.document_id not in finished
+                          and offerable(s.text) for s in segments], bool)
     if not available.any():
         return []
     # Scored with the moderator's questions in place, as the suggestions shown are.
     scores, suggested = (values[rows] for values in tagger.offer_scores(everything))
     def reason(offer: Offer) -> NextTurn:
         segment_id = segments[offer.row].id
-        if not suggested[offer.row]:
+        shown = suggested[offer.row]
+        if not shown.any():
             return NextTurn(segment_id, "blind", ())
-        if offer.code is not None:
+        if offer.code is not None and shown[offer.code]:
             return NextTurn(segment_id, "code", (tagger.code_ids[offer.code],), int(counts[offer.code]))
-        best = np.argsort(-scores[offer.row], kind="stable")[:2]
+        best = np.argsort(-scores[offer.row], kind="stable")[:2].tolist()
+        if offer.code is not None:   # picked for a code the turn's suggestions do not show
+            best = [best[0] if best[0] != offer.code else best[1], offer.code]
         return NextTurn(segment_id, "unsure", tuple(tagger.code_ids[j] for j in best))
 
     return [reason(offer) for offer in

@@ -263,8 +263,8 @@ class Tagger:
         return self.combiner_.suggest(scores, signals, self.codebook.codes, floor=self.floor, threshold=threshold)
 
     def offer_scores(self, segments: Sequence) -> tuple[np.ndarray, np.ndarray]:
-        """The scores behind :meth:`suggest` (n_segments, n_codes, rounded as shown), and per
-        segment whether they yield a suggestion.
+        """The scores behind :meth:`suggest` (n_segments, n_codes, rounded as shown), and
+        which of those codes :meth:`suggest` shows (the same shape, boolean).
 
         Split as :meth:`suggest` splits: prose read by the codebook-only reader gets that
         reader's scores, so the turns offered for confirmation and the reasons given match
@@ -274,7 +274,8 @@ class Tagger:
         documents = document_groups(segments)
         prose = prose_positions(segments, documents) if self.prose_tagger_ is not None else []
         if prose:
-            scores, suggested = np.zeros((len(segments), len(self.code_ids))), np.zeros(len(segments), bool)
+            scores = np.zeros((len(segments), len(self.code_ids)))
+            suggested = np.zeros(scores.shape, bool)
             spoken = np.setdiff1d(np.arange(len(segments)), prose).tolist()
             for part, reader in ((spoken, self), (prose, self.prose_tagger_)):
                 if part:   # the spoken part has no prose left, so ``self`` reads it whole
@@ -282,8 +283,8 @@ class Tagger:
             return scores, suggested
         scores, signals = self.score(segments, documents=documents)
         scores = np.round(scores, 4)
-        suggested = np.zeros(len(segments), bool)
-        suggested[self.combiner_.chosen(scores, signals, threshold=self.threshold, floor=self.floor)[0]] = True
+        suggested = np.zeros(scores.shape, bool)
+        suggested[self.combiner_.chosen(scores, signals, threshold=self.threshold, floor=self.floor)] = True
         return scores, suggested
 
     def vectors(self, segments: Sequence) -> sp.csr_matrix:
