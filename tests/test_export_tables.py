@@ -74,7 +74,10 @@ def test_export_csv_has_the_first_sheets_rows_and_reads_danish_letters(project, 
     frame = pd.read_csv(out, encoding="utf-8-sig", sep=";", decimal=",")
     assert n == len(frame) == count(store, rounds=["2017"], codes=[O], statuses=("accepted", "suggested"))
     assert set(frame["status"]) == {"bekræftet", "bekræftet forslag, sikkerhed 0,91", "forslag, sikkerhed 0,82"}
-    assert list(frame["bekræftet"]).count(False) == 1
+    assert sorted(frame["bekræftet"]) == ["ja", "ja", "ja", "nej"]     # Danish words, not True/False
+    assert set(frame["rolle"]) == {"deltager"}
+    english = pd.read_csv(io.BytesIO(csv_bytes(store, rounds=["2017"], codes=[O], statuses="all", language="en")))
+    assert list(english["confirmed"]).count(False) == 1 and set(english["role"]) == {"participant"}
     assert sorted(frame["score"].dropna()) == pytest.approx([0.82, 0.91])
     assert ";0,91;" in out.read_text(encoding="utf-8-sig")
 

@@ -209,7 +209,8 @@ def disagreement_list(store: Store, codebook, coders: list[str], documents: tupl
     decided = _decisions(store, store.url, tuple(sorted({d.segment_id for d in items})))
     open_items = [d for d in items if (d.segment_id, d.code_id) not in decided]
     shown = items if show_decided else open_items
-    st.markdown(tr(STRINGS, "count_all" if show_decided else "count", n=len(shown),
+    key = "count_all" if show_decided else "count"
+    st.markdown(tr(STRINGS, f"{key}_one" if len(shown) == 1 else key, n=len(shown),
                    decided=len(items) - len(open_items)))
     others = [tr(STRINGS, "pair_count", a=md_escape(names[x]), b=md_escape(names[y]), n=n)
               for x, y, n in other_pairs(store, coders, (a, b), documents, threshold, doc, code) if n]

@@ -121,7 +121,7 @@ def render_learning_panel(codebook: Codebook, open_turn: Callable[[int, int], No
             st.caption(tr(STRINGS, "trust_few", n=decided))
         elif st.button(tr(STRINGS, "trust_button"), key="coding_trust") or st.session_state.get("_trust_shown"):
             st.session_state["_trust_shown"] = True
-            with st.spinner():
+            with st.spinner(tr(STRINGS, "trust_computing")):
                 trust = _trust(store, store.url, codebook.version, decided)
             st.dataframe(trust_frame(trust, codebook), hide_index=True, width="stretch")
 

@@ -13,7 +13,8 @@ decimal comma (``0,91``). ``excel_dialect`` overrides that choice ("da" or "en")
 
 ``row`` is the matrix row (district, or "Projektgruppe"); ``status`` is the Danish
 wording the Word export uses ("bekræftet", "forslag, sikkerhed 0,82"), ``confirmed`` and
-``score`` the same as values. Sheet "Matrix" holds, per round, codes × rows counts of the
+``score`` the same as values (in Danish ``bekræftet`` is "ja"/"nej" and ``rolle``
+"deltager"/"moderator"; in English True/False and participant/moderator). Sheet "Matrix" holds, per round, codes × rows counts of the
 same excerpts plus a total. With masking (the default) ``text``, ``memos`` and
 ``speaker`` are masked exactly as in the Word export.
 """
@@ -45,6 +46,10 @@ DANISH_COLUMNS = {
 """Danish column names of both sheets and the csv (the default language of the exports)."""
 
 DANISH_ATTRIBUTE_PREFIX = "egenskab:"
+
+DANISH_VALUES = {"role": {"participant": "deltager", "moderator": "moderator"},
+                 "confirmed": {True: "ja", False: "nej"}}
+"""The Danish words of the coded values a Danish reader meets (``role``, ``confirmed``)."""
 
 CSV_DIALECTS = {"da": {"sep": ";", "decimal": ","}, "en": {"sep": ",", "decimal": "."}}
 """Field separator and decimal mark of the csv: Danish Excel expects ``;`` and ``,``."""
@@ -95,6 +100,9 @@ def excerpt_frame(selection: Selection, language: str = "da") -> pd.DataFrame:
         records.append(record)
     columns = BASE_COLUMNS + [f"attr:{n}" for n in attribute_names]
     frame = pd.DataFrame.from_records(records, columns=columns)
+    if language == "da":
+        for column, words in DANISH_VALUES.items():
+            frame[column] = frame[column].map(lambda v, words=words: words.get(v, v))
     return frame.astype({"turn": "Int64", "segment": "Int64", "segment_id": "Int64", "code_number": "Int64",
                          "coded_start": "Int64", "coded_end": "Int64", "score": "Float64"})
 
