@@ -7,6 +7,7 @@ people editing the file are evaluators, not programmers.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -104,6 +105,30 @@ def split_examples(text: str) -> list[str]:
     """Anchor examples typed in one text box: blocks separated by a blank line."""
     blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
     return [" ".join(b.split()) for b in blocks if b.strip()]
+
+
+def split_terms(text: str) -> list[str]:
+    """Search terms typed one per line (or with ``;``), each once: a repeat in another case
+    or with other spacing adds nothing, so it is dropped and the first spelling kept."""
+    seen: set[str] = set()
+    terms = []
+    for raw in text.replace(";", "\n").splitlines():
+        term = " ".join(raw.split())
+        if term and term.casefold() not in seen:
+            seen.add(term.casefold())
+            terms.append(term)
+    return terms
+
+
+def slugify(text: str) -> str:
+    """A code id from a name: 'Tværfaglig koordinering' -> 'tvaerfaglig-koordinering'."""
+    text = text.casefold()
+    for a, b in (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("ß", "ss")):
+        text = text.replace(a, b)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:60].strip("-") or "kode"
 
 
 def default_code_guid(code_id: str) -> str:

@@ -325,7 +325,10 @@ def test_codebook_edit_is_saved_as_a_new_version(project):
     at = open_page("views/codebook_page.py", coder="Mette")
     at.selectbox(key="codebook_code").select("tidlig-indsats").run()
     at.text_input(key="codebook_label_da").input("Tidlig forebyggende indsats")
-    at.text_area(key="codebook_terms").input("underretning\nforebyggelse\ntidlig opsporing")
+    # an existing code's id cannot change, so the form does not show it
+    assert not [t for t in at.text_input if t.key == "codebook_id"]
+    # a term typed twice (another case, extra spaces) is kept once
+    at.text_area(key="codebook_terms").input("underretning\nforebyggelse\nUnderretning\ntidlig  opsporing")
     at.button(key="codebook_save").click().run()
     assert not at.exception
     fresh = Store(project.url)
@@ -373,6 +376,16 @@ def test_codebook_new_code_is_added_and_selected(project):
     assert not at.exception
     assert at.selectbox(key="codebook_code").value == "sprog"
     assert Store(project.url).codebook().get("sprog").terms == ["tolk", "sprog"]
+
+
+def test_codebook_new_code_without_an_id_gets_one_from_its_name(project):
+    at = open_page("views/codebook_page.py", coder="Mette")
+    at.selectbox(key="codebook_code").select("__new__").run()
+    at.text_input(key="codebook_label_da").input("Børnenes trivsel på skolen")
+    at.button(key="codebook_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="codebook_code").value == "boernenes-trivsel-paa-skolen"
+    assert Store(project.url).codebook().get("boernenes-trivsel-paa-skolen").label_da == "Børnenes trivsel på skolen"
 
 
 def test_codebook_page_asks_for_a_name_before_editing(project):

@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from focusqa.codebook import Code, Codebook, split_examples
+from focusqa.codebook import Code, Codebook, slugify, split_examples, split_terms
 from focusqa.errors import CodebookError, FocusqaError
 from focusqa.export.codebook_files import preview_codebook_upload
 from focusqa.i18n import messages
@@ -76,10 +76,12 @@ def _six_digit(colour: str) -> str:
 
 def _code_from_fields() -> Code:
     get = lambda name: st.session_state.get(_field_key(name))  # noqa: E731
-    terms = [t.strip() for t in str(get("terms") or "").replace(";", "\n").splitlines() if t.strip()]
+    terms = split_terms(str(get("terms") or ""))
     number = get("number")
-    return Code(id=str(get("id") or "").strip(), number=int(number) if number is not None else None,
-                label_da=str(get("label_da") or "").strip(), label_en=str(get("label_en") or "").strip(),
+    label_da = str(get("label_da") or "").strip()
+    code_id = str(get("id") or "").strip() or (slugify(label_da) if label_da else "")
+    return Code(id=code_id, number=int(number) if number is not None else None,
+                label_da=label_da, label_en=str(get("label_en") or "").strip(),
                 question=str(get("question") or "").strip(), definition=str(get("definition") or "").strip(),
                 include=str(get("include") or "").strip(), exclude=str(get("exclude") or "").strip(),
                 terms=terms, color=str(get("color") or "#888888"), parent=get("parent") or None,
@@ -146,11 +148,13 @@ def editor(codebook: Codebook) -> None:
     if st.session_state.get(LOADED_KEY) != selected:
         _load_fields(codebook, selected)
     is_new = selected == NEW
-    cols = st.columns([2, 1, 1])
-    cols[0].text_input(tr(STRINGS, "id"), key=_field_key("id"), disabled=not is_new, help=tr(STRINGS, "id_help"))
-    cols[1].number_input(tr(STRINGS, "number"), key=_field_key("number"), min_value=1, step=1,
-                         help=tr(STRINGS, "number_help"))
-    cols[2].color_picker(tr(STRINGS, "color"), key=_field_key("color"))
+    cols = st.columns([2, 1, 1] if is_new else [1, 1])
+    if is_new:   # an existing code's id cannot change, so it is not shown as a field
+        cols[0].text_input(tr(STRINGS, "id"), key=_field_key("id"), help=tr(STRINGS, "id_help"),
+                           placeholder=tr(STRINGS, "id_ph"))
+    cols[-2].number_input(tr(STRINGS, "number"), key=_field_key("number"), min_value=1, step=1,
+                          help=tr(STRINGS, "number_help"))
+    cols[-1].color_picker(tr(STRINGS, "color"), key=_field_key("color"))
     cols = st.columns(2)
     cols[0].text_input(tr(STRINGS, "label_da"), key=_field_key("label_da"))
     cols[1].text_input(tr(STRINGS, "label_en"), key=_field_key("label_en"))

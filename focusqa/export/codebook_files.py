@@ -13,11 +13,11 @@ import csv
 import io
 from pathlib import Path
 
-from ..codebook import Code, Codebook, load_codebook
+from ..codebook import Code, Codebook, load_codebook, slugify
 from ..codebook_merge import CodebookMerge, IncomingCode, plan_merge
 from ..errors import CodebookError, FocusqaError, reading
 from ..limits import MAX_CODEBOOK_BYTES, MAX_CODES
-from .refi import read_qdc_for_merge, slugify
+from .refi import read_qdc_for_merge
 
 TAG_COLUMNS = ("tag", "name", "path")
 

@@ -21,7 +21,6 @@ import io
 import os
 import re
 import tempfile
-import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
@@ -31,7 +30,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
-from ..codebook import GUID_NAMESPACE, Code, Codebook, codebook_from_data, default_code_guid
+from ..codebook import GUID_NAMESPACE, Code, Codebook, codebook_from_data, default_code_guid, slugify
 from ..codebook_merge import IncomingCode
 from ..errors import CodebookError, FocusqaError, ProjectFileError, TranscriptError, reading
 from ..limits import (MAX_ARCHIVE_BYTES, MAX_CODE_DEPTH, MAX_CODEBOOK_BYTES, MAX_CODES, MAX_MEMBER_BYTES,
@@ -119,17 +118,6 @@ def normalise_colour(value: str | None) -> str:
     if m:
         return "#" + "".join(f"{min(int(x), 255):02X}" for x in m.groups())
     return DEFAULT_COLOUR
-
-
-def slugify(text: str) -> str:
-    """A code id from a name: 'Tværfaglig koordinering' -> 'tvaerfaglig-koordinering'."""
-    text = text.casefold()
-    for a, b in (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("ß", "ss")):
-        text = text.replace(a, b)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return slug[:60].strip("-") or "kode"
 
 
 def _unique(base: str, taken: set[str]) -> str:
