@@ -117,6 +117,8 @@ def test_accepting_a_suggestion_is_stored_and_shown(project) -> None:
     store, seg = project["store"], project["segs"][1]
     at = _app(page="views/coding.py")
     assert any("0,82" in t for t in _texts(at.markdown)), "score in Danish notation"
+    line = next(t for t in _texts(at.markdown) if "0,82" in t)
+    assert "forslag (sikkerhed 0,82)" in line and line.count("Tidlig indsats") == 1, line   # named once, by its chip
     at.button(key=f"accept_{seg.id}_tidlig-indsats").click().run()
     assert not at.exception, [e.value for e in at.exception]
     mine = store.codings(coder="Anne")

@@ -222,6 +222,8 @@ def test_tagging_describe_in_danish_and_english(codebook):
     bare = CodeSuggestion("organisering", 6, "Organisering", 0.5,
                           {"terms": [], "question": None, "prior": 0.0, "model": 0.61, "rules": 0.0})
     assert describe(bare, codebook) == "forslag: Organisering (sikkerhed 0,50) – ligner tidligere kodninger (0,61)"
+    # beside the code's own chip in Kodning, the name is not said twice
+    assert describe(bare, codebook, named=False) == "forslag (sikkerhed 0,50) – ligner tidligere kodninger (0,61)"
 
 
 def test_tagging_examples_are_learned(codebook, tmp_path):

@@ -381,8 +381,9 @@ def on_save_memo(view: SegmentView, memo_key: str) -> None:
 
 
 # ------------------------------------------------------------------ rendering
-def suggestion_text(coding: Any, codebook: Codebook) -> str:
-    """The suggestion in plain words: code, score and evidence (via focusqa.tagging.describe)."""
+def suggestion_text(coding: Any, codebook: Codebook, *, named: bool = True) -> str:
+    """The suggestion in plain words: code (unless ``named`` is False, beside its chip), score and
+    evidence (via focusqa.tagging.describe)."""
     try:
         code = codebook.get(coding.code_id)
     except KeyError:
@@ -394,7 +395,7 @@ def suggestion_text(coding: Any, codebook: Codebook) -> str:
         from focusqa.tagging import describe
     except ImportError:  # auto-coding not installed: the score alone still helps
         return tr(STRINGS, "score", label=suggestion.label, score=fmt_number(suggestion.score, 2))
-    return describe(suggestion, codebook, language())
+    return describe(suggestion, codebook, language(), named=named)
 
 
 def text_runs(view: SegmentView, codebook: Codebook) -> list[list[Any]]:
@@ -507,7 +508,8 @@ def render_suggestion(view: SegmentView, suggestion: Any, codebook: Codebook) ->
         [5, 2], vertical_alignment="center")
     tag = code_tag(code, dashed=True) if code is not None else html_escape(label)
     cols[0].markdown(f"{tag} <span style='font-size:0.9em;color:#444'>"
-                     f"{_escape(suggestion_text(suggestion, codebook))}</span>", unsafe_allow_html=True)
+                     f"{_escape(suggestion_text(suggestion, codebook, named=code is None))}</span>",
+                     unsafe_allow_html=True)
     key = f"{view.segment.id}_{suggestion.code_id}"
     buttons = cols[1].container(horizontal=True, horizontal_alignment="right")
     buttons.button(tr(STRINGS, "accept"), key=f"accept_{key}", icon=":material/check:",

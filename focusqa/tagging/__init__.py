@@ -77,10 +77,11 @@ def _number(value: float, language: str) -> str:
     return text.replace(".", ",") if language == "da" else text
 
 
-def describe(suggestion: CodeSuggestion, codebook: Codebook, language: str = "da") -> str:
+def describe(suggestion: CodeSuggestion, codebook: Codebook, language: str = "da", *, named: bool = True) -> str:
     """The suggestion in plain words for the app.
 
-    "forslag: Samarbejdet i forhold til familiegruppe (sikkerhed 0,82) – ord: underretning; spørgsmål 4"
+    "forslag: Samarbejdet i forhold til familiegruppe (sikkerhed 0,82) – ord: underretning; spørgsmål 4";
+    without the code's name (``named=False``: beside a chip that shows it) "forslag (sikkerhed 0,82) – …".
     """
     try:
         label = codebook.get(suggestion.code_id).label(language)
@@ -91,11 +92,12 @@ def describe(suggestion: CodeSuggestion, codebook: Codebook, language: str = "da
         language if language == "en" else "da"]
     evidence = suggestion.evidence or {}
     # A suggestion made from a search (the Søg page) has no score: it names the query instead.
+    head = f"{words[0]}: {label}" if named else words[0]
     if evidence.get("search"):
-        text = f"{words[0]}: {label} {words[4]} »{evidence['search']}«"
+        text = f"{head} {words[4]} »{evidence['search']}«"
     else:
         # the score named, so that "0,44" is not read as a count or a share of the turn
-        text = f"{words[0]}: {label} ({words[5]} {_number(suggestion.score, language)})"
+        text = f"{head} ({words[5]} {_number(suggestion.score, language)})"
     reasons = []
     if evidence.get("terms"):
         reasons.append(f"{words[1]}: {', '.join(evidence['terms'])}")
