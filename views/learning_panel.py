@@ -137,7 +137,6 @@ def _on_anchor(segment_id: int, text: str, code_key: str) -> None:
     after_write()
     label = md_escape(code_label(store.codebook().get(code_id)))
     st.toast(tr(STRINGS, "anchored", code=label, version=version))   # by the button, wherever the page is
-    flash("success", tr(STRINGS, "anchored", code=label, version=version))
 
 
 def render_anchor_action(segment_id: int, text: str, codebook: Codebook, default: str | None) -> None:
