@@ -137,6 +137,8 @@ def test_reject_then_undo_restores_the_suggestion(project) -> None:
     at.button(key=f"reject_{seg.id}_konsultativ-raadgivning").click().run()
     assert [(c.code_id, c.status) for c in store.codings(coder="Anne")] == [
         ("konsultativ-raadgivning", "rejected")]
+    # the turn keeps a struck-through mark of what was rejected
+    assert any("3. Konsultativ rådgivning (afvist)" in t and "line-through" in t for t in _texts(at.markdown))
     at.button(key="coding_undo").click().run()
     assert not at.exception
     assert store.codings(coder="Anne") == []

@@ -443,6 +443,10 @@ def _tags_html(view: SegmentView, codebook: Codebook) -> str:
         if code is not None:
             who = tr(STRINGS, "reconciled") if c.coder == FINAL_CODER else tr(STRINGS, "by", coder=c.coder)
             tags.append(code_tag(code, suffix=f"– {who}", faded=True))
+    for c in view.mine.values():
+        code = _safe_code(codebook, c.code_id) if c.status == "rejected" else None
+        if code is not None:
+            tags.append(code_tag(code, suffix=f"({tr(STRINGS, 'rejected_tag')})", struck=True))
     return "".join(tags)
 
 

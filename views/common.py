@@ -389,15 +389,19 @@ def code_label(code: Code | None, *, with_number: bool = True) -> str:
     return f"{code.number}. {label}" if with_number and code.number else label
 
 
-def code_tag(code: Code, *, suffix: str = "", faded: bool = False, dashed: bool = False) -> str:
+def code_tag(code: Code, *, suffix: str = "", faded: bool = False, dashed: bool = False,
+             struck: bool = False) -> str:
     """A coloured tag (inline HTML) for a code, in the codebook's colour.
 
-    ``faded`` for codes that are not the viewer's own, ``dashed`` for open suggestions.
+    ``faded`` for codes that are not the viewer's own, ``dashed`` for open suggestions,
+    ``struck`` for a suggestion the viewer rejected (so the turn shows it was decided).
     """
     colour = code.color or "#888888"
     border = "dashed" if dashed else "solid"
-    style = (f"background:{colour}22;border:1px {border} {colour};color:#222;" if faded or dashed
+    style = (f"background:{colour}22;border:1px {border} {colour};color:#222;" if faded or dashed or struck
              else f"background:{colour};color:{_text_colour(colour)};")
+    if struck:
+        style += "text-decoration:line-through;opacity:0.75;"
     text = html_escape(code_label(code) + (f" {suffix}" if suffix else ""))
     return (f'<span style="{style}border-radius:0.6em;padding:0.05em 0.55em;margin:0 0.25em 0.2em 0;'
             f'display:inline-block;font-size:0.85em;white-space:nowrap">{text}</span>')
